@@ -1,0 +1,122 @@
+"""The ``salesops`` command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+
+from pipelines.errors import SalesOpsError
+
+
+def _date(ctx, param, value):  # noqa: ARG001 - click callback signature
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-09-30") from None
+
+
+@click.group()
+def main() -> None:
+    """Sales-operations warehouse: nightly exports -> DuckDB -> checks -> marts -> review packs."""
+
+
+@main.command("demo-data")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", default=7, show_default=True, help="Random seed; same seed, same bytes.")
+@click.option("--scale", default=1.0, show_default=True, help="Size multiplier (1 = ~2,000 deals).")
+@click.option("--end-date", callback=_date, default="2026-09-30", show_default=True,
+              help="Last business date in the demo history.")
+def demo_data(out_dir: Path, seed: int, scale: float, end_date: date) -> None:
+    """Write one nightly drop of realistic demo exports (with documented defects) to OUT_DIR."""
+    from pipelines.demo import generate_drop
+
+    started = time.perf_counter()
+    manifest = generate_drop(out_dir, seed=seed, scale=scale, end_date=end_date)
+    files = sorted(p.name for p in out_dir.glob("*.csv"))
+    click.echo(f"wrote {len(files)} export files to {out_dir} "
+               f"({time.perf_counter() - started:.1f}s), "
+               f"{len(manifest['defects'])} injected defects listed in {out_dir / '_defects.json'}")
+
+
+@main.command()
+@click.option("--inbox", type=click.Path(path_type=Path), required=True,
+              help="Folder with the night's export files.")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Warehouse home (warehouse.duckdb, runs/, reports/). "
+                   "Default: $SALESOPS_HOME or ./.salesops in the project.")
+@click.option("--as-of", "as_of", callback=_date, default=None,
+              help="Business date the drop represents (data up to the end of that day). "
+                   "Default: yesterday in the business timezone.")
+def run(inbox: Path, home: Path | None, as_of: date | None) -> None:
+    """Load one drop: ingest, validate, build the marts, render the quarter's review pack."""
+    from pipelines.runner import run_nightly
+
+    summary = run_nightly(inbox=inbox, home=home, as_of=as_of)
+    sys.exit(0 if summary["status"] == "success" else 1)
+
+
+@main.command()
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Warehouse home holding warehouse.duckdb.")
+@click.option("--quarter", required=True, help="Quarter to report, like 2026Q3.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder. Default: HOME/reports/<quarter>/.")
+def report(home: Path | None, quarter: str, out_dir: Path | None) -> None:
+    """Render the quarterly review pack from the warehouse as it is now."""
+    from pipelines.periods import parse_quarter
+    from pipelines.reports import render_quarterly_pack
+    from pipelines.settings import Settings
+
+    settings = Settings()
+    home = (home or Path(settings.home)).expanduser().resolve()
+    warehouse = home / "warehouse.duckdb"
+    try:
+        parse_quarter(quarter)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--quarter") from None
+    if not warehouse.exists():
+        raise click.ClickException(
+            f"no warehouse at {warehouse}. Fix: run `salesops run --inbox DIR --home {home}` first."
+        )
+    quarter = quarter.strip().upper()
+    try:
+        path = render_quarterly_pack(
+            warehouse, quarter, out_dir or home / "reports" / quarter,
+            reporting_currency=settings.reporting_currency,
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"review pack: {path}")
+
+
+@main.group()
+def expectations() -> None:
+    """Great Expectations suites under expectations/."""
+
+
+@expectations.command("write")
+def expectations_write() -> None:
+    """(Re)write the baseline suites from the contract (overwrites local edits)."""
+    from pipelines.validation.suites import write_suites
+
+    for path in write_suites():
+        click.echo(f"wrote {path}")
+
+
+def entrypoint() -> None:
+    """Console-script entry: user-fixable errors print their fix, not a traceback."""
+    try:
+        main()
+    except SalesOpsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")

@@ -1,0 +1,415 @@
+"""The canonical export contract, as data.
+
+One place describes every input entity: its file, columns and types, its key,
+the records it references and the field that names its owner. Ingest, the
+warehouse schema, the demo-data generator and the docs all read this module;
+nothing else lists columns. The prose version is ``docs/data-contract.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["id", "text", "date", "timestamp", "decimal", "int", "bool"]
+
+#: DuckDB type of each contract type in the raw tables. Money and rates are
+#: exact decimals; timestamps are instants (stored UTC, read in the business
+#: timezone).
+DUCKDB_TYPES: dict[str, str] = {
+    "id": "VARCHAR",
+    "text": "VARCHAR",
+    "date": "DATE",
+    "timestamp": "TIMESTAMPTZ",
+    "decimal": "DECIMAL(18,6)",
+    "int": "BIGINT",
+    "bool": "BOOLEAN",
+}
+
+#: Decimal places kept for every ``decimal`` column (see DUCKDB_TYPES).
+DECIMAL_SCALE = 6
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    required: bool = True
+    allowed: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``column`` must name an existing ``entity`` record (by its key)."""
+
+    column: str
+    entity: str
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    references: tuple[Reference, ...] = ()
+    #: Column holding the rep who owns the record (alerts go to them).
+    owner_column: str | None = None
+    #: Column naming the record for people ("Acme Ltd", not "A-0042").
+    label_column: str | None = None
+    optional: bool = False
+    #: Ordered (earlier, later) timestamp pairs: later may not precede earlier.
+    ordered_pairs: tuple[tuple[str, str], ...] = ()
+    #: Columns that may not be negative.
+    non_negative: tuple[str, ...] = ()
+    description: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def C(name: str, type_: ColumnType, required: bool = True, allowed: tuple[str, ...] | None = None):
+    return Column(name, type_, required, allowed)
+
+
+STAGES = ("qualified", "discovery", "proposal", "negotiation", "won", "lost")
+LEAD_STATUSES = ("new", "working", "qualified", "disqualified", "converted")
+CHANNELS = ("direct", "distribution", "ecommerce", "other")
+ACTIVITY_TYPES = ("visit", "call", "email", "meeting", "demo", "proposal", "quote")
+ORDER_STATUSES = (
+    "received",
+    "reviewed",
+    "in_production",
+    "in_warehouse",
+    "shipped",
+    "delivered",
+    "cancelled",
+)
+TARGET_LEVELS = ("company", "region", "team", "rep")
+TARGET_METRICS = (
+    "revenue",
+    "collections",
+    "new_customers",
+    "units",
+    "visits",
+    "proposals",
+    "quotes",
+)
+
+ENTITIES: tuple[Entity, ...] = (
+    Entity(
+        "sales_reps",
+        (
+            C("rep_id", "id"),
+            C("rep_name", "text"),
+            C("email", "text", False),
+            C("team", "text"),
+            C("region", "text"),
+            C("manager_id", "id", False),
+            C("role", "text", False),
+            C("hired_on", "date", False),
+            C("left_on", "date", False),
+        ),
+        key=("rep_id",),
+        owner_column="rep_id",
+        label_column="rep_name",
+        description="Sales reps with their team and region.",
+    ),
+    Entity(
+        "accounts",
+        (
+            C("account_id", "id"),
+            C("account_name", "text"),
+            C("industry", "text", False),
+            C("size_band", "text", False),
+            C("region", "text"),
+            C("channel", "text", allowed=CHANNELS),
+            C("owner_rep_id", "id"),
+            C("created_at", "timestamp"),
+            C("phone", "text", False),
+            C("email", "text", False),
+        ),
+        key=("account_id",),
+        references=(Reference("owner_rep_id", "sales_reps"),),
+        owner_column="owner_rep_id",
+        label_column="account_name",
+        description="Customer accounts.",
+    ),
+    Entity(
+        "products",
+        (
+            C("product_id", "id"),
+            C("product_name", "text"),
+            C("product_line", "text"),
+            C("list_price", "decimal", False),
+        ),
+        key=("product_id",),
+        label_column="product_name",
+        non_negative=("list_price",),
+        description="Product catalogue.",
+    ),
+    Entity(
+        "leads",
+        (
+            C("lead_id", "id"),
+            C("created_at", "timestamp"),
+            C("source", "text"),
+            C("owner_rep_id", "id"),
+            C("company_name", "text"),
+            C("status", "text", allowed=LEAD_STATUSES),
+            C("converted_at", "timestamp", False),
+            C("opportunity_id", "id", False),
+            C("bant_budget", "bool", False),
+            C("bant_authority", "bool", False),
+            C("bant_need", "bool", False),
+            C("bant_timeline", "bool", False),
+            C("phone", "text", False),
+            C("email", "text", False),
+        ),
+        key=("lead_id",),
+        references=(Reference("owner_rep_id", "sales_reps"),),
+        owner_column="owner_rep_id",
+        label_column="company_name",
+        ordered_pairs=(("created_at", "converted_at"),),
+        description="Leads from every channel.",
+    ),
+    Entity(
+        "opportunities",
+        (
+            C("opportunity_id", "id"),
+            C("account_id", "id"),
+            C("owner_rep_id", "id"),
+            C("name", "text"),
+            C("created_at", "timestamp"),
+            C("stage", "text", allowed=STAGES),
+            C("amount", "decimal"),
+            C("currency", "text"),
+            C("expected_close_date", "date"),
+            C("closed_at", "timestamp", False),
+            C("lost_reason", "text", False),
+            C("product_line", "text", False),
+            C("lead_id", "id", False),
+            C("last_modified_at", "timestamp"),
+        ),
+        key=("opportunity_id",),
+        references=(
+            Reference("account_id", "accounts"),
+            Reference("owner_rep_id", "sales_reps"),
+        ),
+        owner_column="owner_rep_id",
+        label_column="name",
+        ordered_pairs=(("created_at", "closed_at"),),
+        non_negative=("amount",),
+        description="Sales opportunities (deals).",
+    ),
+    Entity(
+        "opportunity_stage_history",
+        (
+            C("opportunity_id", "id"),
+            C("stage", "text", allowed=STAGES),
+            C("entered_at", "timestamp"),
+        ),
+        key=("opportunity_id", "stage", "entered_at"),
+        references=(Reference("opportunity_id", "opportunities"),),
+        description="Every stage an opportunity entered, with when.",
+    ),
+    Entity(
+        "activities",
+        (
+            C("activity_id", "id"),
+            C("rep_id", "id"),
+            C("account_id", "id", False),
+            C("opportunity_id", "id", False),
+            C("type", "text", allowed=ACTIVITY_TYPES),
+            C("occurred_at", "timestamp"),
+        ),
+        key=("activity_id",),
+        references=(
+            Reference("rep_id", "sales_reps"),
+            Reference("account_id", "accounts"),
+            Reference("opportunity_id", "opportunities"),
+        ),
+        owner_column="rep_id",
+        description="Visits, calls, emails, meetings, demos, proposals and quotes.",
+    ),
+    Entity(
+        "targets",
+        (
+            C("period", "text"),
+            C("level", "text", allowed=TARGET_LEVELS),
+            C("scope_id", "text"),
+            C("metric", "text", allowed=TARGET_METRICS),
+            C("product_line", "text", False),
+            C("target_value", "decimal"),
+        ),
+        key=("period", "level", "scope_id", "metric", "product_line"),
+        non_negative=("target_value",),
+        description="Targets per period, level, scope and metric.",
+    ),
+    Entity(
+        "capability_scores",
+        (
+            C("rep_id", "id"),
+            C("period", "text"),
+            C("product_knowledge", "decimal"),
+            C("selling_skill", "decimal"),
+            C("teamwork", "decimal"),
+        ),
+        key=("rep_id", "period"),
+        references=(Reference("rep_id", "sales_reps"),),
+        owner_column="rep_id",
+        optional=True,
+        non_negative=("product_knowledge", "selling_skill", "teamwork"),
+        description="Manager ratings per rep and period (optional).",
+    ),
+    Entity(
+        "satisfaction_surveys",
+        (
+            C("account_id", "id"),
+            C("surveyed_at", "date"),
+            C("score", "decimal"),
+        ),
+        key=("account_id", "surveyed_at"),
+        references=(Reference("account_id", "accounts"),),
+        optional=True,
+        non_negative=("score",),
+        description="Customer satisfaction scores (optional).",
+    ),
+    Entity(
+        "orders",
+        (
+            C("order_id", "id"),
+            C("account_id", "id"),
+            C("opportunity_id", "id", False),
+            C("rep_id", "id"),
+            C("ordered_at", "timestamp"),
+            C("status", "text", allowed=ORDER_STATUSES),
+            C("currency", "text"),
+            C("total_amount", "decimal"),
+            C("channel", "text", False),
+            C("payment_terms_days", "int", False),
+            C("delivered_at", "timestamp", False),
+        ),
+        key=("order_id",),
+        references=(
+            Reference("account_id", "accounts"),
+            Reference("rep_id", "sales_reps"),
+            Reference("opportunity_id", "opportunities"),
+        ),
+        owner_column="rep_id",
+        ordered_pairs=(("ordered_at", "delivered_at"),),
+        non_negative=("total_amount", "payment_terms_days"),
+        description="Orders booked in the ERP.",
+    ),
+    Entity(
+        "order_lines",
+        (
+            C("order_id", "id"),
+            C("line_no", "int"),
+            C("product_id", "id"),
+            C("quantity", "decimal"),
+            C("unit_price", "decimal"),
+            C("discount_amount", "decimal", False),
+        ),
+        key=("order_id", "line_no"),
+        references=(
+            Reference("order_id", "orders"),
+            Reference("product_id", "products"),
+        ),
+        non_negative=("quantity", "unit_price", "discount_amount"),
+        description="Order lines.",
+    ),
+    Entity(
+        "invoices",
+        (
+            C("invoice_id", "id"),
+            C("order_id", "id"),
+            C("issued_at", "date"),
+            C("due_date", "date"),
+            C("amount", "decimal"),
+            C("currency", "text"),
+        ),
+        key=("invoice_id",),
+        references=(Reference("order_id", "orders"),),
+        optional=True,
+        non_negative=("amount",),
+        description="Invoices (optional; derived from orders when absent).",
+    ),
+    Entity(
+        "payments",
+        (
+            C("payment_id", "id"),
+            C("order_id", "id", False),
+            C("invoice_id", "id", False),
+            C("paid_at", "timestamp"),
+            C("amount", "decimal"),
+            C("currency", "text"),
+            C("method", "text", False),
+            C("reference", "text", False),
+        ),
+        key=("payment_id",),
+        references=(
+            Reference("order_id", "orders"),
+            Reference("invoice_id", "invoices"),
+        ),
+        non_negative=("amount",),
+        description="Payments received (one of order_id / invoice_id is required).",
+    ),
+    Entity(
+        "fx_rates",
+        (
+            C("rate_date", "date"),
+            C("currency", "text"),
+            C("rate_to_reporting", "decimal"),
+        ),
+        key=("rate_date", "currency"),
+        optional=True,
+        non_negative=("rate_to_reporting",),
+        description="Rate converting one unit of currency into the reporting currency.",
+    ),
+)
+
+ENTITY_BY_NAME: dict[str, Entity] = {e.name: e for e in ENTITIES}
+
+#: Columns that hold ISO 4217 currency codes.
+CURRENCY_COLUMNS = {"currency"}
+
+
+def entity(name: str) -> Entity:
+    try:
+        return ENTITY_BY_NAME[name]
+    except KeyError:
+        known = ", ".join(ENTITY_BY_NAME)
+        raise KeyError(f"unknown entity {name!r}; known entities: {known}") from None
+
+
+def load_order() -> list[Entity]:
+    """Entities ordered so every referenced entity loads before its referrers."""
+    done: list[str] = []
+    pending = list(ENTITIES)
+    while pending:
+        progressed = False
+        for e in list(pending):
+            deps = {r.entity for r in e.references if r.entity != e.name}
+            if deps <= set(done):
+                done.append(e.name)
+                pending.remove(e)
+                progressed = True
+        if not progressed:  # pragma: no cover - the contract above is acyclic
+            raise RuntimeError(f"reference cycle among {[e.name for e in pending]}")
+    return [ENTITY_BY_NAME[n] for n in done]

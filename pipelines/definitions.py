@@ -1,0 +1,45 @@
+"""The one Dagster ``Definitions`` of the project (loaded by workspace.yaml).
+
+Nothing happens at import time: the dbt manifest is prepared (parsed when
+stale) only when Dagster, the CLI or a test asks for the definitions.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from pipelines.defs.dbt import build_dbt_assets, ensure_manifest
+from pipelines.defs.ingest import drop, entity_assets
+from pipelines.defs.reports import build_report_asset
+from pipelines.warehouse.resource import WarehouseResource
+
+NIGHTLY_JOB = "nightly_load"
+
+
+def build_definitions() -> dg.Definitions:
+    project = ensure_manifest()
+    dbt_assets = build_dbt_assets(project)
+    report = build_report_asset(dbt_assets)
+    nightly = dg.define_asset_job(
+        NIGHTLY_JOB,
+        selection=dg.AssetSelection.all(),
+        description="Ingest the night's drop, validate it, build the dbt project and render "
+        "the quarterly review pack; the warehouse changes only if every step succeeds.",
+        executor_def=dg.in_process_executor,
+    )
+    return dg.Definitions(
+        assets=[drop, *entity_assets, dbt_assets, report],
+        jobs=[nightly],
+        resources={
+            "warehouse": WarehouseResource(),
+            "dbt": DbtCliResource(project_dir=project),
+        },
+        # DuckDB allows one writing process: every step runs in the run's process.
+        executor=dg.in_process_executor,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

@@ -1,0 +1,89 @@
+"""The dbt project as Dagster assets (dagster-dbt), built against the run's database copy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from pipelines.ingest.drop import current_load_id
+from pipelines.paths import DBT_PROJECT_DIR
+from pipelines.progress import say
+from pipelines.warehouse.resource import WarehouseResource
+
+MARTS_GROUP = "marts"
+
+
+@cache
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def _newest_source_mtime() -> float:
+    watched = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for folder in ("models", "macros", "tests", "snapshots", "seeds"):
+        path = DBT_PROJECT_DIR / folder
+        if path.exists():
+            watched += [p for p in path.rglob("*") if p.is_file()]
+    return max(p.stat().st_mtime for p in watched if p.exists())
+
+
+def ensure_manifest() -> DbtProject:
+    """Parse the dbt project when its manifest is missing or older than its files."""
+    project = dbt_project()
+    manifest = project.manifest_path
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
+        project.preparer.prepare(project)
+    return project
+
+
+class SalesOpsDbtTranslator(DagsterDbtTranslator):
+    """Groups from the model's folder (staging / intermediate / marts); owners from meta."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        if dbt_resource_props.get("resource_type") == "model" and len(fqn) > 2:
+            return fqn[1]
+        return super().get_group_name(dbt_resource_props)
+
+
+def dbt_vars(warehouse: WarehouseResource, load_id: int) -> dict[str, Any]:
+    settings = warehouse.settings
+    return {
+        "warehouse_path": str(warehouse.work_path),
+        "as_of_date": warehouse.business_date.isoformat(),
+        "load_id": load_id,
+        "business_timezone": settings.business_timezone,
+        "reporting_currency": settings.reporting_currency,
+    }
+
+
+def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=SalesOpsDbtTranslator(),
+    )
+    def salesops_dbt_assets(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ):
+        with warehouse.connect() as con:
+            load_id = current_load_id(con, context.run_id)
+        args = ["build", "--vars", json.dumps(dbt_vars(warehouse, load_id))]
+        say("dbt", f"dbt build (load {load_id}, as of {warehouse.business_date})")
+        models = tests = not_passed = 0
+        for event in dbt.cli(args, context=context).stream():
+            if isinstance(event, dg.Output):
+                models += 1
+                say("dbt", f"built {event.output_name}")
+            elif isinstance(event, dg.AssetCheckResult):
+                tests += 1
+                not_passed += 0 if event.passed else 1
+            yield event
+        say("dbt", f"{models} models built, {tests} tests run, {not_passed} warned")
+
+    return salesops_dbt_assets

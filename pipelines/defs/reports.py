@@ -1,0 +1,55 @@
+"""The quarterly review pack, rendered from the marts after every nightly build."""
+
+from __future__ import annotations
+
+import time
+
+import dagster as dg
+from dagster_dbt import get_asset_key_for_model
+
+from pipelines.periods import quarter_of
+from pipelines.progress import say
+from pipelines.warehouse.resource import WarehouseResource
+
+#: The marts the pack reads.
+PACK_MARTS = (
+    "fct_sales_performance",
+    "fct_funnel_conversion",
+    "fct_receivables_aging",
+    "dq_findings",
+    "dim_sales_reps",
+    "dim_accounts",
+)
+
+
+def build_report_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey(["reports", "quarterly_review_pack"]),
+        deps=[get_asset_key_for_model([dbt_assets], m) for m in PACK_MARTS],
+        group_name="reports",
+        kinds={"html"},
+        description="Quarterly review pack (one self-contained HTML file) for the quarter "
+        "containing the run's business date. Published to HOME/reports/ with the warehouse.",
+    )
+    def quarterly_review_pack(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        from pipelines.reports import render_quarterly_pack
+
+        started = time.perf_counter()
+        quarter = quarter_of(warehouse.business_date)
+        staged_dir = warehouse.run_dir / "reports" / quarter
+        path = render_quarterly_pack(
+            warehouse.work_path,
+            quarter,
+            staged_dir,
+            as_of_date=warehouse.business_date,
+            reporting_currency=warehouse.settings.reporting_currency,
+        )
+        published = warehouse.home_path / "reports" / quarter / path.name
+        say("report", f"{quarter} review pack rendered ({time.perf_counter() - started:.1f}s)")
+        return dg.MaterializeResult(
+            metadata={"quarter": quarter, "path": dg.MetadataValue.path(str(published))}
+        )
+
+    return quarterly_review_pack

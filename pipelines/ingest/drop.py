@@ -1,0 +1,95 @@
+"""A nightly drop: which files in the inbox are which entity, and its load id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from pipelines.contract import ENTITIES
+from pipelines.errors import SalesOpsError
+from pipelines.ingest.load import file_sha256
+
+
+@dataclass(frozen=True)
+class Drop:
+    inbox: Path
+    entity_files: dict[str, Path]
+    ignored: list[str]
+
+
+def scan_inbox(inbox: Path) -> Drop:
+    """Match ``<entity>.csv`` files; everything else is listed as ignored."""
+    if not inbox.is_dir():
+        raise SalesOpsError(
+            f"the inbox folder {inbox} does not exist",
+            "point --inbox at the folder holding the night's export files",
+        )
+    by_name = {e.file_name: e.name for e in ENTITIES}
+    entity_files: dict[str, Path] = {}
+    ignored: list[str] = []
+    for path in sorted(inbox.iterdir()):
+        if path.is_file() and path.name.lower() in by_name:
+            entity_files[by_name[path.name.lower()]] = path
+        elif not path.name.startswith("."):
+            ignored.append(path.name)
+    if not entity_files:
+        expected = ", ".join(e.file_name for e in ENTITIES if not e.optional)
+        raise SalesOpsError(
+            f"no export files found in {inbox}",
+            f"put the night's exports there, named like: {expected}",
+        )
+    return Drop(inbox, entity_files, ignored)
+
+
+def register_load(
+    con: duckdb.DuckDBPyConnection, drop: Drop, run_id: str, as_of: date
+) -> tuple[int, bool]:
+    """Return (load_id, is_new) for this run.
+
+    A run that brings no file unseen before and has the same business date as
+    the latest load is the same load again: it reuses that load id, so
+    running one drop twice changes nothing.
+    """
+    latest = con.execute(
+        "select load_id, as_of_date from meta.loads order by load_id desc limit 1"
+    ).fetchone()
+    known = {
+        row[0]
+        for row in con.execute(
+            "select file_sha256 from meta.load_files where status = 'loaded'"
+        ).fetchall()
+    }
+    all_seen = all(file_sha256(p) in known for p in drop.entity_files.values())
+    if latest and all_seen and latest[1] == as_of:
+        return latest[0], False
+    load_id = (latest[0] + 1) if latest else 1
+    con.execute(
+        """insert into meta.loads (load_id, run_id, as_of_date, inbox, started_at, status)
+           values (?, ?, ?, ?, now(), 'running')""",
+        [load_id, run_id, as_of, str(drop.inbox)],
+    )
+    for name in drop.ignored:
+        con.execute(
+            """insert into meta.load_files (load_id, run_id, entity, file_name, status, message)
+               values (?, ?, null, ?, 'ignored', ?)""",
+            [load_id, run_id, name, "not an export file of any entity; not loaded"],
+        )
+    return load_id, True
+
+
+def current_load_id(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    row = con.execute(
+        "select load_id from meta.loads where run_id = ? order by load_id desc limit 1", [run_id]
+    ).fetchone()
+    if row:
+        return row[0]
+    row = con.execute("select max(load_id) from meta.loads").fetchone()
+    if row and row[0] is not None:
+        return row[0]
+    raise SalesOpsError(
+        "no load is registered for this run",
+        "materialize the raw/drop asset first (it registers the night's drop)",
+    )

@@ -1,0 +1,524 @@
+"""Load one entity's export into the warehouse, keeping every row accounted for.
+
+For one file: fingerprint (a file loaded before is skipped), read, parse,
+validate with the entity's GE suite, check references, then in one
+transaction append the new record versions to ``raw.<entity>``, quarantine the
+rejected rows whole with their reasons, record the row-level warnings and the
+file's row accounting in ``meta``. Rows parked only for a missing reference
+are retried on every load and released once the reference exists.
+
+Invariant per file: rows_in = rows_loaded + rows_quarantined, where
+rows_loaded counts rows whose content is now in the warehouse, including
+``rows_unchanged`` (identical to the current version, nothing appended).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.contract import ENTITY_BY_NAME, Entity
+from pipelines.errors import FileRejected
+from pipelines.ingest.parse import ROW_INDEX, parse_frame
+from pipelines.ingest.read import read_export
+from pipelines.validation.run import ExpectationOutcome, RowFailure, validate_rows
+from pipelines.validation.suites import ONE_OF_REQUIRED, one_of_column
+
+HASH = "_row_hash"
+MISSING_REFERENCE = "missing_reference"
+UNPARSEABLE = "unparseable_value"
+KEY_SEPARATOR = "|"
+
+
+@dataclass
+class FileResult:
+    entity: str
+    file_name: str | None
+    status: str  # loaded | skipped_seen | rejected | absent
+    sha256: str | None = None
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_unchanged: int = 0
+    rows_released: int = 0
+    rows_flagged: int = 0
+    message: str | None = None
+    extra_columns: list[str] = field(default_factory=list)
+    quarantined_by_rule: dict[str, int] = field(default_factory=dict)
+    flagged_by_rule: dict[str, int] = field(default_factory=dict)
+    failing_record_ids: dict[str, list[str]] = field(default_factory=dict)
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _key_expr(entity: Entity) -> pl.Expr:
+    return pl.concat_str(
+        [pl.col(k).fill_null("") for k in entity.key], separator=KEY_SEPARATOR
+    ).alias("_record_id")
+
+
+def _with_hash(con: duckdb.DuckDBPyConnection, text: pl.DataFrame, entity: Entity) -> pl.DataFrame:
+    """Add ``_row_hash``: md5 of the record's trimmed text content."""
+    parts = ", ".join(f'coalesce("{c}", chr(0))' for c in entity.column_names)
+    hashed = con.sql(
+        f"select {ROW_INDEX}, md5(concat_ws(chr(31), {parts})) as {HASH} from text"  # noqa: S608
+    ).pl()
+    return text.join(hashed, on=ROW_INDEX, how="left")
+
+
+def _key_sql(entity: Entity) -> str:
+    """SQL text of a record's key, from typed columns (same rendering on both sides)."""
+    return " || '|' || ".join(f"coalesce(cast(\"{k}\" as varchar), '')" for k in entity.key)
+
+
+def _typed_keys(
+    con: duckdb.DuckDBPyConnection, typed: pl.DataFrame, entity: Entity
+) -> pl.DataFrame:
+    frame = typed.select([ROW_INDEX, *entity.key])  # noqa: F841 - read by DuckDB below
+    return con.sql(
+        f"select {ROW_INDEX}, {_key_sql(entity)} as _version_key from frame"  # noqa: S608
+    ).pl()
+
+
+def _current_versions(con: duckdb.DuckDBPyConnection, entity: Entity) -> pl.DataFrame:
+    keys = ", ".join(f'"{k}"' for k in entity.key)
+    return con.sql(
+        f"""select {_key_sql(entity)} as _version_key, {HASH} as _current_hash, _load_id as _current_load
+            from raw.{entity.name}
+            qualify row_number() over (partition by {keys}
+                                       order by _load_id desc, _source_row desc) = 1"""  # noqa: S608
+    ).pl()
+
+
+def _existing_keys(con: duckdb.DuckDBPyConnection, target: Entity) -> set[str]:
+    (key,) = target.key
+    rows = con.execute(f'select distinct "{key}" from raw.{target.name}').fetchall()  # noqa: S608
+    return {r[0] for r in rows}
+
+
+def _entity_ever_loaded(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    n = con.execute(
+        "select count(*) from meta.load_files where entity = ? and status = 'loaded'", [name]
+    ).fetchone()[0]
+    return n > 0 or con.execute(f"select count(*) from raw.{name}").fetchone()[0] > 0  # noqa: S608
+
+
+def reference_failures(
+    con: duckdb.DuckDBPyConnection, entity: Entity, typed: pl.DataFrame, text: pl.DataFrame
+) -> list[RowFailure]:
+    """Rows pointing at a record that exists in no load so far."""
+    failures: list[RowFailure] = []
+    for ref in entity.references:
+        target = ENTITY_BY_NAME[ref.entity]
+        if target.optional and not _entity_ever_loaded(con, target.name):
+            continue  # e.g. invoices never exported: derived from orders instead
+        known = _existing_keys(con, target)
+        bad = typed.filter(
+            pl.col(ref.column).is_not_null() & ~pl.col(ref.column).is_in(list(known))
+        ).select(ROW_INDEX, ref.column)
+        for row_index, value in bad.iter_rows():
+            failures.append(
+                RowFailure(
+                    row_index=row_index,
+                    rule=MISSING_REFERENCE,
+                    severity="quarantine",
+                    column=ref.column,
+                    value=value,
+                    message=f"{ref.column} {value!r} matches no {target.name} record loaded so far",
+                    fix=(
+                        f"export the {target.name} record {value!r}, or correct {ref.column}; "
+                        "the row is retried on every load and released once it exists"
+                    ),
+                )
+            )
+    return failures
+
+
+def _derive_one_of(typed: pl.DataFrame, entity: Entity) -> pl.DataFrame:
+    for group in ONE_OF_REQUIRED.get(entity.name, ()):
+        typed = typed.with_columns(
+            pl.coalesce([pl.col(c).cast(pl.String) for c in group]).alias(one_of_column(group))
+        )
+    return typed
+
+
+def _row_data(text: pl.DataFrame) -> dict[int, str]:
+    cols = [c for c in text.columns if c not in (ROW_INDEX, HASH)]
+    return {
+        row[ROW_INDEX]: json.dumps({c: row[c] for c in cols}, ensure_ascii=False)
+        for row in text.iter_rows(named=True)
+    }
+
+
+def _record_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    rows: list[dict],
+) -> None:
+    if not rows:
+        return
+    con.executemany(
+        """insert or ignore into meta.quarantine
+           (quarantine_id, load_id, entity, source_file, source_row, record_id, owner_rep_id,
+            rule, column_name, value_seen, reason, reasons, row_data, retryable,
+            released_load_id)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)""",
+        [
+            [
+                r["quarantine_id"],
+                r["load_id"],
+                entity.name,
+                r["source_file"],
+                r["source_row"],
+                r["record_id"],
+                r["owner_rep_id"],
+                r["rule"],
+                r["column"],
+                r["value"],
+                r["reason"],
+                r["reasons"],
+                r["row_data"],
+                r["retryable"],
+            ]
+            for r in rows
+        ],
+    )
+
+
+def _failure_dict(f: RowFailure) -> dict:
+    return {
+        "rule": f.rule,
+        "column": f.column,
+        "value": f.value,
+        "message": f.message,
+        "fix": f.fix,
+    }
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    path: Path,
+    *,
+    load_id: int,
+    run_id: str,
+    timezone: str,
+    now: datetime,
+) -> FileResult:
+    """Load one export file of ``entity``. See the module docstring."""
+    result = FileResult(entity=entity.name, file_name=path.name, status="loaded")
+    result.sha256 = file_sha256(path)
+    seen = con.execute(
+        """select load_id from meta.load_files
+           where entity = ? and file_sha256 = ? and status = 'loaded' limit 1""",
+        [entity.name, result.sha256],
+    ).fetchone()
+    if seen:
+        result.status = "skipped_seen"
+        result.message = f"identical file already loaded in load {seen[0]}; skipped"
+        _record_file(con, result, load_id, run_id)
+        return result
+
+    try:
+        text, extra = read_export(path, entity)
+    except FileRejected as exc:
+        result.status = "rejected"
+        result.message = str(exc)
+        _record_file(con, result, load_id, run_id)
+        return result
+    result.extra_columns = extra
+    result.rows_in = text.height
+    if text.height == 0:
+        _record_file(con, result, load_id, run_id)
+        return result
+
+    text = _with_hash(con, text, entity)
+    typed, parse_failures = parse_frame(
+        text.select([ROW_INDEX, *entity.column_names]), entity, timezone
+    )
+    typed = _derive_one_of(typed, entity).join(text.select(ROW_INDEX, HASH), on=ROW_INDEX)
+
+    # Exact duplicate rows share their first occurrence's fate.
+    first_of_hash = typed.group_by(HASH, maintain_order=True).agg(
+        pl.col(ROW_INDEX).first().alias("_first_row")
+    )
+    typed = typed.join(first_of_hash, on=HASH, how="left")
+    unique_rows = typed.filter(pl.col(ROW_INDEX) == pl.col("_first_row"))
+
+    shown = text.filter(pl.col(ROW_INDEX).is_in(unique_rows[ROW_INDEX].implode()))
+    suite_failures, result.outcomes = validate_rows(
+        entity.name, unique_rows.drop("_first_row", HASH), shown=shown
+    )
+    unparseable_cells = {(f.row_index, f.column) for f in parse_failures}
+    failures: list[RowFailure] = [
+        RowFailure(
+            f.row_index,
+            UNPARSEABLE,
+            "quarantine",
+            f.column,
+            f.value,
+            f.message,
+            f"correct the value so it is {f.expected}",
+        )
+        for f in parse_failures
+        if f.row_index in set(unique_rows[ROW_INDEX].to_list())
+    ]
+    failures += [
+        f
+        for f in suite_failures
+        if not (f.rule == "missing_required" and (f.row_index, f.column) in unparseable_cells)
+    ]
+    failures += reference_failures(con, entity, unique_rows, text)
+
+    by_row: dict[int, list[RowFailure]] = defaultdict(list)
+    for f in failures:
+        by_row[f.row_index].append(f)
+
+    def fate(first_row: int) -> str:
+        fs = by_row.get(first_row, [])
+        return "quarantine" if any(f.severity == "quarantine" for f in fs) else "load"
+
+    typed = typed.with_columns(
+        pl.col("_first_row").map_elements(fate, return_dtype=pl.String).alias("_fate")
+    )
+    record_ids = dict(text.select(ROW_INDEX, _key_expr(entity)).iter_rows())
+    owner_col = entity.owner_column
+    owners = dict(text.select(ROW_INDEX, owner_col).iter_rows()) if owner_col else {}
+
+    # --- quarantine -----------------------------------------------------
+    quarantined = typed.filter(pl.col("_fate") == "quarantine")
+    row_data = _row_data(text.filter(pl.col(ROW_INDEX).is_in(quarantined[ROW_INDEX].implode())))
+    q_rows = []
+    for row_index, first_row in quarantined.select(ROW_INDEX, "_first_row").iter_rows():
+        reasons = [f for f in by_row[first_row] if f.severity == "quarantine"]
+        primary = reasons[0]
+        q_rows.append(
+            {
+                "quarantine_id": hashlib.md5(
+                    f"{load_id}|{entity.name}|{path.name}|{row_index}".encode()
+                ).hexdigest(),
+                "load_id": load_id,
+                "source_file": path.name,
+                "source_row": row_index,
+                "record_id": record_ids.get(row_index),
+                "owner_rep_id": owners.get(row_index),
+                "rule": primary.rule,
+                "column": primary.column,
+                "value": primary.value,
+                "reason": "; ".join(f.message for f in reasons),
+                "reasons": json.dumps([_failure_dict(f) for f in reasons], ensure_ascii=False),
+                "row_data": row_data[row_index],
+                "retryable": all(f.rule == MISSING_REFERENCE for f in reasons),
+            }
+        )
+        result.quarantined_by_rule[primary.rule] = (
+            result.quarantined_by_rule.get(primary.rule, 0) + 1
+        )
+        result.failing_record_ids.setdefault(primary.rule, []).append(
+            record_ids.get(row_index) or f"row {row_index}"
+        )
+
+    # --- versions -------------------------------------------------------
+    accepted = typed.filter(pl.col("_fate") == "load")
+    current = _current_versions(con, entity)
+    accepted = accepted.join(_typed_keys(con, accepted, entity), on=ROW_INDEX, how="left").join(
+        current, on="_version_key", how="left"
+    )
+    is_new = (pl.col(ROW_INDEX) == pl.col("_first_row")) & (
+        pl.col("_current_hash").is_null() | (pl.col("_current_hash") != pl.col(HASH))
+    )
+    new_versions = accepted.filter(is_new)
+    result.rows_unchanged = accepted.height - new_versions.height
+    result.rows_loaded = accepted.height
+    result.rows_quarantined = quarantined.height
+
+    # --- row-level warnings on the versions we append ---------------------
+    flagged_rows = set(new_versions[ROW_INDEX].to_list())
+    warn_rows = []
+    for row_index in sorted(flagged_rows):
+        for f in by_row.get(row_index, []):
+            if f.severity != "warn":
+                continue
+            warn_rows.append(
+                [
+                    load_id,
+                    entity.name,
+                    path.name,
+                    row_index,
+                    record_ids.get(row_index),
+                    owners.get(row_index),
+                    f.rule,
+                    f.column,
+                    f.value,
+                    f.message,
+                ]
+            )
+            result.flagged_by_rule[f.rule] = result.flagged_by_rule.get(f.rule, 0) + 1
+            result.failing_record_ids.setdefault(f.rule, []).append(
+                record_ids.get(row_index) or f"row {row_index}"
+            )
+    result.rows_flagged = len({r[3] for r in warn_rows})
+
+    con.execute("begin transaction")
+    try:
+        _append_versions(
+            con,
+            entity,
+            new_versions.select([ROW_INDEX, *entity.column_names, HASH]).with_columns(
+                pl.lit(path.name).alias("_source_file")
+            ),
+            load_id,
+            now,
+        )
+        _record_quarantine(con, entity, q_rows)
+        if warn_rows:
+            con.executemany(
+                """insert into meta.row_findings (load_id, entity, source_file, source_row,
+                   record_id, owner_rep_id, rule, column_name, value_seen, message)
+                   values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                warn_rows,
+            )
+        _record_file(con, result, load_id, run_id)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return result
+
+
+def _append_versions(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    frame: pl.DataFrame,
+    load_id: int,
+    now: datetime,
+) -> None:
+    """Append ``frame`` (contract columns, row index, hash, source file) to raw."""
+    if frame.height == 0:
+        return
+    cols = ", ".join(f'"{c}"' for c in entity.column_names)
+    con.execute(
+        f"""insert into raw.{entity.name} ({cols}, _load_id, _source_file, _source_row,
+                                             _row_hash, _loaded_at)
+            select {cols}, ?, _source_file, {ROW_INDEX}, {HASH}, ? from frame""",  # noqa: S608
+        [load_id, now],
+    )
+
+
+def _record_file(
+    con: duckdb.DuckDBPyConnection, result: FileResult, load_id: int, run_id: str
+) -> None:
+    con.execute(
+        """insert into meta.load_files (load_id, run_id, entity, file_name, file_sha256, status,
+           rows_in, rows_loaded, rows_quarantined, rows_unchanged, rows_released, message)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            load_id,
+            run_id,
+            result.entity,
+            result.file_name,
+            result.sha256,
+            result.status,
+            result.rows_in,
+            result.rows_loaded,
+            result.rows_quarantined,
+            result.rows_unchanged,
+            result.rows_released,
+            result.message,
+        ],
+    )
+
+
+def release_parked(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    *,
+    load_id: int,
+    timezone: str,
+    now: datetime,
+) -> int:
+    """Retry rows of ``entity`` parked for a missing reference; return how many were released.
+
+    A parked row whose references now all exist is appended to raw (keeping
+    its original file and row number, with the current load id) unless a
+    later version of the same record has arrived meanwhile, in which case it
+    is simply closed as released.
+    """
+    parked = con.execute(
+        """select quarantine_id, load_id, source_file, source_row, row_data
+           from meta.quarantine
+           where entity = ? and retryable and released_load_id is null
+           order by load_id, source_row""",
+        [entity.name],
+    ).fetchall()
+    if not parked:
+        return 0
+    text = pl.DataFrame(
+        [json.loads(r[4]) for r in parked],
+        schema={c: pl.String for c in entity.column_names},
+        strict=False,
+    ).select(entity.column_names)
+    text = text.with_columns(
+        pl.Series(ROW_INDEX, [r[3] for r in parked], dtype=pl.Int64),
+        pl.Series("_quarantine_id", [r[0] for r in parked]),
+        pl.Series("_parked_load", [r[1] for r in parked], dtype=pl.Int64),
+        pl.Series("_source_file", [r[2] for r in parked]),
+    )
+    # Parked rows from different files may share a row number: key them by position.
+    work = text.with_row_index("_pos").with_columns(
+        pl.col(ROW_INDEX).alias("_orig_row"), pl.col("_pos").cast(pl.Int64).alias(ROW_INDEX)
+    )
+    work = _with_hash(con, work.drop("_pos"), entity)
+    typed, _ = parse_frame(work.select([ROW_INDEX, *entity.column_names]), entity, timezone)
+    still_missing = {f.row_index for f in reference_failures(con, entity, typed, work)}
+    current = _current_versions(con, entity)
+    ready = (
+        work.filter(~pl.col(ROW_INDEX).is_in(list(still_missing)))
+        .join(_typed_keys(con, typed, entity), on=ROW_INDEX, how="left")
+        .join(current, on="_version_key", how="left")
+    )
+    if ready.height == 0:
+        return 0
+    # A later version of the record arrived meanwhile: close the parked row, insert nothing.
+    to_insert = ready.filter(
+        pl.col("_current_load").is_null() | (pl.col("_current_load") <= pl.col("_parked_load"))
+    )
+    insert_typed = (
+        typed.join(to_insert.select(ROW_INDEX, HASH, "_orig_row", "_source_file"), on=ROW_INDEX)
+        .drop(ROW_INDEX)
+        .rename({"_orig_row": ROW_INDEX})
+    )
+    con.execute("begin transaction")
+    try:
+        _append_versions(con, entity, insert_typed, load_id, now)
+        con.executemany(
+            "update meta.quarantine set released_load_id = ? where quarantine_id = ?",
+            [[load_id, q] for q in ready["_quarantine_id"].to_list()],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return ready.height
+
+
+def summarise_rules(results: list[FileResult]) -> Counter:
+    counts: Counter = Counter()
+    for r in results:
+        counts.update(r.quarantined_by_rule)
+        counts.update(r.flagged_by_rule)
+    return counts

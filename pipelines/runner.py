@@ -1,0 +1,91 @@
+"""Run the nightly Dagster job in-process and report what it did."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from pipelines.periods import quarter_of
+from pipelines.progress import say
+from pipelines.run_summary import (
+    failure_of,
+    format_summary,
+    grouped_seconds,
+    step_seconds,
+    warehouse_figures,
+    write_summary,
+)
+from pipelines.settings import Settings
+from pipelines.warehouse.resource import WAREHOUSE_FILE
+
+
+def _instance() -> dg.DagsterInstance:
+    """The Dagster instance under $DAGSTER_HOME (runs show in the UI), else an ephemeral one."""
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+def run_nightly(
+    inbox: Path, home: Path | None = None, as_of: date | None = None, echo: bool = True
+) -> dict[str, Any]:
+    """Execute the ``nightly_load`` job for one drop; return (and write) its summary."""
+    from pipelines.definitions import NIGHTLY_JOB, build_definitions
+
+    settings = Settings()
+    home = (home or Path(settings.home)).expanduser().resolve()
+    as_of = as_of or settings.yesterday()
+    started = time.perf_counter()
+    if echo:
+        say("run", f"preparing definitions (home {home})")
+    job = build_definitions().resolve_job_def(NIGHTLY_JOB)
+    run_config = {
+        "resources": {
+            "warehouse": {
+                "config": {
+                    "home": str(home),
+                    "inbox": str(Path(inbox).expanduser().resolve()),
+                    "as_of_date": as_of.isoformat(),
+                }
+            }
+        },
+        "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+    }
+    logging.getLogger("dagster").setLevel(logging.ERROR)
+    with _instance() as instance:
+        result = job.execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False
+        )
+        run_id = result.run_id
+        steps = step_seconds(instance, run_id)
+        summary: dict[str, Any] = {
+            "run_id": run_id,
+            "status": "success" if result.success else "failed",
+            "home": str(home),
+            "inbox": str(inbox),
+            "warehouse": str(home / WAREHOUSE_FILE),
+            "steps": steps,
+            "step_seconds": grouped_seconds(steps),
+            "seconds_total": round(time.perf_counter() - started, 2),
+        }
+        if result.success:
+            quarter_dir = home / "reports"
+            packs = sorted(quarter_dir.rglob(f"*{quarter_of(as_of)}*.html"))
+            summary.update(warehouse_figures(home / WAREHOUSE_FILE, run_id))
+            summary["report"] = str(packs[-1]) if packs else None
+        else:
+            step, message = failure_of(instance, run_id)
+            summary.update({"failed_step": step, "error": message, "as_of_date": str(as_of)})
+    run_dir = home / "runs" / run_id
+    summary["summary_path"] = str(run_dir / "summary.json")
+    write_summary(summary, run_dir)
+    if echo:
+        print(format_summary(summary), flush=True)
+    return summary
+

@@ -70,7 +70,7 @@ def run(inbox: Path, home: Path | None, as_of: date | None) -> None:
               help="Output folder. Default: HOME/reports/<quarter>/.")
 def report(home: Path | None, quarter: str, out_dir: Path | None) -> None:
     """Render the quarterly review pack from the warehouse as it is now."""
-    from pipelines.periods import parse_quarter
+    from pipelines.periods import Quarter
     from pipelines.reports import render_quarterly_pack
     from pipelines.settings import Settings
 
@@ -78,14 +78,13 @@ def report(home: Path | None, quarter: str, out_dir: Path | None) -> None:
     home = (home or Path(settings.home)).expanduser().resolve()
     warehouse = home / "warehouse.duckdb"
     try:
-        parse_quarter(quarter)
+        quarter = Quarter.parse(quarter.strip().upper()).label
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--quarter") from None
     if not warehouse.exists():
         raise click.ClickException(
             f"no warehouse at {warehouse}. Fix: run `salesops run --inbox DIR --home {home}` first."
         )
-    quarter = quarter.strip().upper()
     try:
         path = render_quarterly_pack(
             warehouse, quarter, out_dir or home / "reports" / quarter,

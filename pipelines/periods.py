@@ -1,19 +1,86 @@
-"""Period labels shared by the CLI and the reports (the marts compute their own in dbt)."""
+"""Quarter labels and date arithmetic shared by the CLI, the run and the reports.
+
+The marts compute their own periods in dbt; this is only label arithmetic.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
-QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
+_QUARTER_RE = re.compile(r"(\d{4})Q([1-4])")
 
 
-def quarter_of(day: date) -> str:
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+@dataclass(frozen=True, order=True)
+class Quarter:
+    """A quarter label as the marts write it (``2026Q3``).
+
+    Only the label is arithmetic here; the quarter's dates come from the marts
+    (``period_start`` / ``period_end``) so fiscal calendars work unchanged.
+    """
+
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, text: object) -> Quarter:
+        m = _QUARTER_RE.fullmatch(text) if isinstance(text, str) else None
+        if m is None:
+            raise ValueError(
+                f"malformed quarter {text!r}: expected a year and quarter like '2026Q3' "
+                "(four-digit year, 'Q', quarter 1-4)"
+            )
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    @classmethod
+    def of(cls, day: date) -> Quarter:
+        """The calendar quarter containing ``day``."""
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}Q{self.number}"
+
+    def previous(self) -> Quarter:
+        if self.number == 1:
+            return Quarter(self.year - 1, 4)
+        return Quarter(self.year, self.number - 1)
+
+    def same_quarter_last_year(self) -> Quarter:
+        return Quarter(self.year - 1, self.number)
+
+    def __str__(self) -> str:
+        return self.label
 
 
-def parse_quarter(label: str) -> tuple[int, int]:
-    m = QUARTER_RE.match(label.strip().upper())
-    if not m:
-        raise ValueError(f"quarter {label!r} is not like 2026Q3 (year, 'Q', 1-4)")
-    return int(m.group(1)), int(m.group(2))
+def month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def add_months(d: date, months: int) -> date:
+    """First day of the month ``months`` after ``d``'s month."""
+    index = d.year * 12 + (d.month - 1) + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def trailing_month_starts(last_day: date, count: int = 12) -> list[date]:
+    """First days of the ``count`` calendar months ending with ``last_day``'s month."""
+    last = month_start(last_day)
+    return [add_months(last, -offset) for offset in range(count - 1, -1, -1)]
+
+
+def resolve_as_of(
+    quarter_end: date, requested: date | None, latest_load_as_of: date | None
+) -> date:
+    """The pack's as-of date.
+
+    Default: the quarter end, or the latest load's as-of date if that is earlier
+    (a quarter still in progress). An explicit date is honoured but never past
+    the quarter end.
+    """
+    if requested is not None:
+        return min(quarter_end, requested)
+    if latest_load_as_of is not None:
+        return min(quarter_end, latest_load_as_of)
+    return quarter_end

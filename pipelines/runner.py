@@ -11,7 +11,7 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.periods import quarter_of
+from pipelines.periods import Quarter
 from pipelines.progress import say
 from pipelines.run_summary import (
     failure_of,
@@ -76,7 +76,7 @@ def run_nightly(
         }
         if result.success:
             quarter_dir = home / "reports"
-            packs = sorted(quarter_dir.rglob(f"*{quarter_of(as_of)}*.html"))
+            packs = sorted(quarter_dir.rglob(f"*{Quarter.of(as_of).label}*.html"))
             summary.update(warehouse_figures(home / WAREHOUSE_FILE, run_id))
             summary["report"] = str(packs[-1]) if packs else None
         else:

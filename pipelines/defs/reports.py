@@ -7,7 +7,7 @@ import time
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from pipelines.periods import quarter_of
+from pipelines.periods import Quarter
 from pipelines.progress import say
 from pipelines.warehouse.resource import WarehouseResource
 
@@ -37,7 +37,7 @@ def build_report_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
         from pipelines.reports import render_quarterly_pack
 
         started = time.perf_counter()
-        quarter = quarter_of(warehouse.business_date)
+        quarter = Quarter.of(warehouse.business_date).label
         staged_dir = warehouse.run_dir / "reports" / quarter
         path = render_quarterly_pack(
             warehouse.work_path,

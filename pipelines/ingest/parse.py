@@ -48,7 +48,9 @@ class ParseFailure:
 def normalise_text(df: pl.DataFrame) -> pl.DataFrame:
     """Trim every cell; an empty cell is null."""
     return df.with_columns(
-        pl.col(c).str.strip_chars().replace("", None) for c in df.columns if c != ROW_INDEX
+        pl.col(c).cast(pl.String).str.strip_chars().replace("", None)
+        for c in df.columns
+        if c != ROW_INDEX
     )
 
 

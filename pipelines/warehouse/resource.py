@@ -112,8 +112,12 @@ class WarehouseResource(ConfigurableResource):
             self._lock_fh = None
             raise WarehouseBusy(
                 f"another run is writing to the warehouse in {home}",
-                "wait for it to finish (see `salesops status`), then run again",
+                "wait for it to finish, then run again (only one run may write at a time)",
             ) from None
+        # Holding the lock, no other run is alive: copies left by killed runs are debris.
+        for stale in (home / "work").glob("*.duckdb*"):
+            if not stale.name.startswith(self._run_id):
+                stale.unlink(missing_ok=True)
         if not self.work_path.exists():
             if self.live_path.exists():
                 shutil.copy2(self.live_path, self.work_path)

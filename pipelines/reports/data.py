@@ -1,0 +1,496 @@
+"""Data access for the review packs: SQL against the marts, plain values out.
+
+Every function takes an open DuckDB connection and returns dataclasses holding
+Python values: money stays ``Decimal`` exactly as DuckDB returns it, rates stay
+``float`` (they are DOUBLE in the marts), dates are ``datetime.date``. Nothing
+here formats, translates or decides what is worth saying.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+
+from pipelines.periods import Quarter, resolve_as_of, trailing_month_starts
+
+#: Tables the quarterly pack reads; checked up front for a clear error.
+REQUIRED_TABLES: tuple[str, ...] = (
+    "marts.fct_sales_performance",
+    "marts.fct_funnel_conversion",
+    "marts.fct_lead_sources",
+    "marts.fct_receivables_aging",
+    "marts.dq_findings",
+    "marts.dim_sales_reps",
+    "marts.dim_accounts",
+    "meta.load_files",
+    "meta.loads",
+)
+
+#: Aging buckets in display order (the mart's ``aging_bucket`` values).
+AGING_BUCKETS: tuple[str, ...] = ("not_due", "1_30", "31_60", "61_90", "over_90")
+
+#: Severities in display order (the mart's ``dq_findings.severity`` values).
+SEVERITIES: tuple[str, ...] = ("quarantine", "warn")
+
+COMPANY_SCOPE = "all"
+TOP_OVERDUE_LIMIT = 10
+OLDEST_FINDINGS_LIMIT = 10
+
+
+class MissingTablesError(RuntimeError):
+    """The warehouse lacks marts/meta tables the pack needs (dbt not run yet?)."""
+
+
+@dataclass(frozen=True)
+class PeriodMetrics:
+    """One row of ``marts.fct_sales_performance``."""
+
+    period: str
+    period_start: date
+    period_end: date
+    revenue: Decimal
+    collections: Decimal
+    orders: int
+    new_customers: int
+    avg_order_value: Decimal | None
+    revenue_target: Decimal | None
+    revenue_attainment: float | None
+    won: int
+    lost: int
+    win_rate: float | None
+    avg_deal_size: Decimal | None
+    avg_sales_cycle_days: float | None
+    median_sales_cycle_days: float | None
+
+
+_METRIC_COLUMNS = (
+    "period, period_start, period_end, revenue, collections, orders, new_customers, "
+    "avg_order_value, revenue_target, revenue_attainment, won, lost, win_rate, "
+    "avg_deal_size, avg_sales_cycle_days, median_sales_cycle_days"
+)
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    month_start: date
+    period: str | None  # None: the mart has no row for this month
+    revenue: Decimal | None
+    revenue_target: Decimal | None
+    revenue_attainment: float | None
+
+
+@dataclass(frozen=True)
+class FunnelStage:
+    stage_order: int
+    stage_from: str
+    stage_to: str
+    reached_from: int
+    reached_to: int
+    conversion_rate: float | None
+
+
+@dataclass(frozen=True)
+class LeadSource:
+    source: str
+    leads: int
+    converted: int
+    lead_conversion_rate: float | None
+
+
+@dataclass(frozen=True)
+class RankingRow:
+    scope_id: str
+    name: str  # rep name (falls back to rep_id) or team name
+    team: str | None
+    region: str | None
+    is_active: bool | None
+    revenue: Decimal
+    revenue_target: Decimal | None
+    revenue_attainment: float | None
+    won: int
+    lost: int
+    win_rate: float | None
+
+
+@dataclass(frozen=True)
+class AgingBucket:
+    bucket: str
+    outstanding: Decimal
+    orders: int
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    order_id: str
+    account_id: str | None
+    account_name: str | None
+    rep_id: str | None
+    rep_name: str | None
+    currency: str | None
+    due_date: date | None
+    days_overdue: int
+    outstanding: Decimal
+
+
+@dataclass(frozen=True)
+class Receivables:
+    snapshot_date: date | None  # None: no snapshot on or before the cut-off
+    buckets: list[AgingBucket]
+    top_overdue: list[OverdueItem]
+    overdue_orders: int
+
+
+@dataclass(frozen=True)
+class FindingCount:
+    key: str | None  # rule, or owner's team (None: no owner / owner not in dim)
+    severity: str
+    count: int
+
+
+@dataclass(frozen=True)
+class OpenFinding:
+    rule: str
+    entity: str | None
+    record_id: str | None
+    record_name: str | None
+    owner_rep_id: str | None
+    owner_name: str | None
+    column_name: str | None
+    value_seen: str | None
+    message: str | None
+    first_seen_load: int | None
+
+
+@dataclass(frozen=True)
+class LoadQuality:
+    load_id: int
+    as_of_date: date | None
+    files_loaded: int
+    rows_in: int
+    rows_quarantined: int
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    by_rule: list[FindingCount]
+    by_team: list[FindingCount]
+    oldest_quarantined: list[OpenFinding]
+    latest_load: LoadQuality | None
+
+
+@dataclass(frozen=True)
+class QuarterlyData:
+    """Everything the quarterly pack shows, read in one go."""
+
+    quarter: Quarter
+    as_of_date: date
+    latest_load_as_of: date | None
+    current: PeriodMetrics
+    previous: PeriodMetrics | None
+    year_ago: PeriodMetrics | None
+    months: list[MonthPoint]
+    funnel: list[FunnelStage]
+    funnel_previous: list[FunnelStage]
+    lead_sources: list[LeadSource]
+    teams: list[RankingRow]
+    reps: list[RankingRow]
+    receivables: Receivables
+    quality: DataQuality
+    available_quarters: tuple[str, str] | None = field(default=None)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    return con.execute(sql, params or []).fetchall()
+
+
+def check_tables(con: duckdb.DuckDBPyConnection) -> None:
+    present = {
+        f"{schema}.{name}"
+        for schema, name in _rows(
+            con, "select table_schema, table_name from information_schema.tables"
+        )
+    }
+    missing = [t for t in REQUIRED_TABLES if t not in present]
+    if missing:
+        raise MissingTablesError(
+            "the warehouse lacks table(s) the review pack reads: "
+            + ", ".join(missing)
+            + " (run the dbt build first)"
+        )
+
+
+def available_quarter_range(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    row = con.execute(
+        """select min(period), max(period) from marts.fct_sales_performance
+           where period_type = 'quarter' and level = 'company' and scope_id = ?""",
+        [COMPANY_SCOPE],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return row[0], row[1]
+
+
+def period_metrics(
+    con: duckdb.DuckDBPyConnection,
+    period_type: str,
+    period: str,
+    level: str = "company",
+    scope_id: str = COMPANY_SCOPE,
+) -> PeriodMetrics | None:
+    row = con.execute(
+        f"""select {_METRIC_COLUMNS} from marts.fct_sales_performance
+            where period_type = ? and period = ? and level = ? and scope_id = ?""",
+        [period_type, period, level, scope_id],
+    ).fetchone()
+    return PeriodMetrics(*row) if row else None
+
+
+def latest_load_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
+    row = con.execute("select max(as_of_date) from meta.loads").fetchone()
+    return row[0] if row else None
+
+
+def monthly_series(
+    con: duckdb.DuckDBPyConnection, last_day: date, count: int = 12
+) -> list[MonthPoint]:
+    """Company revenue and target for the ``count`` months ending with ``last_day``'s month.
+
+    Months the mart has no row for are returned with ``None`` values (a gap,
+    not a zero).
+    """
+    starts = trailing_month_starts(last_day, count)
+    found = {
+        r[1]: r
+        for r in _rows(
+            con,
+            """select period, period_start, revenue, revenue_target, revenue_attainment
+               from marts.fct_sales_performance
+               where period_type = 'month' and level = 'company' and scope_id = ?
+                 and period_start between ? and ?""",
+            [COMPANY_SCOPE, starts[0], starts[-1]],
+        )
+    }
+    points = []
+    for start in starts:
+        r = found.get(start)
+        if r is None:
+            points.append(MonthPoint(start, None, None, None, None))
+        else:
+            points.append(MonthPoint(start, r[0], r[2], r[3], r[4]))
+    return points
+
+
+def funnel(con: duckdb.DuckDBPyConnection, period: str) -> list[FunnelStage]:
+    return [
+        FunnelStage(*r)
+        for r in _rows(
+            con,
+            """select stage_order, stage_from, stage_to, reached_from, reached_to, conversion_rate
+               from marts.fct_funnel_conversion
+               where period_type = 'quarter' and period = ?
+               order by stage_order""",
+            [period],
+        )
+    ]
+
+
+def lead_sources(con: duckdb.DuckDBPyConnection, period: str) -> list[LeadSource]:
+    return [
+        LeadSource(*r)
+        for r in _rows(
+            con,
+            """select source, leads, converted, lead_conversion_rate
+               from marts.fct_lead_sources
+               where period_type = 'quarter' and period = ?
+               order by leads desc, source""",
+            [period],
+        )
+    ]
+
+
+_RANKING_ORDER = "order by p.revenue_attainment desc nulls last, p.revenue desc, name"
+
+
+def team_ranking(con: duckdb.DuckDBPyConnection, period: str) -> list[RankingRow]:
+    """Teams by attainment (highest first, no target last), region from the rep dimension."""
+    return [
+        RankingRow(*r)
+        for r in _rows(
+            con,
+            f"""with team_region as (
+                    select team, min(region) as region from marts.dim_sales_reps group by team
+                )
+                select p.scope_id, p.scope_id as name, p.scope_id as team, t.region,
+                       null::boolean as is_active, p.revenue, p.revenue_target,
+                       p.revenue_attainment, p.won, p.lost, p.win_rate
+                from marts.fct_sales_performance p
+                left join team_region t on t.team = p.scope_id
+                where p.period_type = 'quarter' and p.period = ? and p.level = 'team'
+                {_RANKING_ORDER}""",
+            [period],
+        )
+    ]
+
+
+def rep_ranking(con: duckdb.DuckDBPyConnection, period: str) -> list[RankingRow]:
+    """Reps by attainment (highest first, no target last), with name and team."""
+    return [
+        RankingRow(*r)
+        for r in _rows(
+            con,
+            f"""select p.scope_id, coalesce(r.rep_name, p.scope_id) as name, r.team, r.region,
+                       r.is_active, p.revenue, p.revenue_target, p.revenue_attainment,
+                       p.won, p.lost, p.win_rate
+                from marts.fct_sales_performance p
+                left join marts.dim_sales_reps r on r.rep_id = p.scope_id
+                where p.period_type = 'quarter' and p.period = ? and p.level = 'rep'
+                {_RANKING_ORDER}""",
+            [period],
+        )
+    ]
+
+
+def receivables(con: duckdb.DuckDBPyConnection, cutoff: date) -> Receivables:
+    """The latest aging snapshot on or before ``cutoff``: bucket totals and top overdue."""
+    row = con.execute(
+        "select max(as_of_date) from marts.fct_receivables_aging where as_of_date <= ?",
+        [cutoff],
+    ).fetchone()
+    snapshot = row[0] if row else None
+    if snapshot is None:
+        return Receivables(None, [AgingBucket(b, Decimal("0.00"), 0) for b in AGING_BUCKETS], [], 0)
+    totals = {
+        r[0]: r
+        for r in _rows(
+            con,
+            """select aging_bucket, sum(outstanding), count(*) filter (where outstanding > 0)
+               from marts.fct_receivables_aging where as_of_date = ?
+               group by aging_bucket""",
+            [snapshot],
+        )
+    }
+    buckets = [
+        AgingBucket(b, totals[b][1], totals[b][2])
+        if b in totals
+        else AgingBucket(b, Decimal("0.00"), 0)
+        for b in AGING_BUCKETS
+    ]
+    # Buckets the pack does not know about would silently vanish: fail loudly instead.
+    unknown = sorted(str(b) for b in totals if b not in AGING_BUCKETS)
+    if unknown:
+        raise ValueError(f"unknown aging_bucket value(s) in marts.fct_receivables_aging: {unknown}")
+    top = [
+        OverdueItem(*r)
+        for r in _rows(
+            con,
+            """select r.order_id, r.account_id, a.account_name, r.rep_id, s.rep_name,
+                      r.currency, r.due_date, r.days_overdue, r.outstanding
+               from marts.fct_receivables_aging r
+               left join marts.dim_accounts a on a.account_id = r.account_id
+               left join marts.dim_sales_reps s on s.rep_id = r.rep_id
+               where r.as_of_date = ? and r.days_overdue > 0 and r.outstanding > 0
+               order by r.outstanding desc, r.days_overdue desc, r.order_id
+               limit ?""",
+            [snapshot, TOP_OVERDUE_LIMIT],
+        )
+    ]
+    overdue_orders = con.execute(
+        """select count(*) from marts.fct_receivables_aging
+           where as_of_date = ? and days_overdue > 0 and outstanding > 0""",
+        [snapshot],
+    ).fetchone()[0]
+    return Receivables(snapshot, buckets, top, overdue_orders)
+
+
+def data_quality(con: duckdb.DuckDBPyConnection) -> DataQuality:
+    by_rule = [
+        FindingCount(*r)
+        for r in _rows(
+            con,
+            """select rule, severity, count(*) from marts.dq_findings
+               where is_open group by rule, severity order by rule, severity""",
+        )
+    ]
+    by_team = [
+        FindingCount(*r)
+        for r in _rows(
+            con,
+            """select s.team, f.severity, count(*)
+               from marts.dq_findings f
+               left join marts.dim_sales_reps s on s.rep_id = f.owner_rep_id
+               where f.is_open group by s.team, f.severity
+               order by s.team nulls last, f.severity""",
+        )
+    ]
+    oldest = [
+        OpenFinding(*r)
+        for r in _rows(
+            con,
+            """select f.rule, f.entity, f.record_id, f.record_name, f.owner_rep_id, s.rep_name,
+                      f.column_name, f.value_seen, f.message, f.first_seen_load
+               from marts.dq_findings f
+               left join marts.dim_sales_reps s on s.rep_id = f.owner_rep_id
+               where f.is_open and f.severity = 'quarantine'
+               order by f.first_seen_load nulls last, f.finding_id
+               limit ?""",
+            [OLDEST_FINDINGS_LIMIT],
+        )
+    ]
+    row = con.execute(
+        """with latest as (
+               select max(load_id) as load_id from meta.load_files where status = 'loaded'
+           )
+           select f.load_id, any_value(l.as_of_date), count(*),
+                  coalesce(sum(f.rows_in), 0), coalesce(sum(f.rows_quarantined), 0)
+           from meta.load_files f
+           join latest on latest.load_id = f.load_id
+           left join meta.loads l on l.load_id = f.load_id
+           where f.status = 'loaded'
+           group by f.load_id"""
+    ).fetchone()
+    latest = LoadQuality(*row) if row else None
+    return DataQuality(by_rule, by_team, oldest, latest)
+
+
+def read_quarterly_data(
+    con: duckdb.DuckDBPyConnection, quarter: Quarter, as_of_date: date | None = None
+) -> QuarterlyData:
+    """Read everything the quarterly pack needs; ``ValueError`` if the quarter has no data."""
+    check_tables(con)
+    current = period_metrics(con, "quarter", quarter.label)
+    available = available_quarter_range(con)
+    if current is None:
+        where = (
+            f"the marts hold quarters {available[0]} to {available[1]}"
+            if available
+            else "the marts hold no quarterly data yet"
+        )
+        raise ValueError(
+            f"no data for quarter {quarter.label} in marts.fct_sales_performance; {where}"
+        )
+    load_as_of = latest_load_as_of(con)
+    as_of = resolve_as_of(current.period_end, as_of_date, load_as_of)
+    previous = quarter.previous().label
+    return QuarterlyData(
+        quarter=quarter,
+        as_of_date=as_of,
+        latest_load_as_of=load_as_of,
+        current=current,
+        previous=period_metrics(con, "quarter", previous),
+        year_ago=period_metrics(con, "quarter", quarter.same_quarter_last_year().label),
+        months=monthly_series(con, current.period_end),
+        funnel=funnel(con, quarter.label),
+        funnel_previous=funnel(con, previous),
+        lead_sources=lead_sources(con, quarter.label),
+        teams=team_ranking(con, quarter.label),
+        reps=rep_ranking(con, quarter.label),
+        receivables=receivables(con, as_of),
+        quality=data_quality(con),
+        available_quarters=available,
+    )

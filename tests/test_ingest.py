@@ -1,0 +1,182 @@
+"""Ingest rules on a real DuckDB file: accounting, quarantine, supersede, parking, idempotence."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.contract import entity
+from pipelines.ingest.load import ingest_file, release_parked
+from pipelines.ingest.parse import ROW_INDEX, normalise_text, parse_frame
+from pipelines.warehouse.schema import ensure_schema
+
+TZ = "Asia/Shanghai"
+NOW = datetime(2026, 10, 1, tzinfo=UTC)
+
+REPS = "rep_id,rep_name,email,team,region,manager_id,role,hired_on,left_on\n" \
+       "R1,张伟,zw@example.cn,华东一组,华东,,manager,2024-01-01,\n" \
+       "R2,Li Na,ln@example.cn,华东一组,华东,R1,rep,2024-02-01,\n"
+
+ACCOUNT_HEADER = "account_id,account_name,industry,size_band,region,channel,owner_rep_id," \
+                 "created_at,phone,email\n"
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    c = duckdb.connect(str(tmp_path / "w.duckdb"))
+    c.execute("set TimeZone = 'UTC'")
+    ensure_schema(c)
+    yield c
+    c.close()
+
+
+def write(dir_: Path, name: str, text: str) -> Path:
+    dir_.mkdir(parents=True, exist_ok=True)
+    path = dir_ / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(con, entity_name: str, path: Path, load_id: int):
+    return ingest_file(con, entity(entity_name), path, load_id=load_id, run_id=f"run{load_id}",
+                       timezone=TZ, now=NOW)
+
+
+def test_parse_reads_zones_and_reports_unreadable_cells():
+    e = entity("payments")
+    text = pl.DataFrame(
+        {
+            "payment_id": ["P1", "P2", "P3"],
+            "order_id": ["O1", "O1", "O1"],
+            "invoice_id": [None, None, None],
+            # local Shanghai time, explicit +08:00, UTC 'Z' -> same instant 2025-03-04 01:15 UTC
+            "paid_at": ["2025-03-04 09:15:00", "2025-03-04T09:15:00+08:00", "2025-03-04T01:15:00Z"],
+            "amount": ["100.50", "1,000.00", "7"],
+            "currency": ["CNY", "CNY", "USD"],
+            "method": [None, None, None],
+            "reference": [None, None, None],
+        }
+    ).with_row_index(ROW_INDEX, offset=2).with_columns(pl.col(ROW_INDEX).cast(pl.Int64))
+    typed, failures = parse_frame(normalise_text(text), e, TZ)
+    instant = datetime(2025, 3, 4, 1, 15, tzinfo=UTC)
+    assert [t.astimezone(UTC) for t in typed["paid_at"]] == [instant] * 3
+    assert typed["amount"].to_list() == [Decimal("100.5"), None, Decimal("7")]
+    assert [(f.row_index, f.column, f.value) for f in failures] == [(3, "amount", "1,000.00")]
+
+
+def test_rows_are_accounted_for_and_quarantined_with_reasons(con, tmp_path):
+    load(con, "sales_reps", write(tmp_path, "sales_reps.csv", REPS), 1)
+    accounts = write(
+        tmp_path,
+        "accounts.csv",
+        ACCOUNT_HEADER
+        + "A1,上海华锐科技有限公司,IT,large,华东,direct,R1,2025-01-01 10:00:00,13800138000,a@b.cn\n"
+        + "A2,,IT,large,华东,direct,R1,2025-01-01 10:00:00,,\n"  # missing name
+        + "A3,Gamma,IT,large,华东,wholesale,R1,2025-01-01 10:00:00,,\n"  # bad channel
+        + "A4,Delta,IT,large,华东,direct,R9,2025-01-01 10:00:00,,\n"  # unknown rep
+        + "A5,Eps,IT,large,华东,direct,R2,2025-13-01 10:00:00,,\n"  # unparseable date
+        + "A6,Zeta,IT,large,华东,direct,R2,2025-01-01 10:00:00,,wang@@example\n"  # warn only
+        + "A7,One,IT,large,华东,direct,R2,2025-01-01 10:00:00,,\n"
+        + "A7,Two,IT,large,华东,direct,R2,2025-01-01 10:00:00,,\n"  # conflicting duplicate
+        + "A1,上海华锐科技有限公司,IT,large,华东,direct,R1,2025-01-01 10:00:00,13800138000,a@b.cn\n",
+    )
+    r = load(con, "accounts", accounts, 1)
+    assert r.rows_in == 9
+    assert r.rows_in == r.rows_loaded + r.rows_quarantined
+    # A1 twice (identical: one version), A6 loaded with a warning.
+    assert (r.rows_loaded, r.rows_quarantined, r.rows_unchanged) == (3, 6, 1)
+    rules = dict(
+        con.execute(
+            "select record_id, rule from meta.quarantine where entity = 'accounts'"
+        ).fetchall()
+    )
+    assert rules == {
+        "A2": "missing_required",
+        "A3": "value_not_allowed",
+        "A4": "missing_reference",
+        "A5": "unparseable_value",
+        "A7": "duplicate_id_conflict",
+    }
+    a5 = con.execute(
+        "select column_name, value_seen, row_data, source_row from meta.quarantine "
+        "where record_id = 'A5'"
+    ).fetchone()
+    assert a5[0] == "created_at" and a5[1] == "2025-13-01 10:00:00" and a5[3] == 6
+    assert json.loads(a5[2])["account_name"] == "Eps"  # the whole row is kept
+    assert con.execute("select count(*) from raw.accounts").fetchone()[0] == 2
+    warn = con.execute("select record_id, rule, value_seen from meta.row_findings").fetchall()
+    assert warn == [("A6", "malformed_email", "wang@@example")]
+    files = con.execute(
+        "select rows_in, rows_loaded, rows_quarantined from meta.load_files "
+        "where entity = 'accounts'"
+    ).fetchone()
+    assert files == (9, 3, 6)
+
+
+def test_same_file_twice_changes_nothing(con, tmp_path):
+    reps = write(tmp_path, "sales_reps.csv", REPS)
+    load(con, "sales_reps", reps, 1)
+    before = con.execute("select * from raw.sales_reps order by rep_id").fetchall()
+    r = load(con, "sales_reps", reps, 2)
+    assert r.status == "skipped_seen"
+    assert con.execute("select * from raw.sales_reps order by rep_id").fetchall() == before
+
+
+def test_later_export_supersedes_and_history_is_kept(con, tmp_path):
+    load(con, "sales_reps", write(tmp_path / "n1", "sales_reps.csv", REPS), 1)
+    changed = REPS.replace("Li Na,ln@example.cn,华东一组", "Li Na,ln@example.cn,华东二组")
+    r = load(con, "sales_reps", write(tmp_path / "n2", "sales_reps.csv", changed + "\n"), 2)
+    assert (r.rows_loaded, r.rows_unchanged) == (2, 1)  # R1 unchanged, R2 new version
+    history = con.execute(
+        "select team, _load_id from raw.sales_reps where rep_id = 'R2' order by _load_id"
+    ).fetchall()
+    assert history == [("华东一组", 1), ("华东二组", 2)]
+
+
+def test_missing_reference_is_parked_then_released(con, tmp_path):
+    load(con, "sales_reps", write(tmp_path / "n1", "sales_reps.csv", REPS), 1)
+    acc = ACCOUNT_HEADER + "A1,Alpha,IT,large,华东,direct,R3,2025-01-01 10:00:00,,\n"
+    r = load(con, "accounts", write(tmp_path / "n1", "accounts.csv", acc), 1)
+    assert r.rows_quarantined == 1
+    assert release_parked(con, entity("accounts"), load_id=1, timezone=TZ, now=NOW) == 0
+
+    reps2 = REPS + "R3,王芳,wf@example.cn,华南一组,华南,,rep,2025-01-01,\n"
+    load(con, "sales_reps", write(tmp_path / "n2", "sales_reps.csv", reps2), 2)
+    assert release_parked(con, entity("accounts"), load_id=2, timezone=TZ, now=NOW) == 1
+    row = con.execute(
+        "select account_id, owner_rep_id, _load_id, _source_file, _source_row from raw.accounts"
+    ).fetchone()
+    assert row == ("A1", "R3", 2, "accounts.csv", 2)
+    assert con.execute(
+        "select released_load_id from meta.quarantine where record_id = 'A1'"
+    ).fetchone() == (2,)
+
+
+def test_file_without_required_column_is_rejected_whole(con, tmp_path):
+    bad = "rep_id,rep_name,team\nR1,张伟,华东一组\n"  # no region
+    r = load(con, "sales_reps", write(tmp_path, "sales_reps.csv", bad), 1)
+    assert r.status == "rejected"
+    assert "region" in r.message and "sales_reps.csv" in r.message and "Fix:" in r.message
+    assert con.execute("select count(*) from raw.sales_reps").fetchone()[0] == 0
+
+
+def test_committed_suites_cover_the_contract():
+    from pipelines.contract import ENTITIES
+    from pipelines.validation.suites import build_suite, read_suite
+
+    for e in ENTITIES:
+        committed = read_suite(e.name)
+        baseline = build_suite(e)
+        have = {(x["type"], json.dumps(x["kwargs"], sort_keys=True)) for x in committed[
+            "expectations"]}
+        for exp in baseline["expectations"]:
+            assert (exp["type"], json.dumps(exp["kwargs"], sort_keys=True)) in have, (
+                f"expectations/{e.name}.json lacks {exp['type']} {exp['kwargs']}; "
+                "run `salesops expectations write`"
+            )

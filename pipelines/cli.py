@@ -31,8 +31,13 @@ def main() -> None:
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--seed", default=7, show_default=True, help="Random seed; same seed, same bytes.")
 @click.option("--scale", default=1.0, show_default=True, help="Size multiplier (1 = ~2,000 deals).")
-@click.option("--end-date", callback=_date, default="2026-09-30", show_default=True,
-              help="Last business date in the demo history.")
+@click.option(
+    "--end-date",
+    callback=_date,
+    default="2026-09-30",
+    show_default=True,
+    help="Last business date in the demo history.",
+)
 def demo_data(out_dir: Path, seed: int, scale: float, end_date: date) -> None:
     """Write one nightly drop of realistic demo exports (with documented defects) to OUT_DIR."""
     from pipelines.demo import generate_drop
@@ -40,20 +45,35 @@ def demo_data(out_dir: Path, seed: int, scale: float, end_date: date) -> None:
     started = time.perf_counter()
     manifest = generate_drop(out_dir, seed=seed, scale=scale, end_date=end_date)
     files = sorted(p.name for p in out_dir.glob("*.csv"))
-    click.echo(f"wrote {len(files)} export files to {out_dir} "
-               f"({time.perf_counter() - started:.1f}s), "
-               f"{len(manifest['defects'])} injected defects listed in {out_dir / '_defects.json'}")
+    click.echo(
+        f"wrote {len(files)} export files to {out_dir} "
+        f"({time.perf_counter() - started:.1f}s), "
+        f"{len(manifest['defects'])} injected defects listed in {out_dir / '_defects.json'}"
+    )
 
 
 @main.command()
-@click.option("--inbox", type=click.Path(path_type=Path), required=True,
-              help="Folder with the night's export files.")
-@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Warehouse home (warehouse.duckdb, runs/, reports/). "
-                   "Default: $SALESOPS_HOME or ./.salesops in the project.")
-@click.option("--as-of", "as_of", callback=_date, default=None,
-              help="Business date the drop represents (data up to the end of that day). "
-                   "Default: yesterday in the business timezone.")
+@click.option(
+    "--inbox",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder with the night's export files.",
+)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Warehouse home (warehouse.duckdb, runs/, reports/). "
+    "Default: $SALESOPS_HOME or ./.salesops in the project.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=_date,
+    default=None,
+    help="Business date the drop represents (data up to the end of that day). "
+    "Default: yesterday in the business timezone.",
+)
 def run(inbox: Path, home: Path | None, as_of: date | None) -> None:
     """Load one drop: ingest, validate, build the marts, render the quarter's review pack."""
     from pipelines.runner import run_nightly
@@ -63,11 +83,20 @@ def run(inbox: Path, home: Path | None, as_of: date | None) -> None:
 
 
 @main.command()
-@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Warehouse home holding warehouse.duckdb.")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Warehouse home holding warehouse.duckdb.",
+)
 @click.option("--quarter", required=True, help="Quarter to report, like 2026Q3.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder. Default: HOME/reports/<quarter>/.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder. Default: HOME/reports/<quarter>/.",
+)
 def report(home: Path | None, quarter: str, out_dir: Path | None) -> None:
     """Render the quarterly review pack from the warehouse as it is now."""
     from pipelines.periods import Quarter
@@ -87,7 +116,9 @@ def report(home: Path | None, quarter: str, out_dir: Path | None) -> None:
         )
     try:
         path = render_quarterly_pack(
-            warehouse, quarter, out_dir or home / "reports" / quarter,
+            warehouse,
+            quarter,
+            out_dir or home / "reports" / quarter,
             reporting_currency=settings.reporting_currency,
         )
     except ValueError as exc:

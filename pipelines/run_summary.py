@@ -10,9 +10,14 @@ from typing import Any
 import duckdb
 from dagster import DagsterEventType, DagsterInstance
 
+from pipelines.warehouse.schema import fetch_first
+
 #: How step keys group into the steps a user thinks in.
-STEP_GROUPS = (("raw__", "ingest + validate"), ("salesops_dbt_assets", "dbt build"),
-               ("reports__", "report"))
+STEP_GROUPS = (
+    ("raw__", "ingest + validate"),
+    ("salesops_dbt_assets", "dbt build"),
+    ("reports__", "report"),
+)
 
 
 def step_seconds(instance: DagsterInstance, run_id: str) -> list[dict[str, Any]]:
@@ -68,8 +73,22 @@ def warehouse_figures(warehouse: Path, run_id: str) -> dict[str, Any]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         files = [
-            dict(zip(("entity", "file", "status", "rows_in", "rows_loaded", "rows_quarantined",
-                      "rows_unchanged", "message"), row, strict=True))
+            dict(
+                zip(
+                    (
+                        "entity",
+                        "file",
+                        "status",
+                        "rows_in",
+                        "rows_loaded",
+                        "rows_quarantined",
+                        "rows_unchanged",
+                        "message",
+                    ),
+                    row,
+                    strict=True,
+                )
+            )
             for row in con.execute(
                 """select entity, file_name, status, rows_in, rows_loaded, rows_quarantined,
                           rows_unchanged, message
@@ -77,11 +96,12 @@ def warehouse_figures(warehouse: Path, run_id: str) -> dict[str, Any]:
                 [run_id],
             ).fetchall()
         ]
-        load = con.execute(
+        load = fetch_first(
+            con,
             """select load_id, as_of_date from meta.loads
                order by (run_id = ?) desc, load_id desc limit 1""",
             [run_id],
-        ).fetchone()
+        )
         findings = [
             {"rule": r[0], "severity": r[1], "open": r[2]}
             for r in con.execute(
@@ -89,9 +109,9 @@ def warehouse_figures(warehouse: Path, run_id: str) -> dict[str, Any]:
                    group by all order by severity, count(*) desc, rule"""
             ).fetchall()
         ]
-        released = con.execute(
-            "select count(*) from meta.quarantine where released_load_id = ?", [load[0]]
-        ).fetchone()[0]
+        released = fetch_first(
+            con, "select count(*) from meta.quarantine where released_load_id = ?", [load[0]]
+        )[0]
     finally:
         con.close()
     return {
@@ -127,8 +147,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         )
         if f["status"] in ("rejected", "skipped_seen") and f["message"]:
             lines.append(f"      {f['message']}")
-    totals = [sum(f[k] for f in summary["files"]) for k in
-              ("rows_in", "rows_loaded", "rows_quarantined")]
+    totals = [
+        sum(f[k] for f in summary["files"]) for k in ("rows_in", "rows_loaded", "rows_quarantined")
+    ]
     lines.append(f"  {'total':<34} {'':<13} {totals[0]:>8,} {totals[1]:>8,} {totals[2]:>8,}")
     if summary["rows_released"]:
         lines.append(f"  parked rows released this load: {summary['rows_released']}")
@@ -149,4 +170,3 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append("")
         lines.append(f"  WARNING: {len(rejected)} file(s) rejected whole; see messages above.")
     return "\n".join(lines)
-

@@ -88,4 +88,3 @@ def run_nightly(
     if echo:
         print(format_summary(summary), flush=True)
     return summary
-

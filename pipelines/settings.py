@@ -32,7 +32,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(v)
         except Exception as exc:  # noqa: BLE001 - zoneinfo raises several types
-            raise ValueError(f"unknown timezone {v!r} (use an IANA name like Asia/Shanghai)") from exc
+            raise ValueError(
+                f"unknown timezone {v!r} (use an IANA name like Asia/Shanghai)"
+            ) from exc
         return v
 
     @field_validator("reporting_currency")

@@ -19,12 +19,19 @@ from pipelines.warehouse.schema import ensure_schema
 TZ = "Asia/Shanghai"
 NOW = datetime(2026, 10, 1, tzinfo=UTC)
 
-REPS = "rep_id,rep_name,email,team,region,manager_id,role,hired_on,left_on\n" \
-       "R1,张伟,zw@example.cn,华东一组,华东,,manager,2024-01-01,\n" \
-       "R2,Li Na,ln@example.cn,华东一组,华东,R1,rep,2024-02-01,\n"
+REPS = (
+    "rep_id,rep_name,email,team,region,manager_id,role,hired_on,left_on\n"
+    "R1,张伟,zw@example.cn,华东一组,华东,,manager,2024-01-01,\n"
+    "R2,Li Na,ln@example.cn,华东一组,华东,R1,rep,2024-02-01,\n"
+)
 
-ACCOUNT_HEADER = "account_id,account_name,industry,size_band,region,channel,owner_rep_id," \
-                 "created_at,phone,email\n"
+ACCOUNT_HEADER = (
+    "account_id,account_name,industry,size_band,region,channel,owner_rep_id,"
+    "created_at,phone,email\n"
+)
+ACCOUNT_A1 = (
+    "A1,上海华锐科技有限公司,IT,large,华东,direct,R1,2025-01-01 10:00:00,13800138000,a@b.cn\n"
+)
 
 
 @pytest.fixture
@@ -44,25 +51,40 @@ def write(dir_: Path, name: str, text: str) -> Path:
 
 
 def load(con, entity_name: str, path: Path, load_id: int):
-    return ingest_file(con, entity(entity_name), path, load_id=load_id, run_id=f"run{load_id}",
-                       timezone=TZ, now=NOW)
+    return ingest_file(
+        con,
+        entity(entity_name),
+        path,
+        load_id=load_id,
+        run_id=f"run{load_id}",
+        timezone=TZ,
+        now=NOW,
+    )
 
 
 def test_parse_reads_zones_and_reports_unreadable_cells():
     e = entity("payments")
-    text = pl.DataFrame(
-        {
-            "payment_id": ["P1", "P2", "P3"],
-            "order_id": ["O1", "O1", "O1"],
-            "invoice_id": [None, None, None],
-            # local Shanghai time, explicit +08:00, UTC 'Z' -> same instant 2025-03-04 01:15 UTC
-            "paid_at": ["2025-03-04 09:15:00", "2025-03-04T09:15:00+08:00", "2025-03-04T01:15:00Z"],
-            "amount": ["100.50", "1,000.00", "7"],
-            "currency": ["CNY", "CNY", "USD"],
-            "method": [None, None, None],
-            "reference": [None, None, None],
-        }
-    ).with_row_index(ROW_INDEX, offset=2).with_columns(pl.col(ROW_INDEX).cast(pl.Int64))
+    text = (
+        pl.DataFrame(
+            {
+                "payment_id": ["P1", "P2", "P3"],
+                "order_id": ["O1", "O1", "O1"],
+                "invoice_id": [None, None, None],
+                # local Shanghai time, explicit +08:00, UTC 'Z' -> same instant 2025-03-04 01:15 UTC
+                "paid_at": [
+                    "2025-03-04 09:15:00",
+                    "2025-03-04T09:15:00+08:00",
+                    "2025-03-04T01:15:00Z",
+                ],
+                "amount": ["100.50", "1,000.00", "7"],
+                "currency": ["CNY", "CNY", "USD"],
+                "method": [None, None, None],
+                "reference": [None, None, None],
+            }
+        )
+        .with_row_index(ROW_INDEX, offset=2)
+        .with_columns(pl.col(ROW_INDEX).cast(pl.Int64))
+    )
     typed, failures = parse_frame(normalise_text(text), e, TZ)
     instant = datetime(2025, 3, 4, 1, 15, tzinfo=UTC)
     assert [t.astimezone(UTC) for t in typed["paid_at"]] == [instant] * 3
@@ -76,7 +98,7 @@ def test_rows_are_accounted_for_and_quarantined_with_reasons(con, tmp_path):
         tmp_path,
         "accounts.csv",
         ACCOUNT_HEADER
-        + "A1,上海华锐科技有限公司,IT,large,华东,direct,R1,2025-01-01 10:00:00,13800138000,a@b.cn\n"
+        + ACCOUNT_A1
         + "A2,,IT,large,华东,direct,R1,2025-01-01 10:00:00,,\n"  # missing name
         + "A3,Gamma,IT,large,华东,wholesale,R1,2025-01-01 10:00:00,,\n"  # bad channel
         + "A4,Delta,IT,large,华东,direct,R9,2025-01-01 10:00:00,,\n"  # unknown rep
@@ -84,7 +106,7 @@ def test_rows_are_accounted_for_and_quarantined_with_reasons(con, tmp_path):
         + "A6,Zeta,IT,large,华东,direct,R2,2025-01-01 10:00:00,,wang@@example\n"  # warn only
         + "A7,One,IT,large,华东,direct,R2,2025-01-01 10:00:00,,\n"
         + "A7,Two,IT,large,华东,direct,R2,2025-01-01 10:00:00,,\n"  # conflicting duplicate
-        + "A1,上海华锐科技有限公司,IT,large,华东,direct,R1,2025-01-01 10:00:00,13800138000,a@b.cn\n",
+        + ACCOUNT_A1,  # exact duplicate of the first row
     )
     r = load(con, "accounts", accounts, 1)
     assert r.rows_in == 9
@@ -173,8 +195,9 @@ def test_committed_suites_cover_the_contract():
     for e in ENTITIES:
         committed = read_suite(e.name)
         baseline = build_suite(e)
-        have = {(x["type"], json.dumps(x["kwargs"], sort_keys=True)) for x in committed[
-            "expectations"]}
+        have = {
+            (x["type"], json.dumps(x["kwargs"], sort_keys=True)) for x in committed["expectations"]
+        }
         for exp in baseline["expectations"]:
             assert (exp["type"], json.dumps(exp["kwargs"], sort_keys=True)) in have, (
                 f"expectations/{e.name}.json lacks {exp['type']} {exp['kwargs']}; "

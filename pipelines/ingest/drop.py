@@ -11,6 +11,7 @@ import duckdb
 from pipelines.contract import ENTITIES
 from pipelines.errors import SalesOpsError
 from pipelines.ingest.load import file_sha256
+from pipelines.warehouse.schema import fetch_first
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,9 @@ def register_load(
     the latest load is the same load again: it reuses that load id, so
     running one drop twice changes nothing.
     """
-    latest = con.execute(
-        "select load_id, as_of_date from meta.loads order by load_id desc limit 1"
-    ).fetchone()
+    latest = fetch_first(
+        con, "select load_id, as_of_date from meta.loads order by load_id desc limit 1"
+    )
     known = {
         row[0]
         for row in con.execute(
@@ -81,12 +82,14 @@ def register_load(
 
 
 def current_load_id(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
-    row = con.execute(
-        "select load_id from meta.loads where run_id = ? order by load_id desc limit 1", [run_id]
-    ).fetchone()
+    row = fetch_first(
+        con,
+        "select load_id from meta.loads where run_id = ? order by load_id desc limit 1",
+        [run_id],
+    )
     if row:
         return row[0]
-    row = con.execute("select max(load_id) from meta.loads").fetchone()
+    row = fetch_first(con, "select max(load_id) from meta.loads")
     if row and row[0] is not None:
         return row[0]
     raise SalesOpsError(

@@ -30,6 +30,7 @@ from pipelines.ingest.parse import ROW_INDEX, parse_frame
 from pipelines.ingest.read import read_export
 from pipelines.validation.run import ExpectationOutcome, RowFailure, validate_rows
 from pipelines.validation.suites import ONE_OF_REQUIRED, one_of_column
+from pipelines.warehouse.schema import fetch_first
 
 HASH = "_row_hash"
 MISSING_REFERENCE = "missing_reference"
@@ -97,7 +98,8 @@ def _typed_keys(
 def _current_versions(con: duckdb.DuckDBPyConnection, entity: Entity) -> pl.DataFrame:
     keys = ", ".join(f'"{k}"' for k in entity.key)
     return con.sql(
-        f"""select {_key_sql(entity)} as _version_key, {HASH} as _current_hash, _load_id as _current_load
+        f"""select {_key_sql(entity)} as _version_key, {HASH} as _current_hash,
+                   _load_id as _current_load
             from raw.{entity.name}
             qualify row_number() over (partition by {keys}
                                        order by _load_id desc, _source_row desc) = 1"""  # noqa: S608
@@ -111,10 +113,10 @@ def _existing_keys(con: duckdb.DuckDBPyConnection, target: Entity) -> set[str]:
 
 
 def _entity_ever_loaded(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    n = con.execute(
-        "select count(*) from meta.load_files where entity = ? and status = 'loaded'", [name]
-    ).fetchone()[0]
-    return n > 0 or con.execute(f"select count(*) from raw.{name}").fetchone()[0] > 0  # noqa: S608
+    n = fetch_first(
+        con, "select count(*) from meta.load_files where entity = ? and status = 'loaded'", [name]
+    )[0]
+    return n > 0 or fetch_first(con, f"select count(*) from raw.{name}")[0] > 0  # noqa: S608
 
 
 def reference_failures(
@@ -222,11 +224,12 @@ def ingest_file(
     """Load one export file of ``entity``. See the module docstring."""
     result = FileResult(entity=entity.name, file_name=path.name, status="loaded")
     result.sha256 = file_sha256(path)
-    seen = con.execute(
+    seen = fetch_first(
+        con,
         """select load_id from meta.load_files
            where entity = ? and file_sha256 = ? and status = 'loaded' limit 1""",
         [entity.name, result.sha256],
-    ).fetchone()
+    )
     if seen:
         result.status = "skipped_seen"
         result.message = f"identical file already loaded in load {seen[0]}; skipped"

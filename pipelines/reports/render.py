@@ -12,12 +12,12 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from pipelines.periods import Quarter
 from pipelines.reports.context import build_context
 from pipelines.reports.data import read_quarterly_data
 from pipelines.reports.formatting import Formatter
 from pipelines.reports.i18n import DEFAULT_LANG, load_strings
 from pipelines.reports.paths import STYLES_DIR, TEMPLATES_DIR
-from pipelines.periods import Quarter
 
 QUARTERLY_TEMPLATE = "quarterly_pack.html"
 STYLESHEET = "pack.css"

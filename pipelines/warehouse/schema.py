@@ -100,3 +100,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(raw_table_ddl(e))
     for ddl in META_DDL:
         con.execute(ddl)
+
+
+def fetch_first(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """First row of a query (or None), consuming the whole result.
+
+    DuckDB 2 refuses further work on a connection with an unfinished result,
+    so never leave one behind with ``fetchone()``.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None

@@ -1,0 +1,54 @@
+"""Docs describe folders, files and commands that exist."""
+
+from __future__ import annotations
+
+import re
+
+from click.testing import CliRunner
+
+from pipelines.cli import main
+from pipelines.contract_doc import DOC_PATH, render
+from pipelines.paths import PROJECT_ROOT
+
+DOCS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
+
+
+def test_contract_doc_is_generated_from_the_contract():
+    assert DOC_PATH.read_text(encoding="utf-8") == render(), (
+        "docs/data-contract.md is stale: run `python -m pipelines.contract_doc`"
+    )
+
+
+def test_linked_and_named_paths_exist():
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        links = re.findall(r"\]\(([^)#:]+)\)", text)
+        for link in links:
+            assert (doc.parent / link).exists(), f"{doc.name} links to missing {link}"
+        for path in re.findall(
+            r"`((?:pipelines|dbt_project|reports|scripts|expectations|tests|"
+            r"docs)/[\w./-]*)`",
+            text,
+        ):
+            if "<" in path or "*" in path:
+                continue
+            assert (PROJECT_ROOT / path).exists(), f"{doc.name} names missing {path}"
+
+
+def test_salesops_commands_in_docs_exist():
+    runner = CliRunner()
+    for doc in DOCS:
+        for cmd in set(re.findall(r"salesops ((?:[a-z][a-z-]+ ?){1,2})", doc.read_text("utf-8"))):
+            words = [w for w in cmd.split() if not w.startswith("-")]
+            for n in range(len(words), 0, -1):
+                result = runner.invoke(main, [*words[:n], "--help"])
+                if result.exit_code == 0:
+                    break
+            assert result.exit_code == 0, f"{doc.name}: `salesops {cmd.strip()}` does not exist"
+
+
+def test_readme_commands_are_the_scripts():
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "bash scripts/demo.sh" in readme and "bash scripts/test.sh" in readme
+    ci = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "bash scripts/test.sh" in ci

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from pipelines.defs.dbt import build_dbt_assets, ensure_manifest
+from pipelines.defs.dbt import build_dbt_assets, dbt_executable, ensure_manifest
 from pipelines.defs.ingest import drop, entity_assets
 from pipelines.defs.reports import build_report_asset
 from pipelines.warehouse.resource import WarehouseResource
@@ -33,7 +33,7 @@ def build_definitions() -> dg.Definitions:
         jobs=[nightly],
         resources={
             "warehouse": WarehouseResource(),
-            "dbt": DbtCliResource(project_dir=project),
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
         },
         # DuckDB allows one writing process: every step runs in the run's process.
         executor=dg.in_process_executor,

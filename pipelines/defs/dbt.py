@@ -1,10 +1,11 @@
 """The dbt project as Dagster assets (dagster-dbt), built against the run's database copy."""
 
-from __future__ import annotations
-
+import contextlib
 import json
+import sys
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,6 +17,12 @@ from pipelines.progress import say
 from pipelines.warehouse.resource import WarehouseResource
 
 MARTS_GROUP = "marts"
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (works without an activated venv)."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else "dbt"
 
 
 @cache
@@ -37,7 +44,8 @@ def ensure_manifest() -> DbtProject:
     project = dbt_project()
     manifest = project.manifest_path
     if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
-        project.preparer.prepare(project)
+        dbt = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+        dbt.cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return project
 
 
@@ -76,14 +84,22 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         args = ["build", "--vars", json.dumps(dbt_vars(warehouse, load_id))]
         say("dbt", f"dbt build (load {load_id}, as of {warehouse.business_date})")
         models = tests = not_passed = 0
-        for event in dbt.cli(args, context=context).stream():
-            if isinstance(event, dg.Output):
-                models += 1
-                say("dbt", f"built {event.output_name}")
-            elif isinstance(event, dg.AssetCheckResult):
-                tests += 1
-                not_passed += 0 if event.passed else 1
-            yield event
-        say("dbt", f"{models} models built, {tests} tests run, {not_passed} warned")
+        log_path = warehouse.run_dir / "dbt.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        events = dbt.cli(args, context=context).stream()
+        with log_path.open("a", encoding="utf-8") as log:
+            while True:
+                # dagster-dbt echoes every dbt line to stdout; keep them in the run's dbt.log.
+                with contextlib.redirect_stdout(log):
+                    event = next(events, None)
+                if event is None:
+                    break
+                if isinstance(event, dg.Output):
+                    models += 1
+                elif isinstance(event, dg.AssetCheckResult):
+                    tests += 1
+                    not_passed += 0 if event.passed else 1
+                yield event
+        say("dbt", f"{models} models built, {tests} tests run, {not_passed} warned; log {log_path}")
 
     return salesops_dbt_assets

@@ -6,8 +6,6 @@ the check's metadata). Dependencies follow the contract's references, so a
 referenced entity always loads first.
 """
 
-from __future__ import annotations
-
 import json
 import time
 from datetime import UTC, datetime
@@ -127,8 +125,13 @@ def build_entity_asset(entity: Entity) -> dg.AssetsDefinition:
                 result = FileResult(entity=entity.name, file_name=None, status="absent")
             else:
                 result = ingest_file(
-                    con, entity, path, load_id=load_id, run_id=context.run_id,
-                    timezone=timezone, now=now,
+                    con,
+                    entity,
+                    path,
+                    load_id=load_id,
+                    run_id=context.run_id,
+                    timezone=timezone,
+                    now=now,
                 )
             released = release_parked(con, entity, load_id=load_id, timezone=timezone, now=now)
         seconds = time.perf_counter() - started

@@ -1,7 +1,5 @@
 """The quarterly review pack, rendered from the marts after every nightly build."""
 
-from __future__ import annotations
-
 import time
 
 import dagster as dg

@@ -1,0 +1,266 @@
+"""The real nightly job on a demo drop, checked against figures computed independently.
+
+One module-scoped run (Dagster in-process, real DuckDB file, real GE suites,
+real dbt build through dagster-dbt, real report) feeds every test here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.demo import generate_drop
+from pipelines.runner import run_nightly
+from tests import oracle
+
+pytestmark = pytest.mark.e2e
+
+AS_OF = date(2026, 9, 30)
+QUARTER = "2026Q3"
+MART_TABLES = (
+    "fct_sales_performance",
+    "fct_funnel_conversion",
+    "fct_lead_sources",
+    "fct_receivables_aging",
+    "dq_findings",
+)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    inbox = root / "inbox"
+    generate_drop(inbox, seed=11, scale=0.5, end_date=AS_OF)
+    home = root / "home"
+    summary = run_nightly(inbox=inbox, home=home, as_of=AS_OF, echo=False)
+    return {"inbox": inbox, "home": home, "summary": summary, "drop": oracle.load_drop(inbox)}
+
+
+def connect(home: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+
+
+def mart_snapshot(home: Path) -> dict[str, list]:
+    con = connect(home)
+    try:
+        return {
+            t: sorted(map(repr, con.sql(f"select * from marts.{t}").fetchall()))
+            for t in MART_TABLES
+        }
+    finally:
+        con.close()
+
+
+def perf(con, period: str, level: str = "company", scope: str = "all") -> dict:
+    cur = con.execute(
+        "select * from marts.fct_sales_performance where period = ? and level = ? and scope_id = ?",
+        [period, level, scope],
+    )
+    cols = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    assert len(rows) == 1, (period, level, scope, rows)
+    return dict(zip(cols, rows[0], strict=True))
+
+
+def test_run_succeeds_and_writes_summary(demo):
+    s = demo["summary"]
+    assert s["status"] == "success", s.get("error")
+    written = json.loads(Path(s["summary_path"]).read_text(encoding="utf-8"))
+    assert written["run_id"] == s["run_id"]
+    for item in written["files"]:
+        assert {"entity", "file", "rows_in", "rows_loaded", "rows_quarantined"} <= set(item)
+    assert {"ingest + validate", "dbt build", "report"} <= set(s["step_seconds"])
+
+
+def test_every_input_row_is_accounted_for(demo):
+    files = {f["file"]: f for f in demo["summary"]["files"] if f["status"] == "loaded"}
+    csvs = sorted(demo["inbox"].glob("*.csv"))
+    assert set(files) == {p.name for p in csvs}
+    for path in csvs:
+        f = files[path.name]
+        assert f["rows_in"] == oracle.csv_row_count(path), path.name
+        assert f["rows_in"] == f["rows_loaded"] + f["rows_quarantined"], path.name
+    con = connect(demo["home"])
+    quarantined = con.execute("select count(*) from meta.quarantine").fetchall()[0][0]
+    assert quarantined == sum(f["rows_quarantined"] for f in files.values())
+
+
+def test_injected_defects_are_all_found(demo):
+    con = connect(demo["home"])
+    quarantined = set(
+        con.execute("select entity, source_row, rule from meta.quarantine").fetchall()
+    )
+    findings = set(
+        con.execute(
+            "select entity, record_id, rule from marts.dq_findings where is_open"
+        ).fetchall()
+    )
+    defects = demo["drop"].manifest["defects"]
+    assert {d["expected_rule"] for d in defects} >= {
+        "missing_required",
+        "unparseable_value",
+        "value_not_allowed",
+        "invalid_currency_code",
+        "negative_value",
+        "timestamps_out_of_order",
+        "duplicate_id_conflict",
+        "missing_reference",
+        "malformed_email",
+        "malformed_phone",
+        "stale_open_opportunity",
+        "amount_outlier",
+        "bant_incomplete",
+        "overpaid_order",
+        "won_without_order",
+    }
+    missed = []
+    for d in defects:
+        if d["severity"] == "quarantine":
+            found = (d["entity"], d["source_row"], d["expected_rule"]) in quarantined
+        else:
+            found = (d["entity"], d["record_id"], d["expected_rule"]) in findings
+        if not found:
+            missed.append(d)
+    assert not missed, missed
+
+
+def test_revenue_orders_and_collections_match_the_files(demo):
+    drop = demo["drop"]
+    revenue = oracle.revenue_by_quarter(drop, AS_OF)
+    orders = oracle.orders_by_quarter(drop, AS_OF)
+    collections = oracle.collections_by_quarter(drop, AS_OF)
+    new_customers = oracle.new_customers_by_quarter(drop, AS_OF)
+    con = connect(demo["home"])
+    for quarter in sorted(revenue):
+        row = perf(con, quarter)
+        assert row["revenue"] == revenue[quarter], quarter
+        assert row["orders"] == orders[quarter], quarter
+        assert row["collections"] == collections.get(quarter, Decimal(0)), quarter
+        assert row["new_customers"] == new_customers.get(quarter, 0), quarter
+        assert row["avg_order_value"] == (revenue[quarter] / orders[quarter]).quantize(
+            oracle.CENT
+        ), quarter
+
+
+def test_rep_revenue_and_attainment_match_the_files(demo):
+    drop = demo["drop"]
+    con = connect(demo["home"])
+    targets = {
+        (t["scope_id"]): Decimal(t["target_value"])
+        for t in drop.rows("targets")
+        if t["period"] == QUARTER
+        and t["level"] == "rep"
+        and t["metric"] == "revenue"
+        and not t["product_line"]
+    }
+    assert targets, "the demo has quarterly rep revenue targets"
+    for rep_id, target in sorted(targets.items()):
+        expected = oracle.revenue_by_quarter(drop, AS_OF, rep_id=rep_id).get(QUARTER, Decimal(0))
+        row = perf(con, QUARTER, "rep", rep_id)
+        assert row["revenue"] == expected, rep_id
+        assert row["revenue_target"] == target, rep_id
+        assert row["revenue_attainment"] == pytest.approx(float(expected / target)), rep_id
+
+
+def test_win_rate_matches_the_files(demo):
+    con = connect(demo["home"])
+    for quarter, (won, lost) in oracle.win_rate_by_quarter(demo["drop"], AS_OF).items():
+        row = perf(con, quarter)
+        assert (row["won"], row["lost"]) == (won, lost), quarter
+        assert row["win_rate"] == pytest.approx(won / (won + lost)), quarter
+
+
+def test_lead_sources_match_the_files(demo):
+    con = connect(demo["home"])
+    expected = oracle.lead_conversion_by_source(demo["drop"], "2025")
+    got = {
+        r[0]: (r[1], r[2])
+        for r in con.execute(
+            "select source, leads, converted from marts.fct_lead_sources "
+            "where period_type = 'year' and period = '2025'"
+        ).fetchall()
+    }
+    assert got == expected
+
+
+def test_receivables_aging_matches_the_files(demo):
+    drop = demo["drop"]
+    orders = {o["order_id"]: o for o in drop.rows("orders")}
+    for p in drop.good("payments", "payment_id"):
+        if p["order_id"] in orders:  # precondition of the simple method
+            assert p["currency"] == orders[p["order_id"]]["currency"]
+    expected = oracle.receivables(drop, AS_OF)
+    con = connect(demo["home"])
+    got = {
+        r[0]: {"outstanding": r[1], "days_overdue": r[2], "aging_bucket": r[3]}
+        for r in con.execute(
+            "select order_id, outstanding, days_overdue, aging_bucket "
+            "from marts.fct_receivables_aging where as_of_date = ?",
+            [AS_OF],
+        ).fetchall()
+    }
+    assert got == expected
+    assert {v["aging_bucket"] for v in expected.values()} == {
+        "not_due",
+        "1_30",
+        "31_60",
+        "61_90",
+        "over_90",
+    }
+    quarter_end = oracle.quarter_end("2026Q2")
+    assert con.execute(
+        "select count(*) from marts.fct_receivables_aging where as_of_date = ?", [quarter_end]
+    ).fetchall()[0][0] == len(oracle.receivables(drop, quarter_end))
+
+
+def test_review_pack_is_published_and_escapes_crm_text(demo):
+    report = Path(demo["summary"]["report"])
+    assert report.exists() and report.parent.name == QUARTER
+    html = report.read_text(encoding="utf-8")
+    assert "<script" not in html.lower()
+    assert "http://" not in html and "https://" not in html
+
+
+def test_second_run_of_the_same_drop_changes_nothing(demo, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(demo["home"], home)
+    before = mart_snapshot(home)
+    con = connect(home)
+    raw_before = con.execute("select count(*) from raw.accounts").fetchall()
+    q_before = con.execute("select count(*) from meta.quarantine").fetchall()
+    con.close()
+    again = run_nightly(inbox=demo["inbox"], home=home, as_of=AS_OF, echo=False)
+    assert again["status"] == "success", again.get("error")
+    assert {f["status"] for f in again["files"]} == {"skipped_seen"}
+    assert mart_snapshot(home) == before
+    con = connect(home)
+    assert con.execute("select count(*) from raw.accounts").fetchall() == raw_before
+    assert con.execute("select count(*) from meta.quarantine").fetchall() == q_before
+
+
+def test_failed_run_leaves_the_warehouse_as_it_was(demo, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(demo["home"], home)
+    live = home / "warehouse.duckdb"
+    digest = hashlib.sha256(live.read_bytes()).hexdigest()
+    # A later drop with new accounts, run for a business date whose quarter has no data
+    # in the marts: ingest and dbt succeed, the report step fails, the run must roll back.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    rows = (demo["inbox"] / "accounts.csv").read_text(encoding="utf-8").splitlines()
+    (inbox / "accounts.csv").write_text(
+        "\n".join([rows[0], rows[1].replace(rows[1].split(",")[1], "Renamed Co.", 1)]) + "\n",
+        encoding="utf-8",
+    )
+    failed = run_nightly(inbox=inbox, home=home, as_of=date(2030, 1, 15), echo=False)
+    assert failed["status"] == "failed"
+    assert "quarterly_review_pack" in failed["failed_step"]
+    assert hashlib.sha256(live.read_bytes()).hexdigest() == digest
+    assert not list((home / "work").glob("*.duckdb"))

@@ -52,3 +52,19 @@ def test_readme_commands_are_the_scripts():
     assert "bash scripts/demo.sh" in readme and "bash scripts/test.sh" in readme
     ci = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "bash scripts/test.sh" in ci
+
+
+def test_every_rule_the_code_can_emit_is_documented():
+    import json
+
+    from pipelines.ingest.load import MISSING_REFERENCE, UNPARSEABLE
+
+    doc = (PROJECT_ROOT / "docs" / "data-quality.md").read_text(encoding="utf-8")
+    rules = {MISSING_REFERENCE, UNPARSEABLE}
+    for suite in (PROJECT_ROOT / "expectations").glob("*.json"):
+        rules |= {e["meta"]["rule"] for e in json.loads(suite.read_text())["expectations"]}
+    dbt_sql = (PROJECT_ROOT / "dbt_project" / "models").rglob("*.sql")
+    for path in dbt_sql:
+        rules |= set(re.findall(r"'([a-z_]+)' as rule", path.read_text(encoding="utf-8")))
+    missing = sorted(r for r in rules if f"`{r}`" not in doc)
+    assert not missing, f"docs/data-quality.md does not describe: {missing}"

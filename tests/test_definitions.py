@@ -38,3 +38,25 @@ def test_dbt_sources_link_to_ingest_assets():
 def test_workspace_entry_point_is_a_lazy_definitions_function():
     # workspace.yaml loads pipelines.definitions; `defs` builds on demand, not at import.
     assert callable(defs)
+
+
+def test_workspace_yaml_validates_as_dagster_dev_loads_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pipelines.paths import PROJECT_ROOT
+
+    dagster = Path(sys.executable).parent / "dagster"
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "DAGSTER_DISABLE_TELEMETRY": "1"}
+    done = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "All code locations passed validation" in done.stdout + done.stderr

@@ -264,3 +264,19 @@ def test_failed_run_leaves_the_warehouse_as_it_was(demo, tmp_path):
     assert "quarterly_review_pack" in failed["failed_step"]
     assert hashlib.sha256(live.read_bytes()).hexdigest() == digest
     assert not list((home / "work").glob("*.duckdb"))
+
+
+def test_report_command_renders_a_past_quarter(demo, tmp_path):
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        ["report", "--home", str(demo["home"]), "--quarter", "2026Q2", "--out", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "review-pack_2026Q2_company.html").read_text(encoding="utf-8")
+    revenue = oracle.revenue_by_quarter(demo["drop"], AS_OF)["2026Q2"]
+    # The headline revenue, formatted with thousands separators, appears in the pack.
+    assert f"{revenue:,.0f}" in html

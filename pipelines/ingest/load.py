@@ -267,6 +267,7 @@ def ingest_file(
         entity.name, unique_rows.drop("_first_row", HASH), shown=shown
     )
     unparseable_cells = {(f.row_index, f.column) for f in parse_failures}
+    validated_rows = set(unique_rows[ROW_INDEX].to_list())
     failures: list[RowFailure] = [
         RowFailure(
             f.row_index,
@@ -278,7 +279,7 @@ def ingest_file(
             f"correct the value so it is {f.expected}",
         )
         for f in parse_failures
-        if f.row_index in set(unique_rows[ROW_INDEX].to_list())
+        if f.row_index in validated_rows
     ]
     failures += [
         f
@@ -291,12 +292,18 @@ def ingest_file(
     for f in failures:
         by_row[f.row_index].append(f)
 
-    def fate(first_row: int) -> str:
-        fs = by_row.get(first_row, [])
-        return "quarantine" if any(f.severity == "quarantine" for f in fs) else "load"
-
+    rejected_first_rows = [
+        row for row, fs in by_row.items() if any(f.severity == "quarantine" for f in fs)
+    ]
     typed = typed.with_columns(
-        pl.col("_first_row").map_elements(fate, return_dtype=pl.String).alias("_fate")
+        pl.when(
+            pl.col("_first_row").is_in(
+                pl.lit(rejected_first_rows, dtype=pl.List(pl.Int64)).explode()
+            )
+        )
+        .then(pl.lit("quarantine"))
+        .otherwise(pl.lit("load"))
+        .alias("_fate")
     )
     record_ids = dict(text.select(ROW_INDEX, _key_expr(entity)).iter_rows())
     owner_col = entity.owner_column

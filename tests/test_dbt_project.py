@@ -652,14 +652,29 @@ def test_sales_performance_q3(warehouse: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_sales_performance_periods(warehouse: duckdb.DuckDBPyConnection) -> None:
-    # first data month 2026-05 (O7, L1) .. 2026-09; Q2 and Q3; year 2026
+    # the spine runs from the first data month 2026-05 (O7, L1) to 2026-09: the funnel has
+    # every period of it
+    spine = warehouse.execute(
+        "select distinct period from marts.fct_funnel_conversion order by 1"
+    ).fetchall()
+    assert [p for (p,) in spine] == [
+        "2026",
+        "2026-05",
+        "2026-06",
+        "2026-07",
+        "2026-08",
+        "2026-09",
+        "2026Q2",
+        "2026Q3",
+    ]
+    # sales performance only where there is an event or a target: June has neither (O5 and
+    # P5 fall on 07-01 local time, OP1 closes in July)
     periods = warehouse.execute(
         "select distinct period from marts.fct_sales_performance order by 1"
     ).fetchall()
     assert [p for (p,) in periods] == [
         "2026",
         "2026-05",
-        "2026-06",
         "2026-07",
         "2026-08",
         "2026-09",

@@ -1,0 +1,89 @@
+{#-
+  Period labels and bounds. Months keep the calendar label ('2026-07'); quarters ('2026Q3')
+  and years ('2026') follow var fiscal_year_start_month (1 = calendar). A fiscal year is
+  labelled by the calendar year in which it starts: with start month 4, 2026Q1 = Apr-Jun 2026
+  and year '2026' = 2026-04-01 .. 2027-03-31.
+-#}
+
+{% macro fiscal_shift_months() -%}
+    {%- set start = var('fiscal_year_start_month') | int -%}
+    {%- if execute and (start < 1 or start > 12) -%}
+        {{ exceptions.raise_compiler_error("var fiscal_year_start_month must be 1..12, got " ~ start) }}
+    {%- endif -%}
+    {{- return(start - 1 if start >= 1 else 0) -}}
+{%- endmacro %}
+
+{#- The date moved back into its fiscal position (start month -> January). -#}
+{% macro _fiscal_date(date_expr) -%}
+    {%- set shift = fiscal_shift_months() -%}
+    {%- if shift == 0 -%}
+        {{ date_expr }}
+    {%- else -%}
+        cast({{ date_expr }} - interval {{ shift }} month as date)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro period_months(period_type) -%}
+    {{- return({'month': 1, 'quarter': 3, 'year': 12}[period_type]) -}}
+{%- endmacro %}
+
+{#- Label of the period of type period_type (month | quarter | year) containing date_expr. -#}
+{% macro period_label(date_expr, period_type) -%}
+    {%- if period_type == 'month' -%}
+        strftime({{ date_expr }}, '%Y-%m')
+    {%- elif period_type == 'quarter' -%}
+        (cast(year({{ _fiscal_date(date_expr) }}) as varchar) || 'Q' || cast(quarter({{ _fiscal_date(date_expr) }}) as varchar))
+    {%- elif period_type == 'year' -%}
+        cast(year({{ _fiscal_date(date_expr) }}) as varchar)
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("unknown period_type " ~ period_type) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- First day of the period of type period_type containing date_expr. -#}
+{% macro period_start(date_expr, period_type) -%}
+    {%- set shift = fiscal_shift_months() -%}
+    {%- if period_type == 'month' or shift == 0 -%}
+        cast(date_trunc('{{ period_type }}', {{ date_expr }}) as date)
+    {%- else -%}
+        cast(date_trunc('{{ period_type }}', {{ _fiscal_date(date_expr) }}) + interval {{ shift }} month as date)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Last day of the period of type period_type that starts on start_expr. -#}
+{% macro period_end(start_expr, period_type) -%}
+    cast({{ start_expr }} + interval {{ period_months(period_type) }} month - interval 1 day as date)
+{%- endmacro %}
+
+{#- Ordered sales path used by the funnel (lost is not on the path). -#}
+{% macro funnel_stages() -%}
+    {{- return(['qualified', 'discovery', 'proposal', 'negotiation', 'won']) -}}
+{%- endmacro %}
+
+{#- SQL CASE giving the 1-based position of a stage on the funnel path (null for lost). -#}
+{% macro funnel_stage_order(stage_expr) -%}
+    case {{ stage_expr }}
+        {%- for stage in funnel_stages() %}
+        when '{{ stage }}' then {{ loop.index }}
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{#- SQL CASE giving the win probability of a stage: var stage_probabilities for open stages,
+    1 for won, 0 for lost (DECIMAL(9,6)). -#}
+{% macro stage_probability(stage_expr) -%}
+    {%- set probabilities = var('stage_probabilities') -%}
+    {%- if probabilities is not mapping -%}
+        {%- if execute -%}
+            {{ exceptions.raise_compiler_error("var stage_probabilities must map stage -> probability") }}
+        {%- endif -%}
+        {%- set probabilities = {} -%}
+    {%- endif -%}
+    case {{ stage_expr }}
+        {%- for stage, probability in probabilities.items() %}
+        when '{{ stage }}' then cast({{ probability }} as decimal(9, 6))
+        {%- endfor %}
+        when 'won' then cast(1 as decimal(9, 6))
+        else cast(0 as decimal(9, 6))
+    end
+{%- endmacro %}

@@ -1,0 +1,69 @@
+with
+
+orders as (
+
+    select * from {{ ref('stg_erp__orders') }}
+
+),
+
+sales_reps as (
+
+    select * from {{ ref('stg_crm__sales_reps') }}
+
+),
+
+fx_rates as (
+
+    select * from {{ ref('int_fx_rates') }}
+
+),
+
+converted as (
+
+    select
+        orders.order_id,
+        orders.account_id,
+        orders.opportunity_id,
+        orders.rep_id,
+        sales_reps.team,
+        sales_reps.region,
+        orders.ordered_at,
+        orders.ordered_date,
+        orders.status,
+        orders.status != 'cancelled' as is_booked,
+        orders.currency,
+        orders.total_amount,
+        fx.rate_to_reporting as fx_rate,
+        {{ to_reporting('orders.total_amount', 'fx.rate_to_reporting') }} as total_amount_reporting,
+        orders.payment_terms_days,
+        orders.channel,
+        orders.delivered_at,
+        orders.delivered_date
+    from orders
+    left join sales_reps
+        on orders.rep_id = sales_reps.rep_id
+    left join fx_rates as fx
+        on {{ fx_rate_for('fx', 'orders.currency', 'orders.ordered_date') }}
+
+),
+
+first_orders as (
+
+    select
+        *,
+        is_booked
+        and row_number() over (
+            partition by account_id, is_booked
+            order by ordered_at, order_id
+        ) = 1 as is_first_order
+    from converted
+
+),
+
+final as (
+
+    select * from first_orders
+
+)
+
+select * from final

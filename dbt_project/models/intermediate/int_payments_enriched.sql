@@ -1,0 +1,84 @@
+with
+
+payments as (
+
+    select * from {{ ref('stg_finance__payments') }}
+
+),
+
+invoices as (
+
+    select * from {{ ref('stg_erp__invoices') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_enriched') }}
+
+),
+
+fx_rates as (
+
+    select * from {{ ref('int_fx_rates') }}
+
+),
+
+linked as (
+
+    select
+        payments.*,
+        coalesce(payments.order_id, invoices.order_id) as linked_order_id,
+        case
+            when payments.order_id is not null then 'order'
+            when invoices.order_id is not null then 'invoice'
+            else 'unlinked'
+        end as link_type
+    from payments
+    left join invoices
+        on payments.invoice_id = invoices.invoice_id
+
+),
+
+converted as (
+
+    select
+        linked.payment_id,
+        linked.linked_order_id as order_id,
+        linked.invoice_id,
+        linked.link_type,
+        orders.order_id is not null as has_order,
+        orders.account_id,
+        orders.rep_id,
+        orders.team,
+        orders.region,
+        linked.paid_at,
+        linked.paid_date,
+        linked.amount,
+        linked.currency,
+        linked.method,
+        linked.reference,
+        payment_fx.rate_to_reporting as fx_rate,
+        {{ to_reporting('linked.amount', 'payment_fx.rate_to_reporting') }} as amount_reporting,
+        orders.currency as order_currency,
+        {{ convert_between(
+            'linked.amount', 'upper(linked.currency)', 'upper(orders.currency)',
+            'payment_fx.rate_to_reporting', 'order_fx.rate_to_reporting'
+        ) }} as amount_order_currency
+    from linked
+    left join orders
+        on linked.linked_order_id = orders.order_id
+    left join fx_rates as payment_fx
+        on {{ fx_rate_for('payment_fx', 'linked.currency', 'linked.paid_date') }}
+    left join fx_rates as order_fx
+        on {{ fx_rate_for('order_fx', 'orders.currency', 'linked.paid_date') }}
+
+),
+
+final as (
+
+    select * from converted
+
+)
+
+select * from final

@@ -1,0 +1,104 @@
+{#-
+  What each booked order owes: invoices when the order has any (amounts converted into the
+  order currency at the invoice issue date when an invoice is in another currency, earliest
+  due date), else the order total due order date + payment terms.
+-#}
+with
+
+orders as (
+
+    select * from {{ ref('int_orders_enriched') }}
+
+),
+
+invoices as (
+
+    select * from {{ ref('stg_erp__invoices') }}
+
+),
+
+fx_rates as (
+
+    select * from {{ ref('int_fx_rates') }}
+
+),
+
+booked_orders as (
+
+    select * from orders
+    where is_booked
+
+),
+
+invoice_amounts as (
+
+    select
+        invoices.order_id,
+        invoices.due_date,
+        {{ convert_between(
+            'invoices.amount', 'upper(invoices.currency)', 'upper(booked_orders.currency)',
+            'invoice_fx.rate_to_reporting', 'order_fx.rate_to_reporting'
+        ) }} as amount_order_currency
+    from invoices
+    inner join booked_orders
+        on invoices.order_id = booked_orders.order_id
+    left join fx_rates as invoice_fx
+        on {{ fx_rate_for('invoice_fx', 'invoices.currency', 'invoices.issued_at') }}
+    left join fx_rates as order_fx
+        on {{ fx_rate_for('order_fx', 'booked_orders.currency', 'invoices.issued_at') }}
+
+),
+
+invoice_totals as (
+
+    select
+        order_id,
+        count(*) as invoice_count,
+        sum(amount_order_currency) as invoiced_amount,
+        min(due_date) as first_due_date
+    from invoice_amounts
+    group by order_id
+
+),
+
+receivables as (
+
+    select
+        booked_orders.order_id,
+        booked_orders.account_id,
+        booked_orders.rep_id,
+        booked_orders.currency,
+        booked_orders.ordered_date,
+        booked_orders.fx_rate,
+        coalesce(invoice_totals.invoice_count, 0) > 0 as has_invoice,
+        cast(
+            case
+                when invoice_totals.invoice_count > 0 then invoice_totals.invoiced_amount
+                else booked_orders.total_amount
+            end
+            as decimal(18, 6)
+        ) as amount_due,
+        case
+            when invoice_totals.invoice_count > 0 then invoice_totals.first_due_date
+            else cast(
+                booked_orders.ordered_date
+                + to_days(cast(
+                    coalesce(booked_orders.payment_terms_days, {{ var('default_payment_terms_days') | int }})
+                    as integer
+                ))
+                as date
+            )
+        end as due_date
+    from booked_orders
+    left join invoice_totals
+        on booked_orders.order_id = invoice_totals.order_id
+
+),
+
+final as (
+
+    select * from receivables
+
+)
+
+select * from final

@@ -1,0 +1,44 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'leads') }}
+
+),
+
+latest_version as (
+
+    select *
+    from source
+    qualify row_number() over (
+        partition by lead_id
+        order by _load_id desc, _source_row desc
+    ) = 1
+
+),
+
+final as (
+
+    select
+        lead_id,
+        cast(created_at as timestamptz) as created_at,
+        {{ local_date('created_at') }} as created_date,
+        source,
+        owner_rep_id,
+        company_name,
+        status,
+        cast(converted_at as timestamptz) as converted_at,
+        {{ local_date('converted_at') }} as converted_date,
+        opportunity_id,
+        cast(bant_budget as boolean) as bant_budget,
+        cast(bant_authority as boolean) as bant_authority,
+        cast(bant_need as boolean) as bant_need,
+        cast(bant_timeline as boolean) as bant_timeline,
+        phone,
+        email,
+        _load_id as load_id
+    from latest_version
+
+)
+
+select * from final

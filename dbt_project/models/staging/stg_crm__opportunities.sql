@@ -1,0 +1,45 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'opportunities') }}
+
+),
+
+latest_version as (
+
+    select *
+    from source
+    qualify row_number() over (
+        partition by opportunity_id
+        order by _load_id desc, _source_row desc
+    ) = 1
+
+),
+
+final as (
+
+    select
+        opportunity_id,
+        account_id,
+        owner_rep_id,
+        name,
+        cast(created_at as timestamptz) as created_at,
+        {{ local_date('created_at') }} as created_date,
+        stage,
+        cast(amount as decimal(18, 6)) as amount,
+        currency,
+        cast(expected_close_date as date) as expected_close_date,
+        cast(closed_at as timestamptz) as closed_at,
+        {{ local_date('closed_at') }} as closed_date,
+        lost_reason,
+        product_line,
+        lead_id,
+        cast(last_modified_at as timestamptz) as last_modified_at,
+        {{ local_date('last_modified_at') }} as last_modified_date,
+        _load_id as load_id
+    from latest_version
+
+)
+
+select * from final

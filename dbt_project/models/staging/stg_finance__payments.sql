@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    select * from {{ source('finance', 'payments') }}
+
+),
+
+latest_version as (
+
+    select *
+    from source
+    qualify row_number() over (
+        partition by payment_id
+        order by _load_id desc, _source_row desc
+    ) = 1
+
+),
+
+final as (
+
+    select
+        payment_id,
+        order_id,
+        invoice_id,
+        cast(paid_at as timestamptz) as paid_at,
+        {{ local_date('paid_at') }} as paid_date,
+        cast(amount as decimal(18, 6)) as amount,
+        currency,
+        method,
+        reference,
+        _load_id as load_id
+    from latest_version
+
+)
+
+select * from final

@@ -40,17 +40,24 @@ def main() -> None:
         raise SystemExit(f"run failed at {summary['failed_step']}: {summary['error']}")
 
     rows = sum(f["rows_in"] for f in summary["files"])
-    peak_mib = max(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-    ) / 1024
-    print(f"demo drop: scale {args.scale}, seed {args.seed}, {rows:,} rows in "
-          f"{len(summary['files'])} files (generated in {generate_seconds:.1f}s)")
+    peak_mib = (
+        max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        )
+        / 1024
+    )
+    print(
+        f"demo drop: scale {args.scale}, seed {args.seed}, {rows:,} rows in "
+        f"{len(summary['files'])} files (generated in {generate_seconds:.1f}s)"
+    )
     for step, seconds in summary["step_seconds"].items():
         print(f"  {step:<20} {seconds:>7.1f}s")
     total = summary["seconds_total"]
-    print(f"  {'end to end':<20} {total:>7.1f}s   (target < {TARGET_SECONDS}s: "
-          f"{'met' if total < TARGET_SECONDS else 'MISSED'})")
+    print(
+        f"  {'end to end':<20} {total:>7.1f}s   (target < {TARGET_SECONDS}s: "
+        f"{'met' if total < TARGET_SECONDS else 'MISSED'})"
+    )
     print(f"  {'rows per second':<20} {rows / total:>7,.0f}")
     print(f"  {'peak RSS':<20} {peak_mib:>7.0f} MiB (largest of this process and dbt)")
     print(f"  warehouse: {home / 'warehouse.duckdb'}")

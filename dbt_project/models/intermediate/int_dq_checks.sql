@@ -64,14 +64,17 @@ stale_open_opportunity as (
 
 ),
 
-booked_orders_by_opportunity as (
+orders_by_opportunity as (
 
-    select distinct opportunity_id
+    select
+        opportunity_id,
+        count(*) filter (where is_booked) as booked_orders,
+        count(*) filter (where not is_booked) as cancelled_orders
     from orders
     where
-        is_booked
-        and opportunity_id is not null
+        opportunity_id is not null
         and ordered_date <= {{ as_of_date() }}
+    group by opportunity_id
 
 ),
 
@@ -86,15 +89,20 @@ won_without_order as (
         'won on ' || cast(known_opportunities.close_date as varchar) as value_seen,
         'won on ' || cast(known_opportunities.close_date as varchar)
         || ' (' || cast(date_diff('day', known_opportunities.close_date, {{ as_of_date() }}) as varchar)
-        || ' days ago) but no order references this opportunity' as message
+        || ' days ago) but '
+        || case
+            when coalesce(orders_by_opportunity.cancelled_orders, 0) > 0
+                then 'every order for it was cancelled'
+            else 'no order references this opportunity'
+        end as message
     from known_opportunities
-    left join booked_orders_by_opportunity
-        on known_opportunities.opportunity_id = booked_orders_by_opportunity.opportunity_id
+    left join orders_by_opportunity
+        on known_opportunities.opportunity_id = orders_by_opportunity.opportunity_id
     where
         known_opportunities.is_won
         and date_diff('day', known_opportunities.close_date, {{ as_of_date() }})
         > {{ var('won_without_order_days') | int }}
-        and booked_orders_by_opportunity.opportunity_id is null
+        and coalesce(orders_by_opportunity.booked_orders, 0) = 0
 
 ),
 

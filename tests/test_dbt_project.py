@@ -612,8 +612,8 @@ def test_sales_performance_q3(warehouse: duckdb.DuckDBPyConnection) -> None:
                      avg_sales_cycle_days, median_sales_cycle_days
               from marts.fct_sales_performance
               where period_type = 'quarter' and period = '2026Q3' and level = ? and scope_id = ?"""
-    # R1: O6 (EUR, no rate -> null) + O1 1000 + O2 100 USD * 7.2 = 1720.00 over 3 orders
-    # -> avg 573.33; collections P5 2000 + P1 400 + P2 100 USD * 7.2 = 3120; A1's first order
+    # R1: O6 (EUR, no rate -> null) + O1 1000 + O2 100 USD * 7.2 = 1720.00; 3 orders, of
+    # which 2 have a reporting amount -> average order value 1720 / 2 = 860.00; collections P5 2000 + P1 400 + P2 100 USD * 7.2 = 3120; A1's first order
     # is O7 in May, so no new customer in Q3. Target: no explicit Q3 row, months 3 x 1000.
     # Won OP1 (1000, 37 days) and OP2 (100 USD at the 08-10 rate 7.0 = 700, 40 days).
     r1 = _one(warehouse, perf, "rep", "R1")
@@ -622,7 +622,7 @@ def test_sales_performance_q3(warehouse: duckdb.DuckDBPyConnection) -> None:
         3,
         Decimal("3120.00"),
         0,
-        Decimal("573.33"),
+        Decimal("860.00"),
         Decimal("3000.00"),
     )
     assert r1[6] == pytest.approx(1720 / 3000)
@@ -633,14 +633,15 @@ def test_sales_performance_q3(warehouse: duckdb.DuckDBPyConnection) -> None:
     assert r2[:6] == (Decimal("1740.00"), 2, Decimal("1120.00"), 1, Decimal("870.00"), None)
     assert r2[6] is None
     assert r2[7:11] == (0, 1, 0.0, None)
-    # company: explicit Q3 target 5000; revenue 3460 -> 0.692; won 2 of 3 closed
+    # company: explicit Q3 target 5000; revenue 3460 -> 0.692; 5 orders, 4 with a reporting
+    # amount (O6 has no EUR rate) -> average order value 3460 / 4 = 865.00; won 2 of 3 closed
     co = _one(warehouse, perf, "company", "all")
     assert co[:6] == (
         Decimal("3460.00"),
         5,
         Decimal("4240.00"),
         1,
-        Decimal("692.00"),
+        Decimal("865.00"),
         Decimal("5000.00"),
     )
     assert co[6] == pytest.approx(0.692)

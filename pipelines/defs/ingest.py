@@ -14,7 +14,7 @@ import dagster as dg
 
 from pipelines.contract import ENTITIES, Entity
 from pipelines.ingest.drop import current_load_id, register_load, scan_inbox
-from pipelines.ingest.load import FileResult, ingest_file, release_parked
+from pipelines.ingest.load import FileResult, ingest_file, record_released, release_parked
 from pipelines.progress import say
 from pipelines.warehouse.resource import WarehouseResource
 
@@ -134,6 +134,7 @@ def build_entity_asset(entity: Entity) -> dg.AssetsDefinition:
                     now=now,
                 )
             released = release_parked(con, entity, load_id=load_id, timezone=timezone, now=now)
+            record_released(con, context.run_id, entity.name, released)
         seconds = time.perf_counter() - started
         if result.status == "loaded":
             line = (

@@ -10,7 +10,7 @@ import duckdb
 
 from pipelines.contract import ENTITIES
 from pipelines.errors import SalesOpsError
-from pipelines.ingest.load import file_sha256
+from pipelines.ingest.load import file_sha256, latest_loaded_file
 from pipelines.warehouse.schema import fetch_first
 
 
@@ -33,7 +33,14 @@ def scan_inbox(inbox: Path) -> Drop:
     ignored: list[str] = []
     for path in sorted(inbox.iterdir()):
         if path.is_file() and path.name.lower() in by_name:
-            entity_files[by_name[path.name.lower()]] = path
+            name = by_name[path.name.lower()]
+            if name in entity_files:
+                raise SalesOpsError(
+                    f"the inbox {inbox} holds two files for {name}: "
+                    f"{entity_files[name].name} and {path.name}",
+                    "keep one file per entity in a drop",
+                )
+            entity_files[name] = path
         elif not path.name.startswith("."):
             ignored.append(path.name)
     if not entity_files:
@@ -57,13 +64,10 @@ def register_load(
     latest = fetch_first(
         con, "select load_id, as_of_date from meta.loads order by load_id desc limit 1"
     )
-    known = {
-        row[0]
-        for row in con.execute(
-            "select file_sha256 from meta.load_files where status = 'loaded'"
-        ).fetchall()
-    }
-    all_seen = all(file_sha256(p) in known for p in drop.entity_files.values())
+    all_seen = True
+    for entity_name, path in drop.entity_files.items():
+        latest_file = latest_loaded_file(con, entity_name)
+        all_seen = all_seen and latest_file is not None and latest_file[0] == file_sha256(path)
     if latest and all_seen and latest[1] == as_of:
         return latest[0], False
     load_id = (latest[0] + 1) if latest else 1

@@ -66,6 +66,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def latest_loaded_file(con: duckdb.DuckDBPyConnection, entity_name: str) -> tuple | None:
+    """(sha256, load_id) of the entity's most recently loaded file, if any.
+
+    Only a file identical to *this* one is skipped: an export that reverts to an
+    older file's content is a real change and loads.
+    """
+    return fetch_first(
+        con,
+        """select file_sha256, load_id from meta.load_files
+           where entity = ? and status = 'loaded'
+           order by load_id desc limit 1""",
+        [entity_name],
+    )
+
+
 def _key_expr(entity: Entity) -> pl.Expr:
     return pl.concat_str(
         [pl.col(k).fill_null("") for k in entity.key], separator=KEY_SEPARATOR
@@ -126,12 +141,23 @@ def reference_failures(
     failures: list[RowFailure] = []
     for ref in entity.references:
         target = ENTITY_BY_NAME[ref.entity]
+        unresolved = pl.col(ref.column).is_not_null()
         if target.optional and not _entity_ever_loaded(con, target.name):
-            continue  # e.g. invoices never exported: derived from orders instead
-        known = _existing_keys(con, target)
-        bad = typed.filter(
-            pl.col(ref.column).is_not_null() & ~pl.col(ref.column).is_in(list(known))
-        ).select(ROW_INDEX, ref.column)
+            # e.g. no invoices ever exported (they are derived from orders): the reference
+            # is informational, unless it is the row's only link of a one-of group.
+            alternatives = [
+                c
+                for g in ONE_OF_REQUIRED.get(entity.name, ())
+                if ref.column in g
+                for c in g
+                if c != ref.column
+            ]
+            if not alternatives:
+                continue
+            unresolved = unresolved & pl.all_horizontal(pl.col(c).is_null() for c in alternatives)
+        else:
+            unresolved = unresolved & ~pl.col(ref.column).is_in(list(_existing_keys(con, target)))
+        bad = typed.filter(unresolved).select(ROW_INDEX, ref.column)
         for row_index, value in bad.iter_rows():
             failures.append(
                 RowFailure(
@@ -201,6 +227,40 @@ def _record_quarantine(
     )
 
 
+def _record_warnings(con: duckdb.DuckDBPyConnection, warn_rows: list[list]) -> None:
+    if warn_rows:
+        con.executemany(
+            """insert into meta.row_findings (load_id, entity, source_file, source_row,
+               record_id, owner_rep_id, rule, column_name, value_seen, message)
+               values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            warn_rows,
+        )
+
+
+def _resolve_quarantine(
+    con: duckdb.DuckDBPyConnection, entity: Entity, record_ids: list[str], load_id: int
+) -> None:
+    """A clean row for a record closes that record's earlier quarantined rows."""
+    if record_ids:
+        con.execute(
+            """update meta.quarantine set resolved_load_id = ?
+               where entity = ? and load_id < ? and released_load_id is null
+                 and resolved_load_id is null and list_contains(?, record_id)""",
+            [load_id, entity.name, load_id, record_ids],
+        )
+
+
+def record_released(
+    con: duckdb.DuckDBPyConnection, run_id: str, entity_name: str, released: int
+) -> None:
+    """Note the parked rows an entity's load released on its file's accounting row."""
+    con.execute(
+        "update meta.load_files set rows_released = ? "
+        "where run_id = ? and entity = ? and status = 'loaded'",
+        [released, run_id, entity_name],
+    )
+
+
 def _failure_dict(f: RowFailure) -> dict:
     return {
         "rule": f.rule,
@@ -224,15 +284,10 @@ def ingest_file(
     """Load one export file of ``entity``. See the module docstring."""
     result = FileResult(entity=entity.name, file_name=path.name, status="loaded")
     result.sha256 = file_sha256(path)
-    seen = fetch_first(
-        con,
-        """select load_id from meta.load_files
-           where entity = ? and file_sha256 = ? and status = 'loaded' limit 1""",
-        [entity.name, result.sha256],
-    )
-    if seen:
+    latest = latest_loaded_file(con, entity.name)
+    if latest and latest[0] == result.sha256:
         result.status = "skipped_seen"
-        result.message = f"identical file already loaded in load {seen[0]}; skipped"
+        result.message = f"identical to the file loaded in load {latest[1]}; skipped"
         _record_file(con, result, load_id, run_id)
         return result
 
@@ -352,6 +407,7 @@ def ingest_file(
         pl.col("_current_hash").is_null() | (pl.col("_current_hash") != pl.col(HASH))
     )
     new_versions = accepted.filter(is_new)
+    accepted_ids = sorted({record_ids[r] for r in accepted[ROW_INDEX].to_list()})
     result.rows_unchanged = accepted.height - new_versions.height
     result.rows_loaded = accepted.height
     result.rows_quarantined = quarantined.height
@@ -395,13 +451,8 @@ def ingest_file(
             now,
         )
         _record_quarantine(con, entity, q_rows)
-        if warn_rows:
-            con.executemany(
-                """insert into meta.row_findings (load_id, entity, source_file, source_row,
-                   record_id, owner_rep_id, rule, column_name, value_seen, message)
-                   values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                warn_rows,
-            )
+        _record_warnings(con, warn_rows)
+        _resolve_quarantine(con, entity, accepted_ids, load_id)
         _record_file(con, result, load_id, run_id)
         con.execute("commit")
     except BaseException:
@@ -472,6 +523,7 @@ def release_parked(
         """select quarantine_id, load_id, source_file, source_row, row_data
            from meta.quarantine
            where entity = ? and retryable and released_load_id is null
+             and resolved_load_id is null
            order by load_id, source_row""",
         [entity.name],
     ).fetchall()
@@ -503,18 +555,58 @@ def release_parked(
     )
     if ready.height == 0:
         return 0
-    # A later version of the record arrived meanwhile: close the parked row, insert nothing.
-    to_insert = ready.filter(
-        pl.col("_current_load").is_null() | (pl.col("_current_load") <= pl.col("_parked_load"))
+    # Only the latest parked version of a record is inserted, and only if no later version
+    # arrived meanwhile; every ready row is closed as released.
+    newest_parked = (
+        pl.struct("_parked_load", "_orig_row").rank("ordinal", descending=True).over("_version_key")
+        == 1
     )
+    to_insert = ready.filter(
+        newest_parked
+        & (pl.col("_current_load").is_null() | (pl.col("_current_load") <= pl.col("_parked_load")))
+    )
+    inserted_positions = to_insert[ROW_INDEX].implode()
     insert_typed = (
         typed.join(to_insert.select(ROW_INDEX, HASH, "_orig_row", "_source_file"), on=ROW_INDEX)
         .drop(ROW_INDEX)
         .rename({"_orig_row": ROW_INDEX})
     )
+    # Released rows get the same warn-level checks as rows loaded directly.
+    warn_rows = []
+    if to_insert.height:
+        failures, _ = validate_rows(
+            entity.name,
+            _derive_one_of(typed, entity).filter(pl.col(ROW_INDEX).is_in(inserted_positions)),
+            shown=work.select([ROW_INDEX, *entity.column_names]).filter(
+                pl.col(ROW_INDEX).is_in(inserted_positions)
+            ),
+        )
+        info = {
+            r[ROW_INDEX]: r for r in to_insert.with_columns(_key_expr(entity)).iter_rows(named=True)
+        }
+        owner_col = entity.owner_column
+        for f in failures:
+            if f.severity != "warn" or f.rule == "duplicate_id_conflict":
+                continue
+            r = info[f.row_index]
+            warn_rows.append(
+                [
+                    load_id,
+                    entity.name,
+                    r["_source_file"],
+                    r["_orig_row"],
+                    r["_record_id"],
+                    r[owner_col] if owner_col else None,
+                    f.rule,
+                    f.column,
+                    f.value,
+                    f.message,
+                ]
+            )
     con.execute("begin transaction")
     try:
         _append_versions(con, entity, insert_typed, load_id, now)
+        _record_warnings(con, warn_rows)
         con.executemany(
             "update meta.quarantine set released_load_id = ? where quarantine_id = ?",
             [[load_id, q] for q in ready["_quarantine_id"].to_list()],

@@ -69,7 +69,8 @@ META_DDL: tuple[str, ...] = (
         reasons          json not null,
         row_data         json not null,
         retryable        boolean not null,
-        released_load_id bigint
+        released_load_id bigint,  -- parked row released into raw by this load
+        resolved_load_id bigint   -- a later load carried a clean row for the same record
     )""",
     """create table if not exists meta.row_findings (
         load_id      bigint not null,
@@ -100,6 +101,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(raw_table_ddl(e))
     for ddl in META_DDL:
         con.execute(ddl)
+    # Columns added after a warehouse was first created.
+    con.execute("alter table meta.quarantine add column if not exists resolved_load_id bigint")
 
 
 def fetch_first(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):

@@ -25,7 +25,8 @@ cohort as (
         opportunity_id,
         owner_rep_id,
         created_date,
-        stage as current_stage
+        stage as current_stage,
+        last_modified_date
     from opportunities
     where created_date <= {{ as_of_date() }}
 
@@ -49,6 +50,8 @@ observed as (
         current_stage as stage,
         cast(null as timestamptz) as entered_at
     from cohort
+    -- the current stage is evidence only if the record was last changed by the as-of date
+    where last_modified_date <= {{ as_of_date() }}
 
 ),
 

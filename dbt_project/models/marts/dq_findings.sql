@@ -63,6 +63,7 @@ open_quarantine as (
             and quarantine.record_id = records.record_id
     where
         quarantine.released_load_id is null
+        and quarantine.resolved_load_id is null
         and (records.load_id is null or records.load_id <= quarantine.load_id)
 
 ),

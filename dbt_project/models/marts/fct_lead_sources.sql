@@ -22,12 +22,12 @@ flagged as (
         lead_id,
         source,
         created_date,
-        coalesce(
-            status = 'converted'
-            or converted_at is not null
-            or opportunity_id is not null,
-            false
-        ) as is_converted
+        -- converted by the as-of date: a dated conversion counts only if it happened by then;
+        -- an undated one (status or opportunity link only) counts as soon as it is seen
+        case
+            when converted_at is not null then converted_date <= {{ as_of_date() }}
+            else coalesce(status = 'converted' or opportunity_id is not null, false)
+        end as is_converted
     from leads
     where created_date <= {{ as_of_date() }}
 

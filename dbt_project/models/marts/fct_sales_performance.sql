@@ -154,6 +154,8 @@ metrics as (
         sum(revenue) as revenue,
         sum(collections) as collections,
         sum(orders) as orders,
+        -- orders with a reporting amount (an order without an fx rate has no revenue yet)
+        count(revenue) as priced_orders,
         sum(new_customers) as new_customers,
         sum(won) as won,
         sum(lost) as lost,
@@ -211,6 +213,7 @@ combined as (
         cast(coalesce(metrics.revenue, 0) as decimal(18, 2)) as revenue,
         cast(coalesce(metrics.collections, 0) as decimal(18, 2)) as collections,
         cast(coalesce(metrics.orders, 0) as bigint) as orders,
+        cast(coalesce(metrics.priced_orders, 0) as bigint) as priced_orders,
         cast(coalesce(metrics.new_customers, 0) as bigint) as new_customers,
         metrics.won_amount,
         metrics.won_amount_count,
@@ -252,7 +255,7 @@ final as (
         collections,
         orders,
         new_customers,
-        {{ divide_decimal('revenue', 'orders', 2) }} as avg_order_value,
+        {{ divide_decimal('revenue', 'priced_orders', 2) }} as avg_order_value,
         revenue_target,
         case
             when revenue_target > 0 then cast(revenue as double) / cast(revenue_target as double)

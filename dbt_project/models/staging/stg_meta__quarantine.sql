@@ -23,7 +23,8 @@ final as (
         cast(reasons as json) as reasons,
         cast(row_data as json) as row_data,
         cast(retryable as boolean) as retryable,
-        cast(released_load_id as bigint) as released_load_id
+        cast(released_load_id as bigint) as released_load_id,
+        cast(resolved_load_id as bigint) as resolved_load_id
     from source
 
 )

@@ -64,7 +64,15 @@ def failure_of(instance: DagsterInstance, run_id: str) -> tuple[str, str]:
                 messages.append(error.message.strip())
                 error = error.cause
             with_fix = [m for m in messages if "Fix:" in m]
-            message = (with_fix or messages or [ev.message or "unknown error"])[0]
+            # Dagster wraps the cause ("Error occurred while executing op ..."): the innermost
+            # message is the one that says what went wrong.
+            message = (with_fix or messages[-1:] or [ev.message or "unknown error"])[0]
+            if not with_fix:
+                message += (
+                    "\n  Fix: see the error above; the run's logs are in HOME/runs/<run_id>/ "
+                    "(dbt.log for the dbt build). Nothing was changed, so the same command can "
+                    "be re-run once the cause is fixed."
+                )
             return ev.step_key or "run start", message
     return "unknown", "the run failed without an error event"
 
@@ -163,7 +171,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(f"    {step:<28} {seconds:>8.1f}s")
     lines.append(f"    {'total':<28} {summary['seconds_total']:>8.1f}s")
     lines.append("")
-    lines.append(f"  review pack: {summary['report']}")
+    lines.append(
+        f"  review pack: {summary['report'] or 'not rendered (no data for the quarter yet)'}"
+    )
     lines.append(f"  summary:     {summary['summary_path']}")
     rejected = [f for f in summary["files"] if f["status"] == "rejected"]
     if rejected:

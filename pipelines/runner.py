@@ -11,7 +11,6 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.periods import Quarter
 from pipelines.progress import say
 from pipelines.run_summary import (
     failure_of,
@@ -75,10 +74,13 @@ def run_nightly(
             "seconds_total": round(time.perf_counter() - started, 2),
         }
         if result.success:
-            quarter_dir = home / "reports"
-            packs = sorted(quarter_dir.rglob(f"*{Quarter.of(as_of).label}*.html"))
+            staged = home / "runs" / run_id / "reports"
+            packs = sorted(staged.rglob("*.html"))
             summary.update(warehouse_figures(home / WAREHOUSE_FILE, run_id))
-            summary["report"] = str(packs[-1]) if packs else None
+            # The run staged its pack under runs/<run_id>/reports/; publishing copied it here.
+            summary["report"] = (
+                str(home / "reports" / packs[-1].relative_to(staged)) if packs else None
+            )
         else:
             step, message = failure_of(instance, run_id)
             summary.update({"failed_step": step, "error": message, "as_of_date": str(as_of)})

@@ -613,7 +613,8 @@ def test_sales_performance_q3(warehouse: duckdb.DuckDBPyConnection) -> None:
               from marts.fct_sales_performance
               where period_type = 'quarter' and period = '2026Q3' and level = ? and scope_id = ?"""
     # R1: O6 (EUR, no rate -> null) + O1 1000 + O2 100 USD * 7.2 = 1720.00; 3 orders, of
-    # which 2 have a reporting amount -> average order value 1720 / 2 = 860.00; collections P5 2000 + P1 400 + P2 100 USD * 7.2 = 3120; A1's first order
+    # which 2 have a reporting amount -> average order value 1720 / 2 = 860.00;
+    # collections P5 2000 + P1 400 + P2 100 USD * 7.2 = 3120; A1's first order
     # is O7 in May, so no new customer in Q3. Target: no explicit Q3 row, months 3 x 1000.
     # Won OP1 (1000, 37 days) and OP2 (100 USD at the 08-10 rate 7.0 = 700, 40 days).
     r1 = _one(warehouse, perf, "rep", "R1")

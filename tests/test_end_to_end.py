@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -220,7 +221,7 @@ def test_receivables_aging_matches_the_files(demo):
     ).fetchall()[0][0] == len(oracle.receivables(drop, quarter_end))
 
 
-def test_review_pack_is_published_and_escapes_crm_text(demo):
+def test_review_pack_is_published_and_self_contained(demo):
     report = Path(demo["summary"]["report"])
     assert report.exists() and report.parent.name == QUARTER
     html = report.read_text(encoding="utf-8")
@@ -245,24 +246,57 @@ def test_second_run_of_the_same_drop_changes_nothing(demo, tmp_path):
     assert con.execute("select count(*) from meta.quarantine").fetchall() == q_before
 
 
-def test_failed_run_leaves_the_warehouse_as_it_was(demo, tmp_path):
+def test_killed_run_leaves_the_warehouse_as_it_was(demo, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
     home = tmp_path / "home"
     shutil.copytree(demo["home"], home)
     live = home / "warehouse.duckdb"
     digest = hashlib.sha256(live.read_bytes()).hexdigest()
-    # A later drop with new accounts, run for a business date whose quarter has no data
-    # in the marts: ingest and dbt succeed, the report step fails, the run must roll back.
+    # The next night renames one account; kill -9 the whole run during the dbt build.
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    rows = (demo["inbox"] / "accounts.csv").read_text(encoding="utf-8").splitlines()
+    header, first = (demo["inbox"] / "accounts.csv").read_text(encoding="utf-8").splitlines()[:2]
+    old_name = first.split(",")[1]
     (inbox / "accounts.csv").write_text(
-        "\n".join([rows[0], rows[1].replace(rows[1].split(",")[1], "Renamed Co.", 1)]) + "\n",
-        encoding="utf-8",
+        f"{header}\n{first.replace(old_name, 'Renamed Co.', 1)}\n", encoding="utf-8"
     )
-    failed = run_nightly(inbox=inbox, home=home, as_of=date(2030, 1, 15), echo=False)
-    assert failed["status"] == "failed"
-    assert "quarterly_review_pack" in failed["failed_step"]
+    salesops = Path(sys.executable).parent / "salesops"
+    args = [
+        str(salesops),
+        "run",
+        "--inbox",
+        str(inbox),
+        "--home",
+        str(home),
+        "--as-of",
+        "2026-10-01",
+    ]
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "[dbt] dbt build" in line:
+            time.sleep(3)  # well inside the build (tens of seconds)
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "".join(seen)
     assert hashlib.sha256(live.read_bytes()).hexdigest() == digest
+
+    # The next run completes normally and applies the change.
+    again = run_nightly(inbox=inbox, home=home, as_of=date(2026, 10, 1), echo=False)
+    assert again["status"] == "success", again.get("error")
+    con = connect(home)
+    account_id = first.split(",")[0]
+    assert con.execute(
+        "select account_name from marts.dim_accounts where account_id = ?", [account_id]
+    ).fetchall() == [("Renamed Co.",)]
     assert not list((home / "work").glob("*.duckdb"))
 
 

@@ -33,17 +33,25 @@ def build_report_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         from pipelines.reports import render_quarterly_pack
+        from pipelines.reports.data import NoDataForQuarter
 
         started = time.perf_counter()
         quarter = Quarter.of(warehouse.business_date).label
         staged_dir = warehouse.run_dir / "reports" / quarter
-        path = render_quarterly_pack(
-            warehouse.work_path,
-            quarter,
-            staged_dir,
-            as_of_date=warehouse.business_date,
-            reporting_currency=warehouse.settings.reporting_currency,
-        )
+        try:
+            path = render_quarterly_pack(
+                warehouse.work_path,
+                quarter,
+                staged_dir,
+                as_of_date=warehouse.business_date,
+                reporting_currency=warehouse.settings.reporting_currency,
+            )
+        except NoDataForQuarter as exc:
+            # e.g. the first night of a quarter, before any order or target of it arrived:
+            # the load itself is good, so it is published; the pack follows on a later night.
+            say("report", f"{quarter} review pack skipped: {exc}")
+            context.log.warning(f"review pack skipped: {exc}")
+            return dg.MaterializeResult(metadata={"quarter": quarter, "skipped": str(exc)})
         published = warehouse.home_path / "reports" / quarter / path.name
         say("report", f"{quarter} review pack rendered ({time.perf_counter() - started:.1f}s)")
         return dg.MaterializeResult(

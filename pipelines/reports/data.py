@@ -40,6 +40,10 @@ TOP_OVERDUE_LIMIT = 10
 OLDEST_FINDINGS_LIMIT = 10
 
 
+class NoDataForQuarter(ValueError):
+    """The marts hold no row for the quarter asked for (nothing to report yet)."""
+
+
 class MissingTablesError(RuntimeError):
     """The warehouse lacks marts/meta tables the pack needs (dbt not run yet?)."""
 
@@ -471,7 +475,7 @@ def read_quarterly_data(
             if available
             else "the marts hold no quarterly data yet"
         )
-        raise ValueError(
+        raise NoDataForQuarter(
             f"no data for quarter {quarter.label} in marts.fct_sales_performance; {where}"
         )
     load_as_of = latest_load_as_of(con)

@@ -47,3 +47,22 @@ def test_demo_data_is_reproducible_from_the_command_line(tmp_path):
         assert result.exit_code == 0, result.output
     for path in sorted((tmp_path / "a").iterdir()):
         assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
+
+
+def test_a_second_writer_is_refused_with_a_clear_message(tmp_path):
+    import fcntl
+
+    home = tmp_path / "home"
+    home.mkdir()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "sales_reps.csv").write_text("rep_id,rep_name,team,region\nR1,A,T,R\n")
+    with (home / "warehouse.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another run holds the warehouse
+        result = CliRunner().invoke(
+            main, ["run", "--inbox", str(inbox), "--home", str(home), "--as-of", "2026-09-30"]
+        )
+    assert result.exit_code == 1, result.output
+    assert "another run is writing to the warehouse" in result.output
+    assert "Fix:" in result.output
+    assert not (home / "warehouse.duckdb").exists()

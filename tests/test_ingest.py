@@ -203,3 +203,85 @@ def test_committed_suites_cover_the_contract():
                 f"expectations/{e.name}.json lacks {exp['type']} {exp['kwargs']}; "
                 "run `salesops expectations write`"
             )
+
+
+def test_export_reverting_to_an_older_file_is_a_change(con, tmp_path):
+    team_b = REPS.replace("Li Na,ln@example.cn,华东一组", "Li Na,ln@example.cn,华东二组")
+    load(con, "sales_reps", write(tmp_path / "n1", "sales_reps.csv", REPS), 1)
+    load(con, "sales_reps", write(tmp_path / "n2", "sales_reps.csv", team_b), 2)
+    r = load(con, "sales_reps", write(tmp_path / "n3", "sales_reps.csv", REPS), 3)
+    assert r.status == "loaded" and r.rows_unchanged == 1  # R1 unchanged, R2 back to 一组
+    current = con.execute(
+        "select team from raw.sales_reps where rep_id = 'R2' order by _load_id desc limit 1"
+    ).fetchall()
+    assert current == [("华东一组",)]
+
+
+def test_only_the_newest_parked_version_is_released(con, tmp_path):
+    load(con, "sales_reps", write(tmp_path / "n1", "sales_reps.csv", REPS), 1)
+    row = "A1,{name},IT,large,华东,direct,R3,2025-01-01 10:00:00,,\n"
+    # load 2 parks 'Old' at row 3; load 3 parks 'New' at row 2 (a lower row number)
+    old = ACCOUNT_HEADER + "A0,Filler,IT,large,华东,direct,R1,2025-01-01 10:00:00,,\n"
+    load(con, "accounts", write(tmp_path / "n2", "accounts.csv", old + row.format(name="Old")), 2)
+    load(
+        con,
+        "accounts",
+        write(tmp_path / "n3", "accounts.csv", ACCOUNT_HEADER + row.format(name="New")),
+        3,
+    )
+    reps = REPS + "R3,王芳,wf@example.cn,华南一组,华南,,rep,2025-01-01,\n"
+    load(con, "sales_reps", write(tmp_path / "n4", "sales_reps.csv", reps), 4)
+    assert release_parked(con, entity("accounts"), load_id=4, timezone=TZ, now=NOW) == 2
+    assert con.execute(
+        "select account_name from raw.accounts where account_id = 'A1'"
+    ).fetchall() == [("New",)]
+    assert con.execute(
+        "select count(*) from meta.quarantine where released_load_id = 4"
+    ).fetchall() == [(2,)]
+
+
+def test_a_clean_row_resolves_the_records_quarantine(con, tmp_path):
+    load(con, "sales_reps", write(tmp_path / "n1", "sales_reps.csv", REPS), 1)
+    good = ACCOUNT_HEADER + "A1,Alpha,IT,large,华东,direct,R1,2025-01-01 10:00:00,,\n"
+    load(con, "accounts", write(tmp_path / "n1", "accounts.csv", good), 1)
+    bad = good.replace("direct", "wholesale")
+    assert load(con, "accounts", write(tmp_path / "n2", "accounts.csv", bad), 2).rows_quarantined
+    r = load(con, "accounts", write(tmp_path / "n3", "accounts.csv", good + "\n"), 3)
+    assert r.rows_unchanged == 1  # identical to the current version: nothing appended
+    assert con.execute(
+        "select rule, resolved_load_id from meta.quarantine where record_id = 'A1'"
+    ).fetchall() == [("value_not_allowed", 3)]
+
+
+def test_released_rows_get_the_warning_checks(con, tmp_path):
+    load(con, "sales_reps", write(tmp_path / "n1", "sales_reps.csv", REPS), 1)
+    acc = ACCOUNT_HEADER + "A1,Alpha,IT,large,华东,direct,R3,2025-01-01 10:00:00,,wang@@x\n"
+    load(con, "accounts", write(tmp_path / "n1", "accounts.csv", acc), 1)
+    assert con.execute("select count(*) from meta.row_findings").fetchall() == [(0,)]
+    reps = REPS + "R3,王芳,wf@example.cn,华南一组,华南,,rep,2025-01-01,\n"
+    load(con, "sales_reps", write(tmp_path / "n2", "sales_reps.csv", reps), 2)
+    release_parked(con, entity("accounts"), load_id=2, timezone=TZ, now=NOW)
+    assert con.execute(
+        "select record_id, rule, value_seen, owner_rep_id, load_id from meta.row_findings"
+    ).fetchall() == [("A1", "malformed_email", "wang@@x", "R3", 2)]
+
+
+def test_invoice_only_payment_needs_invoices(con, tmp_path):
+    header = "payment_id,order_id,invoice_id,paid_at,amount,currency,method,reference\n"
+    orders = (
+        "order_id,account_id,opportunity_id,rep_id,ordered_at,status,currency,total_amount,"
+        "channel,payment_terms_days,delivered_at\n"
+        "O1,A1,,R1,2025-02-01 10:00:00,delivered,CNY,100.00,,30,\n"
+    )
+    load(con, "sales_reps", write(tmp_path, "sales_reps.csv", REPS), 1)
+    load(con, "accounts", write(tmp_path, "accounts.csv", ACCOUNT_HEADER + ACCOUNT_A1), 1)
+    load(con, "orders", write(tmp_path, "orders.csv", orders), 1)
+    payments = header + (
+        "P1,O1,INV-9,2025-02-10 10:00:00,50.00,CNY,,\n"  # order link is enough
+        "P2,,INV-9,2025-02-11 10:00:00,50.00,CNY,,\n"  # only an invoice nobody exported
+    )
+    r = load(con, "payments", write(tmp_path, "payments.csv", payments), 1)
+    assert (r.rows_loaded, r.rows_quarantined) == (1, 1)
+    assert con.execute(
+        "select record_id, rule, column_name, retryable from meta.quarantine"
+    ).fetchall() == [("P2", "missing_reference", "invoice_id", True)]

@@ -12,6 +12,9 @@ from dagster import DagsterEventType, DagsterInstance
 
 from pipelines.warehouse.schema import fetch_first
 
+#: Quarantined rows listed by file and row in the summary (all are in meta.quarantine).
+MAX_LISTED_ROWS = 20
+
 #: How step keys group into the steps a user thinks in.
 STEP_GROUPS = (
     ("raw__", "ingest + validate"),
@@ -117,6 +120,16 @@ def warehouse_figures(warehouse: Path, run_id: str) -> dict[str, Any]:
                    group by all order by severity, count(*) desc, rule"""
             ).fetchall()
         ]
+        quarantined_rows = [
+            dict(zip(("file", "row", "record_id", "rule", "reason", "fix"), r, strict=True))
+            for r in con.execute(
+                """select source_file, source_row, record_id, rule, reason,
+                          json_extract_string(reasons, '$[0].fix')
+                   from meta.quarantine where load_id = ?
+                   order by source_file, source_row limit ?""",
+                [load[0], MAX_LISTED_ROWS],
+            ).fetchall()
+        ]
         released = fetch_first(
             con, "select count(*) from meta.quarantine where released_load_id = ?", [load[0]]
         )[0]
@@ -127,6 +140,7 @@ def warehouse_figures(warehouse: Path, run_id: str) -> dict[str, Any]:
         "as_of_date": load[1].isoformat(),
         "files": files,
         "rows_released": released,
+        "quarantined_rows": quarantined_rows,
         "findings_by_rule": findings,
     }
 
@@ -161,6 +175,17 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines.append(f"  {'total':<34} {'':<13} {totals[0]:>8,} {totals[1]:>8,} {totals[2]:>8,}")
     if summary["rows_released"]:
         lines.append(f"  parked rows released this load: {summary['rows_released']}")
+    if summary["quarantined_rows"]:
+        lines.append("")
+        lines.append("  quarantined this load (file:row record - rule: reason):")
+        for q in summary["quarantined_rows"]:
+            lines.append(
+                f"    {q['file']}:{q['row']} {q['record_id'] or ''} - {q['rule']}: {q['reason']}"
+            )
+        lines.append(
+            "    every quarantined row, whole, with its fix: table meta.quarantine "
+            f"(first {MAX_LISTED_ROWS} listed here)"
+        )
     lines.append("")
     lines.append("  open findings by rule:")
     for f in summary["findings_by_rule"] or [{"rule": "(none)", "severity": "", "open": 0}]:

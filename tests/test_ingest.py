@@ -285,3 +285,19 @@ def test_invoice_only_payment_needs_invoices(con, tmp_path):
     assert con.execute(
         "select record_id, rule, column_name, retryable from meta.quarantine"
     ).fetchall() == [("P2", "missing_reference", "invoice_id", True)]
+
+
+def test_malformed_target_periods_are_quarantined(con, tmp_path):
+    targets = (
+        "period,level,scope_id,metric,product_line,target_value\n"
+        "2026Q3,company,all,revenue,,1000.00\n"
+        "2026-07,company,all,revenue,,300.00\n"
+        "2026 Q3,company,all,revenue,,1000.00\n"  # space
+        "2026-7,company,all,revenue,,300.00\n"  # month without leading zero
+    )
+    r = load(con, "targets", write(tmp_path, "targets.csv", targets), 1)
+    assert (r.rows_loaded, r.rows_quarantined) == (2, 2)
+    assert sorted(con.execute("select source_row, rule from meta.quarantine").fetchall()) == [
+        (4, "malformed_period"),
+        (5, "malformed_period"),
+    ]

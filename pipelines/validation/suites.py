@@ -29,12 +29,22 @@ EMAIL_REGEX = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 #: with area code, or an international number starting with +.
 PHONE_REGEX = r"^((\+?86[ -]?)?1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\+[1-9][\d \-]{6,18}\d)$"
 
+#: Period labels: a year (2026), a quarter (2026Q3) or a month (2026-07).
+PERIOD_REGEX = r"^\d{4}(Q[1-4]|-(0[1-9]|1[0-2]))?$"
+#: Columns holding scores on a 0-100 scale.
+SCORE_COLUMNS = {
+    "capability_scores": ("product_knowledge", "selling_skill", "teamwork"),
+    "satisfaction_surveys": ("score",),
+}
+
 #: Rule ids the suites emit, with the default fix hint shown to the owner.
 RULES: dict[str, str] = {
     "missing_required": "fill in the field in the source system and re-export",
     "value_not_allowed": "use one of the allowed values",
     "invalid_currency_code": "use the ISO 4217 code (e.g. CNY, USD, EUR)",
     "negative_value": "enter the amount or quantity as a positive number",
+    "malformed_period": "write the period as 2026 (year), 2026Q3 (quarter) or 2026-07 (month)",
+    "value_out_of_range": "enter a score between 0 and 100",
     "timestamps_out_of_order": "correct the later date so it does not precede the earlier one",
     "duplicate_id_conflict": (
         "the export holds two different rows with this id; merge or remove one in the source"
@@ -103,6 +113,29 @@ def build_suite(entity: Entity) -> dict[str, Any]:
                     f"{col.name} must be an ISO 4217 currency code",
                     column=col.name,
                     value_set=_iso_currencies(),
+                )
+            )
+        if col.name == "period":
+            exps.append(
+                _exp(
+                    "expect_column_values_to_match_regex",
+                    QUARANTINE,
+                    "malformed_period",
+                    "period must be like 2026, 2026Q3 or 2026-07",
+                    column=col.name,
+                    regex=PERIOD_REGEX,
+                )
+            )
+        if col.name in SCORE_COLUMNS.get(entity.name, ()):
+            exps.append(
+                _exp(
+                    "expect_column_values_to_be_between",
+                    QUARANTINE,
+                    "value_out_of_range",
+                    f"{col.name} must be between 0 and 100",
+                    column=col.name,
+                    min_value=0,
+                    max_value=100,
                 )
             )
         if col.name == "email":

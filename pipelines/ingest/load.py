@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -616,11 +616,3 @@ def release_parked(
         con.execute("rollback")
         raise
     return ready.height
-
-
-def summarise_rules(results: list[FileResult]) -> Counter:
-    counts: Counter = Counter()
-    for r in results:
-        counts.update(r.quarantined_by_rule)
-        counts.update(r.flagged_by_rule)
-    return counts

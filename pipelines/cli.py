@@ -146,7 +146,57 @@ def entrypoint() -> None:
         main()
     except SalesOpsError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(1)
 
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+
+def _home(home: Path | None) -> Path:
+    from pipelines.settings import Settings
+
+    return (home or Path(Settings().home)).expanduser().resolve()
+
+
+@main.command("backup")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Warehouse home holding warehouse.duckdb.",
+)
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Backup file. Default: HOME/backups/warehouse-<UTC time>.duckdb.",
+)
+def backup_command(home: Path | None, target: Path | None) -> None:
+    """Copy the warehouse to a backup file (waits for no run: refuses while one writes)."""
+    from pipelines.warehouse.backup import backup
+
+    info = backup(_home(home), target)
+    click.echo(
+        f"backup: {info.path} ({info.size_bytes / 2**20:.1f} MiB, {info.loads} loads, "
+        f"latest business date {info.latest_as_of})"
+    )
+
+
+@main.command("restore")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Warehouse home whose warehouse.duckdb is replaced.",
+)
+def restore_command(backup_file: Path, home: Path | None) -> None:
+    """Replace the warehouse with BACKUP_FILE (the current file is kept under backups/)."""
+    from pipelines.warehouse.backup import restore
+
+    info = restore(_home(home), backup_file)
+    click.echo(
+        f"restored {info.path} ({info.loads} loads, latest business date "
+        f"{info.latest_as_of}); the previous warehouse is in backups/pre-restore-*.duckdb"
+    )

@@ -10,7 +10,6 @@ to one writer at a time.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -22,8 +21,9 @@ import duckdb
 from dagster import ConfigurableResource, DagsterEventType, InitResourceContext
 from pydantic import PrivateAttr
 
-from pipelines.errors import SalesOpsError, WarehouseBusy
+from pipelines.errors import SalesOpsError
 from pipelines.settings import Settings
+from pipelines.warehouse import lock
 from pipelines.warehouse.schema import ensure_schema
 
 WAREHOUSE_FILE = "warehouse.duckdb"
@@ -104,16 +104,7 @@ class WarehouseResource(ConfigurableResource):
                 f"the home folder {home} is not writable ({exc.strerror})",
                 "choose a writable --home, or fix the folder's permissions / free disk space",
             ) from exc
-        self._lock_fh = (home / "warehouse.lock").open("w")
-        try:
-            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_fh.close()
-            self._lock_fh = None
-            raise WarehouseBusy(
-                f"another run is writing to the warehouse in {home}",
-                "wait for it to finish, then run again (only one run may write at a time)",
-            ) from None
+        self._lock_fh = lock.acquire(home)
         # Holding the lock, no other run is alive: copies left by killed runs are debris.
         for stale in (home / "work").glob("*.duckdb*"):
             if not stale.name.startswith(self._run_id):
@@ -136,8 +127,7 @@ class WarehouseResource(ConfigurableResource):
                 self._publish()
         finally:
             if self._lock_fh is not None:
-                fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
-                self._lock_fh.close()
+                lock.release(self._lock_fh)
                 self._lock_fh = None
 
     def _publish(self) -> None:

@@ -200,3 +200,15 @@ def restore_command(backup_file: Path, home: Path | None) -> None:
         f"restored {info.path} ({info.loads} loads, latest business date "
         f"{info.latest_as_of}); the previous warehouse is in backups/pre-restore-*.duckdb"
     )
+
+
+@main.command("status")
+@click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), default=None, help="Warehouse home."
+)
+@click.option("--runs", "limit", default=10, show_default=True, help="How many runs to list.")
+def status_command(home: Path | None, limit: int) -> None:
+    """Show the last runs, the open data-quality findings and whether a run is writing."""
+    from pipelines.status import format_status
+
+    click.echo(format_status(_home(home), limit))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,8 @@ def failure_of(instance: DagsterInstance, run_id: str) -> tuple[str, str]:
             # Dagster wraps the cause ("Error occurred while executing op ..."): the innermost
             # message is the one that says what went wrong.
             message = (with_fix or messages[-1:] or [ev.message or "unknown error"])[0]
+            if with_fix:  # our own errors: drop the "pipelines.errors.Class: " prefix
+                message = re.sub(r"^[\w.]+: ", "", message, count=1)
             if not with_fix:
                 message += (
                     "\n  Fix: see the error above; the run's logs are in HOME/runs/<run_id>/ "

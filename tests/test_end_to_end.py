@@ -314,3 +314,20 @@ def test_report_command_renders_a_past_quarter(demo, tmp_path):
     revenue = oracle.revenue_by_quarter(demo["drop"], AS_OF)["2026Q2"]
     # The headline revenue, formatted with thousands separators, appears in the pack.
     assert f"{revenue:,.0f}" in html
+
+
+def test_status_lists_the_run_and_open_findings(demo):
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    result = CliRunner().invoke(main, ["status", "--home", str(demo["home"])])
+    assert result.exit_code == 0, result.output
+    s = demo["summary"]
+    assert s["run_id"] in result.output and "success" in result.output
+    rows_in = sum(f["rows_in"] for f in s["files"])
+    assert f"{rows_in:,} rows in" in result.output
+    con = connect(demo["home"])
+    open_total = con.execute("select count(*) from marts.dq_findings where is_open").fetchall()
+    assert f"open data-quality findings: {open_total[0][0]:,}" in result.output
+    assert "a run is writing now: no" in result.output

@@ -4,6 +4,17 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/bootstrap.sh"
 cd "$ROOT"
+if ! command -v chromium >/dev/null 2>&1; then
+  # The Dagster UI test renders the asset graph in Debian's headless Chromium.
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing chromium (Debian package) for the UI test"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "error: the UI test needs Chromium. Fix: install Debian's 'chromium' package" >&2
+    exit 1
+  fi
+fi
 echo "==> ruff"
 ruff check .
 ruff format --check .

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from pipelines.defs.automation import build_automation
 from pipelines.defs.dbt import build_dbt_assets, dbt_executable, ensure_manifest
 from pipelines.defs.ingest import drop, entity_assets
 from pipelines.defs.reports import build_report_asset
@@ -28,9 +29,12 @@ def build_definitions() -> dg.Definitions:
         "the quarterly review pack; the warehouse changes only if every step succeeds.",
         executor_def=dg.in_process_executor,
     )
+    schedule, sensor = build_automation(nightly)
     return dg.Definitions(
         assets=[drop, *entity_assets, dbt_assets, report],
         jobs=[nightly],
+        schedules=[schedule],
+        sensors=[sensor],
         resources={
             "warehouse": WarehouseResource(),
             "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),

@@ -8,6 +8,7 @@ Values come from environment variables prefixed ``SALESOPS_`` (e.g.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import field_validator
@@ -25,8 +26,23 @@ class Settings(BaseSettings):
     reporting_currency: str = "CNY"
     #: Where the warehouse, runs and reports live when no --home is given.
     home: str = str(PROJECT_ROOT / ".salesops")
+    #: Folder of nightly drops, one sub-folder per business date (YYYY-MM-DD); default HOME/inbox.
+    inbox_root: str | None = None
+    #: Nightly load schedule (cron) and the timezone it is read in.
+    nightly_cron: str = "0 2 * * *"
+    schedule_timezone: str = "Asia/Shanghai"
+    #: A drop folder is complete when it holds this marker file ...
+    ready_marker: str = "_READY"
+    #: ... or when no file in it changed for this many minutes (0 = marker only).
+    stable_minutes: int = 0
+    #: Start the schedule and sensor as running (true on a server with the Dagster daemon).
+    automation_on: bool = False
 
-    @field_validator("business_timezone")
+    @property
+    def inbox_root_path(self) -> Path:
+        return Path(self.inbox_root) if self.inbox_root else Path(self.home) / "inbox"
+
+    @field_validator("business_timezone", "schedule_timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
         try:

@@ -246,7 +246,36 @@ def test_second_run_of_the_same_drop_changes_nothing(demo, tmp_path):
     assert con.execute("select count(*) from meta.quarantine").fetchall() == q_before
 
 
-def test_killed_run_leaves_the_warehouse_as_it_was(demo, tmp_path):
+NEXT_NIGHT = date(2026, 10, 1)
+
+
+@pytest.fixture(scope="module")
+def next_night(demo, tmp_path_factory):
+    """A second night that renames one account, and the marts after it runs uninterrupted."""
+    root = tmp_path_factory.mktemp("next-night")
+    inbox = root / "inbox"
+    inbox.mkdir()
+    header, first = (demo["inbox"] / "accounts.csv").read_text(encoding="utf-8").splitlines()[:2]
+    account_id, old_name = first.split(",")[:2]
+    (inbox / "accounts.csv").write_text(
+        f"{header}\n{first.replace(old_name, 'Renamed Co.', 1)}\n", encoding="utf-8"
+    )
+    home = root / "home"
+    shutil.copytree(demo["home"], home)
+    result = run_nightly(inbox=inbox, home=home, as_of=NEXT_NIGHT, echo=False)
+    assert result["status"] == "success", result.get("error")
+    return {"inbox": inbox, "account_id": account_id, "marts": mart_snapshot(home)}
+
+
+@pytest.mark.parametrize(
+    ("kill_after", "delay"),
+    [
+        ("[drop]", 0.0),  # the load is registered in the run's copy; ingest is starting
+        ("[ingest accounts]", 0.0),  # accounts written; other entities still validating
+        ("[dbt] dbt build", 3.0),  # well inside the dbt build (tens of seconds)
+    ],
+)
+def test_killed_run_leaves_the_warehouse_as_it_was(demo, next_night, tmp_path, kill_after, delay):
     import os
     import signal
     import subprocess
@@ -256,24 +285,16 @@ def test_killed_run_leaves_the_warehouse_as_it_was(demo, tmp_path):
     shutil.copytree(demo["home"], home)
     live = home / "warehouse.duckdb"
     digest = hashlib.sha256(live.read_bytes()).hexdigest()
-    # The next night renames one account; kill -9 the whole run during the dbt build.
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    header, first = (demo["inbox"] / "accounts.csv").read_text(encoding="utf-8").splitlines()[:2]
-    old_name = first.split(",")[1]
-    (inbox / "accounts.csv").write_text(
-        f"{header}\n{first.replace(old_name, 'Renamed Co.', 1)}\n", encoding="utf-8"
-    )
     salesops = Path(sys.executable).parent / "salesops"
     args = [
         str(salesops),
         "run",
         "--inbox",
-        str(inbox),
+        str(next_night["inbox"]),
         "--home",
         str(home),
         "--as-of",
-        "2026-10-01",
+        NEXT_NIGHT.isoformat(),
     ]
     proc = subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
@@ -281,21 +302,22 @@ def test_killed_run_leaves_the_warehouse_as_it_was(demo, tmp_path):
     seen = []
     for line in proc.stdout:
         seen.append(line)
-        if "[dbt] dbt build" in line:
-            time.sleep(3)  # well inside the build (tens of seconds)
-            os.killpg(proc.pid, signal.SIGKILL)
+        if kill_after in line:
+            time.sleep(delay)
+            os.killpg(proc.pid, signal.SIGKILL)  # the run and its dbt process, no cleanup
             break
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, "".join(seen)
     assert hashlib.sha256(live.read_bytes()).hexdigest() == digest
 
-    # The next run completes normally and applies the change.
-    again = run_nightly(inbox=inbox, home=home, as_of=date(2026, 10, 1), echo=False)
+    # The next run completes normally and ends where an uninterrupted night ends.
+    again = run_nightly(inbox=next_night["inbox"], home=home, as_of=NEXT_NIGHT, echo=False)
     assert again["status"] == "success", again.get("error")
+    assert mart_snapshot(home) == next_night["marts"]
     con = connect(home)
-    account_id = first.split(",")[0]
     assert con.execute(
-        "select account_name from marts.dim_accounts where account_id = ?", [account_id]
+        "select account_name from marts.dim_accounts where account_id = ?",
+        [next_night["account_id"]],
     ).fetchall() == [("Renamed Co.",)]
     assert not list((home / "work").glob("*.duckdb"))
 

@@ -65,33 +65,7 @@ months_to_quarters as (
 
 quarters as (
 
-    select
-        period_type,
-        period,
-        level,
-        scope_id,
-        revenue_target,
-        'explicit' as target_source
-    from explicit
-    where period_type = 'quarter'
-
-    union all
-
-    select
-        rolled.period_type,
-        rolled.period,
-        rolled.level,
-        rolled.scope_id,
-        rolled.revenue_target,
-        'rolled_up' as target_source
-    from months_to_quarters as rolled
-    left join explicit
-        on
-            rolled.period_type = explicit.period_type
-            and rolled.period = explicit.period
-            and rolled.level = explicit.level
-            and rolled.scope_id = explicit.scope_id
-    where explicit.period is null
+    {{ explicit_else_rolled_up('explicit', 'months_to_quarters', 'quarter') }}
 
 ),
 
@@ -110,33 +84,7 @@ quarters_to_years as (
 
 years as (
 
-    select
-        period_type,
-        period,
-        level,
-        scope_id,
-        revenue_target,
-        'explicit' as target_source
-    from explicit
-    where period_type = 'year'
-
-    union all
-
-    select
-        rolled.period_type,
-        rolled.period,
-        rolled.level,
-        rolled.scope_id,
-        rolled.revenue_target,
-        'rolled_up' as target_source
-    from quarters_to_years as rolled
-    left join explicit
-        on
-            rolled.period_type = explicit.period_type
-            and rolled.period = explicit.period
-            and rolled.level = explicit.level
-            and rolled.scope_id = explicit.scope_id
-    where explicit.period is null
+    {{ explicit_else_rolled_up('explicit', 'quarters_to_years', 'year') }}
 
 ),
 

@@ -74,11 +74,20 @@ def demo_data(out_dir: Path, seed: int, scale: float, end_date: date) -> None:
     help="Business date the drop represents (data up to the end of that day). "
     "Default: yesterday in the business timezone.",
 )
-def run(inbox: Path, home: Path | None, as_of: date | None) -> None:
+@click.option(
+    "--profile",
+    default=None,
+    help="Mapping profile: a shipped name (see `salesops profile list`) or a YAML path. "
+    "Default: $SALESOPS_PROFILE or canonical.",
+)
+def run(inbox: Path, home: Path | None, as_of: date | None, profile: str | None) -> None:
     """Load one drop: ingest, validate, build the marts, render the quarter's review pack."""
+    from pipelines.profiles.loader import load_profile
     from pipelines.runner import run_nightly
 
-    summary = run_nightly(inbox=inbox, home=home, as_of=as_of)
+    if profile:
+        load_profile(profile)  # a broken profile fails here, before any run starts
+    summary = run_nightly(inbox=inbox, home=home, as_of=as_of, profile=profile)
     sys.exit(0 if summary["status"] == "success" else 1)
 
 
@@ -138,6 +147,44 @@ def expectations_write() -> None:
 
     for path in write_suites():
         click.echo(f"wrote {path}")
+
+
+@main.group()
+def profile() -> None:
+    """Mapping profiles: how vendor exports map onto the canonical contract."""
+
+
+@profile.command("list")
+def profile_list() -> None:
+    """List the shipped profiles."""
+    from pipelines.profiles.loader import load_profile, shipped_profiles
+
+    for name, path in shipped_profiles().items():
+        click.echo(f"{name:<12} {load_profile(name).description}  ({path.name})")
+
+
+@profile.command("check")
+@click.option("--profile", "name", required=True, help="Shipped profile name or YAML path.")
+@click.option(
+    "--inbox",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="Folder with export files to check.",
+)
+def profile_check(name: str, inbox: Path) -> None:
+    """Show how PROFILE reads each file in INBOX (mapping, unmapped columns, bad values).
+
+    Loads nothing. Exits 1 when a file would be rejected whole.
+    """
+    from pipelines.profiles.check import check_inbox, render
+    from pipelines.profiles.loader import load_profile
+    from pipelines.settings import Settings
+
+    loaded = load_profile(name)
+    checks = check_inbox(inbox, loaded, Settings().business_timezone)
+    click.echo(render(checks, loaded, inbox), nl=False)
+    if any(c.entity and c.rejected for c in checks):
+        sys.exit(1)
 
 
 def entrypoint() -> None:

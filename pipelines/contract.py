@@ -36,6 +36,8 @@ class Column:
     type: ColumnType
     required: bool = True
     allowed: tuple[str, ...] | None = None
+    #: Optional, but an empty value is flagged (loaded, with a warn-level finding).
+    flag_if_empty: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,8 @@ ENTITIES: tuple[Entity, ...] = (
             C("size_band", "text", False),
             C("region", "text"),
             C("channel", "text", allowed=CHANNELS),
-            C("owner_rep_id", "id"),
+            # Many CRMs hold unowned accounts: loaded, flagged so sales ops assigns one.
+            Column("owner_rep_id", "id", required=False, flag_if_empty="missing_owner"),
             C("created_at", "timestamp"),
             C("phone", "text", False),
             C("email", "text", False),

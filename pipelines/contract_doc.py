@@ -47,9 +47,12 @@ def render() -> str:
         parts.append("|---|---|---|---|---|")
         refs = {r.column: r.entity for r in e.references}
         for c in e.columns:
+            required = "yes" if c.required else "no"
+            if c.flag_if_empty:
+                required += f" (empty: flagged `{c.flag_if_empty}`)"
             parts.append(
                 f"| `{c.name}` | {c.type} (`{DUCKDB_TYPES[c.type]}`) | "
-                f"{'yes' if c.required else 'no'} | "
+                f"{required} | "
                 f"{', '.join(c.allowed) if c.allowed else ''} | "
                 f"{refs.get(c.name, '')} |"
             )

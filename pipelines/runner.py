@@ -32,7 +32,11 @@ def _instance() -> dg.DagsterInstance:
 
 
 def run_nightly(
-    inbox: Path, home: Path | None = None, as_of: date | None = None, echo: bool = True
+    inbox: Path,
+    home: Path | None = None,
+    as_of: date | None = None,
+    echo: bool = True,
+    profile: str | None = None,
 ) -> dict[str, Any]:
     """Execute the ``nightly_load`` job for one drop; return (and write) its summary."""
     from pipelines.definitions import NIGHTLY_JOB, build_definitions
@@ -51,6 +55,7 @@ def run_nightly(
                     "home": str(home),
                     "inbox": str(Path(inbox).expanduser().resolve()),
                     "as_of_date": as_of.isoformat(),
+                    "profile": profile or settings.profile,
                 }
             }
         },

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
 
     #: Timezone in which timestamps without a zone are read and dates are taken.
     business_timezone: str = "Asia/Shanghai"
+    #: Mapping profile the exports are read with: a shipped profile's name
+    #: (canonical, salesforce, hubspot, fxiaoke, maven_crm) or a path to a YAML file.
+    profile: str = "canonical"
     #: Currency every mart amount is converted into (ISO 4217).
     reporting_currency: str = "CNY"
     #: Where the warehouse, runs and reports live when no --home is given.

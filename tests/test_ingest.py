@@ -76,7 +76,7 @@ def test_parse_reads_zones_and_reports_unreadable_cells():
                     "2025-03-04T09:15:00+08:00",
                     "2025-03-04T01:15:00Z",
                 ],
-                "amount": ["100.50", "1,000.00", "7"],
+                "amount": ["100.50", "1,000.00", "7 apples"],
                 "currency": ["CNY", "CNY", "USD"],
                 "method": [None, None, None],
                 "reference": [None, None, None],
@@ -88,8 +88,8 @@ def test_parse_reads_zones_and_reports_unreadable_cells():
     typed, failures = parse_frame(normalise_text(text), e, TZ)
     instant = datetime(2025, 3, 4, 1, 15, tzinfo=UTC)
     assert [t.astimezone(UTC) for t in typed["paid_at"]] == [instant] * 3
-    assert typed["amount"].to_list() == [Decimal("100.5"), None, Decimal("7")]
-    assert [(f.row_index, f.column, f.value) for f in failures] == [(3, "amount", "1,000.00")]
+    assert typed["amount"].to_list() == [Decimal("100.5"), Decimal("1000"), None]
+    assert [(f.row_index, f.column, f.value) for f in failures] == [(4, "amount", "7 apples")]
 
 
 def test_rows_are_accounted_for_and_quarantined_with_reasons(con, tmp_path):

@@ -31,7 +31,12 @@ def drop_run_config(settings: Settings, inbox: Path, as_of: date) -> dict:
     return {
         "resources": {
             "warehouse": {
-                "config": {"home": settings.home, "inbox": str(inbox), "as_of_date": str(as_of)}
+                "config": {
+                    "home": settings.home,
+                    "inbox": str(inbox),
+                    "as_of_date": str(as_of),
+                    "profile": settings.profile,
+                }
             }
         }
     }

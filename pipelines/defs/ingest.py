@@ -15,6 +15,7 @@ import dagster as dg
 from pipelines.contract import ENTITIES, Entity
 from pipelines.ingest.drop import current_load_id, register_load, scan_inbox
 from pipelines.ingest.load import FileResult, ingest_file, record_released, release_parked
+from pipelines.profiles.loader import load_profile
 from pipelines.progress import say
 from pipelines.warehouse.resource import WarehouseResource
 
@@ -35,12 +36,13 @@ def raw_key(entity_name: str) -> dg.AssetKey:
     "business date (meta.loads). Running the same drop again reuses its load.",
 )
 def drop(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    found = scan_inbox(warehouse.inbox_path)
+    found = scan_inbox(warehouse.inbox_path, load_profile(warehouse.profile_name))
     with warehouse.connect() as con:
         load_id, is_new = register_load(con, found, context.run_id, warehouse.business_date)
     say(
         "drop",
-        f"inbox {found.inbox}: {len(found.entity_files)} export file(s), "
+        f"inbox {found.inbox} (profile {found.profile.profile}): "
+        f"{len(found.entity_files)} export file(s), "
         f"{len(found.ignored)} ignored; business date {warehouse.business_date}; "
         + (f"load {load_id}" if is_new else f"nothing new since load {load_id}"),
     )
@@ -51,6 +53,7 @@ def drop(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.
             "as_of_date": str(warehouse.business_date),
             "files": sorted(p.name for p in found.entity_files.values()),
             "ignored_files": found.ignored,
+            "profile": found.profile.profile,
         }
     )
 
@@ -118,7 +121,8 @@ def build_entity_asset(entity: Entity) -> dg.AssetsDefinition:
         started = time.perf_counter()
         timezone = warehouse.settings.business_timezone
         now = datetime.now(UTC)
-        path = scan_inbox(warehouse.inbox_path).entity_files.get(entity.name)
+        profile = load_profile(warehouse.profile_name)
+        path = scan_inbox(warehouse.inbox_path, profile).entity_files.get(entity.name)
         with warehouse.connect() as con:
             load_id = current_load_id(con, context.run_id)
             if path is None:
@@ -132,6 +136,7 @@ def build_entity_asset(entity: Entity) -> dg.AssetsDefinition:
                     run_id=context.run_id,
                     timezone=timezone,
                     now=now,
+                    profile=profile,
                 )
             released = release_parked(con, entity, load_id=load_id, timezone=timezone, now=now)
             record_released(con, context.run_id, entity.name, released)
@@ -149,10 +154,21 @@ def build_entity_asset(entity: Entity) -> dg.AssetsDefinition:
         if released:
             line += f"; {released} parked row(s) released"
         say(f"ingest {entity.name}", f"{line} ({seconds:.1f}s)")
-        if result.extra_columns:
+        if result.new_extra_columns:
+            # Reported the first night a column appears, not every night (meta.schema_drift).
             context.log.warning(
-                f"{result.file_name}: columns not in the contract were not loaded: "
-                + ", ".join(result.extra_columns)
+                f"{result.file_name}: new column(s) the profile does not map, kept in "
+                f"raw.{entity.name}._extra: " + ", ".join(result.new_extra_columns)
+            )
+            say(
+                f"ingest {entity.name}",
+                "new unmapped column(s) kept in _extra: " + ", ".join(result.new_extra_columns),
+            )
+        if result.rows_deleted:
+            say(
+                f"ingest {entity.name}",
+                f"full export: {result.rows_deleted:,} record(s) no longer exported, "
+                "marked deleted",
             )
         return dg.MaterializeResult(
             metadata={
@@ -163,7 +179,11 @@ def build_entity_asset(entity: Entity) -> dg.AssetsDefinition:
                 "rows_quarantined": result.rows_quarantined,
                 "rows_unchanged": result.rows_unchanged,
                 "rows_released": released,
+                "rows_deleted": result.rows_deleted,
+                "profile": result.profile or "",
                 "extra_columns": json.dumps(result.extra_columns),
+                "new_extra_columns": json.dumps(result.new_extra_columns),
+                "read_notes": dg.MetadataValue.json(result.read_notes),
             },
             check_results=[_check_result(entity, result, released)],
         )

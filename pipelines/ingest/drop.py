@@ -8,9 +8,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.contract import ENTITIES
 from pipelines.errors import SalesOpsError
 from pipelines.ingest.load import file_sha256, latest_loaded_file
+from pipelines.profiles.loader import load_profile
+from pipelines.profiles.model import Profile
 from pipelines.warehouse.schema import fetch_first
 
 
@@ -19,37 +20,48 @@ class Drop:
     inbox: Path
     entity_files: dict[str, Path]
     ignored: list[str]
+    profile: Profile
 
 
-def scan_inbox(inbox: Path) -> Drop:
-    """Match ``<entity>.csv`` files; everything else is listed as ignored."""
+def scan_inbox(inbox: Path, profile: Profile | None = None) -> Drop:
+    """Match files to entities by the profile's ``files`` patterns (default: canonical).
+
+    Files no pattern matches are listed as ignored (and reported), never loaded.
+    """
+    profile = profile or load_profile()
     if not inbox.is_dir():
         raise SalesOpsError(
             f"the inbox folder {inbox} does not exist",
             "point --inbox at the folder holding the night's export files",
         )
-    by_name = {e.file_name: e.name for e in ENTITIES}
     entity_files: dict[str, Path] = {}
     ignored: list[str] = []
     for path in sorted(inbox.iterdir()):
-        if path.is_file() and path.name.lower() in by_name:
-            name = by_name[path.name.lower()]
-            if name in entity_files:
-                raise SalesOpsError(
-                    f"the inbox {inbox} holds two files for {name}: "
-                    f"{entity_files[name].name} and {path.name}",
-                    "keep one file per entity in a drop",
-                )
-            entity_files[name] = path
-        elif not path.name.startswith("."):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        name = profile.entity_for(path.name)
+        if name is None:
             ignored.append(path.name)
+            continue
+        if name in entity_files:
+            where = profile.line_of("entities", name, "files")
+            raise SalesOpsError(
+                f"the inbox {inbox} holds two files for {name}: "
+                f"{entity_files[name].name} and {path.name} (both match {where})",
+                "keep one file per entity in a drop, or narrow the file patterns in the profile",
+            )
+        entity_files[name] = path
     if not entity_files:
-        expected = ", ".join(e.file_name for e in ENTITIES if not e.optional)
-        raise SalesOpsError(
-            f"no export files found in {inbox}",
-            f"put the night's exports there, named like: {expected}",
+        expected = "; ".join(
+            f"{name}: {' or '.join(m.files)}" for name, m in list(profile.entities.items())[:6]
         )
-    return Drop(inbox, entity_files, ignored)
+        raise SalesOpsError(
+            f"no export files found in {inbox} (profile {profile.profile}"
+            + (f"; not matched: {', '.join(ignored[:10])}" if ignored else "")
+            + ")",
+            f"put the night's exports there, named as the profile expects, e.g. {expected}",
+        )
+    return Drop(inbox, entity_files, ignored, profile)
 
 
 def register_load(
@@ -80,7 +92,12 @@ def register_load(
         con.execute(
             """insert into meta.load_files (load_id, run_id, entity, file_name, status, message)
                values (?, ?, null, ?, 'ignored', ?)""",
-            [load_id, run_id, name, "not an export file of any entity; not loaded"],
+            [
+                load_id,
+                run_id,
+                name,
+                f"matches no file pattern of profile {drop.profile.profile}; not loaded",
+            ],
         )
     return load_id, True
 

@@ -27,7 +27,10 @@ import polars as pl
 from pipelines.contract import ENTITY_BY_NAME, Entity
 from pipelines.errors import FileRejected
 from pipelines.ingest.parse import ROW_INDEX, parse_frame
-from pipelines.ingest.read import read_export
+from pipelines.ingest.read import ReadOptions, read_table
+from pipelines.profiles.apply import EXTRA, effective_settings, map_columns, value_formats
+from pipelines.profiles.loader import load_profile
+from pipelines.profiles.model import Profile
 from pipelines.validation.run import ExpectationOutcome, RowFailure, validate_rows
 from pipelines.validation.suites import ONE_OF_REQUIRED, one_of_column
 from pipelines.warehouse.schema import fetch_first
@@ -36,6 +39,8 @@ HASH = "_row_hash"
 MISSING_REFERENCE = "missing_reference"
 UNPARSEABLE = "unparseable_value"
 KEY_SEPARATOR = "|"
+#: Deleted record ids listed in a file's read notes (the count is always exact).
+MAX_KEYS_IN_NOTES = 20
 
 
 @dataclass
@@ -50,8 +55,15 @@ class FileResult:
     rows_unchanged: int = 0
     rows_released: int = 0
     rows_flagged: int = 0
+    rows_deleted: int = 0
     message: str | None = None
+    profile: str | None = None
+    #: How the file was read and mapped (encoding, header row, sources, translations ...).
+    read_notes: dict = field(default_factory=dict)
+    #: Export columns the profile does not map (kept in raw._extra) ...
     extra_columns: list[str] = field(default_factory=list)
+    #: ... and those of them seen for the first time (reported once).
+    new_extra_columns: list[str] = field(default_factory=list)
     quarantined_by_rule: dict[str, int] = field(default_factory=dict)
     flagged_by_rule: dict[str, int] = field(default_factory=dict)
     failing_record_ids: dict[str, list[str]] = field(default_factory=dict)
@@ -114,7 +126,7 @@ def _current_versions(con: duckdb.DuckDBPyConnection, entity: Entity) -> pl.Data
     keys = ", ".join(f'"{k}"' for k in entity.key)
     return con.sql(
         f"""select {_key_sql(entity)} as _version_key, {HASH} as _current_hash,
-                   _load_id as _current_load
+                   _load_id as _current_load, _deleted as _current_deleted
             from raw.{entity.name}
             qualify row_number() over (partition by {keys}
                                        order by _load_id desc, _source_row desc) = 1"""  # noqa: S608
@@ -185,11 +197,15 @@ def _derive_one_of(typed: pl.DataFrame, entity: Entity) -> pl.DataFrame:
 
 
 def _row_data(text: pl.DataFrame) -> dict[int, str]:
-    cols = [c for c in text.columns if c not in (ROW_INDEX, HASH)]
-    return {
-        row[ROW_INDEX]: json.dumps({c: row[c] for c in cols}, ensure_ascii=False)
-        for row in text.iter_rows(named=True)
-    }
+    """The row as mapped (contract columns as text), plus unmapped cells under ``_extra``."""
+    cols = [c for c in text.columns if c not in (ROW_INDEX, HASH, EXTRA)]
+    out = {}
+    for row in text.iter_rows(named=True):
+        data = {c: row[c] for c in cols}
+        if row.get(EXTRA):
+            data[EXTRA] = json.loads(row[EXTRA])
+        out[row[ROW_INDEX]] = json.dumps(data, ensure_ascii=False)
+    return out
 
 
 def _record_quarantine(
@@ -203,8 +219,8 @@ def _record_quarantine(
         """insert or ignore into meta.quarantine
            (quarantine_id, load_id, entity, source_file, source_row, record_id, owner_rep_id,
             rule, column_name, value_seen, reason, reasons, row_data, retryable,
-            released_load_id)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)""",
+            canonical_data, row_hash, released_load_id)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)""",
         [
             [
                 r["quarantine_id"],
@@ -221,10 +237,33 @@ def _record_quarantine(
                 r["reasons"],
                 r["row_data"],
                 r["retryable"],
+                r["canonical_data"],
+                r["row_hash"],
             ]
             for r in rows
         ],
     )
+
+
+def _canonical_text(typed: pl.DataFrame, entity: Entity) -> dict[int, str]:
+    """Typed values rendered in the canonical form (ISO dates, UTC offsets, plain decimals).
+
+    Kept for rows parked for a missing reference, so releasing them later does
+    not depend on the profile or formats the export was read with.
+    """
+    out = {}
+    for row in typed.select([ROW_INDEX, *entity.column_names]).iter_rows(named=True):
+        data = {}
+        for c in entity.columns:
+            v = row[c.name]
+            if v is None:
+                data[c.name] = None
+            elif c.type == "bool":
+                data[c.name] = "true" if v else "false"
+            else:
+                data[c.name] = v.isoformat(sep=" ") if c.type == "timestamp" else str(v)
+        out[row[ROW_INDEX]] = json.dumps(data, ensure_ascii=False)
+    return out
 
 
 def _record_warnings(con: duckdb.DuckDBPyConnection, warn_rows: list[list]) -> None:
@@ -280,9 +319,17 @@ def ingest_file(
     run_id: str,
     timezone: str,
     now: datetime,
+    profile: Profile | None = None,
 ) -> FileResult:
-    """Load one export file of ``entity``. See the module docstring."""
-    result = FileResult(entity=entity.name, file_name=path.name, status="loaded")
+    """Load one export file of ``entity``, read as ``profile`` says (default: canonical).
+
+    ``timezone`` is the business timezone; the profile may say the export
+    writes its timestamps in another one. See the module docstring.
+    """
+    profile = profile or load_profile()
+    result = FileResult(
+        entity=entity.name, file_name=path.name, status="loaded", profile=profile.profile
+    )
     result.sha256 = file_sha256(path)
     latest = latest_loaded_file(con, entity.name)
     if latest and latest[0] == result.sha256:
@@ -291,24 +338,41 @@ def ingest_file(
         _record_file(con, result, load_id, run_id)
         return result
 
+    mapping = profile.entities[entity.name]
+    settings = effective_settings(profile, mapping, timezone)
     try:
-        text, extra = read_export(path, entity)
+        table = read_table(
+            path,
+            ReadOptions(
+                encoding=settings.encoding,
+                delimiter=settings.delimiter,
+                sheet=mapping.sheet,
+                header_row=mapping.header_row,
+                null_values=tuple(settings.null_values or ()),
+            ),
+        )
+        mapped = map_columns(
+            table.frame, table.headers, entity, profile, mapping, settings, path.name
+        )
     except FileRejected as exc:
         result.status = "rejected"
         result.message = str(exc)
         _record_file(con, result, load_id, run_id)
         return result
-    result.extra_columns = extra
+    text = mapped.frame
+    result.extra_columns = mapped.unmapped_headers
+    result.read_notes = _read_notes(table, mapped)
     result.rows_in = text.height
     if text.height == 0:
         _record_file(con, result, load_id, run_id)
         return result
+    formats, column_formats = value_formats(settings, mapping)
 
     text = _with_hash(con, text, entity)
     typed, parse_failures = parse_frame(
-        text.select([ROW_INDEX, *entity.column_names]), entity, timezone
+        text.select([ROW_INDEX, *entity.column_names]), entity, formats, column_formats
     )
-    typed = _derive_one_of(typed, entity).join(text.select(ROW_INDEX, HASH), on=ROW_INDEX)
+    typed = _derive_one_of(typed, entity).join(text.select(ROW_INDEX, HASH, EXTRA), on=ROW_INDEX)
 
     # Exact duplicate rows share their first occurrence's fate.
     first_of_hash = typed.group_by(HASH, maintain_order=True).agg(
@@ -319,7 +383,7 @@ def ingest_file(
 
     shown = text.filter(pl.col(ROW_INDEX).is_in(unique_rows[ROW_INDEX].implode()))
     suite_failures, result.outcomes = validate_rows(
-        entity.name, unique_rows.drop("_first_row", HASH), shown=shown
+        entity.name, unique_rows.drop("_first_row", HASH, EXTRA), shown=shown
     )
     unparseable_cells = {(f.row_index, f.column) for f in parse_failures}
     validated_rows = set(unique_rows[ROW_INDEX].to_list())
@@ -367,10 +431,14 @@ def ingest_file(
     # --- quarantine -----------------------------------------------------
     quarantined = typed.filter(pl.col("_fate") == "quarantine")
     row_data = _row_data(text.filter(pl.col(ROW_INDEX).is_in(quarantined[ROW_INDEX].implode())))
+    canonical = _canonical_text(quarantined, entity)
     q_rows = []
-    for row_index, first_row in quarantined.select(ROW_INDEX, "_first_row").iter_rows():
+    for row_index, first_row, row_hash in quarantined.select(
+        ROW_INDEX, "_first_row", HASH
+    ).iter_rows():
         reasons = [f for f in by_row[first_row] if f.severity == "quarantine"]
         primary = reasons[0]
+        retryable = all(f.rule == MISSING_REFERENCE for f in reasons)
         q_rows.append(
             {
                 "quarantine_id": hashlib.md5(
@@ -387,7 +455,9 @@ def ingest_file(
                 "reason": "; ".join(f.message for f in reasons),
                 "reasons": json.dumps([_failure_dict(f) for f in reasons], ensure_ascii=False),
                 "row_data": row_data[row_index],
-                "retryable": all(f.rule == MISSING_REFERENCE for f in reasons),
+                "retryable": retryable,
+                "canonical_data": canonical[row_index] if retryable else None,
+                "row_hash": row_hash,
             }
         )
         result.quarantined_by_rule[primary.rule] = (
@@ -444,7 +514,7 @@ def ingest_file(
         _append_versions(
             con,
             entity,
-            new_versions.select([ROW_INDEX, *entity.column_names, HASH]).with_columns(
+            new_versions.select([ROW_INDEX, *entity.column_names, HASH, EXTRA]).with_columns(
                 pl.lit(path.name).alias("_source_file")
             ),
             load_id,
@@ -453,6 +523,11 @@ def ingest_file(
         _record_quarantine(con, entity, q_rows)
         _record_warnings(con, warn_rows)
         _resolve_quarantine(con, entity, accepted_ids, load_id)
+        if (settings.mode or "delta") == "full":
+            file_keys = _typed_keys(con, typed, entity)["_version_key"]
+            gone = _gone_records(file_keys, current, mapping.max_deleted_share, result)
+            _append_deletions(con, entity, gone, path.name, load_id, now)
+        result.new_extra_columns = _record_drift(con, entity, result, load_id)
         _record_file(con, result, load_id, run_id)
         con.execute("commit")
     except BaseException:
@@ -472,12 +547,112 @@ def _append_versions(
     if frame.height == 0:
         return
     cols = ", ".join(f'"{c}"' for c in entity.column_names)
+    extra = EXTRA if EXTRA in frame.columns else "null"
     con.execute(
         f"""insert into raw.{entity.name} ({cols}, _load_id, _source_file, _source_row,
-                                             _row_hash, _loaded_at)
-            select {cols}, ?, _source_file, {ROW_INDEX}, {HASH}, ? from frame""",  # noqa: S608
+                                             _row_hash, _loaded_at, _extra, _deleted)
+            select {cols}, ?, _source_file, {ROW_INDEX}, {HASH}, ?, {extra}, false
+            from frame""",  # noqa: S608
         [load_id, now],
     )
+
+
+def _gone_records(
+    file_keys: pl.Series, current: pl.DataFrame, max_share: float, result: FileResult
+) -> list[str]:
+    """Keys of the current records a full export no longer carries.
+
+    Rows of the file that were quarantined still count as carried. When more
+    than ``max_share`` of the current records would go, nothing is marked: a
+    truncated export must not wipe the warehouse; the file's message says so.
+    """
+    live = current.filter(~pl.col("_current_deleted"))
+    gone = live.filter(~pl.col("_version_key").is_in(file_keys.drop_nulls().implode()))
+    if gone.height == 0:
+        return []
+    if live.height and gone.height / live.height > max_share:
+        result.message = (
+            f"full export lacks {gone.height:,} of {live.height:,} current records "
+            f"(more than {max_share:.0%}); no deletions applied. If they really were "
+            "deleted, raise max_deleted_share for this entity in the profile"
+        )
+        return []
+    keys = gone["_version_key"].sort().to_list()
+    result.rows_deleted = len(keys)
+    result.read_notes["deleted_sample"] = keys[:MAX_KEYS_IN_NOTES]
+    return keys
+
+
+def _append_deletions(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    keys: list[str],
+    file_name: str,
+    load_id: int,
+    now: datetime,
+) -> None:
+    """Append a deletion marker (a copy of the current version, ``_deleted``) per gone record."""
+    if not keys:
+        return
+    cols = ", ".join(f'"{c}"' for c in entity.column_names)
+    partition = ", ".join(f'"{k}"' for k in entity.key)
+    con.execute(
+        f"""insert into raw.{entity.name} ({cols}, _load_id, _source_file, _source_row,
+                                             _row_hash, _loaded_at, _extra, _deleted)
+            select {cols}, ?, ?, 0, 'deleted', ?, _extra, true
+            from raw.{entity.name}
+            where {_key_sql(entity)} in (select unnest(?::varchar[]))
+            qualify row_number() over (partition by {partition}
+                                       order by _load_id desc, _source_row desc) = 1""",  # noqa: S608
+        [load_id, file_name, now, keys],
+    )
+
+
+def _record_drift(
+    con: duckdb.DuckDBPyConnection, entity: Entity, result: FileResult, load_id: int
+) -> list[str]:
+    """Note the export's unmapped columns; return those never seen before for this entity."""
+    new: list[str] = []
+    for header in result.extra_columns:
+        seen = fetch_first(
+            con,
+            "select first_load_id from meta.schema_drift "
+            "where entity = ? and header = ? and profile = ?",
+            [entity.name, header, result.profile],
+        )
+        if seen is None:
+            new.append(header)
+            con.execute(
+                "insert into meta.schema_drift values (?, ?, ?, ?, ?, ?)",
+                [entity.name, header, result.profile, load_id, result.file_name, load_id],
+            )
+        else:
+            con.execute(
+                "update meta.schema_drift set last_load_id = ? "
+                "where entity = ? and header = ? and profile = ?",
+                [load_id, entity.name, header, result.profile],
+            )
+    return new
+
+
+def _read_notes(table, mapped) -> dict:
+    return {
+        "format": table.file_format,
+        "compressed": table.compressed,
+        "encoding": table.encoding,
+        "encoding_detected": table.encoding_detected,
+        "delimiter": table.delimiter,
+        "sheet": table.sheet,
+        "header_row": table.header_row,
+        "notes": [*table.notes, *mapped.notes],
+        "sources": mapped.sources,
+        "unmapped_headers": mapped.unmapped_headers,
+        "defaults_used": mapped.defaults_used,
+        "translations": {
+            column: [{"seen": seen, "used": used, "rows": n} for (seen, used), n in pairs.items()]
+            for column, pairs in mapped.substitutions.items()
+        },
+    }
 
 
 def _record_file(
@@ -485,8 +660,9 @@ def _record_file(
 ) -> None:
     con.execute(
         """insert into meta.load_files (load_id, run_id, entity, file_name, file_sha256, status,
-           rows_in, rows_loaded, rows_quarantined, rows_unchanged, rows_released, message)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+           rows_in, rows_loaded, rows_quarantined, rows_unchanged, rows_released, rows_deleted,
+           profile, read_notes, message)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             load_id,
             run_id,
@@ -499,6 +675,9 @@ def _record_file(
             result.rows_quarantined,
             result.rows_unchanged,
             result.rows_released,
+            result.rows_deleted,
+            result.profile,
+            json.dumps(result.read_notes, ensure_ascii=False) if result.read_notes else None,
             result.message,
         ],
     )
@@ -520,7 +699,8 @@ def release_parked(
     is simply closed as released.
     """
     parked = con.execute(
-        """select quarantine_id, load_id, source_file, source_row, row_data
+        """select quarantine_id, load_id, source_file, source_row,
+                  coalesce(canonical_data, row_data), row_hash, row_data->>'_extra'
            from meta.quarantine
            where entity = ? and retryable and released_load_id is null
              and resolved_load_id is null
@@ -539,12 +719,18 @@ def release_parked(
         pl.Series("_quarantine_id", [r[0] for r in parked]),
         pl.Series("_parked_load", [r[1] for r in parked], dtype=pl.Int64),
         pl.Series("_source_file", [r[2] for r in parked]),
+        pl.Series("_stored_hash", [r[5] for r in parked], dtype=pl.String),
+        pl.Series(EXTRA, [r[6] for r in parked], dtype=pl.String),
     )
     # Parked rows from different files may share a row number: key them by position.
     work = text.with_row_index("_pos").with_columns(
         pl.col(ROW_INDEX).alias("_orig_row"), pl.col("_pos").cast(pl.Int64).alias(ROW_INDEX)
     )
-    work = _with_hash(con, work.drop("_pos"), entity)
+    # The version keeps the hash of the row as exported, so the same row arriving
+    # again later is recognised as unchanged.
+    work = _with_hash(con, work.drop("_pos"), entity).with_columns(
+        pl.coalesce("_stored_hash", HASH).alias(HASH)
+    )
     typed, _ = parse_frame(work.select([ROW_INDEX, *entity.column_names]), entity, timezone)
     still_missing = {f.row_index for f in reference_failures(con, entity, typed, work)}
     current = _current_versions(con, entity)
@@ -567,7 +753,9 @@ def release_parked(
     )
     inserted_positions = to_insert[ROW_INDEX].implode()
     insert_typed = (
-        typed.join(to_insert.select(ROW_INDEX, HASH, "_orig_row", "_source_file"), on=ROW_INDEX)
+        typed.join(
+            to_insert.select(ROW_INDEX, HASH, EXTRA, "_orig_row", "_source_file"), on=ROW_INDEX
+        )
         .drop(ROW_INDEX)
         .rename({"_orig_row": ROW_INDEX})
     )

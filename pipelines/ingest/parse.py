@@ -2,35 +2,37 @@
 
 Pure functions over polars frames. Every cell that has a value but cannot be
 parsed becomes a :class:`ParseFailure` (column, value, expected format) and a
-null in the typed frame; nothing is coerced silently.
+null in the typed frame; nothing is coerced silently. How values are written
+(date order, decimal mark, zone, ...) is a :class:`ValueFormats`; the
+expressions that read them live in :mod:`pipelines.ingest.formats`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
 
-from pipelines.contract import DECIMAL_SCALE, Entity
+from pipelines.contract import Entity
+from pipelines.ingest.formats import ValueFormats, expected_format, read_values
+
+__all__ = [
+    "EXPECTED_FORMAT",
+    "ROW_INDEX",
+    "ParseFailure",
+    "ValueFormats",
+    "expected_format",
+    "normalise_text",
+    "parse_frame",
+]
 
 ROW_INDEX = "_row_index"
 
-#: What each type accepts, as users should read it in a quarantine reason.
+#: What each type accepts under the default formats (see :func:`expected_format`).
 EXPECTED_FORMAT: dict[str, str] = {
-    "date": "a date like 2026-03-01 (YYYY-MM-DD)",
-    "timestamp": "a timestamp like 2026-03-01 09:30:00, optionally with a zone (+08:00 or Z)",
-    "decimal": (
-        f"a number like 1234.50 ('.' as decimal point, no thousands separator, "
-        f"at most {DECIMAL_SCALE} decimal places)"
-    ),
-    "int": "a whole number like 30",
-    "bool": "true/false (also yes/no, y/n, 1/0)",
+    t: expected_format(t, ValueFormats()) for t in ("date", "timestamp", "decimal", "int", "bool")
 }
-
-_DECIMAL_RE = rf"^[+-]?\d{{1,12}}(\.\d{{1,{DECIMAL_SCALE}}})?$"
-_INT_RE = r"^[+-]?\d{1,18}$"
-_TRUE = ("true", "t", "yes", "y", "1")
-_FALSE = ("false", "f", "no", "n", "0")
 
 
 @dataclass(frozen=True)
@@ -54,69 +56,74 @@ def normalise_text(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _timestamp_expr(col: str, timezone: str) -> pl.Expr:
-    s = pl.col(col).str.replace("T", " ").str.replace(r"Z$", "+00:00")
-    zoned = s.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%:z", strict=False, time_zone="UTC")
-    naive = pl.coalesce(
-        s.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False),
-        s.str.to_datetime("%Y-%m-%d %H:%M", strict=False),
-        s.str.to_datetime("%Y-%m-%d", strict=False),
-    )
-    local = naive.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
-    return pl.coalesce(zoned, local.dt.convert_time_zone("UTC"))
-
-
-def _typed_expr(col: str, type_: str, timezone: str) -> pl.Expr:
-    c = pl.col(col)
-    if type_ == "date":
-        return c.str.to_date("%Y-%m-%d", strict=False)
-    if type_ == "timestamp":
-        return _timestamp_expr(col, timezone)
-    if type_ == "decimal":
-        ok = c.str.contains(_DECIMAL_RE)
-        return pl.when(ok).then(c).otherwise(None).cast(pl.Decimal(18, DECIMAL_SCALE))
-    if type_ == "int":
-        return pl.when(c.str.contains(_INT_RE)).then(c).otherwise(None).cast(pl.Int64)
-    if type_ == "bool":
-        low = c.str.to_lowercase()
-        return (
-            pl.when(low.is_in(_TRUE))
-            .then(True)
-            .when(low.is_in(_FALSE))
-            .then(False)
-            .otherwise(None)
-            .cast(pl.Boolean)
-        )
-    if type_ == "text" or type_ == "id":
-        return c
-    raise ValueError(f"unknown contract type {type_!r}")
+def _as_formats(formats: ValueFormats | str) -> ValueFormats:
+    if isinstance(formats, ValueFormats):
+        return formats
+    if isinstance(formats, str):
+        return ValueFormats(timezone=formats)
+    raise TypeError(f"formats must be a ValueFormats or a timezone name, not {formats!r}")
 
 
 def parse_frame(
-    text: pl.DataFrame, entity: Entity, timezone: str
+    text: pl.DataFrame,
+    entity: Entity,
+    formats: ValueFormats | str,
+    column_formats: Mapping[str, ValueFormats] | None = None,
 ) -> tuple[pl.DataFrame, list[ParseFailure]]:
     """Type every contract column of ``text`` (all-string, normalised).
+
+    ``formats`` says how the export writes its values (a bare string is the
+    timezone of timestamps written without one, other settings default);
+    ``column_formats`` overrides it for single contract columns by name.
 
     Columns the contract marks with an allowed set are lower-cased so that
     ``Won`` and ``won`` mean the same; the set itself is checked by the
     validation suite, not here. Returns the typed frame (same rows, same
-    order, ``_row_index`` kept) and one failure per unreadable cell.
+    order, ``_row_index`` kept) and one failure per unreadable cell, column by
+    column in contract order, rows in frame order.
     """
-    exprs = [pl.col(ROW_INDEX)]
-    for column in entity.columns:
-        expr = _typed_expr(column.name, column.type, timezone)
-        if column.allowed:
-            expr = expr.str.to_lowercase()
-        exprs.append(expr.alias(column.name))
-    typed = text.select(exprs)
+    base = _as_formats(formats)
+    overrides = dict(column_formats or {})
+    unknown = set(overrides) - set(entity.column_names)
+    if unknown:
+        raise ValueError(
+            f"column_formats names {sorted(unknown)}, not columns of {entity.name} "
+            f"({', '.join(entity.column_names)})"
+        )
+    chosen = {c.name: _as_formats(overrides.get(c.name, base)) for c in entity.columns}
 
-    failures: list[ParseFailure] = []
-    for column in entity.columns:
-        if column.type in ("id", "text"):
-            continue
-        bad = text.filter(pl.col(column.name).is_not_null() & typed[column.name].is_null())
-        for row_index, value in bad.select(ROW_INDEX, column.name).iter_rows():
-            failures.append(
-                ParseFailure(row_index, column.name, value, EXPECTED_FORMAT[column.type])
+    # One lazy pipeline per column, run together. The streaming engine works in
+    # batches: a reader's many intermediate columns never exist for all rows at once.
+    columns = pl.collect_all(
+        [read_values(text, c.name, c.type, chosen[c.name]) for c in entity.columns],
+        engine="streaming",
+    )
+    typed = pl.concat([text.select(ROW_INDEX), *columns], how="horizontal")
+    typed = typed.with_columns(
+        pl.col(c.name).str.to_lowercase() for c in entity.columns if c.allowed
+    )
+
+    checked = [c for c in entity.columns if c.type not in ("id", "text")]
+    if not checked:
+        return typed, []
+    # One vectorised pass marks every cell that had a value and came out null.
+    unread = pl.concat(
+        [
+            text.select(
+                pl.col(ROW_INDEX),
+                pl.lit(c.name).alias("column"),
+                pl.col(c.name).cast(pl.String).alias("value"),
+            ).filter(
+                pl.col("value").is_not_null()
+                & (pl.col("value").str.strip_chars() != "")
+                & typed[c.name].is_null()
             )
+            for c in checked
+        ]
+    )
+    expected = {c.name: expected_format(c.type, chosen[c.name]) for c in checked}
+    failures = [
+        ParseFailure(row_index, column, value, expected[column])
+        for row_index, column, value in unread.iter_rows()
+    ]
     return typed, failures

@@ -1,73 +1,499 @@
-"""Read one export file into an all-text frame, or reject it whole."""
+"""Read one export file (CSV or Excel) into an all-text frame, or reject it whole.
+
+What :func:`read_table` accepts:
+
+* CSV in UTF-8 (with or without byte-order mark), GB18030/GBK, Windows-1252
+  or code page 850 (detected unless the profile sets ``encoding``), separated
+  by ``,`` ``;`` TAB or ``|`` (detected unless set), with quoted fields that
+  hold the separator or line breaks, LF or CRLF line endings, and an optional
+  Excel ``sep=;`` first line.
+* Excel ``.xlsx`` workbooks: the sheet the profile names, else the first
+  visible sheet.
+* Either of them gzip-compressed (``.gz``, or recognised by its first bytes).
+
+Above the header there may be a title block (report name, export date, blank
+rows): unless the profile sets ``header_row`` the header is found and the rows
+above it ignored (see :func:`find_header`). Values stay text exactly as
+written, trimmed; empty cells and the profile's ``null_values`` become null.
+Fully blank rows are skipped. ``_row_index`` is the row number a person sees:
+the worksheet row in Excel, the record number in CSV (a quoted value spanning
+two lines is one record).
+
+A file is rejected whole (:class:`FileRejected`, naming the file, the problem
+and the fix) when it cannot be decoded, has no header, has duplicate or blank
+header names over data, or has rows with more cells than the header.
+"""
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
+import re
+import shutil
+import tempfile
+import zlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
-from pipelines.contract import Entity
 from pipelines.errors import FileRejected
+from pipelines.ingest import encodings, xlsx
 from pipelines.ingest.parse import ROW_INDEX, normalise_text
 
-#: Row number of the first data row as a spreadsheet shows it (header = row 1).
+#: Row number of the first data row when the header is on row 1.
 FIRST_DATA_ROW = 2
+#: The header is looked for within this many rows.
+HEADER_SEARCH_ROWS = 30
+#: Delimiters tried, in order of preference on a tie.
+DELIMITERS = (",", ";", "\t", "|")
+#: Text examined (at most) to find the delimiter and the header of a CSV file.
+_HEAD_BYTES = 1 << 20
+_HEAD_RECORDS = HEADER_SEARCH_ROWS + 20
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls and password-protected workbooks
+_LOOKS_NUMERIC = re.compile(r"^[-+(]?[\d.,' ]*\d[\d.,' ]*%?\)?$|^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 
 
-def read_export(path: Path, entity: Entity) -> tuple[pl.DataFrame, list[str]]:
-    """Return (text frame, extra column names).
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a file; ``None`` means detect it.
 
-    The frame holds ``_row_index`` (the row number a spreadsheet shows), every
-    contract column (null when an optional column is absent) and then any
-    extra columns the export carried, so a rejected row can be kept whole.
-
-    The header is matched case-insensitively after trimming. A file that is
-    not UTF-8, not a table, or lacks a required column raises
-    :class:`FileRejected` naming the file, the problem and the fix.
+    ``encoding``: e.g. ``"utf-8"``, ``"gb18030"``, ``"cp1252"``, ``"cp850"``.
+    ``delimiter``: one of ``,`` ``;`` TAB ``|``. ``sheet``: worksheet name (XLSX).
+    ``header_row``: 1-based row of the header. ``null_values``: cell texts that
+    mean "empty", compared after trimming, case-sensitive.
     """
+
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    header_row: int | None = None
+    null_values: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.header_row is not None and self.header_row < 1:
+            raise ValueError(f"header_row must be 1 or more, not {self.header_row}")
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise ValueError(f"delimiter must be one character, not {self.delimiter!r}")
+
+
+@dataclass
+class RawTable:
+    """One file read as text, and how it was read (for the load report)."""
+
+    frame: pl.DataFrame  # "_row_index" (Int64), then one String column per header cell
+    headers: list[str]  # column names: header cells trimmed, inner whitespace collapsed
+    file_format: str  # "csv" | "xlsx"
+    compressed: bool  # gzip-compressed (name ends .gz, or gzip magic bytes)
+    encoding: str | None  # Python codec used for CSV ("utf-8", "gb18030", ...); None for XLSX
+    encoding_detected: bool  # True when the encoding was detected, not set in the profile
+    delimiter: str | None  # CSV delimiter; None for XLSX
+    sheet: str | None  # worksheet read (XLSX)
+    header_row: int  # 1-based row of the header
+    notes: list[str] = field(default_factory=list)  # facts worth reporting, in plain words
+
+
+def read_table(path: Path, options: ReadOptions = ReadOptions()) -> RawTable:
+    """Read ``path`` (CSV or XLSX, optionally gzip-compressed); see the module docstring."""
     name = path.name
-    try:
-        raw = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=False)
-    except pl.exceptions.ComputeError as exc:
-        detail = str(exc).splitlines()[0]
-        if "utf-8" in detail.lower() or "utf8" in detail.lower():
+    if not path.is_file():
+        raise FileRejected(name, "does not exist or is not a file", "check the file name and path")
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    compressed = name.lower().endswith(".gz") or magic.startswith(_GZIP_MAGIC)
+    inner = name[:-3] if name.lower().endswith(".gz") else name
+
+    def open_stream() -> io.BufferedIOBase:
+        return gzip.open(path, "rb") if compressed else path.open("rb")
+
+    if compressed:
+        try:
+            with open_stream() as fh:
+                magic = fh.read(4)
+        except (OSError, EOFError) as exc:
             raise FileRejected(
                 name,
-                "is not valid UTF-8 text",
-                "export the file as UTF-8 CSV (other encodings need a mapping profile)",
+                f"is not a readable gzip file ({exc})",
+                "compress it again with gzip, or send it uncompressed",
             ) from exc
+    suffix = Path(inner).suffix.lower()
+    if magic.startswith(_OLE_MAGIC) or suffix == ".xls":
         raise FileRejected(
             name,
-            f"cannot be read as a CSV table ({detail})",
-            "check the file is a comma-separated export with one header row and "
-            "quoted fields where values contain commas or line breaks",
-        ) from exc
+            "is an old-format (.xls) or password-protected Excel file",
+            "save it in Excel as an Excel Workbook (.xlsx) without a password, or export CSV UTF-8",
+        )
+    with tempfile.TemporaryDirectory(prefix="salesops-read-") as tmp:
+        try:
+            if magic.startswith(_ZIP_MAGIC) or suffix in (".xlsx", ".xlsm"):
+                source = _plain_copy(open_stream, Path(tmp) / "book.xlsx") if compressed else path
+                table = _read_xlsx(source, name, options)
+            else:
+                table = _read_csv(open_stream, path, compressed, Path(tmp), options)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise FileRejected(
+                name,
+                f"is not a readable gzip file ({exc})",
+                "compress it again with gzip, or send it uncompressed",
+            ) from exc
+    table.compressed = compressed
+    if compressed:
+        table.notes.insert(0, "gzip-compressed")
+    return table
 
-    headers = [h.strip().lower() for h in raw.columns]
-    dupes = sorted({h for h in headers if headers.count(h) > 1})
+
+def _plain_copy(open_stream: Callable[[], Any], target: Path) -> Path:
+    with open_stream() as src, target.open("wb") as out:
+        shutil.copyfileobj(src, out, encodings.CHUNK)
+    return target
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _head_text(source: Path) -> tuple[str, bool]:
+    """(start of the UTF-8 file as text, whether that is the whole file)."""
+    with source.open("rb") as fh:
+        data = fh.read(_HEAD_BYTES + 1)
+    whole = len(data) <= _HEAD_BYTES
+    text = data[:_HEAD_BYTES].decode("utf-8", errors="ignore" if not whole else "strict")
+    return text.removeprefix("\ufeff"), whole
+
+
+def _records(text: str, delimiter: str, whole: bool, limit: int = _HEAD_RECORDS) -> list[list[str]]:
+    """The first ``limit`` complete records of ``text`` (a blank line is ``[]``)."""
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            rows.append(row)
+            if len(rows) > limit:
+                return rows[:limit]
+    except csv.Error:
+        return rows
+    if not whole and rows:
+        rows.pop()  # may be cut off by the end of the sample
+    return rows
+
+
+def detect_delimiter(text: str, whole: bool = True) -> str:
+    """The candidate splitting most records into the same number (>= 2) of cells."""
+    best, best_score = ",", 0
+    for delimiter in DELIMITERS:
+        records = _records(text, delimiter, whole)
+        widths = [len(r) for r in records if any(c.strip() for c in r)]
+        multi = Counter(w for w in widths if w >= 2)
+        score = multi.most_common(1)[0][1] if multi else 0
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _read_csv(
+    open_stream, path: Path, compressed: bool, tmp: Path, options: ReadOptions
+) -> RawTable:
+    name = path.name
+    encoding, detected, encoding_note = encodings.resolve(open_stream, name, options.encoding)
+    notes = [encoding_note]
+    source = path
+    if compressed or encoding not in ("utf-8", "utf-8-sig"):
+        source = tmp / "utf8.csv"
+        with source.open("wb") as out:
+            encodings.transcode(open_stream, name, encoding, out)
+    elif not (detected and encoding == "utf-8"):  # detection already checked every byte
+        encodings.check_decodes(open_stream, name, encoding)
+    text, whole = _head_text(source)
+
+    delimiter = options.delimiter
+    sep_line = re.match(r"sep=(.)\r?\n", text)
+    if delimiter is None and sep_line:
+        delimiter = sep_line.group(1)
+        notes.append(f"delimiter {delimiter!r} (from the sep= line)")
+    elif delimiter is None:
+        delimiter = detect_delimiter(text, whole)
+        if delimiter != ",":
+            notes.append(f"delimiter {delimiter!r} (detected)")
+    limit = max(_HEAD_RECORDS, (options.header_row or 0) + 1)
+    head = _records(text, delimiter, whole, limit)
+    header_row = _choose_header(name, head, options, notes, _csv_is_text, str)
+
+    cells = head[header_row - 1]
+    try:
+        frame = pl.read_csv(
+            source,
+            has_header=True,
+            skip_rows=header_row - 1,
+            separator=delimiter,
+            quote_char='"',
+            infer_schema=False,
+            encoding="utf8",
+            raise_if_empty=False,
+        )
+        if frame.width != len(cells):
+            raise pl.exceptions.ComputeError("header width differs from the csv module's")
+        frame.columns = [f"_c{i}" for i in range(frame.width)]
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        frame = _read_with_csv_module(name, source, delimiter, header_row, len(cells), notes)
+        notes.append(f"read with the strict fallback parser ({str(exc).splitlines()[0]})")
+    frame = frame.with_row_index(ROW_INDEX, offset=header_row + 1)
+    table = _finish(name, cells, frame, options, notes, str)
+    return RawTable(
+        frame=table[0],
+        headers=table[1],
+        file_format="csv",
+        compressed=compressed,
+        encoding=encoding,
+        encoding_detected=detected,
+        delimiter=delimiter,
+        sheet=None,
+        header_row=header_row,
+        notes=notes,
+    )
+
+
+def _read_with_csv_module(
+    name: str, source: Path, delimiter: str, header_row: int, width: int, notes: list[str]
+) -> pl.DataFrame:
+    """Parse with Python's csv module: slower, but it names the row that is wrong.
+
+    Rows with more cells than the header are rejected unless the extra cells
+    are all empty (a trailing delimiter), which are then ignored.
+    """
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    trailing = 0
+    with source.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        record = 0
+        try:
+            for record, row in enumerate(reader, start=1):
+                if record <= header_row:
+                    continue
+                if len(row) > width:
+                    if any(cell.strip() for cell in row[width:]):
+                        raise FileRejected(
+                            name,
+                            f"row {record} has {len(row)} cells but the header has {width} "
+                            f"(first at cell {width + 1}: {row[width].strip()[:40]!r})",
+                            f"quote fields that contain the delimiter {delimiter!r} "
+                            '(e.g. "Smith, John"), or remove the extra cells, then re-export; '
+                            f"if the column names are not on row {header_row}, "
+                            "set header_row: in the profile",
+                        )
+                    trailing += 1
+                for i in range(width):
+                    columns[i].append(row[i] if i < len(row) else None)
+        except csv.Error as exc:
+            raise FileRejected(
+                name,
+                f"cannot be parsed at row {record + 1} ({exc})",
+                "enclose fields that contain quotes in quotes and double the inner quotes "
+                '(e.g. "5"" screen"), then re-export',
+            ) from exc
+    if trailing:
+        notes.append(f"{trailing} row(s) had empty cells beyond the last header column; ignored")
+    return pl.DataFrame(
+        {f"_c{i}": col for i, col in enumerate(columns)},
+        schema={f"_c{i}": pl.String for i in range(width)},
+    )
+
+
+def _csv_is_text(value: str | None) -> bool:
+    return bool(value and value.strip()) and not _LOOKS_NUMERIC.match(value.strip())
+
+
+# -------------------------------------------------------------------------- XLSX
+
+
+def _xlsx_is_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _read_xlsx(source: Path, name: str, options: ReadOptions) -> RawTable:
+    title, titles, rows = xlsx.read_sheet(source, name, options.sheet)
+    notes = []
+    if len(titles) > 1:
+        others = ", ".join(f"'{t}'" for t in titles if t != title)
+        notes.append(f"sheet '{title}' of {len(titles)} (others: {others})")
+    header_row = _choose_header(name, rows, options, notes, _xlsx_is_text, xlsx.cell_text)
+    width = max([len(r) for r in rows[header_row - 1 :]] + [0])
+    data = rows[header_row:]
+    frame = pl.DataFrame(
+        {
+            f"_c{i}": [xlsx.cell_text(r[i]) if i < len(r) else None for r in data]
+            for i in range(width)
+        },
+        schema={f"_c{i}": pl.String for i in range(width)},
+    ).with_row_index(ROW_INDEX, offset=header_row + 1)
+    frame, headers = _finish(
+        name, rows[header_row - 1], frame, options, notes, xlsx.cell_text, xlsx.column_label
+    )
+    return RawTable(
+        frame=frame,
+        headers=headers,
+        file_format="xlsx",
+        compressed=False,
+        encoding=None,
+        encoding_detected=False,
+        delimiter=None,
+        sheet=title,
+        header_row=header_row,
+        notes=notes,
+    )
+
+
+# ------------------------------------------------------------------ header + frame
+
+
+def find_header(rows: Sequence[Sequence[Any]], is_text: Callable[[Any], bool]) -> int | None:
+    """1-based row of the header among ``rows``, or None when every row is blank.
+
+    The header is the first row within :data:`HEADER_SEARCH_ROWS` that
+
+    * has at least two non-empty cells (one when the table is one column wide),
+      all of them text, and at least half as many as the widest row nearby;
+    * has no data to the right of its last cell in the (up to 5) rows below;
+    * sits under a *title block*: every non-blank row above it has a single
+      cell (a title, possibly merged across columns) or is separated from it
+      by a blank row.
+
+    When no row qualifies, the first non-blank row is the header.
+    """
+    window = [list(r) for r in rows[: HEADER_SEARCH_ROWS + 5]]
+    filled = [[i for i, v in enumerate(r) if v is not None and str(v).strip()] for r in window]
+    widest = max((len(f) for f in filled), default=0)
+    if widest == 0:
+        return None
+    first = next(i for i, f in enumerate(filled) if f)
+    for i in range(min(HEADER_SEARCH_ROWS, len(window))):
+        cols = filled[i]
+        if len(cols) < min(2, widest) or 2 * len(cols) < widest:
+            continue
+        if not all(is_text(window[i][c]) for c in cols):
+            continue
+        below = [f for f in filled[i + 1 :] if f][:5]
+        if any(f[-1] > cols[-1] for f in below):
+            continue
+        touching = []  # non-blank rows directly above, up to the first blank row
+        for f in reversed(filled[:i]):
+            if not f:
+                break
+            touching.append(f)
+        if all(len(f) == 1 for f in touching):
+            return i + 1
+        break  # multi-cell rows run into this one: no title block, take the first row
+    return first + 1
+
+
+def _choose_header(name, rows, options, notes, is_text, to_text) -> int:
+    if options.header_row is not None:
+        if options.header_row > len(rows):
+            raise FileRejected(
+                name,
+                f"has no row {options.header_row} (header_row in the profile)",
+                "set header_row: to the row that holds the column names",
+            )
+        return options.header_row
+    found = find_header(rows, is_text)
+    if found is None:
+        raise FileRejected(
+            name, "is empty (no header row found)", "export the data again with a header row"
+        )
+    if not any(is_text(v) for v in rows[found - 1]):
+        raise FileRejected(
+            name,
+            f"has no header row (row {found}, the first non-blank row, holds no column names)",
+            "export the data with a header row, or set header_row: in the profile",
+        )
+    span = "row 1" if found == 2 else f"rows 1-{found - 1}"
+    above = [t.strip() for r in rows[: found - 1] for t in map(to_text, r) if t and t.strip()]
+    if above:
+        shown = ", ".join(repr(t[:40]) for t in above[:3]) + (", ..." if len(above) > 3 else "")
+        notes.append(f"header found on row {found} under a title block ({span} ignored: {shown})")
+    elif found > 1:
+        notes.append(f"header found on row {found} ({span} {'is' if found == 2 else 'are'} blank)")
+    return found
+
+
+def header_name(text: str | None) -> str:
+    """A header cell as a column name: trimmed, inner whitespace collapsed."""
+    return " ".join((text or "").replace("\ufeff", "").split())
+
+
+def _finish(
+    name: str,
+    header_cells: Sequence[Any],
+    frame: pl.DataFrame,
+    options: ReadOptions,
+    notes: list[str],
+    to_text: Callable[[Any], str | None],
+    label: Callable[[int], str] = lambda i: str(i + 1),
+) -> tuple[pl.DataFrame, list[str]]:
+    """Check the header, name the columns, null empty cells, drop blank rows."""
+    width = frame.width - 1
+    names = [
+        header_name(to_text(header_cells[i])) if i < len(header_cells) else "" for i in range(width)
+    ]
+    positions: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        if n:
+            positions.setdefault(n.casefold(), []).append(i)
+    dupes = [p for p in positions.values() if len(p) > 1]
     if dupes:
+        listed = ", ".join(
+            f"'{names[p[0]]}' (columns {', '.join(label(i) for i in p[:-1])} and {label(p[-1])})"
+            for p in dupes
+        )
         raise FileRejected(
             name,
-            f"has the column(s) {', '.join(dupes)} more than once",
-            "remove the duplicate header so each column appears once",
+            f"has the column(s) {listed} more than once (names are compared ignoring case)",
+            "rename or remove the duplicate columns so each header name appears once",
         )
-    raw.columns = headers
-    missing = [c for c in entity.required_columns if c not in headers]
-    if missing:
-        expected = ", ".join(entity.column_names)
+    frame = normalise_text(frame)
+    if options.null_values:
+        frame = frame.with_columns(
+            pl.when(pl.col(c).is_in(list(options.null_values)))
+            .then(None)
+            .otherwise(pl.col(c))
+            .alias(c)
+            for c in frame.columns
+            if c != ROW_INDEX
+        )
+    blank = [i for i, n in enumerate(names) if not n]
+    if len(blank) == len(names):
         raise FileRejected(
             name,
-            f"lacks the required column(s) {', '.join(missing)} "
-            f"(header found: {', '.join(headers) or 'none'})",
-            f"export {entity.name} with the columns: {expected}",
+            "has no column names in its header row",
+            "set header_row: in the profile to the row that holds the column names",
         )
-    extra = [h for h in headers if h not in entity.column_names]
-    frame = raw.select(
-        [
-            pl.col(c) if c in headers else pl.lit(None, dtype=pl.String).alias(c)
-            for c in entity.column_names
-        ]
-        + [pl.col(c) for c in extra]
-    ).with_row_index(ROW_INDEX, offset=FIRST_DATA_ROW)
-    frame = frame.with_columns(pl.col(ROW_INDEX).cast(pl.Int64))
-    return normalise_text(frame), extra
+    holding = [i for i in blank if frame[f"_c{i}"].null_count() < frame.height]
+    if holding:
+        first = frame.filter(pl.any_horizontal(pl.col(f"_c{i}").is_not_null() for i in holding))
+        raise FileRejected(
+            name,
+            f"has data under blank header cell(s) in column(s) "
+            f"{', '.join(label(i) for i in holding)} "
+            f"(first on row {first[ROW_INDEX][0]})",
+            "give every column that holds data a header name, or delete the column; "
+            "if the header is on another row, set header_row: in the profile",
+        )
+    if blank:
+        notes.append(
+            f"{len(blank)} unnamed empty column(s) dropped ({', '.join(label(i) for i in blank)})"
+        )
+    keep = [i for i, n in enumerate(names) if n]
+    frame = frame.select(
+        pl.col(ROW_INDEX).cast(pl.Int64), *(pl.col(f"_c{i}").alias(names[i]) for i in keep)
+    )
+    data = [c for c in frame.columns if c != ROW_INDEX]
+    before = frame.height
+    if data:
+        frame = frame.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in data))
+    if frame.height < before:
+        notes.append(f"{before - frame.height} blank row(s) skipped")
+    return frame, [names[i] for i in keep]

@@ -40,6 +40,7 @@ SCORE_COLUMNS = {
 #: Rule ids the suites emit, with the default fix hint shown to the owner.
 RULES: dict[str, str] = {
     "missing_required": "fill in the field in the source system and re-export",
+    "missing_owner": "assign an owner rep to the record in the CRM",
     "value_not_allowed": "use one of the allowed values",
     "invalid_currency_code": "use the ISO 4217 code (e.g. CNY, USD, EUR)",
     "negative_value": "enter the amount or quantity as a positive number",
@@ -90,6 +91,16 @@ def build_suite(entity: Entity) -> dict[str, Any]:
                     QUARANTINE,
                     "missing_required",
                     f"{col.name} is required",
+                    column=col.name,
+                )
+            )
+        if col.flag_if_empty:
+            exps.append(
+                _exp(
+                    "expect_column_values_to_not_be_null",
+                    WARN,
+                    col.flag_if_empty,
+                    f"{col.name} is empty",
                     column=col.name,
                 )
             )

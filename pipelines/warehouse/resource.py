@@ -34,6 +34,8 @@ class WarehouseResource(ConfigurableResource):
 
     home: str | None = None
     inbox: str | None = None
+    #: Mapping profile (shipped name or YAML path); default SALESOPS_PROFILE or canonical.
+    profile: str | None = None
     as_of_date: str | None = None
 
     _settings: Settings = PrivateAttr()
@@ -48,6 +50,10 @@ class WarehouseResource(ConfigurableResource):
     @property
     def home_path(self) -> Path:
         return Path(self.home or self._settings.home).expanduser().resolve()
+
+    @property
+    def profile_name(self) -> str:
+        return self.profile or self._settings.profile
 
     @property
     def inbox_path(self) -> Path:

@@ -8,9 +8,16 @@ contract, with lineage columns:
     _source_row   BIGINT   row number as a spreadsheet shows it (header = 1)
     _row_hash     VARCHAR  md5 of the record's content (detects real changes)
     _loaded_at    TIMESTAMPTZ
+    _extra        JSON     cells of export columns the profile does not map
+    _deleted      BOOLEAN  a deletion marker: a full export no longer carried the record
 
 A later version of the same key supersedes the earlier one; staging models
-pick the latest (highest ``_load_id``, then ``_source_row``).
+pick the latest (highest ``_load_id``, then ``_source_row``) and drop records
+whose latest version is a deletion marker.
+
+``history.<entity>`` (views): every version with the loads and business dates
+it was valid from and to, so the warehouse as it stood on any date can be
+queried later.
 
 ``meta.*`` records loads, files, quarantined rows and row-level warnings.
 dbt reads both schemas as sources; only Python writes them.
@@ -28,6 +35,8 @@ LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_source_row", "BIGINT NOT NULL"),
     ("_row_hash", "VARCHAR NOT NULL"),
     ("_loaded_at", "TIMESTAMPTZ NOT NULL"),
+    ("_extra", "JSON"),
+    ("_deleted", "BOOLEAN NOT NULL DEFAULT false"),
 )
 
 META_DDL: tuple[str, ...] = (
@@ -52,7 +61,19 @@ META_DDL: tuple[str, ...] = (
         rows_quarantined bigint not null default 0,
         rows_unchanged   bigint not null default 0,
         rows_released    bigint not null default 0,
+        rows_deleted     bigint not null default 0,
+        profile          varchar,
+        read_notes       json,   -- encoding, delimiter, header row, value translations ...
         message          varchar
+    )""",
+    """create table if not exists meta.schema_drift (
+        entity         varchar not null,
+        header         varchar not null,  -- export column the profile does not map
+        profile        varchar not null,
+        first_load_id  bigint not null,
+        first_file     varchar not null,
+        last_load_id   bigint not null,
+        primary key (entity, header, profile)
     )""",
     """create table if not exists meta.quarantine (
         quarantine_id    varchar primary key,
@@ -69,6 +90,8 @@ META_DDL: tuple[str, ...] = (
         reasons          json not null,
         row_data         json not null,
         retryable        boolean not null,
+        canonical_data   json,    -- parked rows: typed values in canonical text, for release
+        row_hash         varchar, -- md5 of the row as exported (its version hash once released)
         released_load_id bigint,  -- parked row released into raw by this load
         resolved_load_id bigint   -- a later load carried a clean row for the same record
     )""",
@@ -102,7 +125,47 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for ddl in META_DDL:
         con.execute(ddl)
     # Columns added after a warehouse was first created.
-    con.execute("alter table meta.quarantine add column if not exists resolved_load_id bigint")
+    for column, type_ in (
+        ("resolved_load_id", "bigint"),
+        ("canonical_data", "json"),
+        ("row_hash", "varchar"),
+    ):
+        con.execute(f"alter table meta.quarantine add column if not exists {column} {type_}")
+    for column, type_ in (
+        ("rows_deleted", "bigint default 0"),
+        ("profile", "varchar"),
+        ("read_notes", "json"),
+    ):
+        con.execute(f"alter table meta.load_files add column if not exists {column} {type_}")
+    for e in ENTITIES:
+        con.execute(f"alter table raw.{e.name} add column if not exists _extra json")
+        con.execute(
+            f"alter table raw.{e.name} add column if not exists _deleted boolean default false"
+        )
+    con.execute("create schema if not exists history")
+    for e in ENTITIES:
+        con.execute(history_view_ddl(e))
+
+
+def history_view_ddl(e: Entity) -> str:
+    """Every version of ``e``'s records with the loads and business dates it was valid in.
+
+    A version is valid from its load until the next version of the same key
+    arrives (``valid_to_*`` null: still current). ``is_deleted`` marks a
+    deletion marker. The warehouse as it stood on day D:
+    ``valid_from_date <= D and (valid_to_date is null or valid_to_date > D) and not is_deleted``.
+    """
+    keys = ", ".join(f'r."{k}"' for k in e.key)
+    return f"""create or replace view history.{e.name} as
+        select r.* exclude (_deleted),
+               r._deleted as is_deleted,
+               r._load_id as valid_from_load,
+               l.as_of_date as valid_from_date,
+               lead(r._load_id) over w as valid_to_load,
+               lead(l.as_of_date) over w as valid_to_date
+        from raw.{e.name} as r
+        join meta.loads as l on l.load_id = r._load_id
+        window w as (partition by {keys} order by r._load_id, r._source_row)"""  # noqa: S608
 
 
 def fetch_first(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):

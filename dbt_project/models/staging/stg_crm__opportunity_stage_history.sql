@@ -1,19 +1,8 @@
 with
 
-source as (
-
-    select * from {{ source('crm', 'opportunity_stage_history') }}
-
-),
-
 latest_version as (
 
-    select *
-    from source
-    qualify row_number() over (
-        partition by opportunity_id, stage, entered_at
-        order by _load_id desc, _source_row desc
-    ) = 1
+    {{ current_versions(source('crm', 'opportunity_stage_history'), ['opportunity_id', 'stage', 'entered_at']) }}
 
 ),
 

@@ -1,19 +1,8 @@
 with
 
-source as (
-
-    select * from {{ source('crm', 'satisfaction_surveys') }}
-
-),
-
 latest_version as (
 
-    select *
-    from source
-    qualify row_number() over (
-        partition by account_id, surveyed_at
-        order by _load_id desc, _source_row desc
-    ) = 1
+    {{ current_versions(source('crm', 'satisfaction_surveys'), ['account_id', 'surveyed_at']) }}
 
 ),
 

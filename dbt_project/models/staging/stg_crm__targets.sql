@@ -1,19 +1,8 @@
 with
 
-source as (
-
-    select * from {{ source('crm', 'targets') }}
-
-),
-
 latest_version as (
 
-    select *
-    from source
-    qualify row_number() over (
-        partition by period, level, scope_id, metric, product_line
-        order by _load_id desc, _source_row desc
-    ) = 1
+    {{ current_versions(source('crm', 'targets'), ['period', 'level', 'scope_id', 'metric', 'product_line']) }}
 
 ),
 

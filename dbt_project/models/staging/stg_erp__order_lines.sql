@@ -1,19 +1,8 @@
 with
 
-source as (
-
-    select * from {{ source('erp', 'order_lines') }}
-
-),
-
 latest_version as (
 
-    select *
-    from source
-    qualify row_number() over (
-        partition by order_id, line_no
-        order by _load_id desc, _source_row desc
-    ) = 1
+    {{ current_versions(source('erp', 'order_lines'), ['order_id', 'line_no']) }}
 
 ),
 

@@ -1,19 +1,8 @@
 with
 
-source as (
-
-    select * from {{ source('erp', 'products') }}
-
-),
-
 latest_version as (
 
-    select *
-    from source
-    qualify row_number() over (
-        partition by product_id
-        order by _load_id desc, _source_row desc
-    ) = 1
+    {{ current_versions(source('erp', 'products'), ['product_id']) }}
 
 ),
 

@@ -1,19 +1,8 @@
 with
 
-source as (
-
-    select * from {{ source('finance', 'fx_rates') }}
-
-),
-
 latest_version as (
 
-    select *
-    from source
-    qualify row_number() over (
-        partition by rate_date, currency
-        order by _load_id desc, _source_row desc
-    ) = 1
+    {{ current_versions(source('finance', 'fx_rates'), ['rate_date', 'currency']) }}
 
 ),
 

@@ -1,19 +1,8 @@
 with
 
-source as (
-
-    select * from {{ source('finance', 'payments') }}
-
-),
-
 latest_version as (
 
-    select *
-    from source
-    qualify row_number() over (
-        partition by payment_id
-        order by _load_id desc, _source_row desc
-    ) = 1
+    {{ current_versions(source('finance', 'payments'), ['payment_id']) }}
 
 ),
 

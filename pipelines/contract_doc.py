@@ -13,7 +13,10 @@ INTRO = """# The canonical export contract
 
 One CSV file per entity, named `<entity>.csv`, UTF-8, one header row (names
 matched case-insensitively), `,` separated, fields quoted where they contain
-commas, quotes or line breaks. Empty cells are nulls.
+commas, quotes or line breaks. Empty cells are nulls. This is what the
+`canonical` mapping profile reads; exports in any other shape (other names,
+headers, encodings, XLSX, date and number formats, vocabularies) are read
+through a mapping profile, see [profiles.md](profiles.md).
 
 Types: `id` and `text` are kept as given (trimmed); `date` is `YYYY-MM-DD`;
 `timestamp` is `YYYY-MM-DD HH:MM[:SS[.fff]]` (also with `T`), with an optional
@@ -28,7 +31,7 @@ earlier one and every version is kept in `raw.<entity>`; the same file twice
 changes nothing; every row ends loaded or quarantined with its reason (see
 [data-quality.md](data-quality.md)); a row whose reference does not exist yet
 is parked and released when the referenced record arrives; a file that
-cannot be read (not UTF-8, not a table, a required column missing) is
+cannot be read (undecodable text, not a table, a required column missing) is
 rejected whole with a message naming the file, the problem and the fix.
 """
 

@@ -177,3 +177,25 @@ def test_products_map_to_their_series(maven):
         if r["deal_stage"] in ("Won", "Lost")
     }
     assert got == expected
+
+
+def test_profile_check_reports_what_would_be_quarantined():
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    if not MAVEN.is_dir():
+        pytest.skip(f"real datasets not present at {REALDATA}")
+    result = CliRunner().invoke(
+        main, ["profile", "check", "--profile", "maven_crm", "--inbox", str(MAVEN)]
+    )
+    assert result.exit_code == 0, result.output
+    pipeline = rows("sales_pipeline.csv")
+    no_close = sum(not r["close_date"] for r in pipeline)
+    no_account = sum(not r["account"] for r in pipeline)
+    assert f"expected_close_date: required but empty on {no_close:,} row(s)" in result.output
+    assert f"account_id: required but empty on {no_account:,} row(s)" in result.output
+    assert "data_dictionary.csv: matches no entity" in result.output
+    assert f"'GTXPro' -> 'GTX' ({sum(r['product'] == 'GTXPro' for r in pipeline):,})" in (
+        result.output
+    )

@@ -160,7 +160,11 @@ def map_columns(
         exprs.append(pl.lit(None, dtype=pl.String).alias(EXTRA))
 
     for name, original in default_exprs.items():
-        n = table_frame.select(original.is_null().sum()).item() if table_frame.height else 0
+        n = (
+            table_frame.select(original.is_null().sum()).item()
+            if table_frame.height and sources[name].startswith("header")
+            else table_frame.height
+        )
         if n:
             mapped.defaults_used[name] = n
     frame = table_frame.select(exprs)

@@ -37,6 +37,8 @@ class FileCheck:
     parse_failures: dict[str, tuple[int, str, list[tuple[int, str]]]] = field(default_factory=dict)
     #: column -> {value outside the allowed set: rows}
     not_allowed: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: required column -> rows where it is empty (they would be quarantined)
+    required_empty: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -70,11 +72,10 @@ def check_file(path: Path, profile: Profile, business_timezone: str, samples: in
         return check
     check.rows = mapped.frame.height
     check.read = list(table.notes) + mapped.notes
+    # The reader's notes already say the encoding, compression and any title block.
     check.read.insert(
         0,
-        f"{table.file_format}{' (gzip)' if table.compressed else ''}"
-        + (f", encoding {table.encoding}" if table.encoding else "")
-        + (" (detected)" if table.encoding_detected else "")
+        table.file_format
         + (f", delimiter {table.delimiter!r}" if table.delimiter else "")
         + (f", sheet {table.sheet!r}" if table.sheet else "")
         + f", header on row {table.header_row}",
@@ -97,6 +98,10 @@ def check_file(path: Path, profile: Profile, business_timezone: str, samples: in
             [(f.row_index, f.value) for f in fs[:samples]],
         )
     for column in entity.columns:
+        if column.required:
+            empty = mapped.frame.select(pl.col(column.name).is_null().sum()).item()
+            if empty:
+                check.required_empty[column.name] = empty
         if not column.allowed:
             continue
         outside = (
@@ -144,6 +149,8 @@ def render(checks: list[FileCheck], profile: Profile, inbox: Path) -> str:
         for column, (n, expected, sample) in c.parse_failures.items():
             shown = ", ".join(f"row {r}: {v!r}" for r, v in sample)
             lines.append(f"    {column}: {n:,} value(s) unreadable, expected {expected}; {shown}")
+        for column, n in c.required_empty.items():
+            lines.append(f"    {column}: required but empty on {n:,} row(s) (would be quarantined)")
         for column, values in c.not_allowed.items():
             shown = ", ".join(f"{v!r} ({n:,})" for v, n in values.items())
             allowed = ", ".join(ENTITY_BY_NAME[c.entity].column(column).allowed or ())

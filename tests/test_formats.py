@@ -93,8 +93,8 @@ DATES = [
     ("2024-02-29", YMD, date(2024, 2, 29)),
     ("45352", YMD, EXCEL_DAY0 + timedelta(days=45352)),
     ("45352.75", YMD, EXCEL_DAY0 + timedelta(days=45352)),
-    ("61", YMD, EXCEL_DAY0 + timedelta(days=61)),
-    ("2958465", YMD, EXCEL_DAY0 + timedelta(days=2958465)),
+    ("18264", YMD, date(1950, 1, 1)),  # first serial read
+    ("73050", YMD, date(2099, 12, 31)),  # last serial read
     ("2026-03-01 00:00:00", YMD, date(2026, 3, 1)),
     ("2026-03-01 23:59:59", YMD, date(2026, 3, 1)),
     ("2026-03-01T10:00", YMD, date(2026, 3, 1)),
@@ -138,8 +138,11 @@ DATE_FAILURES = [
     ("2026-03-01 25:00", YMD),
     ("2026年13月1日", YMD),
     ("60", YMD),  # Excel's phantom 1900-02-29 and earlier: refused
+    ("2026", YMD),  # a year, not serial 2026 (1905-07-18): outside business dates, refused
+    ("18263", YMD),  # 1949-12-31
     ("0", YMD),
     ("2958466", YMD),
+    ("73051", YMD),  # 2100-01-01
     ("45352", ValueFormats(excel_serial_dates=False)),
     ("-45352", YMD),
     ("45,352", YMD),

@@ -32,11 +32,11 @@ DecimalMark = Literal[".", ","]
 
 #: Integer digits a DECIMAL(18, DECIMAL_SCALE) holds.
 DECIMAL_INT_DIGITS = 18 - DECIMAL_SCALE
-#: Excel serial dates read (1900 system, day 0 = 1899-12-30), up to 9999-12-31. Serials
-#: below 61 are refused: Excel's 1900 leap-year bug (a 1900-02-29 that never was)
-#: shows them a day later than the calendar says, so either reading could be wrong.
-EXCEL_MIN_SERIAL = 61
-EXCEL_MAX_SERIAL = 2958465
+#: Excel serial dates read (1900 system, day 0 = 1899-12-30): only serials of business dates
+#: 1950-01-01 .. 2099-12-31. A bare number outside that range in a date column (a year like
+#: 2026, an amount) is far more likely a mistake than a date, so it is refused, not guessed.
+EXCEL_MIN_SERIAL = 18264
+EXCEL_MAX_SERIAL = 73050
 EXCEL_EPOCH = "1899-12-30"
 
 _ORDER_WORDS = {"YMD": "year/month/day", "MDY": "month/day/year", "DMY": "day/month/year"}

@@ -105,10 +105,14 @@ def expected_bad(entity_name: str, rows: int) -> int:
     """Rows the generator made bad (each is quarantined)."""
     if entity_name == "sales_reps":
         return 0
-    kinds = (BAD_NEGATIVE,) if entity_name == "products" else (
-        BAD_NEGATIVE,
-        BAD_DATE,
-        BAD_REFERENCE,
+    kinds = (
+        (BAD_NEGATIVE,)
+        if entity_name == "products"
+        else (
+            BAD_NEGATIVE,
+            BAD_DATE,
+            BAD_REFERENCE,
+        )
     )
     return sum(rows // BAD_PERIOD + (1 if rows % BAD_PERIOD > k else 0) for k in kinds)
 
@@ -207,9 +211,9 @@ def generate(inbox: Path, orders: int, entities: list[str]) -> None:
         started = time.perf_counter()
         con.execute(f"copy ({sql[name]}) to '{path}' (format csv, header true)")
         seconds = time.perf_counter() - started
-        mib = path.stat().st_size / 2**20
+        mb = path.stat().st_size / 1e6
         print(
-            f"  {path.name:<16} {n[name]:>12,} rows {mib:>9,.1f} MiB  "
+            f"  {path.name:<16} {n[name]:>12,} rows {mb:>9,.1f} MB  "
             f"({expected_bad(name, n[name]):,} bad)  {seconds:6.1f}s"
         )
     con.close()
@@ -418,9 +422,7 @@ def child_duckdb(spec: dict) -> dict:
     con = duckdb.connect(spec["db"])
     rss_before = _vm("VmRSS")
     started = time.perf_counter()
-    con.execute(
-        "create table t as select * from read_csv(?, all_varchar = false)", [spec["file"]]
-    )
+    con.execute("create table t as select * from read_csv(?, all_varchar = false)", [spec["file"]])
     rows = con.execute("select count(*) from t").fetchall()[0][0]
     con.close()
     return {
@@ -515,11 +517,20 @@ def report_phases(rows: list[dict], min_seconds: float = 2.0) -> None:
             f"(process started at {o['rss_before_mib']:,.0f} MiB), close {o['close_seconds']:.1f}s"
         )
         print(f"  {'phase':<38} {'s':>8} {'%':>6} {'calls':>5} {'peak MiB':>9} {'RSS after':>9}")
+        hidden, before = 0, o["rss_before_mib"]
         for name, p in phases.items():
+            # Only what matters: >= 0.5% of the time, or the peak rose >= 16 MiB.
+            small = p["seconds"] < 0.005 * total and p["peak_rss_mib"] < before + 16
+            before = max(before, p["rss_after_mib"])
+            if small:
+                hidden += 1
+                continue
             print(
                 f"  {name:<38} {p['seconds']:>8.2f} {100 * p['seconds'] / total:>5.1f}% "
                 f"{p['calls']:>5} {p['peak_rss_mib']:>9,.0f} {p['rss_after_mib']:>9,.0f}"
             )
+        if hidden:
+            print(f"  ({hidden} phases under 0.5% of the time and 16 MiB not shown; see --json)")
 
 
 # -------------------------------------------------------------------------- main
@@ -558,7 +569,9 @@ def measure(args, work: Path, entities: list[str]) -> list[dict]:
         scratch = work / f"scratch_{name}.duckdb"
         scratch.unlink(missing_ok=True)
         base = run_child(
-            "duckdb", {"file": str(path), "db": str(scratch)}, logs / f"duckdb_{name}.log",
+            "duckdb",
+            {"file": str(path), "db": str(scratch)},
+            logs / f"duckdb_{name}.log",
             args.timeout,
         )
         scratch.unlink(missing_ok=True)

@@ -836,3 +836,51 @@ def test_dq_findings_incremental(
         assert ("unknown_reference", "quarantine", "accounts", "A9", "R2", 1, 3, True) in findings
         assert ("won_without_order", "warn", "opportunities", "OP2", "R1", 2, 3, True) in findings
         assert len(findings) == 7
+
+
+def test_staging_drops_deleted_records_and_rebuilds_as_of_a_past_date(
+    built_db: Path, tmp_path: Path
+) -> None:
+    """Load 3 (2026-10-02) deletes A1; history_as_of_date 2026-09-30 still sees load 2's state."""
+    copy = tmp_path / "warehouse.duckdb"
+    copy.write_bytes(built_db.read_bytes())
+    con = duckdb.connect(str(copy))
+    for load_id, day in ((1, "2026-09-29"), (2, "2026-09-30"), (3, "2026-10-02")):
+        con.execute(
+            "insert or ignore into meta.loads values (?, 'r', ?, 'inbox', now(), now(), 'ok')",
+            [load_id, day],
+        )
+    a1 = dict(RAW["accounts"][0][1])
+    _insert(
+        con,
+        "raw.accounts",
+        {
+            **a1,
+            "_load_id": 3,
+            "_source_file": "accounts.csv",
+            "_source_row": 0,
+            "_row_hash": "deleted",
+            "_loaded_at": dt.datetime(2026, 10, 2, tzinfo=dt.UTC),
+            "_deleted": True,
+        },
+    )
+    con.close()
+
+    def accounts(*vars_: str) -> list[tuple]:
+        _dbt("run", tmp_path, copy, 3, "--select", "stg_crm__accounts", *vars_)
+        c = duckdb.connect(str(copy))
+        rows = c.execute(
+            "select account_id, account_name from staging.stg_crm__accounts order by 1"
+        ).fetchall()
+        c.close()
+        return rows
+
+    assert accounts() == [("A2", "Beta Co")]
+    past = {
+        "warehouse_path": str(copy),
+        "as_of_date": AS_OF,
+        "load_id": 3,
+        "history_as_of_date": "2026-09-29",
+    }
+    # As of 2026-09-29 only load 1 counts: A1 exists and A2 still has its old name.
+    assert accounts("--vars", json.dumps(past)) == [("A1", "Acme Ltd"), ("A2", "Beta Old")]

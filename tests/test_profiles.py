@@ -314,3 +314,14 @@ def test_decimal_amounts_in_profile_formats_stay_exact(con, tmp_path):
     f = write(tmp_path, "produkte.csv", "Nr;Name;Linie;Preis\nP1;Stift;B;1.234,50\n")
     load(con, eu, "products", f, 1)
     assert con.execute("select list_price from raw.products").fetchone()[0] == Decimal("1234.5")
+
+
+def test_a_file_claimed_by_two_entities_is_a_profile_error(tmp_path):
+    path = tmp_path / "greedy.yaml"
+    path.write_text(CRM_PROFILE.replace('files: "Users*.csv"', 'files: "*.csv"'), encoding="utf-8")
+    greedy = load_profile(str(path))
+    with pytest.raises(SalesOpsError) as err:
+        greedy.entity_for("Accounts.csv")
+    line = CRM_PROFILE.splitlines().index('    files: ["Accounts*.csv", "accounts_*.csv.gz"]') + 1
+    assert "matches the patterns of several entities" in str(err.value)
+    assert f"accounts ({path}:{line})" in str(err.value)

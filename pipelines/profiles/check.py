@@ -162,7 +162,7 @@ def render(checks: list[FileCheck], profile: Profile, inbox: Path) -> str:
     matched = [c for c in checks if c.entity]
     missing = [
         name
-        for name, m in profile.entities.items()
+        for name in profile.own_entities or profile.entities
         if name not in {c.entity for c in matched} and not ENTITY_BY_NAME[name].optional
     ]
     if missing:

@@ -105,13 +105,14 @@ def load_profile(name_or_path: str = CANONICAL) -> Profile:
     """Read a profile; entities it does not map fall back to the canonical files."""
     path = resolve_profile_path(name_or_path)
     profile = parse_profile(path.read_text(encoding="utf-8"), str(_display(path)))
+    own = tuple(profile.entities)
     if profile.profile == CANONICAL or not profile.canonical_fallback:
-        return profile
+        return profile.model_copy(update={"own_entities": own})
     canonical = load_profile(CANONICAL)
     merged = dict(profile.entities)
     for name, mapping in canonical.entities.items():
         merged.setdefault(name, mapping)
-    return profile.model_copy(update={"entities": merged})
+    return profile.model_copy(update={"entities": merged, "own_entities": own})
 
 
 def _display(path: Path) -> Path:

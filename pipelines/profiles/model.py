@@ -205,9 +205,30 @@ class Profile(_Strict):
             parts.pop()
         return self.source or f"profile {self.profile}"
 
+    #: Entities the profile file itself maps (the rest came from the canonical fallback).
+    own_entities: tuple[str, ...] = ()
+
     def entity_for(self, file_name: str) -> str | None:
+        """The entity a file holds: the profile's own patterns first, then the fallback.
+
+        A file matched by the patterns of two of the profile's own entities is an
+        error in the profile, reported with both lines.
+        """
+        own = self.own_entities or tuple(self.entities)
+        claims = [n for n in own if self.entities[n].matches(file_name)]
+        if len(claims) > 1:
+            from pipelines.errors import SalesOpsError
+
+            where = ", ".join(f"{n} ({self.line_of('entities', n, 'files')})" for n in claims)
+            raise SalesOpsError(
+                f"the file {file_name} matches the patterns of several entities: {where}",
+                "make the files patterns of those entities in the profile specific enough "
+                "that each file matches one entity",
+            )
+        if claims:
+            return claims[0]
         for name, mapping in self.entities.items():
-            if mapping.matches(file_name):
+            if name not in own and mapping.matches(file_name):
                 return name
         return None
 

@@ -601,3 +601,22 @@ def test_title_with_a_comma_right_above_the_header_asks_for_header_row(tmp_path)
     assert "row 2 has 3 cells but the header has 2" in info.value.problem
     assert "if the column names are not on row 1, set header_row: in the profile" in info.value.fix
     assert read_table(path, ReadOptions(header_row=2)).headers == ["id", "name", "amount"]
+
+
+def test_report_footer_after_a_blank_line_is_not_read_as_records(tmp_path):
+    path = tmp_path / "Users.csv"
+    path.write_bytes(
+        b'"User ID","Full Name","Role"\r\n"U1","Ann Lee","AE"\r\n"U2","Bo","AE"\r\n\r\n'
+        b'"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."\r\n'
+        b'"Confidential Information - Do Not Distribute"\r\n'
+    )
+    table = read_table(path)
+    assert table.frame["_row_index"].to_list() == [2, 3]
+    assert any("2 footer line(s) after the data ignored (from row 5" in n for n in table.notes)
+
+
+def test_a_last_record_with_one_cell_but_no_blank_line_before_it_stays(tmp_path):
+    path = tmp_path / "Users.csv"
+    path.write_bytes(b"User ID,Full Name,Role\nU1,Ann,AE\nU2,,\n")
+    table = read_table(path)
+    assert table.frame["_row_index"].to_list() == [2, 3]

@@ -325,3 +325,34 @@ def test_a_file_claimed_by_two_entities_is_a_profile_error(tmp_path):
     line = CRM_PROFILE.splitlines().index('    files: ["Accounts*.csv", "accounts_*.csv.gz"]') + 1
     assert "matches the patterns of several entities" in str(err.value)
     assert f"accounts ({path}:{line})" in str(err.value)
+
+
+def test_amount_written_in_another_currency_is_quarantined_not_converted(con, tmp_path):
+    path = tmp_path / "pay.yaml"
+    path.write_text(
+        "profile: pay\ndefaults: {currency: USD}\nentities: {}\n",
+        encoding="utf-8",
+    )
+    pay = load_profile(str(path))
+    f = write(
+        tmp_path,
+        "payments.csv",
+        "payment_id,invoice_id,paid_at,amount,currency\n"
+        "P1,,2026-03-01,EUR 1000.00,USD\n"  # mark contradicts the currency
+        'P2,,2026-03-01,"$1,000.00",\n'  # $ fits the profile default USD
+        "P3,,2026-03-01,¥88,CNY\n",
+    )
+    # (No invoices exist, so rows are also quarantined for that; only the currency rule matters.)
+    load(con, pay, "payments", f, 1)
+    reasons = {
+        r[0]: json.loads(r[1])
+        for r in con.execute("select record_id, reasons from meta.quarantine").fetchall()
+    }
+    assert [x["rule"] for x in reasons["P1"] if x["rule"] == "currency_mismatch"] == [
+        "currency_mismatch"
+    ]
+    assert "written in EUR but the row's currency is USD" in " ".join(
+        x["message"] for x in reasons["P1"]
+    )
+    for ok in ("P2", "P3"):
+        assert all(x["rule"] != "currency_mismatch" for x in reasons.get(ok, []))

@@ -657,3 +657,58 @@ def expected_format(type_: str, formats: ValueFormats) -> str:
     if type_ in ("text", "id"):
         return "text"
     raise ValueError(f"unknown contract type {type_!r}")
+
+
+#: What a currency mark written in an amount can mean, as ISO 4217 codes.
+_MARK_CODES: dict[str, tuple[str, ...]] = {
+    "¥": ("CNY", "JPY"),
+    "CN¥": ("CNY",),
+    "RMB¥": ("CNY",),
+    "RMB": ("CNY",),
+    "元": ("CNY",),
+    "人民币": ("CNY",),
+    "$": ("USD", "HKD", "TWD", "SGD", "AUD", "CAD", "NZD", "MXN"),
+    "US$": ("USD",),
+    "HK$": ("HKD",),
+    "NT$": ("TWD",),
+    "NZ$": ("NZD",),
+    "AU$": ("AUD",),
+    "A$": ("AUD",),
+    "CA$": ("CAD",),
+    "C$": ("CAD",),
+    "SG$": ("SGD",),
+    "S$": ("SGD",),
+    "€": ("EUR",),
+    "£": ("GBP",),
+    "₩": ("KRW",),
+    "₹": ("INR",),
+}
+
+
+def currency_marks(values: pl.Series, formats: ValueFormats) -> pl.Series:
+    """Per amount cell, the ISO codes its written currency mark can mean (null: no mark).
+
+    ``EUR 1,000.00`` -> [EUR]; ``$5`` -> the dollar currencies; ``1234.50`` -> null.
+    Used to catch an amount written in another currency than its row's currency
+    column, which the number alone would hide.
+    """
+    pattern = _number_pattern(formats.decimal_mark, currency=True)
+    folded = normalised(pl.col("v"))
+    marks = (
+        pl.DataFrame({"v": values.cast(pl.String)})
+        .lazy()
+        .select(folded.str.extract_groups(pattern).alias("g"))
+        .select(pl.coalesce(pl.col("g").struct.field(c) for c in _CURRENCIES).alias("mark"))
+        .collect()["mark"]
+    )
+    lookup = pl.DataFrame(
+        {"mark": list(_MARK_CODES), "codes": [list(c) for c in _MARK_CODES.values()]},
+        schema={"mark": pl.String, "codes": pl.List(pl.String)},
+    )
+    joined = marks.to_frame().join(lookup, on="mark", how="left", maintain_order="left")
+    return joined.select(
+        pl.when(pl.col("mark").is_null())
+        .then(None)
+        .otherwise(pl.coalesce("codes", pl.concat_list("mark")))
+        .alias("codes")
+    )["codes"]

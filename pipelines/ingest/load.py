@@ -26,6 +26,7 @@ import polars as pl
 
 from pipelines.contract import ENTITY_BY_NAME, Entity
 from pipelines.errors import FileRejected
+from pipelines.ingest.formats import ValueFormats, currency_marks
 from pipelines.ingest.parse import ROW_INDEX, parse_frame
 from pipelines.ingest.read import ReadOptions, read_table
 from pipelines.profiles.apply import EXTRA, effective_settings, map_columns, value_formats
@@ -38,6 +39,7 @@ from pipelines.warehouse.schema import fetch_first
 HASH = "_row_hash"
 MISSING_REFERENCE = "missing_reference"
 UNPARSEABLE = "unparseable_value"
+CURRENCY_MISMATCH = "currency_mismatch"
 KEY_SEPARATOR = "|"
 #: Deleted record ids listed in a file's read notes (the count is always exact).
 MAX_KEYS_IN_NOTES = 20
@@ -182,6 +184,49 @@ def reference_failures(
                     fix=(
                         f"export the {target.name} record {value!r}, or correct {ref.column}; "
                         "the row is retried on every load and released once it exists"
+                    ),
+                )
+            )
+    return failures
+
+
+def currency_failures(
+    entity: Entity, text: pl.DataFrame, typed: pl.DataFrame, formats: ValueFormats
+) -> list[RowFailure]:
+    """Amounts written with a currency mark that contradicts the row's currency.
+
+    ``EUR 1,000.00`` in a row whose currency is USD would otherwise load as
+    1000 USD: the number parses, the mark would be lost.
+    """
+    if "currency" not in entity.column_names:
+        return []
+    rows = typed.select(ROW_INDEX, "currency")
+    failures = []
+    for column in (c.name for c in entity.columns if c.type == "decimal"):
+        cells = rows.join(text.select(ROW_INDEX, column), on=ROW_INDEX, how="left")
+        marks = currency_marks(cells[column], formats)
+        bad = cells.with_columns(marks.alias("_codes")).filter(
+            pl.col("_codes").is_not_null()
+            & pl.col("currency").is_not_null()
+            & ~pl.col("_codes").list.contains(pl.col("currency").str.to_uppercase())
+        )
+        for row_index, currency, value, codes in bad.select(
+            ROW_INDEX, "currency", column, "_codes"
+        ).iter_rows():
+            failures.append(
+                RowFailure(
+                    row_index=row_index,
+                    rule=CURRENCY_MISMATCH,
+                    severity="quarantine",
+                    column=column,
+                    value=value,
+                    message=(
+                        f"{column} {value!r} is written in {'/'.join(codes)} "
+                        f"but the row's currency is {currency}"
+                    ),
+                    fix=(
+                        "export the amount without a currency mark, or correct the row's "
+                        "currency (or the profile's currency default)"
                     ),
                 )
             )
@@ -406,6 +451,7 @@ def ingest_file(
         if not (f.rule == "missing_required" and (f.row_index, f.column) in unparseable_cells)
     ]
     failures += reference_failures(con, entity, unique_rows, text)
+    failures += currency_failures(entity, text, unique_rows, formats)
 
     by_row: dict[int, list[RowFailure]] = defaultdict(list)
     for f in failures:

@@ -253,40 +253,55 @@ def _row_data(text: pl.DataFrame) -> dict[int, str]:
     return out
 
 
+QUARANTINE_COLUMNS = (
+    "quarantine_id",
+    "load_id",
+    "entity",
+    "source_file",
+    "source_row",
+    "record_id",
+    "owner_rep_id",
+    "rule",
+    "column_name",
+    "value_seen",
+    "reason",
+    "reasons",
+    "row_data",
+    "retryable",
+    "canonical_data",
+    "row_hash",
+)
+
+
 def _record_quarantine(
     con: duckdb.DuckDBPyConnection,
     entity: Entity,
     rows: list[dict],
 ) -> None:
+    """Insert quarantined rows in one statement (row-by-row inserts are slow at scale)."""
     if not rows:
         return
-    con.executemany(
-        """insert or ignore into meta.quarantine
-           (quarantine_id, load_id, entity, source_file, source_row, record_id, owner_rep_id,
-            rule, column_name, value_seen, reason, reasons, row_data, retryable,
-            canonical_data, row_hash, released_load_id)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)""",
+    frame = pl.DataFrame(  # noqa: F841 - read by DuckDB below
         [
-            [
-                r["quarantine_id"],
-                r["load_id"],
-                entity.name,
-                r["source_file"],
-                r["source_row"],
-                r["record_id"],
-                r["owner_rep_id"],
-                r["rule"],
-                r["column"],
-                r["value"],
-                r["reason"],
-                r["reasons"],
-                r["row_data"],
-                r["retryable"],
-                r["canonical_data"],
-                r["row_hash"],
-            ]
+            {
+                **{k: r[k] for k in QUARANTINE_COLUMNS if k in r},
+                "entity": entity.name,
+                "column_name": r["column"],
+                "value_seen": r["value"],
+            }
             for r in rows
         ],
+        schema={
+            **{c: pl.String for c in QUARANTINE_COLUMNS},
+            "load_id": pl.Int64,
+            "source_row": pl.Int64,
+            "retryable": pl.Boolean,
+        },
+    )
+    cols = ", ".join(QUARANTINE_COLUMNS)
+    con.execute(
+        f"insert or ignore into meta.quarantine ({cols}, released_load_id) "  # noqa: S608
+        f"select {cols}, null from frame"
     )
 
 
@@ -312,26 +327,50 @@ def _canonical_text(typed: pl.DataFrame, entity: Entity) -> dict[int, str]:
 
 
 def _record_warnings(con: duckdb.DuckDBPyConnection, warn_rows: list[list]) -> None:
-    if warn_rows:
-        con.executemany(
-            """insert into meta.row_findings (load_id, entity, source_file, source_row,
-               record_id, owner_rep_id, rule, column_name, value_seen, message)
-               values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            warn_rows,
-        )
+    if not warn_rows:
+        return
+    names = (
+        "load_id",
+        "entity",
+        "source_file",
+        "source_row",
+        "record_id",
+        "owner_rep_id",
+        "rule",
+        "column_name",
+        "value_seen",
+        "message",
+    )
+    frame = pl.DataFrame(  # noqa: F841 - read by DuckDB below
+        warn_rows,
+        schema={n: pl.Int64 if n in ("load_id", "source_row") else pl.String for n in names},
+        orient="row",
+    )
+    cols = ", ".join(names)
+    con.execute(f"insert into meta.row_findings ({cols}) select {cols} from frame")  # noqa: S608
 
 
 def _resolve_quarantine(
     con: duckdb.DuckDBPyConnection, entity: Entity, record_ids: list[str], load_id: int
 ) -> None:
     """A clean row for a record closes that record's earlier quarantined rows."""
-    if record_ids:
-        con.execute(
-            """update meta.quarantine set resolved_load_id = ?
-               where entity = ? and load_id < ? and released_load_id is null
-                 and resolved_load_id is null and list_contains(?, record_id)""",
-            [load_id, entity.name, load_id, record_ids],
-        )
+    open_rows = fetch_first(
+        con,
+        """select count(*) from meta.quarantine
+           where entity = ? and load_id < ? and released_load_id is null
+             and resolved_load_id is null""",
+        [entity.name, load_id],
+    )[0]
+    if not record_ids or not open_rows:
+        return
+    ids = pl.DataFrame({"record_id": record_ids}, schema={"record_id": pl.String})  # noqa: F841
+    con.execute(
+        """update meta.quarantine set resolved_load_id = ?
+           where entity = ? and load_id < ? and released_load_id is null
+             and resolved_load_id is null
+             and record_id in (select record_id from ids)""",
+        [load_id, entity.name, load_id],
+    )
 
 
 def record_released(

@@ -9,7 +9,7 @@ the baseline. Usage:
 
     python scripts/benchmark_ingest.py [--orders 10000000] [--workdir DIR] [--keep]
         [--skip-generate] [--entities orders,payments] [--json PATH] [--timeout S]
-        [--cprofile ENTITY]
+        [--rss-limit MIB] [--cprofile ENTITY]
 
 Targets (issue: large exports): peak RSS under 2 GB per file, and ingest time
 within 3x of DuckDB's read_csv of the same file. Both are printed per file as
@@ -30,13 +30,14 @@ state) and valid, referencing existing reps/accounts/orders, except one row in
 ways (negative amount, unparseable date, unknown reference; accounts: a
 channel not allowed instead of an amount) so the quarantine path runs too.
 Sales reps are all valid. ``--entities`` measures a subset; the references of
-an entity whose target is not in the subset are satisfied by seeding the
-target's keys straight into ``raw`` (unmeasured).
+an entity whose target is not in the subset (or whose load failed) are
+satisfied by seeding the target's keys straight into ``raw`` (unmeasured).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -105,15 +106,7 @@ def expected_bad(entity_name: str, rows: int) -> int:
     """Rows the generator made bad (each is quarantined)."""
     if entity_name == "sales_reps":
         return 0
-    kinds = (
-        (BAD_NEGATIVE,)
-        if entity_name == "products"
-        else (
-            BAD_NEGATIVE,
-            BAD_DATE,
-            BAD_REFERENCE,
-        )
-    )
+    kinds = [BAD_NEGATIVE] if entity_name == "products" else [BAD_NEGATIVE, BAD_DATE, BAD_REFERENCE]
     return sum(rows // BAD_PERIOD + (1 if rows % BAD_PERIOD > k else 0) for k in kinds)
 
 
@@ -237,8 +230,11 @@ def _vm(field: str) -> int:
 class PhaseMeter:
     """Time and peak RSS per wrapped helper, and per stretch of the caller between them."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: Path | None = None) -> None:
         self.phases: dict[str, dict] = {}
+        #: Rewritten as each phase starts, so a child killed midway says where it was.
+        self.progress = progress
+        self.started = time.perf_counter()
         self.peak_kib = 0  # of the whole process, across resets
         self.can_reset = os.path.exists("/proc/self/clear_refs")
         self.active = False
@@ -265,7 +261,18 @@ class PhaseMeter:
         p["peak_rss_mib"] = max(p["peak_rss_mib"], round(peak_kib / 1024, 1))
         p["rss_after_mib"] = round(_vm("VmRSS") / 1024, 1)
 
+    def _note(self, current: str) -> None:
+        if self.progress is None:
+            return
+        state = {
+            "current": current,
+            "entered_at_seconds": time.perf_counter() - self.started,
+            "phases": self.phases,
+        }
+        self.progress.write_text(json.dumps(state))
+
     def start(self) -> None:
+        self.started = time.perf_counter()
         self.active = True
         self._reset_peak()
         self.mark = time.perf_counter()
@@ -287,6 +294,7 @@ class PhaseMeter:
             if not meter.active or meter.depth:
                 return fn(*args, **kwargs)
             meter._close_inline()
+            meter._note(name)
             meter.depth += 1
             started = time.perf_counter()
             try:
@@ -296,6 +304,7 @@ class PhaseMeter:
                 meter.depth -= 1
                 meter._add(name, seconds, meter._reset_peak())
                 meter.after = name
+                meter._note(f"inline after {name}")
                 meter.mark = time.perf_counter()
 
         return timed
@@ -313,14 +322,15 @@ PHASES = {
     "_derive_one_of": "parse (typed)",
     "validate_rows": "GE validate (pandas)",
     "reference_failures": "reference check",
+    "currency_failures": "currency check",
     "_row_data": "quarantine rows (python)",
     "_canonical_text": "quarantine rows (python)",
     "_current_versions": "version lookup",
     "_typed_keys": "version lookup",
     "_append_versions": "append (DuckDB insert)",
     "_record_quarantine": "quarantine insert",
-    "_record_warnings": "meta writes",
-    "_resolve_quarantine": "meta writes",
+    "_record_warnings": "row findings insert",
+    "_resolve_quarantine": "resolve earlier quarantine",
     "_record_drift": "meta writes",
     "_record_file": "meta writes",
     "_gone_records": "deletions",
@@ -362,9 +372,10 @@ def child_ours(spec: dict) -> dict:
         "insert or ignore into meta.loads values (?, ?, ?, 'inbox', now(), null, 'running')",
         [LOAD_ID, "bench", AS_OF],
     )
-    meter = PhaseMeter()
+    meter = PhaseMeter(Path(spec["progress"]) if spec.get("progress") else None)
     for attr, phase in PHASES.items():
-        setattr(load_mod, attr, meter.wrap(phase, getattr(load_mod, attr)))
+        if hasattr(load_mod, attr):  # the module changes; wrap what is there
+            setattr(load_mod, attr, meter.wrap(phase, getattr(load_mod, attr)))
     profiler = None
     if spec.get("cprofile"):
         import cProfile
@@ -433,30 +444,81 @@ def child_duckdb(spec: dict) -> dict:
     }
 
 
-def run_child(kind: str, spec: dict, log: Path, timeout: float | None) -> dict:
-    """Run ``kind`` in a fresh interpreter; its result, wall time and peak RSS (wait4)."""
+def _rss_mib(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def run_child(
+    kind: str, spec: dict, log: Path, timeout: float | None, rss_limit_mib: float | None
+) -> dict:
+    """Run ``kind`` in a fresh interpreter; its result, wall time and peak RSS (wait4).
+
+    A watchdog kills the child when it runs longer than ``timeout`` seconds or its
+    resident set passes ``rss_limit_mib`` (so a run at a size the code cannot
+    handle does not take the machine's memory from everyone else).
+    """
     out = log.with_suffix(".json")
-    out.unlink(missing_ok=True)
+    progress = log.with_suffix(".progress.json")
+    for stale in (out, progress):
+        stale.unlink(missing_ok=True)
+    spec = {**spec, "progress": str(progress)}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, json.dumps(spec)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_CHILD_OUT": str(out)}
+    killed: list[str] = []
+    done = threading.Event()
     started = time.perf_counter()
     with log.open("w") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-        timer = threading.Timer(timeout, proc.kill) if timeout else None
-        if timer:
-            timer.start()
+
+        def watch() -> None:
+            while not done.wait(0.2):
+                elapsed = time.perf_counter() - started
+                rss = _rss_mib(proc.pid) if rss_limit_mib else 0.0
+                if timeout and elapsed > timeout:
+                    killed.append(f"killed by the benchmark after {elapsed:.0f}s (--timeout)")
+                elif rss_limit_mib and rss > rss_limit_mib:
+                    killed.append(
+                        f"killed by the benchmark at {rss:,.0f} MiB RSS after {elapsed:.0f}s "
+                        f"(--rss-limit {rss_limit_mib:,.0f})"
+                    )
+                else:
+                    continue
+                proc.kill()
+                return
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
-        if timer:
-            timer.cancel()
+        done.set()
+        watcher.join()
     wall = time.perf_counter() - started
     figures = json.loads(out.read_text()) if out.exists() else {}
     figures["process_seconds"] = wall
     figures["process_maxrss_mib"] = usage.ru_maxrss / 1024
+    # The child's own figure covers the VmHWM resets of PhaseMeter, which wait4 does not
+    # see; wait4's covers a child that died before reporting. Keep the larger.
+    figures["peak_rss_mib"] = max(figures.get("peak_rss_mib") or 0, figures["process_maxrss_mib"])
     figures["exit_code"] = proc.returncode
-    if proc.returncode != 0 or not out.exists():
+    if killed or proc.returncode != 0 or not out.exists():
         tail = log.read_text(errors="replace").splitlines()[-15:]
-        figures["error"] = "\n".join(tail) or f"exit code {proc.returncode}"
+        figures["error"] = "\n".join(killed + tail) or f"exit code {proc.returncode}"
+        if progress.exists():  # how far it got
+            state = json.loads(progress.read_text())
+            figures["phases"] = state["phases"]
+            figures["died_in"] = state["current"]
+            figures["died_in_entered_at_seconds"] = state["entered_at_seconds"]
+            figures["error"] += (
+                f"\n(in phase {state['current']!r}, entered {state['entered_at_seconds']:.0f}s "
+                "into ingest_file; phases completed before it are shown below)"
+            )
     return figures
 
 
@@ -464,7 +526,11 @@ def run_child(kind: str, spec: dict, log: Path, timeout: float | None) -> dict:
 
 
 def _fmt(value, spec: str, missing: str = "-") -> str:
-    return missing if value is None else format(value, spec)
+    """``value`` formatted with ``spec``; ``missing`` (as wide) when there is none."""
+    if value is None:
+        width = "".join(itertools.takewhile(str.isdigit, spec))
+        return missing.rjust(int(width or 0))
+    return format(value, spec)
 
 
 def report(rows: list[dict]) -> None:
@@ -477,9 +543,7 @@ def report(rows: list[dict]) -> None:
     print("-" * len(header))
     for r in rows:
         o, d = r["ours"], r["duckdb"]
-        ok_rss = o.get("peak_rss_mib") is not None and o["peak_rss_mib"] < TARGET_RSS_MIB
-        ratio = r.get("ratio")
-        ok_time = ratio is not None and ratio <= TARGET_RATIO
+        ratio, ok_rss, ok_time = r["ratio"], r["pass_rss"], r["pass_time"]
         print(
             f"{r['file']:<16} {r['rows']:>12,} {r['mb']:>8,.1f} {_fmt(o.get('seconds'), '8.1f')} "
             f"{_fmt(r.get('rows_per_second'), '12,.0f')} {_fmt(o.get('peak_rss_mib'), '12,.0f')} "
@@ -492,6 +556,8 @@ def report(rows: list[dict]) -> None:
         for side in ("ours", "duckdb"):
             if r[side].get("error"):
                 print(f"\n{r['file']} ({side}) failed:\n{r[side]['error']}")
+        if r["seeded"]:
+            print(f"note: {r['file']}: keys of {', '.join(r['seeded'])} seeded (unmeasured)")
         o = r["ours"]
         if o.get("rows_quarantined") is not None and o["rows_quarantined"] != r["expected_bad"]:
             print(
@@ -509,15 +575,24 @@ def report_phases(rows: list[dict], min_seconds: float = 2.0) -> None:
     for r in rows:
         o = r["ours"]
         phases = o.get("phases") or {}
-        if not phases or (o.get("seconds") or 0) < min_seconds:
+        died = o.get("died_in")
+        if not phases or (not died and (o.get("seconds") or 0) < min_seconds):
             continue
-        total = o["ingest_seconds"]
-        print(
-            f"\n{r['file']}: ingest_file {total:.1f}s, peak {o['peak_rss_mib']:,.0f} MiB "
-            f"(process started at {o['rss_before_mib']:,.0f} MiB), close {o['close_seconds']:.1f}s"
-        )
+        if died:
+            total = o["died_in_entered_at_seconds"]
+            print(
+                f"\n{r['file']}: ingest_file KILLED in phase {died!r} at "
+                f"{o['peak_rss_mib']:,.0f} MiB, which it entered {total:.0f}s in; before it:"
+            )
+        else:
+            total = o["ingest_seconds"]
+            print(
+                f"\n{r['file']}: ingest_file {total:.1f}s, peak {o['peak_rss_mib']:,.0f} MiB "
+                f"(process started at {o['rss_before_mib']:,.0f} MiB), "
+                f"close {o['close_seconds']:.1f}s"
+            )
         print(f"  {'phase':<38} {'s':>8} {'%':>6} {'calls':>5} {'peak MiB':>9} {'RSS after':>9}")
-        hidden, before = 0, o["rss_before_mib"]
+        hidden, before = 0, o.get("rss_before_mib", 0)
         for name, p in phases.items():
             # Only what matters: >= 0.5% of the time, or the peak rose >= 16 MiB.
             small = p["seconds"] < 0.005 * total and p["peak_rss_mib"] < before + 16
@@ -545,23 +620,25 @@ def measure(args, work: Path, entities: list[str]) -> list[dict]:
         p.unlink(missing_ok=True)
     n = sizes(args.orders)
     out = []
+    failed: set[str] = set()
     for name in entities:
         path = inbox / f"{name}.csv"
         if not path.exists():
             raise SystemExit(f"{path} does not exist: generate it (drop --skip-generate)")
-        # References to entities this run does not load: seed their keys.
+        # References to entities this run does not load (or failed to): seed their keys.
         seed = {}
-        pending = list(REFERENCES.get(name, ()))
-        for target in pending:
-            if target not in entities or entities.index(target) > entities.index(name):
+        for target in REFERENCES.get(name, ()):
+            if target not in entities or target in failed:
                 seed[target] = str(inbox / f"{target}.csv")
         spec = {"entity": name, "file": str(path), "db": str(warehouse), "seed": seed}
         if args.cprofile == name:
             spec["cprofile"] = str(logs / f"{name}.prof")
         print(f"{name}: ingest_file ...", end=" ", flush=True)
-        ours = run_child("ours", spec, logs / f"ours_{name}.log", args.timeout)
+        ours = run_child("ours", spec, logs / f"ours_{name}.log", args.timeout, args.rss_limit)
+        if ours.get("error") or ours.get("status") != "loaded":
+            failed.add(name)
         print(
-            f"{_fmt(ours.get('seconds'), '.1f')}s, {ours['process_maxrss_mib']:,.0f} MiB; "
+            f"{_fmt(ours.get('seconds'), '.1f')}s, {ours['peak_rss_mib']:,.0f} MiB; "
             "duckdb read_csv ...",
             end=" ",
             flush=True,
@@ -573,20 +650,16 @@ def measure(args, work: Path, entities: list[str]) -> list[dict]:
             {"file": str(path), "db": str(scratch)},
             logs / f"duckdb_{name}.log",
             args.timeout,
+            args.rss_limit,
         )
         scratch.unlink(missing_ok=True)
-        print(f"{_fmt(base.get('seconds'), '.2f')}s, {base['process_maxrss_mib']:,.0f} MiB")
+        print(f"{_fmt(base.get('seconds'), '.2f')}s, {base['peak_rss_mib']:,.0f} MiB")
         rows = base.get("rows") or ours.get("rows_in") or 0
         ratio = (
             ours["seconds"] / base["seconds"]
             if ours.get("seconds") and base.get("seconds")
             else None
         )
-        # wait4 can under-count after the child reset its VmHWM; keep the larger figure.
-        if ours.get("peak_rss_mib") is not None:
-            ours["peak_rss_mib"] = max(ours["peak_rss_mib"], ours["process_maxrss_mib"])
-        if base.get("peak_rss_mib") is not None:
-            base["peak_rss_mib"] = max(base["peak_rss_mib"], base["process_maxrss_mib"])
         out.append(
             {
                 "file": path.name,
@@ -600,12 +673,25 @@ def measure(args, work: Path, entities: list[str]) -> list[dict]:
                 "duckdb": base,
                 "ratio": ratio,
                 "rows_per_second": rows / ours["seconds"] if ours.get("seconds") else None,
-                "pass_rss": bool(ours.get("peak_rss_mib"))
-                and ours["peak_rss_mib"] < TARGET_RSS_MIB,
+                "pass_rss": not ours.get("error") and ours["peak_rss_mib"] < TARGET_RSS_MIB,
                 "pass_time": ratio is not None and ratio <= TARGET_RATIO,
             }
         )
     return out
+
+
+def code_version() -> dict:
+    """The commit measured, and the files of pipelines/ with uncommitted changes."""
+
+    def git(*argv: str) -> str:
+        try:
+            done = subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True)
+        except OSError:
+            return ""
+        return done.stdout
+
+    dirty = sorted(line[3:] for line in git("status", "--porcelain", "pipelines").splitlines())
+    return {"commit": git("rev-parse", "HEAD").strip(), "dirty": dirty}
 
 
 def main() -> None:
@@ -621,6 +707,12 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument("--timeout", type=float, default=None, help="kill a child after S seconds")
+    parser.add_argument(
+        "--rss-limit",
+        type=float,
+        default=12288,
+        help="kill a child whose RSS passes this many MiB (default 12288; 0: no limit)",
+    )
     parser.add_argument("--cprofile", default=None, help="also cProfile this entity's ingest")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -643,11 +735,21 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     try:
         started = time.perf_counter()
+        version = code_version()
+        dirty = f" + uncommitted {', '.join(version['dirty'])}" if version["dirty"] else ""
+        print(f"code: {version['commit'][:12]}{dirty}")
         if not args.skip_generate:
             needed = set(entities) | {t for e in entities for t in REFERENCES.get(e, ())}
             generate(work / "inbox", args.orders, [e for e in ENTITY_ORDER if e in needed])
             print(f"  generated in {time.perf_counter() - started:.1f}s")
         rows = measure(args, work, entities)
+        after = code_version()
+        if after != version:
+            changed = sorted(set(after["dirty"]) ^ set(version["dirty"]))
+            print(
+                f"\nWARNING: the code changed while measuring (HEAD {after['commit'][:12]}, "
+                f"changed: {', '.join(changed) or 'commits only'}); figures may mix versions"
+            )
         report(rows)
         report_phases(rows)
         if args.json:
@@ -656,6 +758,7 @@ def main() -> None:
                 json.dumps(
                     {
                         "orders": args.orders,
+                        "code": version,
                         "cpus": os.cpu_count(),
                         "targets": {"peak_rss_mib": TARGET_RSS_MIB, "ratio": TARGET_RATIO},
                         "files": rows,

@@ -135,10 +135,17 @@ def _current_versions(con: duckdb.DuckDBPyConnection, entity: Entity) -> pl.Data
     ).pl()
 
 
-def _existing_keys(con: duckdb.DuckDBPyConnection, target: Entity) -> set[str]:
+def _unknown_values(con: duckdb.DuckDBPyConnection, values: pl.Series, target: Entity) -> list[str]:
+    """The distinct non-null ``values`` that key no record of ``target`` in any load.
+
+    An anti-join in DuckDB: the target's keys are never pulled into Python.
+    """
     (key,) = target.key
-    rows = con.execute(f'select distinct "{key}" from raw.{target.name}').fetchall()  # noqa: S608
-    return {r[0] for r in rows}
+    wanted = values.drop_nulls().unique().to_frame("v")  # noqa: F841 - read by DuckDB below
+    rows = con.execute(
+        f'select v from wanted anti join raw.{target.name} as t on t."{key}" = wanted.v'  # noqa: S608
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def _entity_ever_loaded(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -170,7 +177,8 @@ def reference_failures(
                 continue
             unresolved = unresolved & pl.all_horizontal(pl.col(c).is_null() for c in alternatives)
         else:
-            unresolved = unresolved & ~pl.col(ref.column).is_in(list(_existing_keys(con, target)))
+            unknown = _unknown_values(con, typed[ref.column], target)
+            unresolved = unresolved & pl.col(ref.column).is_in(unknown)
         bad = typed.filter(unresolved).select(ROW_INDEX, ref.column)
         for row_index, value in bad.iter_rows():
             failures.append(

@@ -13,9 +13,28 @@ from pipelines.defs.automation import build_automation
 from pipelines.defs.dbt import build_dbt_assets, dbt_executable, ensure_manifest
 from pipelines.defs.ingest import drop, entity_assets
 from pipelines.defs.reports import build_report_asset
+from pipelines.settings import Settings
 from pipelines.warehouse.resource import WarehouseResource
 
 NIGHTLY_JOB = "nightly_load"
+
+
+def nightly_retry_policy(settings: Settings) -> dg.RetryPolicy | None:
+    """Step retries for transient failures: SALESOPS_RETRY_MAX times, exponential backoff.
+
+    The n-th retry waits ``SALESOPS_RETRY_DELAY_SECONDS x (2**n - 1)`` (1x, 3x, 7x, ...),
+    plus or minus one delay of jitter so that two waiting runs do not collide again.
+    Permanent failures raise ``dagster.Failure(allow_retries=False)``
+    (:func:`pipelines.errors.retry_only_transient`) and skip the policy.
+    """
+    if settings.retry_max == 0:
+        return None
+    return dg.RetryPolicy(
+        max_retries=settings.retry_max,
+        delay=settings.retry_delay_seconds,
+        backoff=dg.Backoff.EXPONENTIAL,
+        jitter=dg.Jitter.PLUS_MINUS,
+    )
 
 
 def build_definitions() -> dg.Definitions:
@@ -28,6 +47,7 @@ def build_definitions() -> dg.Definitions:
         description="Ingest the night's drop, validate it, build the dbt project and render "
         "the quarterly review pack; the warehouse changes only if every step succeeds.",
         executor_def=dg.in_process_executor,
+        op_retry_policy=nightly_retry_policy(Settings()),
     )
     schedule, sensor = build_automation(nightly)
     return dg.Definitions(

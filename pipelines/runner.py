@@ -91,7 +91,11 @@ def run_nightly(
             summary.update({"failed_step": step, "error": message, "as_of_date": str(as_of)})
     run_dir = home / "runs" / run_id
     summary["summary_path"] = str(run_dir / "summary.json")
-    write_summary(summary, run_dir)
+    try:
+        write_summary(summary, run_dir)
+    except OSError as exc:  # e.g. an unusable home: still show the run's outcome
+        summary["summary_path"] = None
+        summary.setdefault("error", f"summary not written: {exc}")
     if echo:
         print(format_summary(summary), flush=True)
     return summary

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     stable_minutes: int = 0
     #: Start the schedule and sensor as running (true on a server with the Dagster daemon).
     automation_on: bool = False
+    #: Free disk space a run needs beyond twice the warehouse file (its working copy + growth).
+    min_free_mb: int = 512
+    #: Retries of a step that failed for a transient reason (warehouse busy, a DuckDB lock or
+    #: I/O error, EAGAIN/EBUSY); 0 = no retries. Other failures are never retried.
+    retry_max: int = 3
+    #: First retry delay; doubling backoff: delay x 1, 3, 7, ... (each +/- delay of jitter).
+    retry_delay_seconds: float = 30
 
     @property
     def inbox_root_path(self) -> Path:
@@ -54,6 +61,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"unknown timezone {v!r} (use an IANA name like Asia/Shanghai)"
             ) from exc
+        return v
+
+    @field_validator("min_free_mb", "retry_max", "retry_delay_seconds")
+    @classmethod
+    def _not_negative(cls, v: float) -> float:
+        if v < 0:
+            raise ValueError(f"{v} must not be negative")
         return v
 
     @field_validator("reporting_currency")

@@ -1,16 +1,22 @@
-"""`salesops status`: the last runs, open findings and whether a run is writing now."""
+"""`salesops status`: the last runs, open findings, whether a run is writing now, and when
+the schedule fires next / what waits in the sensor's inbox."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from pipelines.errors import WarehouseBusy
+from pipelines.settings import Settings
 from pipelines.warehouse import lock
 from pipelines.warehouse.resource import WAREHOUSE_FILE
+
+#: How many upcoming schedule ticks `salesops status` lists.
+NEXT_TICKS = 3
 
 
 def recent_runs(home: Path, limit: int = 10) -> list[dict[str, Any]]:
@@ -54,7 +60,127 @@ def is_writing(home: Path) -> bool:
     return False
 
 
-def format_status(home: Path, limit: int = 10) -> str:
+def next_fire_times(
+    cron: str, timezone: str, now: datetime, count: int = NEXT_TICKS
+) -> list[datetime]:
+    """The next ``count`` ticks of ``cron`` after ``now``, in ``timezone``.
+
+    Computed by Dagster's own cron iterator (the one its daemon uses), so daylight-saving
+    gaps and repeats come out as the schedule really fires.
+    """
+    from dagster._utils.schedules import is_valid_cron_string, schedule_execution_time_iterator
+
+    if not is_valid_cron_string(cron):
+        raise ValueError(f"SALESOPS_NIGHTLY_CRON {cron!r} is not a five-field cron expression")
+    ticks = schedule_execution_time_iterator(now.timestamp(), cron, timezone)
+    upcoming: list[datetime] = []
+    for tick in ticks:
+        if tick > now:
+            upcoming.append(tick)
+        if len(upcoming) == count:
+            return upcoming
+    return upcoming
+
+
+def newest_drop(settings: Settings, now: float | None = None) -> dict[str, Any] | None:
+    """The newest drop folder (named YYYY-MM-DD) in the sensor's inbox root, if any."""
+    from pipelines.defs.automation import is_complete
+
+    root = settings.inbox_root_path
+    if not root.is_dir():
+        return None
+    dated = []
+    for folder in root.iterdir():
+        try:
+            dated.append((date.fromisoformat(folder.name), folder))
+        except ValueError:
+            continue
+    dated = [(d, f) for d, f in dated if f.is_dir()]
+    if not dated:
+        return None
+    as_of, folder = max(dated)
+    files = [p for p in folder.iterdir() if p.is_file() and p.name != settings.ready_marker]
+    now = datetime.now(UTC).timestamp() if now is None else now
+    return {
+        "as_of_date": as_of,
+        "folder": folder,
+        "files": len(files),
+        "complete": is_complete(folder, settings, now),
+    }
+
+
+def load_of_date(home: Path, as_of: date) -> int | None:
+    """The latest complete load of business date ``as_of`` in the warehouse, if any."""
+    warehouse = home / WAREHOUSE_FILE
+    if not warehouse.exists():
+        return None
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "select max(load_id) from meta.loads where as_of_date = ? and status = 'complete'",
+            [as_of],
+        ).fetchall()
+    except duckdb.CatalogException:
+        return None
+    finally:
+        con.close()
+    return rows[0][0] if rows else None
+
+
+def automation_lines(home: Path, settings: Settings, now: datetime) -> list[str]:
+    """The schedule's next ticks, whether automation is on, and the sensor's inbox."""
+    state = "on" if settings.automation_on else "off"
+    lines = [
+        f"automation: {state} (SALESOPS_AUTOMATION_ON={str(settings.automation_on).lower()}: "
+        f"the schedule and sensor start {'running' if settings.automation_on else 'stopped'} "
+        "under the Dagster daemon; a toggle in the UI overrides this)"
+    ]
+    zone = settings.schedule_timezone
+    try:
+        ticks = next_fire_times(settings.nightly_cron, zone, now)
+    except ValueError as exc:
+        lines.append(f"  nightly_load_schedule: {exc}")
+    else:
+        lines.append(f"  nightly_load_schedule: '{settings.nightly_cron}' in {zone}; next runs:")
+        lines += [f"    {t:%a %Y-%m-%d %H:%M %Z (UTC%z)}" for t in ticks]
+        if not settings.automation_on:
+            lines.append("    (only if the schedule is turned on)")
+    root = settings.inbox_root_path
+    lines.append(f"  inbox_sensor: watches {root}")
+    waiting = newest_drop(settings, now.timestamp())
+    if waiting is None:
+        lines.append(
+            "    newest drop: none (no folder named YYYY-MM-DD)"
+            if root.is_dir()
+            else "    newest drop: none (the folder does not exist yet)"
+        )
+        return lines
+    if waiting["complete"]:
+        state = "complete"
+    elif settings.stable_minutes > 0:
+        state = (
+            f"still arriving (no {settings.ready_marker}, and changed in the last "
+            f"{settings.stable_minutes} min)"
+        )
+    else:
+        state = f"still arriving (no {settings.ready_marker} marker yet)"
+    loaded = load_of_date(home, waiting["as_of_date"])
+    lines.append(
+        f"    newest drop: {waiting['folder']}: {waiting['files']} file(s), {state}, "
+        + (
+            f"business date already loaded (load {loaded})"
+            if loaded is not None
+            else "not loaded yet"
+        )
+    )
+    return lines
+
+
+def format_status(
+    home: Path, limit: int = 10, now: datetime | None = None, settings: Settings | None = None
+) -> str:
+    settings = settings or Settings()
+    now = now or datetime.now(UTC)
     lines = [f"warehouse home {home}"]
     warehouse = home / WAREHOUSE_FILE
     lines.append(
@@ -63,6 +189,8 @@ def format_status(home: Path, limit: int = 10) -> str:
         else "  warehouse: none yet (run `salesops run` first)"
     )
     lines.append(f"  a run is writing now: {'yes' if is_writing(home) else 'no'}")
+    lines.append("")
+    lines += automation_lines(home, settings, now)
     lines.append("")
     runs = recent_runs(home, limit)
     lines.append(f"last {len(runs)} run(s), newest first:")

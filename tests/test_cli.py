@@ -49,9 +49,11 @@ def test_demo_data_is_reproducible_from_the_command_line(tmp_path):
         assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
 
 
-def test_a_second_writer_is_refused_with_a_clear_message(tmp_path):
+def test_a_second_writer_is_refused_with_a_clear_message(tmp_path, monkeypatch):
     import fcntl
 
+    # A held lock is transient: the run retries (quickly here) and then gives up clearly.
+    monkeypatch.setenv("SALESOPS_RETRY_DELAY_SECONDS", "0.05")
     home = tmp_path / "home"
     home.mkdir()
     inbox = tmp_path / "inbox"
@@ -64,5 +66,6 @@ def test_a_second_writer_is_refused_with_a_clear_message(tmp_path):
         )
     assert result.exit_code == 1, result.output
     assert "another run is writing to the warehouse" in result.output
+    assert "retry" in result.output
     assert "Fix:" in result.output
     assert not (home / "warehouse.duckdb").exists()

@@ -11,6 +11,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from pipelines.errors import retry_only_transient
 from pipelines.ingest.drop import current_load_id
 from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.progress import say
@@ -76,6 +77,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         project=project,
         dagster_dbt_translator=SalesOpsDbtTranslator(),
     )
+    @retry_only_transient  # a failed dbt build is not retried: a model or test needs fixing
     def salesops_dbt_assets(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ):

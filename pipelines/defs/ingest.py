@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from pipelines.contract import ENTITIES, Entity
+from pipelines.errors import retry_only_transient
 from pipelines.ingest.drop import current_load_id, register_load, scan_inbox
 from pipelines.ingest.load import FileResult, ingest_file, record_released, release_parked
 from pipelines.profiles.loader import load_profile
@@ -35,6 +36,7 @@ def raw_key(entity_name: str) -> dg.AssetKey:
     description="The night's export files in the inbox, registered as one load with a "
     "business date (meta.loads). Running the same drop again reuses its load.",
 )
+@retry_only_transient
 def drop(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     found = scan_inbox(warehouse.inbox_path, load_profile(warehouse.profile_name))
     with warehouse.connect() as con:
@@ -115,6 +117,7 @@ def build_entity_asset(entity: Entity) -> dg.AssetsDefinition:
             )
         ],
     )
+    @retry_only_transient
     def _entity_asset(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:

@@ -5,6 +5,7 @@ import time
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
+from pipelines.errors import retry_only_transient
 from pipelines.periods import Quarter
 from pipelines.progress import say
 from pipelines.warehouse.resource import WarehouseResource
@@ -29,6 +30,7 @@ def build_report_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
         description="Quarterly review pack (one self-contained HTML file) for the quarter "
         "containing the run's business date. Published to HOME/reports/ with the warehouse.",
     )
+    @retry_only_transient
     def quarterly_review_pack(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
@@ -36,11 +38,12 @@ def build_report_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
         from pipelines.reports.data import NoDataForQuarter
 
         started = time.perf_counter()
+        work_path = warehouse.open_working_copy()  # the run's copy (made here if run alone)
         quarter = Quarter.of(warehouse.business_date).label
         staged_dir = warehouse.run_dir / "reports" / quarter
         try:
             path = render_quarterly_pack(
-                warehouse.work_path,
+                work_path,
                 quarter,
                 staged_dir,
                 as_of_date=warehouse.business_date,

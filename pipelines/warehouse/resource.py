@@ -6,12 +6,20 @@ copy replaces the live file in one atomic rename and the run's reports are
 published; when any step fails, or the process dies, the copy is discarded
 and the live warehouse is exactly as it was before the run. A lock file keeps
 to one writer at a time.
+
+Order of events. At run start (resource setup) HOME is created if needed and
+probed for writing, and the disk must have room for the copy (:func:`check_free_space`);
+either failing stops the run before anything is touched. The lock is taken and the
+copy made by the first step that uses the warehouse (:meth:`WarehouseResource.open_working_copy`),
+not at run start: Dagster retries failed *steps* (the job's ``RetryPolicy``), never a failed
+resource setup, and a lock held by another run is exactly the failure worth retrying.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -21,12 +29,63 @@ import duckdb
 from dagster import ConfigurableResource, DagsterEventType, InitResourceContext
 from pydantic import PrivateAttr
 
-from pipelines.errors import SalesOpsError
+from pipelines.errors import (
+    HomeNotUsable,
+    SalesOpsError,
+    WarehouseBusy,
+    is_transient,
+    step_errors,
+)
+from pipelines.progress import say
 from pipelines.settings import Settings
 from pipelines.warehouse import lock
 from pipelines.warehouse.schema import ensure_schema
 
 WAREHOUSE_FILE = "warehouse.duckdb"
+MIB = 2**20
+
+
+def check_home(home: Path) -> None:
+    """Create HOME (and HOME/work) if needed and prove a file can be written there."""
+    try:
+        (home / "work").mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=home, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise HomeNotUsable(
+            f"the home folder {home} cannot be created or written ({reason}); nothing was changed",
+            f"choose a writable --home (or SALESOPS_HOME), or fix the permissions of {home} "
+            "and its parent folders",
+        ) from exc
+
+
+def _stale_copies(home: Path, run_id: str) -> list[Path]:
+    """Working copies in HOME/work that belong to other runs (debris once we hold the lock)."""
+    return [p for p in (home / "work").glob("*.duckdb*") if not p.name.startswith(run_id)]
+
+
+def check_free_space(home: Path, min_free_mb: int, reclaimable: int = 0) -> None:
+    """Room for a run: free space >= 2 x the live warehouse + ``min_free_mb`` MiB.
+
+    The working copy takes the size of the warehouse, and the load and the dbt build grow
+    it (DuckDB's write-ahead log, new table versions): twice the file is the estimate,
+    ``SALESOPS_MIN_FREE_MB`` the margin on top (and what a first run needs).
+    ``reclaimable`` bytes (copies left by killed runs, removed under the lock) count as free.
+    """
+    live = home / WAREHOUSE_FILE
+    size = live.stat().st_size if live.exists() else 0
+    needed = 2 * size + min_free_mb * MIB
+    free = shutil.disk_usage(home).free + reclaimable
+    if free < needed:
+        raise HomeNotUsable(
+            f"not enough free disk space for a run in {home}: {free / MIB:,.0f} MiB free, "
+            f"{needed / MIB:,.0f} MiB needed (2 x the warehouse's {size / MIB:,.0f} MiB for "
+            f"its working copy + SALESOPS_MIN_FREE_MB={min_free_mb}); nothing was changed",
+            f"free at least {(needed - free) / MIB:,.0f} MiB on the disk holding {home} "
+            "(old files in HOME/backups or HOME/runs, for instance), or move the home to a "
+            "bigger disk; the same command then works",
+        )
 
 
 class WarehouseResource(ConfigurableResource):
@@ -41,6 +100,7 @@ class WarehouseResource(ConfigurableResource):
     _settings: Settings = PrivateAttr()
     _run_id: str = PrivateAttr()
     _lock_fh: object = PrivateAttr(default=None)
+    _opened: bool = PrivateAttr(default=False)
 
     # --- paths -----------------------------------------------------------
     @property
@@ -80,6 +140,7 @@ class WarehouseResource(ConfigurableResource):
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to this run's copy; closed on exit so dbt can open the file."""
+        self.open_working_copy()
         con = duckdb.connect(str(self.work_path))
         try:
             con.execute("set TimeZone = 'UTC'")
@@ -100,34 +161,90 @@ class WarehouseResource(ConfigurableResource):
                     "give the business date as YYYY-MM-DD, e.g. --as-of 2026-09-30",
                 ) from None
         home = self.home_path
-        try:
-            (home / "work").mkdir(parents=True, exist_ok=True)
-            probe = home / "work" / ".write-test"
-            probe.write_text("ok")
-            probe.unlink()
-        except OSError as exc:
-            raise SalesOpsError(
-                f"the home folder {home} is not writable ({exc.strerror})",
-                "choose a writable --home, or fix the folder's permissions / free disk space",
-            ) from exc
-        self._lock_fh = lock.acquire(home)
-        # Holding the lock, no other run is alive: copies left by killed runs are debris.
-        for stale in (home / "work").glob("*.duckdb*"):
-            if not stale.name.startswith(self._run_id):
+        # Before anything is changed (the lock file, too, lives in HOME): a usable home and
+        # room for the working copy. Both are for a person to fix: the run stops here.
+        check_home(home)
+        check_free_space(
+            home,
+            self._settings.min_free_mb,
+            sum(_size(p) for p in _stale_copies(home, self._run_id)),
+        )
+
+    def open_working_copy(self) -> Path:
+        """Take the writer lock and make this run's copy (once; every step may call it).
+
+        Called by the first step that needs the warehouse. A lock held by another run raises
+        :class:`WarehouseBusy`, which the job's ``RetryPolicy`` retries with backoff; any
+        other error here fails the step at once (``dagster.Failure(allow_retries=False)``).
+        """
+        if self._opened:
+            return self.work_path
+        home = self.home_path
+        with step_errors():
+            if self._lock_fh is None:
+                try:
+                    self._lock_fh = lock.acquire(home)
+                except WarehouseBusy:
+                    say("warehouse", self._busy_note(home))
+                    raise
+            # Holding the lock, no other run is alive: copies left by killed runs are debris.
+            for stale in _stale_copies(home, self._run_id):
                 stale.unlink(missing_ok=True)
-        if not self.work_path.exists():
-            if self.live_path.exists():
-                shutil.copy2(self.live_path, self.work_path)
-            with self.connect() as con:
+            if not self.work_path.exists():
+                check_free_space(home, self._settings.min_free_mb)  # exact: debris is gone
+                if self.live_path.exists():
+                    partial = self.work_path.with_name(self.work_path.name + ".partial")
+                    try:
+                        shutil.copy2(self.live_path, partial)
+                        os.replace(partial, self.work_path)
+                    finally:
+                        partial.unlink(missing_ok=True)
+            try:
+                con = duckdb.connect(str(self.work_path))
+            except duckdb.IOException as exc:
+                if is_transient(exc):
+                    raise
+                self.work_path.unlink(missing_ok=True)
+                raise SalesOpsError(
+                    f"the warehouse {self.live_path} cannot be opened ({exc}); nothing was changed",
+                    "restore the last good backup with `salesops restore FILE` (see "
+                    "HOME/backups), or move the file away to start an empty warehouse",
+                ) from exc
+            try:
                 ensure_schema(con)
                 con.execute("checkpoint")
+            finally:
+                con.close()
+        self._opened = True
+        return self.work_path
+
+    def _busy_note(self, home: Path) -> str:
+        """What happens next when another run holds the lock (printed for the person watching)."""
+        retries = self._settings.retry_max
+        try:
+            import dagster as dg
+
+            attempt = dg.OpExecutionContext.get().retry_number
+        except Exception:  # noqa: BLE001 - outside a step, or an older Dagster
+            attempt = None
+        if retries == 0 or (attempt is not None and attempt >= retries):
+            return f"another run is writing in {home}; no retry left, the run fails"
+        if attempt is None:
+            return f"another run is writing in {home}; the step is retried (up to {retries} times)"
+        delay = self._settings.retry_delay_seconds * (2 ** (attempt + 1) - 1)
+        return (
+            f"another run is writing in {home}; retry {attempt + 1} of {retries} "
+            f"in about {delay:g}s"
+        )
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         try:
+            if self._lock_fh is None:
+                return  # no step reached the warehouse: nothing was copied, nothing to publish
             failed = context.instance.all_logs(
                 context.run_id, of_type=DagsterEventType.STEP_FAILURE
             )
-            if failed:
+            if failed or not self._opened:
                 self.work_path.unlink(missing_ok=True)
             else:
                 self._publish()
@@ -153,3 +270,10 @@ class WarehouseResource(ConfigurableResource):
                     dest = target / src.relative_to(staged)
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(src, dest)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -28,8 +28,7 @@ from pipelines.contract import ENTITY_BY_NAME, Entity
 from pipelines.errors import FileRejected
 from pipelines.ingest.formats import ValueFormats, currency_marks
 from pipelines.ingest.parse import ROW_INDEX, parse_frame
-from pipelines.ingest.read import ReadOptions, read_table
-from pipelines.profiles.apply import EXTRA, effective_settings, map_columns, value_formats
+from pipelines.profiles.apply import EXTRA, read_export
 from pipelines.profiles.loader import load_profile
 from pipelines.profiles.model import Profile
 from pipelines.validation.run import ExpectationOutcome, RowFailure, validate_rows
@@ -430,39 +429,25 @@ def ingest_file(
         _record_file(con, result, load_id, run_id)
         return result
 
-    mapping = profile.entities[entity.name]
-    settings = effective_settings(profile, mapping, timezone)
     try:
-        table = read_table(
-            path,
-            ReadOptions(
-                encoding=settings.encoding,
-                delimiter=settings.delimiter,
-                sheet=mapping.sheet,
-                header_row=mapping.header_row,
-                null_values=tuple(settings.null_values or ()),
-            ),
-        )
-        mapped = map_columns(
-            table.frame, table.headers, entity, profile, mapping, settings, path.name
-        )
+        export = read_export(path, entity, profile, timezone)
     except FileRejected as exc:
         result.status = "rejected"
         result.message = str(exc)
         _record_file(con, result, load_id, run_id)
         return result
-    text = mapped.frame
-    result.extra_columns = mapped.unmapped_headers
-    result.read_notes = _read_notes(table, mapped)
+    text = export.mapped.frame
+    result.extra_columns = export.mapped.unmapped_headers
+    result.read_notes = _read_notes(export.table, export.mapped)
     result.rows_in = text.height
     if text.height == 0:
         _record_file(con, result, load_id, run_id)
         return result
-    formats, column_formats = value_formats(settings, mapping)
+    formats = export.formats
 
     text = _with_hash(con, text, entity)
     typed, parse_failures = parse_frame(
-        text.select([ROW_INDEX, *entity.column_names]), entity, formats, column_formats
+        text.select([ROW_INDEX, *entity.column_names]), entity, formats, export.column_formats
     )
     typed = _derive_one_of(typed, entity).join(text.select(ROW_INDEX, HASH, EXTRA), on=ROW_INDEX)
 
@@ -616,9 +601,10 @@ def ingest_file(
         _record_quarantine(con, entity, q_rows)
         _record_warnings(con, warn_rows)
         _resolve_quarantine(con, entity, accepted_ids, load_id)
-        if (settings.mode or "delta") == "full":
+        if (export.settings.mode or "delta") == "full":
             file_keys = _typed_keys(con, typed, entity)["_version_key"]
-            gone = _gone_records(file_keys, current, mapping.max_deleted_share, result)
+            max_share = profile.entities[entity.name].max_deleted_share
+            gone = _gone_records(file_keys, current, max_share, result)
             _append_deletions(con, entity, gone, path.name, load_id, now)
         result.new_extra_columns = _record_drift(con, entity, result, load_id)
         _record_file(con, result, load_id, run_id)

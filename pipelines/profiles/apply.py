@@ -19,6 +19,7 @@ import polars as pl
 from pipelines.contract import Entity
 from pipelines.errors import FileRejected
 from pipelines.ingest.parse import ROW_INDEX, ValueFormats
+from pipelines.ingest.read import RawTable, ReadOptions, read_table
 from pipelines.profiles.model import (
     TEMPLATE_FIELD,
     ColumnSpec,
@@ -49,6 +50,36 @@ class Mapped:
     #: contract column -> rows that took the profile's default
     defaults_used: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Export:
+    """One export file read and mapped as its profile says, ready for typing."""
+
+    table: RawTable
+    mapped: Mapped
+    settings: ReadSettings
+    formats: ValueFormats
+    column_formats: dict[str, ValueFormats]
+
+
+def read_export(path, entity: Entity, profile: Profile, business_timezone: str) -> Export:
+    """Read ``path`` as ``entity`` with ``profile``; raises FileRejected when it cannot be."""
+    mapping = profile.entities[entity.name]
+    settings = effective_settings(profile, mapping, business_timezone)
+    table = read_table(
+        path,
+        ReadOptions(
+            encoding=settings.encoding,
+            delimiter=settings.delimiter,
+            sheet=mapping.sheet,
+            header_row=mapping.header_row,
+            null_values=tuple(settings.null_values or ()),
+        ),
+    )
+    mapped = map_columns(table.frame, table.headers, entity, profile, mapping, settings, path.name)
+    formats, column_formats = value_formats(settings, mapping)
+    return Export(table, mapped, settings, formats, column_formats)
 
 
 def effective_settings(profile: Profile, mapping: EntityMapping, business_timezone: str):

@@ -17,8 +17,7 @@ import polars as pl
 from pipelines.contract import ENTITY_BY_NAME
 from pipelines.errors import FileRejected
 from pipelines.ingest.parse import ROW_INDEX, parse_frame
-from pipelines.ingest.read import ReadOptions, read_table
-from pipelines.profiles.apply import effective_settings, map_columns, value_formats
+from pipelines.profiles.apply import read_export
 from pipelines.profiles.model import Profile
 
 
@@ -51,25 +50,12 @@ def check_file(path: Path, profile: Profile, business_timezone: str, samples: in
     if entity_name is None:
         return check
     entity = ENTITY_BY_NAME[entity_name]
-    mapping = profile.entities[entity_name]
-    settings = effective_settings(profile, mapping, business_timezone)
     try:
-        table = read_table(
-            path,
-            ReadOptions(
-                encoding=settings.encoding,
-                delimiter=settings.delimiter,
-                sheet=mapping.sheet,
-                header_row=mapping.header_row,
-                null_values=tuple(settings.null_values or ()),
-            ),
-        )
-        mapped = map_columns(
-            table.frame, table.headers, entity, profile, mapping, settings, path.name
-        )
+        export = read_export(path, entity, profile, business_timezone)
     except FileRejected as exc:
         check.rejected = str(exc)
         return check
+    table, mapped = export.table, export.mapped
     check.rows = mapped.frame.height
     check.read = list(table.notes) + mapped.notes
     # The reader's notes already say the encoding, compression and any title block.
@@ -84,9 +70,11 @@ def check_file(path: Path, profile: Profile, business_timezone: str, samples: in
     check.unmapped_headers = mapped.unmapped_headers
     check.translations = mapped.substitutions
     check.defaults_used = mapped.defaults_used
-    formats, column_formats = value_formats(settings, mapping)
     typed, failures = parse_frame(
-        mapped.frame.select([ROW_INDEX, *entity.column_names]), entity, formats, column_formats
+        mapped.frame.select([ROW_INDEX, *entity.column_names]),
+        entity,
+        export.formats,
+        export.column_formats,
     )
     by_column: dict[str, list] = defaultdict(list)
     for f in failures:

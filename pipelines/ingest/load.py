@@ -1,11 +1,17 @@
 """Load one entity's export into the warehouse, keeping every row accounted for.
 
-For one file: fingerprint (a file loaded before is skipped), read, parse,
-validate with the entity's GE suite, check references, then in one
-transaction append the new record versions to ``raw.<entity>``, quarantine the
-rejected rows whole with their reasons, record the row-level warnings and the
-file's row accounting in ``meta``. Rows parked only for a missing reference
-are retried on every load and released once the reference exists.
+For one file: fingerprint (a file loaded before is skipped), then stream it in
+bounded batches. Each batch is mapped, hashed, parsed and checked against the
+entity's suite (:mod:`pipelines.validation.vectorised`) in polars, and spooled
+to Arrow files on disk with its failures; no batch outlives its turn, so a
+file of any size fits in memory. What needs the whole file is then settled
+in DuckDB SQL over the spool, in one transaction: rows that share an id with
+different content, references to records that exist in no load, which rows
+are new versions, and (full exports) which records are gone. The new record
+versions are appended to ``raw.<entity>``, rejected rows are quarantined
+whole with their reasons, row-level warnings and the file's accounting go to
+``meta``. Rows parked only for a missing reference are retried on every load
+and released once the reference exists.
 
 Invariant per file: rows_in = rows_loaded + rows_quarantined, where
 rows_loaded counts rows whose content is now in the warehouse, including
@@ -16,32 +22,50 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow.dataset as pads
 
 from pipelines.contract import ENTITY_BY_NAME, Entity
 from pipelines.errors import FileRejected
 from pipelines.ingest.formats import ValueFormats, currency_marks
-from pipelines.ingest.parse import ROW_INDEX, parse_frame
-from pipelines.profiles.apply import EXTRA, read_export
+from pipelines.ingest.parse import ROW_INDEX, parse_frame_failures
+from pipelines.ingest.read import BATCH_ROWS
+from pipelines.profiles.apply import EXTRA, open_export
 from pipelines.profiles.loader import load_profile
 from pipelines.profiles.model import Profile
-from pipelines.validation.run import ExpectationOutcome, RowFailure, validate_rows
+from pipelines.validation.run import ExpectationOutcome, validate_rows
 from pipelines.validation.suites import ONE_OF_REQUIRED, one_of_column
+from pipelines.validation.vectorised import (
+    FAILURE_SCHEMA,
+    CompiledSuite,
+    Expectation,
+    compile_suite,
+    concat_failures,
+    row_failures,
+)
 from pipelines.warehouse.schema import fetch_first
 
 HASH = "_row_hash"
+RECORD_ID = "_record_id"
+OWNER = "_owner"
 MISSING_REFERENCE = "missing_reference"
 UNPARSEABLE = "unparseable_value"
 CURRENCY_MISMATCH = "currency_mismatch"
 KEY_SEPARATOR = "|"
 #: Deleted record ids listed in a file's read notes (the count is always exact).
 MAX_KEYS_IN_NOTES = 20
+#: Record ids kept per rule in a file's result (the counts are always exact).
+MAX_FAILING_IDS = 100
+#: Where failures of each kind sort among a row's reasons (the first is the row's rule).
+_ORD_PARSE = -1000
+_ORD_REFERENCE = 10_000
+_ORD_CURRENCY = 20_000
 
 
 @dataclass
@@ -67,6 +91,7 @@ class FileResult:
     new_extra_columns: list[str] = field(default_factory=list)
     quarantined_by_rule: dict[str, int] = field(default_factory=dict)
     flagged_by_rule: dict[str, int] = field(default_factory=dict)
+    #: Up to MAX_FAILING_IDS record ids (or "row N") per rule.
     failing_record_ids: dict[str, list[str]] = field(default_factory=dict)
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
 
@@ -94,150 +119,21 @@ def latest_loaded_file(con: duckdb.DuckDBPyConnection, entity_name: str) -> tupl
     )
 
 
+# ------------------------------------------------------------------ batch stage
+
+
 def _key_expr(entity: Entity) -> pl.Expr:
     return pl.concat_str(
         [pl.col(k).fill_null("") for k in entity.key], separator=KEY_SEPARATOR
-    ).alias("_record_id")
+    ).alias(RECORD_ID)
 
 
-def _with_hash(con: duckdb.DuckDBPyConnection, text: pl.DataFrame, entity: Entity) -> pl.DataFrame:
-    """Add ``_row_hash``: md5 of the record's trimmed text content."""
+def _row_hashes(con: duckdb.DuckDBPyConnection, text: pl.DataFrame, entity: Entity) -> pl.Series:
+    """md5 of each row's trimmed text content, in row order."""
     parts = ", ".join(f'coalesce("{c}", chr(0))' for c in entity.column_names)
-    hashed = con.sql(
-        f"select {ROW_INDEX}, md5(concat_ws(chr(31), {parts})) as {HASH} from text"  # noqa: S608
-    ).pl()
-    return text.join(hashed, on=ROW_INDEX, how="left")
-
-
-def _key_sql(entity: Entity) -> str:
-    """SQL text of a record's key, from typed columns (same rendering on both sides)."""
-    return " || '|' || ".join(f"coalesce(cast(\"{k}\" as varchar), '')" for k in entity.key)
-
-
-def _typed_keys(
-    con: duckdb.DuckDBPyConnection, typed: pl.DataFrame, entity: Entity
-) -> pl.DataFrame:
-    frame = typed.select([ROW_INDEX, *entity.key])  # noqa: F841 - read by DuckDB below
     return con.sql(
-        f"select {ROW_INDEX}, {_key_sql(entity)} as _version_key from frame"  # noqa: S608
-    ).pl()
-
-
-def _current_versions(con: duckdb.DuckDBPyConnection, entity: Entity) -> pl.DataFrame:
-    keys = ", ".join(f'"{k}"' for k in entity.key)
-    return con.sql(
-        f"""select {_key_sql(entity)} as _version_key, {HASH} as _current_hash,
-                   _load_id as _current_load, _deleted as _current_deleted
-            from raw.{entity.name}
-            qualify row_number() over (partition by {keys}
-                                       order by _load_id desc, _source_row desc) = 1"""  # noqa: S608
-    ).pl()
-
-
-def _unknown_values(con: duckdb.DuckDBPyConnection, values: pl.Series, target: Entity) -> list[str]:
-    """The distinct non-null ``values`` that key no record of ``target`` in any load.
-
-    An anti-join in DuckDB: the target's keys are never pulled into Python.
-    """
-    (key,) = target.key
-    wanted = values.drop_nulls().unique().to_frame("v")  # noqa: F841 - read by DuckDB below
-    rows = con.execute(
-        f'select v from wanted anti join raw.{target.name} as t on t."{key}" = wanted.v'  # noqa: S608
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def _entity_ever_loaded(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    n = fetch_first(
-        con, "select count(*) from meta.load_files where entity = ? and status = 'loaded'", [name]
-    )[0]
-    return n > 0 or fetch_first(con, f"select count(*) from raw.{name}")[0] > 0  # noqa: S608
-
-
-def reference_failures(
-    con: duckdb.DuckDBPyConnection, entity: Entity, typed: pl.DataFrame, text: pl.DataFrame
-) -> list[RowFailure]:
-    """Rows pointing at a record that exists in no load so far."""
-    failures: list[RowFailure] = []
-    for ref in entity.references:
-        target = ENTITY_BY_NAME[ref.entity]
-        unresolved = pl.col(ref.column).is_not_null()
-        if target.optional and not _entity_ever_loaded(con, target.name):
-            # e.g. no invoices ever exported (they are derived from orders): the reference
-            # is informational, unless it is the row's only link of a one-of group.
-            alternatives = [
-                c
-                for g in ONE_OF_REQUIRED.get(entity.name, ())
-                if ref.column in g
-                for c in g
-                if c != ref.column
-            ]
-            if not alternatives:
-                continue
-            unresolved = unresolved & pl.all_horizontal(pl.col(c).is_null() for c in alternatives)
-        else:
-            unknown = _unknown_values(con, typed[ref.column], target)
-            unresolved = unresolved & pl.col(ref.column).is_in(unknown)
-        bad = typed.filter(unresolved).select(ROW_INDEX, ref.column)
-        for row_index, value in bad.iter_rows():
-            failures.append(
-                RowFailure(
-                    row_index=row_index,
-                    rule=MISSING_REFERENCE,
-                    severity="quarantine",
-                    column=ref.column,
-                    value=value,
-                    message=f"{ref.column} {value!r} matches no {target.name} record loaded so far",
-                    fix=(
-                        f"export the {target.name} record {value!r}, or correct {ref.column}; "
-                        "the row is retried on every load and released once it exists"
-                    ),
-                )
-            )
-    return failures
-
-
-def currency_failures(
-    entity: Entity, text: pl.DataFrame, typed: pl.DataFrame, formats: ValueFormats
-) -> list[RowFailure]:
-    """Amounts written with a currency mark that contradicts the row's currency.
-
-    ``EUR 1,000.00`` in a row whose currency is USD would otherwise load as
-    1000 USD: the number parses, the mark would be lost.
-    """
-    if "currency" not in entity.column_names:
-        return []
-    rows = typed.select(ROW_INDEX, "currency")
-    failures = []
-    for column in (c.name for c in entity.columns if c.type == "decimal"):
-        cells = rows.join(text.select(ROW_INDEX, column), on=ROW_INDEX, how="left")
-        marks = currency_marks(cells[column], formats)
-        bad = cells.with_columns(marks.alias("_codes")).filter(
-            pl.col("_codes").is_not_null()
-            & pl.col("currency").is_not_null()
-            & ~pl.col("_codes").list.contains(pl.col("currency").str.to_uppercase())
-        )
-        for row_index, currency, value, codes in bad.select(
-            ROW_INDEX, "currency", column, "_codes"
-        ).iter_rows():
-            failures.append(
-                RowFailure(
-                    row_index=row_index,
-                    rule=CURRENCY_MISMATCH,
-                    severity="quarantine",
-                    column=column,
-                    value=value,
-                    message=(
-                        f"{column} {value!r} is written in {'/'.join(codes)} "
-                        f"but the row's currency is {currency}"
-                    ),
-                    fix=(
-                        "export the amount without a currency mark, or correct the row's "
-                        "currency (or the profile's currency default)"
-                    ),
-                )
-            )
-    return failures
+        f"select md5(concat_ws(chr(31), {parts})) as {HASH} from text"  # noqa: S608
+    ).pl()[HASH]
 
 
 def _derive_one_of(typed: pl.DataFrame, entity: Entity) -> pl.DataFrame:
@@ -248,157 +144,168 @@ def _derive_one_of(typed: pl.DataFrame, entity: Entity) -> pl.DataFrame:
     return typed
 
 
-def _row_data(text: pl.DataFrame) -> dict[int, str]:
-    """The row as mapped (contract columns as text), plus unmapped cells under ``_extra``."""
-    cols = [c for c in text.columns if c not in (ROW_INDEX, HASH, EXTRA)]
-    out = {}
-    for row in text.iter_rows(named=True):
-        data = {c: row[c] for c in cols}
-        if row.get(EXTRA):
-            data[EXTRA] = json.loads(row[EXTRA])
-        out[row[ROW_INDEX]] = json.dumps(data, ensure_ascii=False)
-    return out
+def check_rows(
+    entity: Entity, suite: CompiledSuite, typed: pl.DataFrame, text: pl.DataFrame
+) -> tuple[pl.DataFrame, dict[int, int]]:
+    """The suite's row-level failures of a batch (failures frame) and counts per expectation."""
+    typed = _derive_one_of(typed, entity)
+    shown = text.select(ROW_INDEX, *entity.column_names)
+    failures, counts = row_failures(typed, shown, suite.row)
+    if suite.other:  # types without a polars translation: GE runs them on the batch
+        found, outcomes = validate_rows(
+            entity.name, typed, shown=shown, positions=[e.position for e in suite.other]
+        )
+        counts.update(
+            {e.position: o.unexpected_count for e, o in zip(suite.other, outcomes, strict=True)}
+        )
+        extra = pl.DataFrame(
+            [
+                [f.row_index, f.position, f.rule, f.severity, f.column, f.value, f.message, f.fix]
+                for f in found
+            ],
+            schema=FAILURE_SCHEMA,
+            orient="row",
+        )
+        failures = concat_failures([failures, extra])
+    return failures, counts
 
 
-QUARANTINE_COLUMNS = (
-    "quarantine_id",
-    "load_id",
-    "entity",
-    "source_file",
-    "source_row",
-    "record_id",
-    "owner_rep_id",
-    "rule",
-    "column_name",
-    "value_seen",
-    "reason",
-    "reasons",
-    "row_data",
-    "retryable",
-    "canonical_data",
-    "row_hash",
-)
+def _parse_failures(unread: pl.DataFrame, rows: set | None = None) -> pl.DataFrame:
+    return unread.select(
+        pl.col(ROW_INDEX),
+        (pl.col("position") + _ORD_PARSE).cast(pl.Int32).alias("ord"),
+        pl.lit(UNPARSEABLE).alias("rule"),
+        pl.lit("quarantine").alias("severity"),
+        pl.col("column").alias("column_name"),
+        pl.col("value").alias("value_seen"),
+        pl.format("{}: cannot read '{}'; expected {}", "column", "value", "expected").alias(
+            "message"
+        ),
+        pl.format("correct the value so it is {}", "expected").alias("fix"),
+    )
 
 
-def _record_quarantine(
+def currency_failures(
+    entity: Entity, text: pl.DataFrame, typed: pl.DataFrame, formats: ValueFormats
+) -> pl.DataFrame:
+    """Amounts written with a currency mark that contradicts the row's currency.
+
+    ``EUR 1,000.00`` in a row whose currency is USD would otherwise load as
+    1000 USD: the number parses, the mark would be lost.
+    """
+    if "currency" not in entity.column_names:
+        return concat_failures([])
+    parts = []
+    rows = typed.select(ROW_INDEX, "currency")
+    for position, column in enumerate(c.name for c in entity.columns if c.type == "decimal"):
+        # Only cells with something besides digits and separators can carry a mark.
+        cells = text.select(ROW_INDEX, column).filter(
+            pl.col(column).str.contains(r"[^\d\s.,+\-()]")
+        )
+        if cells.height == 0:
+            continue
+        cells = cells.join(rows, on=ROW_INDEX, how="left")
+        marks = currency_marks(cells[column], formats)
+        bad = cells.with_columns(marks.alias("_codes")).filter(
+            pl.col("_codes").is_not_null()
+            & pl.col("currency").is_not_null()
+            & ~pl.col("_codes").list.contains(pl.col("currency").str.to_uppercase())
+        )
+        parts.append(
+            bad.select(
+                pl.col(ROW_INDEX),
+                pl.lit(_ORD_CURRENCY + position, dtype=pl.Int32).alias("ord"),
+                pl.lit(CURRENCY_MISMATCH).alias("rule"),
+                pl.lit("quarantine").alias("severity"),
+                pl.lit(column).alias("column_name"),
+                pl.col(column).alias("value_seen"),
+                pl.format(
+                    "{} '{}' is written in {} but the row's currency is {}",
+                    pl.lit(column),
+                    pl.col(column),
+                    pl.col("_codes").list.join("/"),
+                    pl.col("currency"),
+                ).alias("message"),
+                pl.lit(
+                    "export the amount without a currency mark, or correct the row's "
+                    "currency (or the profile's currency default)"
+                ).alias("fix"),
+            )
+        )
+    return concat_failures(parts)
+
+
+@dataclass
+class _Spool:
+    """A file's checked batches on disk: typed rows, text rows, and their failures."""
+
+    directory: Path
+    typed: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    schema: dict | None = None
+    rows: int = 0
+    counts: dict[int, int] = field(default_factory=dict)
+
+    def add(self, typed: pl.DataFrame, text: pl.DataFrame) -> None:
+        if self.schema is None:
+            self.schema = dict(typed.schema)
+        else:
+            typed = typed.cast(self.schema)
+        n = len(self.typed)
+        typed_path, text_path = (
+            self.directory / f"typed-{n}.arrow",
+            self.directory / f"text-{n}.arrow",
+        )
+        typed.write_ipc(typed_path, compression="uncompressed")
+        text.write_ipc(text_path, compression="uncompressed")
+        self.typed.append(str(typed_path))
+        self.text.append(str(text_path))
+        self.rows += typed.height
+
+
+def _stage_batch(
     con: duckdb.DuckDBPyConnection,
     entity: Entity,
-    rows: list[dict],
+    suite: CompiledSuite,
+    text: pl.DataFrame,
+    formats: ValueFormats,
+    column_formats: dict[str, ValueFormats],
+    spool: _Spool,
 ) -> None:
-    """Insert quarantined rows in one statement (row-by-row inserts are slow at scale)."""
-    if not rows:
-        return
-    frame = pl.DataFrame(  # noqa: F841 - read by DuckDB below
-        [
-            {
-                **{k: r[k] for k in QUARANTINE_COLUMNS if k in r},
-                "entity": entity.name,
-                "column_name": r["column"],
-                "value_seen": r["value"],
-            }
-            for r in rows
-        ],
-        schema={
-            **{c: pl.String for c in QUARANTINE_COLUMNS},
-            "load_id": pl.Int64,
-            "source_row": pl.Int64,
-            "retryable": pl.Boolean,
-        },
+    """Parse and check one batch; spool its rows and record its failures in ``_failures``."""
+    text = text.with_columns(_row_hashes(con, text, entity))
+    typed, unread = parse_frame_failures(
+        text.select([ROW_INDEX, *entity.column_names]), entity, formats, column_formats
     )
-    cols = ", ".join(QUARANTINE_COLUMNS)
-    con.execute(
-        f"insert or ignore into meta.quarantine ({cols}, released_load_id) "  # noqa: S608
-        f"select {cols}, null from frame"
+    suite_failures, counts = check_rows(entity, suite, typed, text)
+    for position, n in counts.items():
+        spool.counts[position] = spool.counts.get(position, 0) + n
+    # An unreadable required cell is reported once, as unreadable, not also as missing.
+    suite_failures = suite_failures.join(
+        unread.select(ROW_INDEX, pl.col("column").alias("column_name")).with_columns(
+            pl.lit("missing_required").alias("rule")
+        ),
+        on=[ROW_INDEX, "column_name", "rule"],
+        how="anti",
     )
-
-
-def _canonical_text(typed: pl.DataFrame, entity: Entity) -> dict[int, str]:
-    """Typed values rendered in the canonical form (ISO dates, UTC offsets, plain decimals).
-
-    Kept for rows parked for a missing reference, so releasing them later does
-    not depend on the profile or formats the export was read with.
-    """
-    out = {}
-    for row in typed.select([ROW_INDEX, *entity.column_names]).iter_rows(named=True):
-        data = {}
-        for c in entity.columns:
-            v = row[c.name]
-            if v is None:
-                data[c.name] = None
-            elif c.type == "bool":
-                data[c.name] = "true" if v else "false"
-            else:
-                data[c.name] = v.isoformat(sep=" ") if c.type == "timestamp" else str(v)
-        out[row[ROW_INDEX]] = json.dumps(data, ensure_ascii=False)
-    return out
-
-
-def _record_warnings(con: duckdb.DuckDBPyConnection, warn_rows: list[list]) -> None:
-    if not warn_rows:
-        return
-    names = (
-        "load_id",
-        "entity",
-        "source_file",
-        "source_row",
-        "record_id",
-        "owner_rep_id",
-        "rule",
-        "column_name",
-        "value_seen",
-        "message",
+    failures = concat_failures(
+        [_parse_failures(unread), suite_failures, currency_failures(entity, text, typed, formats)]
     )
-    frame = pl.DataFrame(  # noqa: F841 - read by DuckDB below
-        warn_rows,
-        schema={n: pl.Int64 if n in ("load_id", "source_row") else pl.String for n in names},
-        orient="row",
-    )
-    cols = ", ".join(names)
-    con.execute(f"insert into meta.row_findings ({cols}) select {cols} from frame")  # noqa: S608
-
-
-def _resolve_quarantine(
-    con: duckdb.DuckDBPyConnection, entity: Entity, record_ids: list[str], load_id: int
-) -> None:
-    """A clean row for a record closes that record's earlier quarantined rows."""
-    open_rows = fetch_first(
-        con,
-        """select count(*) from meta.quarantine
-           where entity = ? and load_id < ? and released_load_id is null
-             and resolved_load_id is null""",
-        [entity.name, load_id],
-    )[0]
-    if not record_ids or not open_rows:
-        return
-    ids = pl.DataFrame({"record_id": record_ids}, schema={"record_id": pl.String})  # noqa: F841
-    con.execute(
-        """update meta.quarantine set resolved_load_id = ?
-           where entity = ? and load_id < ? and released_load_id is null
-             and resolved_load_id is null
-             and record_id in (select record_id from ids)""",
-        [load_id, entity.name, load_id],
+    if failures.height:
+        con.execute("insert into _failures select * from failures")
+    owner = entity.owner_column
+    spool.add(
+        typed.with_columns(
+            text[HASH],
+            text[EXTRA],
+            text.select(_key_expr(entity))[RECORD_ID],
+            (text[owner] if owner else pl.lit(None, dtype=pl.String)).alias(OWNER),
+        ),
+        text.select([ROW_INDEX, *entity.column_names, EXTRA]),
     )
 
 
-def record_released(
-    con: duckdb.DuckDBPyConnection, run_id: str, entity_name: str, released: int
-) -> None:
-    """Note the parked rows an entity's load released on its file's accounting row."""
-    con.execute(
-        "update meta.load_files set rows_released = ? "
-        "where run_id = ? and entity = ? and status = 'loaded'",
-        [released, run_id, entity_name],
-    )
-
-
-def _failure_dict(f: RowFailure) -> dict:
-    return {
-        "rule": f.rule,
-        "column": f.column,
-        "value": f.value,
-        "message": f.message,
-        "fix": f.fix,
-    }
+# ---------------------------------------------------------------------- file
 
 
 def ingest_file(
@@ -411,6 +318,7 @@ def ingest_file(
     timezone: str,
     now: datetime,
     profile: Profile | None = None,
+    batch_rows: int = BATCH_ROWS,
 ) -> FileResult:
     """Load one export file of ``entity``, read as ``profile`` says (default: canonical).
 
@@ -429,249 +337,368 @@ def ingest_file(
         _record_file(con, result, load_id, run_id)
         return result
 
-    try:
-        export = read_export(path, entity, profile, timezone)
-    except FileRejected as exc:
-        result.status = "rejected"
-        result.message = str(exc)
-        _record_file(con, result, load_id, run_id)
-        return result
-    text = export.mapped.frame
-    result.extra_columns = export.mapped.unmapped_headers
-    result.read_notes = _read_notes(export.table, export.mapped)
-    result.rows_in = text.height
-    if text.height == 0:
-        _record_file(con, result, load_id, run_id)
-        return result
-    formats = export.formats
-
-    text = _with_hash(con, text, entity)
-    typed, parse_failures = parse_frame(
-        text.select([ROW_INDEX, *entity.column_names]), entity, formats, export.column_formats
-    )
-    typed = _derive_one_of(typed, entity).join(text.select(ROW_INDEX, HASH, EXTRA), on=ROW_INDEX)
-
-    # Exact duplicate rows share their first occurrence's fate.
-    first_of_hash = typed.group_by(HASH, maintain_order=True).agg(
-        pl.col(ROW_INDEX).first().alias("_first_row")
-    )
-    typed = typed.join(first_of_hash, on=HASH, how="left")
-    unique_rows = typed.filter(pl.col(ROW_INDEX) == pl.col("_first_row"))
-
-    shown = text.filter(pl.col(ROW_INDEX).is_in(unique_rows[ROW_INDEX].implode()))
-    suite_failures, result.outcomes = validate_rows(
-        entity.name, unique_rows.drop("_first_row", HASH, EXTRA), shown=shown
-    )
-    unparseable_cells = {(f.row_index, f.column) for f in parse_failures}
-    validated_rows = set(unique_rows[ROW_INDEX].to_list())
-    failures: list[RowFailure] = [
-        RowFailure(
-            f.row_index,
-            UNPARSEABLE,
-            "quarantine",
-            f.column,
-            f.value,
-            f.message,
-            f"correct the value so it is {f.expected}",
-        )
-        for f in parse_failures
-        if f.row_index in validated_rows
-    ]
-    failures += [
-        f
-        for f in suite_failures
-        if not (f.rule == "missing_required" and (f.row_index, f.column) in unparseable_cells)
-    ]
-    failures += reference_failures(con, entity, unique_rows, text)
-    failures += currency_failures(entity, text, unique_rows, formats)
-
-    by_row: dict[int, list[RowFailure]] = defaultdict(list)
-    for f in failures:
-        by_row[f.row_index].append(f)
-
-    rejected_first_rows = [
-        row for row, fs in by_row.items() if any(f.severity == "quarantine" for f in fs)
-    ]
-    typed = typed.with_columns(
-        pl.when(
-            pl.col("_first_row").is_in(
-                pl.lit(rejected_first_rows, dtype=pl.List(pl.Int64)).explode()
-            )
-        )
-        .then(pl.lit("quarantine"))
-        .otherwise(pl.lit("load"))
-        .alias("_fate")
-    )
-    record_ids = dict(text.select(ROW_INDEX, _key_expr(entity)).iter_rows())
-    owner_col = entity.owner_column
-    owners = dict(text.select(ROW_INDEX, owner_col).iter_rows()) if owner_col else {}
-
-    # --- quarantine -----------------------------------------------------
-    quarantined = typed.filter(pl.col("_fate") == "quarantine")
-    row_data = _row_data(text.filter(pl.col(ROW_INDEX).is_in(quarantined[ROW_INDEX].implode())))
-    canonical = _canonical_text(quarantined, entity)
-    q_rows = []
-    for row_index, first_row, row_hash in quarantined.select(
-        ROW_INDEX, "_first_row", HASH
-    ).iter_rows():
-        reasons = [f for f in by_row[first_row] if f.severity == "quarantine"]
-        primary = reasons[0]
-        retryable = all(f.rule == MISSING_REFERENCE for f in reasons)
-        q_rows.append(
-            {
-                "quarantine_id": hashlib.md5(
-                    f"{load_id}|{entity.name}|{path.name}|{row_index}".encode()
-                ).hexdigest(),
-                "load_id": load_id,
-                "source_file": path.name,
-                "source_row": row_index,
-                "record_id": record_ids.get(row_index),
-                "owner_rep_id": owners.get(row_index),
-                "rule": primary.rule,
-                "column": primary.column,
-                "value": primary.value,
-                "reason": "; ".join(f.message for f in reasons),
-                "reasons": json.dumps([_failure_dict(f) for f in reasons], ensure_ascii=False),
-                "row_data": row_data[row_index],
-                "retryable": retryable,
-                "canonical_data": canonical[row_index] if retryable else None,
-                "row_hash": row_hash,
-            }
-        )
-        result.quarantined_by_rule[primary.rule] = (
-            result.quarantined_by_rule.get(primary.rule, 0) + 1
-        )
-        result.failing_record_ids.setdefault(primary.rule, []).append(
-            record_ids.get(row_index) or f"row {row_index}"
-        )
-
-    # --- versions -------------------------------------------------------
-    accepted = typed.filter(pl.col("_fate") == "load")
-    current = _current_versions(con, entity)
-    accepted = accepted.join(_typed_keys(con, accepted, entity), on=ROW_INDEX, how="left").join(
-        current, on="_version_key", how="left"
-    )
-    is_new = (pl.col(ROW_INDEX) == pl.col("_first_row")) & (
-        pl.col("_current_hash").is_null() | (pl.col("_current_hash") != pl.col(HASH))
-    )
-    new_versions = accepted.filter(is_new)
-    accepted_ids = sorted({record_ids[r] for r in accepted[ROW_INDEX].to_list()})
-    result.rows_unchanged = accepted.height - new_versions.height
-    result.rows_loaded = accepted.height
-    result.rows_quarantined = quarantined.height
-
-    # --- row-level warnings on the versions we append ---------------------
-    flagged_rows = set(new_versions[ROW_INDEX].to_list())
-    warn_rows = []
-    for row_index in sorted(flagged_rows):
-        for f in by_row.get(row_index, []):
-            if f.severity != "warn":
-                continue
-            warn_rows.append(
-                [
-                    load_id,
-                    entity.name,
-                    path.name,
-                    row_index,
-                    record_ids.get(row_index),
-                    owners.get(row_index),
-                    f.rule,
-                    f.column,
-                    f.value,
-                    f.message,
-                ]
-            )
-            result.flagged_by_rule[f.rule] = result.flagged_by_rule.get(f.rule, 0) + 1
-            result.failing_record_ids.setdefault(f.rule, []).append(
-                record_ids.get(row_index) or f"row {row_index}"
-            )
-    result.rows_flagged = len({r[3] for r in warn_rows})
-
-    con.execute("begin transaction")
-    try:
-        _append_versions(
-            con,
-            entity,
-            new_versions.select([ROW_INDEX, *entity.column_names, HASH, EXTRA]).with_columns(
-                pl.lit(path.name).alias("_source_file")
-            ),
-            load_id,
-            now,
-        )
-        _record_quarantine(con, entity, q_rows)
-        _record_warnings(con, warn_rows)
-        _resolve_quarantine(con, entity, accepted_ids, load_id)
-        if (export.settings.mode or "delta") == "full":
-            file_keys = _typed_keys(con, typed, entity)["_version_key"]
-            max_share = profile.entities[entity.name].max_deleted_share
-            gone = _gone_records(file_keys, current, max_share, result)
-            _append_deletions(con, entity, gone, path.name, load_id, now)
-        result.new_extra_columns = _record_drift(con, entity, result, load_id)
-        _record_file(con, result, load_id, run_id)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+    suite = compile_suite(entity.name)
+    failures_schema = pl.DataFrame(schema=FAILURE_SCHEMA)  # noqa: F841 - read by DuckDB below
+    con.execute("create or replace temp table _failures as select * from failures_schema")
+    with tempfile.TemporaryDirectory(prefix="salesops-spool-") as tmp:
+        spool = _Spool(Path(tmp))
+        try:
+            with open_export(path, entity, profile, timezone) as export:
+                for batch in export.batches(batch_rows):
+                    _stage_batch(
+                        con, entity, suite, batch, export.formats, export.column_formats, spool
+                    )
+                result.extra_columns = export.mapped.unmapped_headers
+                result.read_notes = _read_notes(export.table, export.mapped)
+                mode = export.settings.mode or "delta"
+        except FileRejected as exc:
+            result.status = "rejected"
+            result.message = str(exc)
+            _record_file(con, result, load_id, run_id)
+            return result
+        result.rows_in = spool.rows
+        if spool.rows == 0:
+            _record_file(con, result, load_id, run_id)
+            return result
+        con.register("_typed", pads.dataset(spool.typed, format="ipc"))
+        con.register("_text", pads.dataset(spool.text, format="ipc"))
+        try:
+            con.execute("begin transaction")
+            try:
+                _settle(con, entity, suite, spool, result, path.name, load_id, now, mode, profile)
+                result.new_extra_columns = _record_drift(con, entity, result, load_id)
+                _record_file(con, result, load_id, run_id)
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+        finally:
+            con.unregister("_typed")
+            con.unregister("_text")
+            con.execute("drop table if exists _failures")
     return result
 
 
-def _append_versions(
-    con: duckdb.DuckDBPyConnection,
-    entity: Entity,
-    frame: pl.DataFrame,
-    load_id: int,
-    now: datetime,
-) -> None:
-    """Append ``frame`` (contract columns, row index, hash, source file) to raw."""
-    if frame.height == 0:
-        return
-    cols = ", ".join(f'"{c}"' for c in entity.column_names)
-    extra = EXTRA if EXTRA in frame.columns else "null"
-    con.execute(
-        f"""insert into raw.{entity.name} ({cols}, _load_id, _source_file, _source_row,
-                                             _row_hash, _loaded_at, _extra, _deleted)
-            select {cols}, ?, _source_file, {ROW_INDEX}, {HASH}, ?, {extra}, false
-            from frame""",  # noqa: S608
-        [load_id, now],
+def _key_sql(entity: Entity, alias: str = "") -> str:
+    """SQL text of a record's key, from typed columns (same rendering on both sides)."""
+    prefix = f"{alias}." if alias else ""
+    return " || '|' || ".join(f"coalesce(cast({prefix}\"{k}\" as varchar), '')" for k in entity.key)
+
+
+def _current_sql(entity: Entity) -> str:
+    keys = ", ".join(f'"{k}"' for k in entity.key)
+    return f"""select {_key_sql(entity)} as _version_key, {HASH} as _current_hash,
+                      _load_id as _current_load, _deleted as _current_deleted
+               from raw.{entity.name}
+               qualify row_number() over (partition by {keys}
+                                          order by _load_id desc, _source_row desc) = 1"""  # noqa: S608
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _entity_ever_loaded(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    n = fetch_first(
+        con, "select count(*) from meta.load_files where entity = ? and status = 'loaded'", [name]
+    )[0]
+    return n > 0 or fetch_first(con, f"select count(*) from raw.{name}")[0] > 0  # noqa: S608
+
+
+def reference_failures_sql(
+    con: duckdb.DuckDBPyConnection, entity: Entity, relation: str
+) -> str | None:
+    """SQL selecting the failures (FAILURE_SCHEMA) of rows of ``relation`` whose reference
+    names a record that exists in no load so far; None when there is nothing to check."""
+    selects = []
+    for i, ref in enumerate(entity.references):
+        target = ENTITY_BY_NAME[ref.entity]
+        col = f'r."{ref.column}"'
+        if target.optional and not _entity_ever_loaded(con, target.name):
+            # e.g. no invoices ever exported (they are derived from orders): the reference
+            # is informational, unless it is the row's only link of a one-of group.
+            alternatives = [
+                c
+                for g in ONE_OF_REQUIRED.get(entity.name, ())
+                if ref.column in g
+                for c in g
+                if c != ref.column
+            ]
+            if not alternatives:
+                continue
+            unresolved = " and ".join(f'r."{c}" is null' for c in alternatives)
+        else:
+            (key,) = target.key
+            unresolved = f'not exists (select 1 from raw.{target.name} t where t."{key}" = {col})'
+        message = (
+            f"{_sql_text(ref.column + ' ')} || '''' || {col} || '''' || "
+            f"{_sql_text(f' matches no {target.name} record loaded so far')}"
+        )
+        fix = (
+            f"{_sql_text(f'export the {target.name} record ')} || '''' || {col} || '''' || "
+            + _sql_text(
+                f", or correct {ref.column}; the row is retried on every load and "
+                "released once it exists"
+            )
+        )
+        selects.append(
+            f"""select r.{ROW_INDEX}::bigint as {ROW_INDEX}, {_ORD_REFERENCE + i}::integer as ord,
+                       '{MISSING_REFERENCE}' as rule, 'quarantine' as severity,
+                       '{ref.column}' as column_name, cast({col} as varchar) as value_seen,
+                       {message} as message, {fix} as fix
+                from {relation} r
+                where {col} is not null and {unresolved}"""
+        )
+    return " union all ".join(selects) or None
+
+
+def _unique_failures_sql(entity: Entity, checks: list[Expectation], relation: str) -> list[str]:
+    """SQL selecting rows that share the checked columns with rows of different content."""
+    out = []
+    for e in checks:
+        cols = e.columns
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        if len(cols) == 1:
+            value = f'cast(r."{cols[0]}" as varchar)'
+        else:
+            value = " || ' / ' || ".join(
+                f"'{c}=' || coalesce(cast(r.\"{c}\" as varchar), 'None')" for c in cols
+            )
+        not_null = " and ".join(f'"{c}" is not null' for c in cols)
+        # GE's compound check with ignore_row_if="never" compares nulls as values too.
+        never = e.kwargs.get("ignore_row_if", "all_values_are_missing") == "never"
+        if e.type == "expect_compound_columns_to_be_unique" and never:
+            not_null = "true"
+        join = " and ".join(f'r."{c}" is not distinct from d."{c}"' for c in cols)
+        out.append(
+            f"""select r.{ROW_INDEX}::bigint, {e.position}::integer, {_sql_text(e.rule)},
+                       '{e.severity}', {_sql_text(e.shown_column or "")}, {value},
+                       {_sql_text(e.message)}, {_sql_text(e.fix)}
+                from {relation} r
+                join (select {quoted} from {relation} where {not_null}
+                      group by all having count(distinct {HASH}) > 1) d on {join}"""
+        )
+    return out
+
+
+def _canonical_json_sql(entity: Entity, alias: str) -> str:
+    """JSON of a row's typed values in the canonical text form (ISO dates, UTC offsets)."""
+    parts = []
+    for c in entity.columns:
+        col = f'{alias}."{c.name}"'
+        if c.type == "timestamp":
+            value = f"strftime(timezone('UTC', {col}), '%Y-%m-%d %H:%M:%S.%f') || '+00:00'"
+        else:
+            value = f"cast({col} as varchar)"
+        parts.append(f"'{c.name}', {value}")
+    return f"json_object({', '.join(parts)})"
+
+
+def _row_json_sql(entity: Entity, alias: str) -> str:
+    """JSON of a row as exported (contract columns as text, unmapped cells under _extra)."""
+    cols = ", ".join(f"'{c}', {alias}.\"{c}\"" for c in entity.column_names)
+    return (
+        f"case when {alias}.{EXTRA} is null then json_object({cols}) "
+        f"else json_object({cols}, '{EXTRA}', json({alias}.{EXTRA})) end"
     )
 
 
+def _settle(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    suite: CompiledSuite,
+    spool: _Spool,
+    result: FileResult,
+    file_name: str,
+    load_id: int,
+    now: datetime,
+    mode: str,
+    profile: Profile,
+) -> None:
+    """Everything that needs the whole file, in SQL over the spooled batches."""
+    # --- file-wide checks: ids on rows with different content, unknown references
+    extra = _unique_failures_sql(entity, suite.file, "_typed")
+    refs = reference_failures_sql(con, entity, "_typed")
+    for sql in [*extra, *([refs] if refs else [])]:
+        con.execute(f"insert into _failures {sql}")  # noqa: S608
+    file_counts = dict(
+        con.execute(
+            "select ord, count(*) from _failures where ord between 0 and 9999 group by 1"
+        ).fetchall()
+    )
+    counts = {**spool.counts, **{e.position: file_counts.get(e.position, 0) for e in suite.file}}
+    result.outcomes = [
+        ExpectationOutcome(
+            e.rule,
+            e.type,
+            ",".join(e.columns) or None,
+            counts.get(e.position, 0) == 0,
+            counts.get(e.position, 0),
+        )
+        for e in sorted([*suite.row, *suite.file, *suite.other], key=lambda e: e.position)
+    ]
+
+    # --- fates
+    con.execute(
+        """create or replace temp table _quarantined as
+           select _row_index from _failures where severity = 'quarantine' group by 1"""
+    )
+    con.execute(
+        f"""create or replace temp table _new as
+            select s.{ROW_INDEX}
+            from (select {ROW_INDEX}, {HASH}, {_key_sql(entity)} as _version_key
+                  from _typed anti join _quarantined using ({ROW_INDEX})
+                  qualify row_number() over (partition by {HASH} order by {ROW_INDEX}) = 1) s
+            left join ({_current_sql(entity)}) c using (_version_key)
+            where c._current_hash is distinct from s.{HASH}"""  # noqa: S608
+    )
+    result.rows_quarantined = fetch_first(con, "select count(*) from _quarantined")[0]
+    result.rows_loaded = spool.rows - result.rows_quarantined
+    new_rows = fetch_first(con, "select count(*) from _new")[0]
+    result.rows_unchanged = result.rows_loaded - new_rows
+
+    # --- quarantine
+    reasons = (
+        'to_json(list(struct_pack(rule := f.rule, "column" := f.column_name, '
+        "value := f.value_seen, message := f.message, fix := f.fix) order by f.ord))"
+    )
+    con.execute(
+        f"""insert or ignore into meta.quarantine
+              (quarantine_id, load_id, entity, source_file, source_row, record_id, owner_rep_id,
+               rule, column_name, value_seen, reason, reasons, row_data, retryable,
+               canonical_data, row_hash, released_load_id)
+            with q as (
+                select f.{ROW_INDEX},
+                       first(f.rule order by f.ord) as rule,
+                       first(f.column_name order by f.ord) as column_name,
+                       first(f.value_seen order by f.ord) as value_seen,
+                       string_agg(f.message, '; ' order by f.ord) as reason,
+                       {reasons} as reasons,
+                       bool_and(f.rule = '{MISSING_REFERENCE}') as retryable
+                from _failures f where f.severity = 'quarantine' group by 1)
+            select md5(?::varchar || '|' || ? || '|' || ? || '|' || q.{ROW_INDEX}),
+                   ?, ?, ?, q.{ROW_INDEX}, s.{RECORD_ID}, s.{OWNER}, q.rule, q.column_name,
+                   q.value_seen, q.reason, q.reasons, {_row_json_sql(entity, "t")},
+                   q.retryable,
+                   case when q.retryable then {_canonical_json_sql(entity, "s")} end,
+                   s.{HASH}, null
+            from q join _typed s using ({ROW_INDEX}) join _text t using ({ROW_INDEX})""",  # noqa: S608
+        [load_id, entity.name, file_name, load_id, entity.name, file_name],
+    )
+
+    # --- new versions, and the warnings on them
+    cols = ", ".join(f'"{c}"' for c in entity.column_names)
+    con.execute(
+        f"""insert into raw.{entity.name} ({cols}, _load_id, _source_file, _source_row,
+                                             _row_hash, _loaded_at, _extra, _deleted)
+            select {cols}, ?, ?, {ROW_INDEX}, {HASH}, ?, {EXTRA}, false
+            from _typed semi join _new using ({ROW_INDEX})
+            order by {ROW_INDEX}""",  # noqa: S608
+        [load_id, file_name, now],
+    )
+    con.execute(
+        f"""insert into meta.row_findings (load_id, entity, source_file, source_row, record_id,
+                                           owner_rep_id, rule, column_name, value_seen, message)
+            select ?, ?, ?, f.{ROW_INDEX}, s.{RECORD_ID}, s.{OWNER}, f.rule, f.column_name,
+                   f.value_seen, f.message
+            from _failures f semi join _new using ({ROW_INDEX})
+            join _typed s using ({ROW_INDEX})
+            where f.severity = 'warn'
+            order by f.{ROW_INDEX}, f.ord""",  # noqa: S608
+        [load_id, entity.name, file_name],
+    )
+    result.rows_flagged = fetch_first(
+        con,
+        "select count(distinct source_row) from meta.row_findings where load_id = ? "
+        "and entity = ? and source_file = ?",
+        [load_id, entity.name, file_name],
+    )[0]
+    _tally(con, result)
+
+    # --- earlier quarantined rows of records that now loaded cleanly are resolved
+    con.execute(
+        f"""update meta.quarantine set resolved_load_id = ?
+            where entity = ? and load_id < ? and released_load_id is null
+              and resolved_load_id is null
+              and record_id in (select {RECORD_ID} from _typed
+                                anti join _quarantined using ({ROW_INDEX}))""",  # noqa: S608
+        [load_id, entity.name, load_id],
+    )
+    if mode == "full":
+        max_share = profile.entities[entity.name].max_deleted_share
+        gone = _gone_records(con, entity, max_share, result)
+        _append_deletions(con, entity, gone, file_name, load_id, now)
+
+
+def _tally(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:
+    """Per rule: rows quarantined (by their first reason), new versions flagged, sample ids."""
+    rows = con.execute(
+        f"""with q as (select {ROW_INDEX}, first(rule order by ord) as rule from _failures
+                       where severity = 'quarantine' group by 1),
+                 w as (select distinct f.{ROW_INDEX}, f.rule from _failures f
+                       semi join _new using ({ROW_INDEX}) where f.severity = 'warn'),
+                 hits as (select 'q' as kind, * from q union all select 'w', * from w)
+            select kind, rule, count(*),
+                   list(coalesce(s.{RECORD_ID}, 'row ' || h.{ROW_INDEX})
+                        order by h.{ROW_INDEX})[1:{MAX_FAILING_IDS}]
+            from hits h join _typed s using ({ROW_INDEX})
+            group by 1, 2 order by 1, 2"""  # noqa: S608
+    ).fetchall()
+    for kind, rule, n, ids in rows:
+        target = result.quarantined_by_rule if kind == "q" else result.flagged_by_rule
+        target[rule] = n
+        result.failing_record_ids.setdefault(rule, []).extend(ids)
+
+
 def _gone_records(
-    file_keys: pl.Series, current: pl.DataFrame, max_share: float, result: FileResult
-) -> list[str]:
-    """Keys of the current records a full export no longer carries.
+    con: duckdb.DuckDBPyConnection, entity: Entity, max_share: float, result: FileResult
+) -> int:
+    """Count (into temp table ``_gone``) the current records a full export no longer carries.
 
     Rows of the file that were quarantined still count as carried. When more
     than ``max_share`` of the current records would go, nothing is marked: a
     truncated export must not wipe the warehouse; the file's message says so.
     """
-    live = current.filter(~pl.col("_current_deleted"))
-    gone = live.filter(~pl.col("_version_key").is_in(file_keys.drop_nulls().implode()))
-    if gone.height == 0:
-        return []
-    if live.height and gone.height / live.height > max_share:
+    con.execute(
+        f"""create or replace temp table _gone as
+            select c._version_key from ({_current_sql(entity)}) c
+            where not c._current_deleted
+              and c._version_key not in (select {_key_sql(entity)} from _typed)"""  # noqa: S608
+    )
+    gone = fetch_first(con, "select count(*) from _gone")[0]
+    if gone == 0:
+        return 0
+    live = fetch_first(
+        con,
+        f"select count(*) from ({_current_sql(entity)}) where not _current_deleted",  # noqa: S608
+    )[0]
+    if live and gone / live > max_share:
         result.message = (
-            f"full export lacks {gone.height:,} of {live.height:,} current records "
+            f"full export lacks {gone:,} of {live:,} current records "
             f"(more than {max_share:.0%}); no deletions applied. If they really were "
             "deleted, raise max_deleted_share for this entity in the profile"
         )
-        return []
-    keys = gone["_version_key"].sort().to_list()
-    result.rows_deleted = len(keys)
-    result.read_notes["deleted_sample"] = keys[:MAX_KEYS_IN_NOTES]
-    return keys
+        return 0
+    result.rows_deleted = gone
+    result.read_notes["deleted_sample"] = [
+        r[0]
+        for r in con.execute(
+            f"select _version_key from _gone order by 1 limit {MAX_KEYS_IN_NOTES}"
+        ).fetchall()
+    ]
+    return gone
 
 
 def _append_deletions(
     con: duckdb.DuckDBPyConnection,
     entity: Entity,
-    keys: list[str],
+    gone: int,
     file_name: str,
     load_id: int,
     now: datetime,
 ) -> None:
     """Append a deletion marker (a copy of the current version, ``_deleted``) per gone record."""
-    if not keys:
+    if not gone:
         return
     cols = ", ".join(f'"{c}"' for c in entity.column_names)
     partition = ", ".join(f'"{k}"' for k in entity.key)
@@ -680,10 +707,10 @@ def _append_deletions(
                                              _row_hash, _loaded_at, _extra, _deleted)
             select {cols}, ?, ?, 0, 'deleted', ?, _extra, true
             from raw.{entity.name}
-            where {_key_sql(entity)} in (select unnest(?::varchar[]))
+            where {_key_sql(entity)} in (select _version_key from _gone)
             qualify row_number() over (partition by {partition}
                                        order by _load_id desc, _source_row desc) = 1""",  # noqa: S608
-        [load_id, file_name, now, keys],
+        [load_id, file_name, now],
     )
 
 
@@ -762,6 +789,17 @@ def _record_file(
     )
 
 
+def record_released(
+    con: duckdb.DuckDBPyConnection, run_id: str, entity_name: str, released: int
+) -> None:
+    """Note the parked rows an entity's load released on its file's accounting row."""
+    con.execute(
+        "update meta.load_files set rows_released = ? "
+        "where run_id = ? and entity = ? and status = 'loaded'",
+        [released, run_id, entity_name],
+    )
+
+
 def release_parked(
     con: duckdb.DuckDBPyConnection,
     entity: Entity,
@@ -788,95 +826,110 @@ def release_parked(
     ).fetchall()
     if not parked:
         return 0
+    # Parked rows from different files may share a row number: key them by position.
     text = pl.DataFrame(
         [json.loads(r[4]) for r in parked],
         schema={c: pl.String for c in entity.column_names},
         strict=False,
     ).select(entity.column_names)
     text = text.with_columns(
-        pl.Series(ROW_INDEX, [r[3] for r in parked], dtype=pl.Int64),
+        pl.Series(ROW_INDEX, range(len(parked)), dtype=pl.Int64),
+        pl.Series("_orig_row", [r[3] for r in parked], dtype=pl.Int64),
         pl.Series("_quarantine_id", [r[0] for r in parked]),
         pl.Series("_parked_load", [r[1] for r in parked], dtype=pl.Int64),
         pl.Series("_source_file", [r[2] for r in parked]),
         pl.Series("_stored_hash", [r[5] for r in parked], dtype=pl.String),
         pl.Series(EXTRA, [r[6] for r in parked], dtype=pl.String),
     )
-    # Parked rows from different files may share a row number: key them by position.
-    work = text.with_row_index("_pos").with_columns(
-        pl.col(ROW_INDEX).alias("_orig_row"), pl.col("_pos").cast(pl.Int64).alias(ROW_INDEX)
-    )
     # The version keeps the hash of the row as exported, so the same row arriving
     # again later is recognised as unchanged.
-    work = _with_hash(con, work.drop("_pos"), entity).with_columns(
-        pl.coalesce("_stored_hash", HASH).alias(HASH)
+    text = text.with_columns(
+        pl.coalesce("_stored_hash", _row_hashes(con, text, entity)).alias(HASH)
     )
-    typed, _ = parse_frame(work.select([ROW_INDEX, *entity.column_names]), entity, timezone)
-    still_missing = {f.row_index for f in reference_failures(con, entity, typed, work)}
-    current = _current_versions(con, entity)
-    ready = (
-        work.filter(~pl.col(ROW_INDEX).is_in(list(still_missing)))
-        .join(_typed_keys(con, typed, entity), on=ROW_INDEX, how="left")
-        .join(current, on="_version_key", how="left")
+    typed, _ = parse_frame_failures(
+        text.select([ROW_INDEX, *entity.column_names]), entity, timezone
     )
-    if ready.height == 0:
-        return 0
+    parked_rows = typed.join(  # noqa: F841 - read by DuckDB below
+        text.select(
+            ROW_INDEX, "_orig_row", "_quarantine_id", "_parked_load", "_source_file", HASH, EXTRA
+        ),
+        on=ROW_INDEX,
+    ).with_columns(_key_expr(entity))
+    refs = reference_failures_sql(con, entity, "parked_rows")
+    missing = f"select {ROW_INDEX} from ({refs})" if refs else "select null::bigint where false"
     # Only the latest parked version of a record is inserted, and only if no later version
     # arrived meanwhile; every ready row is closed as released.
-    newest_parked = (
-        pl.struct("_parked_load", "_orig_row").rank("ordinal", descending=True).over("_version_key")
-        == 1
-    )
-    to_insert = ready.filter(
-        newest_parked
-        & (pl.col("_current_load").is_null() | (pl.col("_current_load") <= pl.col("_parked_load")))
-    )
-    inserted_positions = to_insert[ROW_INDEX].implode()
-    insert_typed = (
-        typed.join(
-            to_insert.select(ROW_INDEX, HASH, EXTRA, "_orig_row", "_source_file"), on=ROW_INDEX
-        )
-        .drop(ROW_INDEX)
-        .rename({"_orig_row": ROW_INDEX})
+    ready = con.sql(
+        f"""select p.{ROW_INDEX}, p._quarantine_id,
+                   row_number() over (partition by p._version_key
+                                      order by p._parked_load desc, p._orig_row desc) = 1
+                   and (c._current_load is null or c._current_load <= p._parked_load) as insert
+            from (select *, {_key_sql(entity)} as _version_key from parked_rows
+                  where {ROW_INDEX} not in ({missing})) p
+            left join ({_current_sql(entity)}) c using (_version_key)"""  # noqa: S608
+    ).pl()
+    if ready.height == 0:
+        return 0
+    to_insert = typed.join(
+        ready.filter(pl.col("insert")).select(ROW_INDEX), on=ROW_INDEX, how="semi"
     )
     # Released rows get the same warn-level checks as rows loaded directly.
-    warn_rows = []
-    if to_insert.height:
-        failures, _ = validate_rows(
-            entity.name,
-            _derive_one_of(typed, entity).filter(pl.col(ROW_INDEX).is_in(inserted_positions)),
-            shown=work.select([ROW_INDEX, *entity.column_names]).filter(
-                pl.col(ROW_INDEX).is_in(inserted_positions)
-            ),
+    failures, _ = check_rows(
+        entity,
+        compile_suite(entity.name),
+        to_insert,
+        text.join(to_insert.select(ROW_INDEX), on=ROW_INDEX, how="semi"),
+    )
+    info = parked_rows.select(
+        ROW_INDEX,
+        "_source_file",
+        "_orig_row",
+        RECORD_ID,
+        *([entity.owner_column] if entity.owner_column else []),
+    )
+    warnings = (  # noqa: F841 - read by DuckDB below
+        failures.filter(pl.col("severity") == "warn")
+        .join(  # noqa: F841
+            info, on=ROW_INDEX
         )
-        info = {
-            r[ROW_INDEX]: r for r in to_insert.with_columns(_key_expr(entity)).iter_rows(named=True)
-        }
-        owner_col = entity.owner_column
-        for f in failures:
-            if f.severity != "warn" or f.rule == "duplicate_id_conflict":
-                continue
-            r = info[f.row_index]
-            warn_rows.append(
-                [
-                    load_id,
-                    entity.name,
-                    r["_source_file"],
-                    r["_orig_row"],
-                    r["_record_id"],
-                    r[owner_col] if owner_col else None,
-                    f.rule,
-                    f.column,
-                    f.value,
-                    f.message,
-                ]
-            )
+        .select(
+            pl.lit(load_id, dtype=pl.Int64).alias("load_id"),
+            pl.lit(entity.name).alias("entity"),
+            pl.col("_source_file").alias("source_file"),
+            pl.col("_orig_row").alias("source_row"),
+            pl.col(RECORD_ID).alias("record_id"),
+            (pl.col(entity.owner_column) if entity.owner_column else pl.lit(None, pl.String)).alias(
+                "owner_rep_id"
+            ),
+            "rule",
+            "column_name",
+            "value_seen",
+            "message",
+        )
+    )
+    inserts = parked_rows.join(  # noqa: F841 - read by DuckDB below
+        to_insert.select(ROW_INDEX), on=ROW_INDEX, how="semi"
+    )
+    released = ready.select("_quarantine_id")  # noqa: F841 - read by DuckDB below
+    cols = ", ".join(f'"{c}"' for c in entity.column_names)
     con.execute("begin transaction")
     try:
-        _append_versions(con, entity, insert_typed, load_id, now)
-        _record_warnings(con, warn_rows)
-        con.executemany(
-            "update meta.quarantine set released_load_id = ? where quarantine_id = ?",
-            [[load_id, q] for q in ready["_quarantine_id"].to_list()],
+        con.execute(
+            f"""insert into raw.{entity.name} ({cols}, _load_id, _source_file, _source_row,
+                                                 _row_hash, _loaded_at, _extra, _deleted)
+                select {cols}, ?, _source_file, _orig_row, {HASH}, ?, {EXTRA}, false
+                from inserts order by _parked_load, _orig_row""",  # noqa: S608
+            [load_id, now],
+        )
+        con.execute(
+            """insert into meta.row_findings (load_id, entity, source_file, source_row,
+                   record_id, owner_rep_id, rule, column_name, value_seen, message)
+               select * from warnings"""
+        )
+        con.execute(
+            "update meta.quarantine set released_load_id = ? "
+            "where quarantine_id in (select _quarantine_id from released)",
+            [load_id],
         )
         con.execute("commit")
     except BaseException:

@@ -25,6 +25,7 @@ __all__ = [
     "expected_format",
     "normalise_text",
     "parse_frame",
+    "parse_frame_failures",
 ]
 
 ROW_INDEX = "_row_index"
@@ -82,6 +83,25 @@ def parse_frame(
     order, ``_row_index`` kept) and one failure per unreadable cell, column by
     column in contract order, rows in frame order.
     """
+    typed, unread = parse_frame_failures(text, entity, formats, column_formats)
+    failures = [
+        ParseFailure(row_index, column, value, expected)
+        for row_index, column, value, expected, _ in unread.iter_rows()
+    ]
+    return typed, failures
+
+
+def parse_frame_failures(
+    text: pl.DataFrame,
+    entity: Entity,
+    formats: ValueFormats | str,
+    column_formats: Mapping[str, ValueFormats] | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """:func:`parse_frame`, with the failures as a frame.
+
+    Failures: ``_row_index``, ``column``, ``value``, ``expected``, plus
+    ``position`` (the column's place in the contract), in the same order.
+    """
     base = _as_formats(formats)
     overrides = dict(column_formats or {})
     unknown = set(overrides) - set(entity.column_names)
@@ -103,27 +123,31 @@ def parse_frame(
         pl.col(c.name).str.to_lowercase() for c in entity.columns if c.allowed
     )
 
-    checked = [c for c in entity.columns if c.type not in ("id", "text")]
+    schema = {
+        ROW_INDEX: pl.Int64,
+        "column": pl.String,
+        "value": pl.String,
+        "expected": pl.String,
+        "position": pl.Int32,
+    }
+    checked = [(i, c) for i, c in enumerate(entity.columns) if c.type not in ("id", "text")]
     if not checked:
-        return typed, []
+        return typed, pl.DataFrame(schema=schema)
     # One vectorised pass marks every cell that had a value and came out null.
     unread = pl.concat(
         [
             text.select(
-                pl.col(ROW_INDEX),
+                pl.col(ROW_INDEX).cast(pl.Int64),
                 pl.lit(c.name).alias("column"),
                 pl.col(c.name).cast(pl.String).alias("value"),
+                pl.lit(expected_format(c.type, chosen[c.name])).alias("expected"),
+                pl.lit(i, dtype=pl.Int32).alias("position"),
             ).filter(
                 pl.col("value").is_not_null()
                 & (pl.col("value").str.strip_chars() != "")
                 & typed[c.name].is_null()
             )
-            for c in checked
+            for i, c in checked
         ]
     )
-    expected = {c.name: expected_format(c.type, chosen[c.name]) for c in checked}
-    failures = [
-        ParseFailure(row_index, column, value, expected[column])
-        for row_index, column, value in unread.iter_rows()
-    ]
-    return typed, failures
+    return typed, unread.select(list(schema)).cast(schema)

@@ -22,6 +22,11 @@ two lines is one record).
 A file is rejected whole (:class:`FileRejected`, naming the file, the problem
 and the fix) when it cannot be decoded, has no header, has duplicate or blank
 header names over data, or has rows with more cells than the header.
+
+Large files stream: :func:`open_table` reads the header and how the file is
+written, then hands out the rows in bounded batches (:meth:`TableStream.batches`),
+so a file of any size is never held in memory whole. :func:`read_table` is the
+same reader collecting every batch, for small files and tests.
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ import shutil
 import tempfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +60,10 @@ DELIMITERS = (",", ";", "\t", "|")
 #: Text examined (at most) to find the delimiter and the header of a CSV file.
 _HEAD_BYTES = 1 << 20
 _HEAD_RECORDS = HEADER_SEARCH_ROWS + 20
+#: Rows per batch handed out by :meth:`TableStream.batches` unless asked otherwise.
+BATCH_ROWS = 200_000
+#: Rows held back between batches so a report footer is seen whole at the end.
+_FOOTER_WINDOW = 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls and password-protected workbooks
@@ -99,8 +109,59 @@ class RawTable:
     notes: list[str] = field(default_factory=list)  # facts worth reporting, in plain words
 
 
+@dataclass
+class TableStream:
+    """A file opened for reading: how it is written, and its rows batch by batch.
+
+    ``notes`` grows while the rows are read (blank rows skipped, a footer
+    ignored, the strict parser taking over): read it after the last batch.
+    """
+
+    headers: list[str]
+    file_format: str
+    compressed: bool
+    encoding: str | None
+    encoding_detected: bool
+    delimiter: str | None
+    sheet: str | None
+    header_row: int
+    notes: list[str]
+    _rows: Callable[[int], Iterator[pl.DataFrame]] = field(repr=False)
+    _cleaner: _Cleaner = field(repr=False)
+
+    def batches(self, rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+        """The data rows (``_row_index`` + one String column per header), ``rows`` at a time.
+
+        Raises :class:`FileRejected` at the batch where the file turns out bad.
+        """
+        yield from self._cleaner.run(self._rows(rows))
+
+    def describe(self, frame: pl.DataFrame) -> RawTable:
+        return RawTable(
+            frame=frame,
+            headers=self.headers,
+            file_format=self.file_format,
+            compressed=self.compressed,
+            encoding=self.encoding,
+            encoding_detected=self.encoding_detected,
+            delimiter=self.delimiter,
+            sheet=self.sheet,
+            header_row=self.header_row,
+            notes=self.notes,
+        )
+
+
 def read_table(path: Path, options: ReadOptions = ReadOptions()) -> RawTable:
-    """Read ``path`` (CSV or XLSX, optionally gzip-compressed); see the module docstring."""
+    """Read ``path`` whole (CSV or XLSX, optionally gzip-compressed); see the module docstring."""
+    with open_table(path, options) as stream:
+        batches = list(stream.batches())
+        empty = pl.DataFrame(schema={ROW_INDEX: pl.Int64, **{h: pl.String for h in stream.headers}})
+        return stream.describe(pl.concat(batches) if batches else empty)
+
+
+@contextmanager
+def open_table(path: Path, options: ReadOptions = ReadOptions()) -> Iterator[TableStream]:
+    """Open ``path`` for reading in batches; the header is checked on opening."""
     name = path.name
     if not path.is_file():
         raise FileRejected(name, "does not exist or is not a file", "check the file name and path")
@@ -133,19 +194,19 @@ def read_table(path: Path, options: ReadOptions = ReadOptions()) -> RawTable:
         try:
             if magic.startswith(_ZIP_MAGIC) or suffix in (".xlsx", ".xlsm"):
                 source = _plain_copy(open_stream, Path(tmp) / "book.xlsx") if compressed else path
-                table = _read_xlsx(source, name, options)
+                stream = _open_xlsx(source, name, options)
             else:
-                table = _read_csv(open_stream, path, compressed, Path(tmp), options)
+                stream = _open_csv(open_stream, path, compressed, Path(tmp), options)
+            stream.compressed = compressed
+            if compressed:
+                stream.notes.insert(0, "gzip-compressed")
+            yield stream
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
             raise FileRejected(
                 name,
                 f"is not a readable gzip file ({exc})",
                 "compress it again with gzip, or send it uncompressed",
             ) from exc
-    table.compressed = compressed
-    if compressed:
-        table.notes.insert(0, "gzip-compressed")
-    return table
 
 
 def _plain_copy(open_stream: Callable[[], Any], target: Path) -> Path:
@@ -195,9 +256,9 @@ def detect_delimiter(text: str, whole: bool = True) -> str:
     return best
 
 
-def _read_csv(
+def _open_csv(
     open_stream, path: Path, compressed: bool, tmp: Path, options: ReadOptions
-) -> RawTable:
+) -> TableStream:
     name = path.name
     encoding, detected, encoding_note = encodings.resolve(open_stream, name, options.encoding)
     notes = [encoding_note]
@@ -222,30 +283,39 @@ def _read_csv(
     limit = max(_HEAD_RECORDS, (options.header_row or 0) + 1)
     head = _records(text, delimiter, whole, limit)
     header_row = _choose_header(name, head, options, notes, _csv_is_text, str)
-
     cells = head[header_row - 1]
-    try:
-        frame = pl.read_csv(
-            source,
-            has_header=True,
-            skip_rows=header_row - 1,
-            separator=delimiter,
-            quote_char='"',
-            infer_schema=False,
-            encoding="utf8",
-            raise_if_empty=False,
-        )
-        if frame.width != len(cells):
-            raise pl.exceptions.ComputeError("header width differs from the csv module's")
-        frame.columns = [f"_c{i}" for i in range(frame.width)]
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        frame = _read_with_csv_module(name, source, delimiter, header_row, len(cells), notes)
-        notes.append(f"read with the strict fallback parser ({str(exc).splitlines()[0]})")
-    frame = frame.with_row_index(ROW_INDEX, offset=header_row + 1)
-    table = _finish(name, cells, frame, options, notes, str)
-    return RawTable(
-        frame=table[0],
-        headers=table[1],
+    width = len(cells)
+    first_row = header_row + 1
+
+    def rows(batch_rows: int) -> Iterator[pl.DataFrame]:
+        """Polars' fast reader; where it fails, the strict one from the same record on."""
+        done = 0
+        try:
+            scan = pl.scan_csv(
+                source,
+                has_header=True,
+                skip_rows=header_row - 1,
+                separator=delimiter,
+                quote_char='"',
+                infer_schema=False,
+                encoding="utf8",
+                raise_if_empty=False,
+            )
+            for batch in scan.collect_batches(chunk_size=batch_rows):
+                if batch.width != width:
+                    raise pl.exceptions.ComputeError("header width differs from the csv module's")
+                batch.columns = [f"_c{i}" for i in range(width)]
+                yield batch.with_row_index(ROW_INDEX, offset=first_row + done)
+                done += batch.height
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            notes.append(f"read with the strict fallback parser ({str(exc).splitlines()[0]})")
+            yield from _read_with_csv_module(
+                name, source, delimiter, header_row, width, notes, skip=done, batch_rows=batch_rows
+            )
+
+    headers, cleaner = _cleaner(name, cells, width, options, notes, str)
+    return TableStream(
+        headers=headers,
         file_format="csv",
         compressed=compressed,
         encoding=encoding,
@@ -254,25 +324,47 @@ def _read_csv(
         sheet=None,
         header_row=header_row,
         notes=notes,
+        _rows=rows,
+        _cleaner=cleaner,
     )
 
 
 def _read_with_csv_module(
-    name: str, source: Path, delimiter: str, header_row: int, width: int, notes: list[str]
-) -> pl.DataFrame:
+    name: str,
+    source: Path,
+    delimiter: str,
+    header_row: int,
+    width: int,
+    notes: list[str],
+    *,
+    skip: int = 0,
+    batch_rows: int = BATCH_ROWS,
+) -> Iterator[pl.DataFrame]:
     """Parse with Python's csv module: slower, but it names the row that is wrong.
 
-    Rows with more cells than the header are rejected unless the extra cells
-    are all empty (a trailing delimiter), which are then ignored.
+    Starts after the first ``skip`` data records (those the fast reader already
+    handed out). Rows with more cells than the header are rejected unless the
+    extra cells are all empty (a trailing delimiter), which are then ignored.
     """
     columns: list[list[str | None]] = [[] for _ in range(width)]
+    first_row = header_row + 1 + skip
     trailing = 0
+
+    def batch() -> pl.DataFrame:
+        frame = pl.DataFrame(
+            {f"_c{i}": col for i, col in enumerate(columns)},
+            schema={f"_c{i}": pl.String for i in range(width)},
+        ).with_row_index(ROW_INDEX, offset=first_row)
+        for col in columns:
+            col.clear()
+        return frame
+
     with source.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter, strict=True)
         record = 0
         try:
             for record, row in enumerate(reader, start=1):
-                if record <= header_row:
+                if record <= header_row + skip:
                     continue
                 if len(row) > width:
                     if any(cell.strip() for cell in row[width:]):
@@ -288,6 +380,10 @@ def _read_with_csv_module(
                     trailing += 1
                 for i in range(width):
                     columns[i].append(row[i] if i < len(row) else None)
+                if len(columns[0]) >= batch_rows:
+                    out = batch()
+                    first_row += out.height
+                    yield out
         except csv.Error as exc:
             raise FileRejected(
                 name,
@@ -297,10 +393,8 @@ def _read_with_csv_module(
             ) from exc
     if trailing:
         notes.append(f"{trailing} row(s) had empty cells beyond the last header column; ignored")
-    return pl.DataFrame(
-        {f"_c{i}": col for i, col in enumerate(columns)},
-        schema={f"_c{i}": pl.String for i in range(width)},
-    )
+    if columns[0]:
+        yield batch()
 
 
 def _csv_is_text(value: str | None) -> bool:
@@ -314,7 +408,8 @@ def _xlsx_is_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def _read_xlsx(source: Path, name: str, options: ReadOptions) -> RawTable:
+def _open_xlsx(source: Path, name: str, options: ReadOptions) -> TableStream:
+    """Open a worksheet (read whole: a sheet holds at most about a million rows)."""
     title, titles, rows = xlsx.read_sheet(source, name, options.sheet)
     notes = []
     if len(titles) > 1:
@@ -322,19 +417,22 @@ def _read_xlsx(source: Path, name: str, options: ReadOptions) -> RawTable:
         notes.append(f"sheet '{title}' of {len(titles)} (others: {others})")
     header_row = _choose_header(name, rows, options, notes, _xlsx_is_text, xlsx.cell_text)
     width = max([len(r) for r in rows[header_row - 1 :]] + [0])
-    data = rows[header_row:]
-    frame = pl.DataFrame(
-        {
-            f"_c{i}": [xlsx.cell_text(r[i]) if i < len(r) else None for r in data]
-            for i in range(width)
-        },
-        schema={f"_c{i}": pl.String for i in range(width)},
-    ).with_row_index(ROW_INDEX, offset=header_row + 1)
-    frame, headers = _finish(
-        name, rows[header_row - 1], frame, options, notes, xlsx.cell_text, xlsx.column_label
+
+    def batches(batch_rows: int) -> Iterator[pl.DataFrame]:
+        for start in range(header_row, len(rows), batch_rows):
+            data = rows[start : start + batch_rows]
+            yield pl.DataFrame(
+                {
+                    f"_c{i}": [xlsx.cell_text(r[i]) if i < len(r) else None for r in data]
+                    for i in range(width)
+                },
+                schema={f"_c{i}": pl.String for i in range(width)},
+            ).with_row_index(ROW_INDEX, offset=start + 1)
+
+    headers, cleaner = _cleaner(
+        name, rows[header_row - 1], width, options, notes, xlsx.cell_text, xlsx.column_label
     )
-    return RawTable(
-        frame=frame,
+    return TableStream(
         headers=headers,
         file_format="xlsx",
         compressed=False,
@@ -344,6 +442,8 @@ def _read_xlsx(source: Path, name: str, options: ReadOptions) -> RawTable:
         sheet=title,
         header_row=header_row,
         notes=notes,
+        _rows=batches,
+        _cleaner=cleaner,
     )
 
 
@@ -425,17 +525,16 @@ def header_name(text: str | None) -> str:
     return " ".join((text or "").replace("\ufeff", "").split())
 
 
-def _finish(
+def _cleaner(
     name: str,
     header_cells: Sequence[Any],
-    frame: pl.DataFrame,
+    width: int,
     options: ReadOptions,
     notes: list[str],
     to_text: Callable[[Any], str | None],
     label: Callable[[int], str] = lambda i: str(i + 1),
-) -> tuple[pl.DataFrame, list[str]]:
-    """Check the header, name the columns, null empty cells, drop blank rows."""
-    width = frame.width - 1
+) -> tuple[list[str], _Cleaner]:
+    """Check the header; return the column names and the cleaner for the data rows."""
     names = [
         header_name(to_text(header_cells[i])) if i < len(header_cells) else "" for i in range(width)
     ]
@@ -454,50 +553,81 @@ def _finish(
             f"has the column(s) {listed} more than once (names are compared ignoring case)",
             "rename or remove the duplicate columns so each header name appears once",
         )
-    frame = normalise_text(frame)
-    if options.null_values:
-        frame = frame.with_columns(
-            pl.when(pl.col(c).is_in(list(options.null_values)))
-            .then(None)
-            .otherwise(pl.col(c))
-            .alias(c)
-            for c in frame.columns
-            if c != ROW_INDEX
-        )
-    blank = [i for i, n in enumerate(names) if not n]
-    if len(blank) == len(names):
+    if not any(names):
         raise FileRejected(
             name,
             "has no column names in its header row",
             "set header_row: in the profile to the row that holds the column names",
         )
-    holding = [i for i in blank if frame[f"_c{i}"].null_count() < frame.height]
-    if holding:
-        first = frame.filter(pl.any_horizontal(pl.col(f"_c{i}").is_not_null() for i in holding))
-        raise FileRejected(
-            name,
-            f"has data under blank header cell(s) in column(s) "
-            f"{', '.join(label(i) for i in holding)} "
-            f"(first on row {first[ROW_INDEX][0]})",
-            "give every column that holds data a header name, or delete the column; "
-            "if the header is on another row, set header_row: in the profile",
+    cleaner = _Cleaner(name, names, options, notes, label)
+    return [n for n in names if n], cleaner
+
+
+@dataclass
+class _Cleaner:
+    """Name the columns, null empty cells, drop blank rows and a trailing report footer."""
+
+    name: str
+    names: list[str]
+    options: ReadOptions
+    notes: list[str]
+    label: Callable[[int], str]
+
+    def run(self, raw: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        blank = [i for i, n in enumerate(self.names) if not n]
+        keep = [i for i, n in enumerate(self.names) if n]
+        data = [self.names[i] for i in keep]
+        skipped = 0
+        pending: pl.DataFrame | None = None  # the last rows, held back until the end is known
+        for frame in raw:
+            frame = self._clean(frame, blank, keep)
+            before = frame.height
+            if data:
+                frame = frame.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in data))
+            skipped += before - frame.height
+            if pending is not None:
+                frame = pl.concat([pending, frame])
+            pending = frame.tail(_FOOTER_WINDOW)
+            if frame.height > pending.height:
+                yield frame.head(frame.height - pending.height)
+        if blank:
+            self.notes.append(
+                f"{len(blank)} unnamed empty column(s) dropped "
+                f"({', '.join(self.label(i) for i in blank)})"
+            )
+        if skipped:
+            self.notes.append(f"{skipped} blank row(s) skipped")
+        if pending is not None:
+            pending = _drop_footer(pending, data, self.notes)
+            if pending.height:
+                yield pending
+
+    def _clean(self, frame: pl.DataFrame, blank: list[int], keep: list[int]) -> pl.DataFrame:
+        frame = normalise_text(frame)
+        if self.options.null_values:
+            frame = frame.with_columns(
+                pl.when(pl.col(c).is_in(list(self.options.null_values)))
+                .then(None)
+                .otherwise(pl.col(c))
+                .alias(c)
+                for c in frame.columns
+                if c != ROW_INDEX
+            )
+        holding = [i for i in blank if frame[f"_c{i}"].null_count() < frame.height]
+        if holding:
+            first = frame.filter(pl.any_horizontal(pl.col(f"_c{i}").is_not_null() for i in holding))
+            raise FileRejected(
+                self.name,
+                f"has data under blank header cell(s) in column(s) "
+                f"{', '.join(self.label(i) for i in holding)} "
+                f"(first on row {first[ROW_INDEX][0]})",
+                "give every column that holds data a header name, or delete the column; "
+                "if the header is on another row, set header_row: in the profile",
+            )
+        return frame.select(
+            pl.col(ROW_INDEX).cast(pl.Int64),
+            *(pl.col(f"_c{i}").alias(self.names[i]) for i in keep),
         )
-    if blank:
-        notes.append(
-            f"{len(blank)} unnamed empty column(s) dropped ({', '.join(label(i) for i in blank)})"
-        )
-    keep = [i for i, n in enumerate(names) if n]
-    frame = frame.select(
-        pl.col(ROW_INDEX).cast(pl.Int64), *(pl.col(f"_c{i}").alias(names[i]) for i in keep)
-    )
-    data = [c for c in frame.columns if c != ROW_INDEX]
-    before = frame.height
-    if data:
-        frame = frame.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in data))
-    if frame.height < before:
-        notes.append(f"{before - frame.height} blank row(s) skipped")
-    frame = _drop_footer(frame, data, notes)
-    return frame, [names[i] for i in keep]
 
 
 #: A footer needs a table at least this wide, so one-cell lines stand out from records.

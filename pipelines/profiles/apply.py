@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
 from pipelines.contract import Entity
 from pipelines.errors import FileRejected
 from pipelines.ingest.parse import ROW_INDEX, ValueFormats
-from pipelines.ingest.read import RawTable, ReadOptions, read_table
+from pipelines.ingest.read import BATCH_ROWS, RawTable, ReadOptions, TableStream, open_table
 from pipelines.profiles.model import (
     TEMPLATE_FIELD,
     ColumnSpec,
@@ -63,23 +66,72 @@ class Export:
     column_formats: dict[str, ValueFormats]
 
 
-def read_export(path, entity: Entity, profile: Profile, business_timezone: str) -> Export:
-    """Read ``path`` as ``entity`` with ``profile``; raises FileRejected when it cannot be."""
+@dataclass
+class ExportStream:
+    """An export opened for reading: its mapping, and its rows mapped batch by batch.
+
+    ``mapped`` describes the mapping (sources, unmapped headers); its
+    translation and default counts and notes grow while batches are read and
+    are complete after the last one. ``mapped.frame`` is empty.
+    """
+
+    table: TableStream
+    mapped: Mapped
+    settings: ReadSettings
+    formats: ValueFormats
+    column_formats: dict[str, ValueFormats]
+    _map: Any = field(repr=False)
+
+    def batches(self, rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+        """Contract text columns + ``_extra``, ``rows`` export rows at a time."""
+        for raw in self.table.batches(rows):
+            part = self._map(raw)
+            for column, pairs in part.substitutions.items():
+                merged = self.mapped.substitutions.setdefault(column, {})
+                for pair, n in pairs.items():
+                    merged[pair] = merged.get(pair, 0) + n
+            for column, n in part.defaults_used.items():
+                self.mapped.defaults_used[column] = self.mapped.defaults_used.get(column, 0) + n
+            yield part.frame
+
+
+@contextmanager
+def open_export(
+    path, entity: Entity, profile: Profile, business_timezone: str
+) -> Iterator[ExportStream]:
+    """Open ``path`` as ``entity`` with ``profile``; raises FileRejected when it cannot be read.
+
+    The header and the mapping are checked on opening (a missing required
+    column rejects the file before any row is read).
+    """
     mapping = profile.entities[entity.name]
     settings = effective_settings(profile, mapping, business_timezone)
-    table = read_table(
-        path,
-        ReadOptions(
-            encoding=settings.encoding,
-            delimiter=settings.delimiter,
-            sheet=mapping.sheet,
-            header_row=mapping.header_row,
-            null_values=tuple(settings.null_values or ()),
-        ),
+    options = ReadOptions(
+        encoding=settings.encoding,
+        delimiter=settings.delimiter,
+        sheet=mapping.sheet,
+        header_row=mapping.header_row,
+        null_values=tuple(settings.null_values or ()),
     )
-    mapped = map_columns(table.frame, table.headers, entity, profile, mapping, settings, path.name)
-    formats, column_formats = value_formats(settings, mapping)
-    return Export(table, mapped, settings, formats, column_formats)
+    with open_table(path, options) as table:
+
+        def map_batch(frame: pl.DataFrame) -> Mapped:
+            return map_columns(frame, table.headers, entity, profile, mapping, settings, path.name)
+
+        empty = pl.DataFrame(schema={ROW_INDEX: pl.Int64, **{h: pl.String for h in table.headers}})
+        mapped = map_batch(empty)
+        formats, column_formats = value_formats(settings, mapping)
+        yield ExportStream(table, mapped, settings, formats, column_formats, map_batch)
+
+
+def read_export(path, entity: Entity, profile: Profile, business_timezone: str) -> Export:
+    """Read and map ``path`` whole (small files, checks); see :func:`open_export`."""
+    with open_export(path, entity, profile, business_timezone) as export:
+        frames = list(export.batches())
+        mapped = export.mapped
+        mapped.frame = pl.concat(frames) if frames else mapped.frame
+        table = export.table.describe(pl.DataFrame())
+        return Export(table, mapped, export.settings, export.formats, export.column_formats)
 
 
 def effective_settings(profile: Profile, mapping: EntityMapping, business_timezone: str):

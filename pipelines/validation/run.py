@@ -21,6 +21,9 @@ from pipelines.validation.suites import QUARANTINE, read_suite
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
+#: Key added to each expectation's meta while GE runs it: its place in the suite.
+POSITION = "salesops_position"
+
 
 @dataclass(frozen=True)
 class RowFailure:
@@ -31,6 +34,7 @@ class RowFailure:
     value: str | None
     message: str
     fix: str
+    position: int | None = None  # the expectation's place in the suite
 
 
 @dataclass(frozen=True)
@@ -89,16 +93,32 @@ def _severity(cfg) -> str:
 
 
 def validate_rows(
-    entity_name: str, rows: pl.DataFrame, shown: pl.DataFrame | None = None
+    entity_name: str,
+    rows: pl.DataFrame,
+    shown: pl.DataFrame | None = None,
+    positions: list[int] | None = None,
 ) -> tuple[list[RowFailure], list[ExpectationOutcome]]:
-    """Validate ``rows`` (typed, with ``_row_index``) against the entity's suite.
+    """Validate ``rows`` (typed, with ``_row_index``) against the entity's suite with GE.
 
     ``shown`` (same rows, as the export's text) supplies the value quoted back
-    to the user. Returns one failure per (row, expectation) and one outcome
-    per expectation.
+    to the user; ``positions`` limits the run to those expectations of the
+    suite. Returns one failure per (row, expectation) and one outcome per
+    expectation. The loader runs the suite's common types as polars
+    expressions instead (:mod:`pipelines.validation.vectorised`); GE runs the
+    rest, and is the reference those expressions are tested against.
     """
     suite_dict = read_suite(entity_name)
-    if rows.height == 0:
+    order = list(range(len(suite_dict["expectations"]))) if positions is None else list(positions)
+    # GE reports results in its own order; the position in meta ties each back to the suite.
+    suite_dict = {
+        **suite_dict,
+        "expectations": [
+            {**exp, "meta": {**(exp.get("meta") or {}), POSITION: i}}
+            for i, exp in enumerate(suite_dict["expectations"])
+            if i in order
+        ],
+    }
+    if rows.height == 0 or not order:
         return [], []
     frame = rows.to_pandas().set_index(ROW_INDEX, drop=False)
     text = frame if shown is None else shown.to_pandas().set_index(ROW_INDEX, drop=False)
@@ -110,9 +130,10 @@ def validate_rows(
     )
     failures: list[RowFailure] = []
     outcomes: list[ExpectationOutcome] = []
-    for res in result.results:
+    for res in sorted(result.results, key=lambda r: r.expectation_config.meta[POSITION]):
         cfg = res.expectation_config
         meta = cfg.meta or {}
+        position = meta[POSITION]
         rule = meta.get("rule", cfg.type)
         columns = _columns_of(cfg.kwargs)
         if res.exception_info and res.exception_info.get("raised_exception"):
@@ -144,6 +165,7 @@ def validate_rows(
                     value=value,
                     message=meta.get("message", cfg.type),
                     fix=meta.get("fix", ""),
+                    position=position,
                 )
             )
     return failures, outcomes

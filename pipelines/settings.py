@@ -7,6 +7,7 @@ Values come from environment variables prefixed ``SALESOPS_`` (e.g.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -47,6 +48,10 @@ class Settings(BaseSettings):
     retry_max: int = 3
     #: First retry delay; doubling backoff: delay x 1, 3, 7, ... (each +/- delay of jitter).
     retry_delay_seconds: float = 30
+    #: Memory DuckDB may use for the load (it spills to disk beyond it), e.g. "1GB", "512MB".
+    duckdb_memory_limit: str = "1GB"
+    #: Rows of an export read, checked and spooled at a time (memory grows with it).
+    ingest_batch_rows: int = 200_000
 
     @property
     def inbox_root_path(self) -> Path:
@@ -68,6 +73,20 @@ class Settings(BaseSettings):
     def _not_negative(cls, v: float) -> float:
         if v < 0:
             raise ValueError(f"{v} must not be negative")
+        return v
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _memory_size(cls, v: str) -> str:
+        if not re.fullmatch(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", v, re.I):
+            raise ValueError(f"{v!r} is not a memory size like 1GB or 512MB")
+        return v.strip()
+
+    @field_validator("ingest_batch_rows")
+    @classmethod
+    def _batch_rows(cls, v: int) -> int:
+        if v < 1000:
+            raise ValueError(f"{v} is too small; use at least 1000 rows per batch")
         return v
 
     @field_validator("reporting_currency")

@@ -346,11 +346,14 @@ def child_ours(spec: dict) -> dict:
 
     from pipelines.contract import entity
     from pipelines.ingest import load as load_mod
+    from pipelines.settings import Settings
+    from pipelines.warehouse.resource import configure_connection
     from pipelines.warehouse.schema import ensure_schema
 
+    settings = Settings()
     path = Path(spec["file"])
     con = duckdb.connect(spec["db"])
-    con.execute("set TimeZone = 'UTC'")
+    configure_connection(con, settings)  # as the pipeline's connections are (memory limit ...)
     ensure_schema(con)
     for target, target_path in spec.get("seed", {}).items():
         _seed_keys(con, target, Path(target_path))
@@ -381,6 +384,7 @@ def child_ours(spec: dict) -> dict:
         timezone=TIMEZONE,
         now=NOW,
         profile=None,
+        batch_rows=settings.ingest_batch_rows,
     )
     if profiler:
         profiler.disable()

@@ -620,3 +620,22 @@ def test_a_last_record_with_one_cell_but_no_blank_line_before_it_stays(tmp_path)
     path.write_bytes(b"User ID,Full Name,Role\nU1,Ann,AE\nU2,,\n")
     table = read_table(path)
     assert table.frame["_row_index"].to_list() == [2, 3]
+
+
+def test_batches_cover_every_record_once_even_when_the_strict_parser_takes_over(tmp_path):
+    """A trailing delimiter deep in the file stops the fast reader mid-stream; the strict
+    parser carries on from the next unread record, so numbering and content are unbroken."""
+    from pipelines.ingest.read import open_table
+
+    body = [f"{i},x{i}" for i in range(100)] + ["100,y,"] + [f"{i},z{i}" for i in range(101, 131)]
+    path = write(tmp_path, "a.csv", ("id,name\n" + "\n".join(body) + "\n").encode())
+    with open_table(path) as stream:
+        batches = list(stream.batches(7))
+        notes = list(stream.notes)
+    assert len(batches) > 10
+    frame = pl.concat(batches)
+    assert frame["_row_index"].to_list() == list(range(2, 133))  # header is record 1
+    assert frame["id"].to_list() == [str(i) for i in range(131)]
+    assert frame["name"][100] == "y" and frame["name"][130] == "z130"
+    assert any("strict fallback parser" in n for n in notes)
+    assert "1 row(s) had empty cells beyond the last header column; ignored" in notes

@@ -140,6 +140,7 @@ def build_entity_asset(entity: Entity) -> dg.AssetsDefinition:
                     timezone=timezone,
                     now=now,
                     profile=profile,
+                    batch_rows=warehouse.settings.ingest_batch_rows,
                 )
             released = release_parked(con, entity, load_id=load_id, timezone=timezone, now=now)
             record_released(con, context.run_id, entity.name, released)

@@ -579,6 +579,44 @@ def read_values(
     return _READERS[type_](lf, formats).select(pl.col(OUT).cast(DTYPES[type_]).alias(column))
 
 
+#: The first year a date is read in (4-digit years, as ``_YEAR`` says).
+_FIRST_YEAR = 1000
+
+
+def plain_reader(column: str, type_: str, formats: ValueFormats) -> pl.Expr | None:
+    """A fast reader for the plain, canonical spelling of ``type_``, or None.
+
+    ``2026-03-01``, ``2026-03-01 09:30:00``, ``-1234.5``, ``42``: what the
+    canonical contract and most database exports write. Where it gives a
+    value it is the value :func:`read_values` gives (tests hold them equal);
+    where it gives null, the caller asks :func:`read_values`, which knows
+    every other spelling. Only offered when the formats cannot read the
+    canonical spelling otherwise (no custom date formats, year-first dates,
+    ``.`` decimals).
+    """
+    if formats.date_formats or formats.date_order != "YMD":
+        return None
+    text = pl.col(column)
+    if type_ == "date":
+        day = text.str.to_date("%Y-%m-%d", strict=False)
+        return pl.when(day.dt.year() >= _FIRST_YEAR).then(day)
+    if type_ == "timestamp":
+        naive = text.str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us", strict=False)
+        return (
+            pl.when(naive.dt.year() >= _FIRST_YEAR)
+            .then(naive)
+            .dt.replace_time_zone(formats.timezone, ambiguous="earliest", non_existent="null")
+            .dt.convert_time_zone("UTC")
+        )
+    if type_ == "decimal" and formats.decimal_mark == ".":
+        plain = text.str.contains(rf"^-?\d{{1,{DECIMAL_INT_DIGITS}}}(\.\d{{1,{DECIMAL_SCALE}}})?$")
+        return pl.when(plain).then(text).cast(DTYPES["decimal"], strict=False)
+    if type_ == "int":
+        plain = text.str.contains(r"^-?\d{1,18}$")
+        return pl.when(plain).then(text).cast(pl.Int64, strict=False)
+    return None
+
+
 def parse_values(values: pl.Series, type_: str, formats: ValueFormats) -> pl.Series:
     """``values`` (text) read as ``type_``: a convenience over :func:`read_values`."""
     name = values.name or "value"

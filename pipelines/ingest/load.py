@@ -29,7 +29,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pyarrow.dataset as pads
 
 from pipelines.contract import ENTITY_BY_NAME, Entity
 from pipelines.errors import FileRejected
@@ -62,6 +61,8 @@ KEY_SEPARATOR = "|"
 MAX_KEYS_IN_NOTES = 20
 #: Record ids kept per rule in a file's result (the counts are always exact).
 MAX_FAILING_IDS = 100
+#: Spool columns holding a row as exported are named with this prefix.
+TEXT_PREFIX = "_text_"
 #: Where failures of each kind sort among a row's reasons (the first is the row's rule).
 _ORD_PARSE = -1000
 _ORD_REFERENCE = 10_000
@@ -128,12 +129,19 @@ def _key_expr(entity: Entity) -> pl.Expr:
     ).alias(RECORD_ID)
 
 
+def hash_sql(entity: Entity, alias: str = "", prefix: str = "") -> str:
+    """SQL of a row's version hash: md5 of its trimmed text content, as exported.
+
+    ``prefix`` names the text columns (the spool keeps them as ``_text_<column>``).
+    """
+    qualifier = f"{alias}." if alias else ""
+    parts = ", ".join(f'coalesce({qualifier}"{prefix}{c}", chr(0))' for c in entity.column_names)
+    return f"md5(concat_ws(chr(31), {parts}))"
+
+
 def _row_hashes(con: duckdb.DuckDBPyConnection, text: pl.DataFrame, entity: Entity) -> pl.Series:
-    """md5 of each row's trimmed text content, in row order."""
-    parts = ", ".join(f'coalesce("{c}", chr(0))' for c in entity.column_names)
-    return con.sql(
-        f"select md5(concat_ws(chr(31), {parts})) as {HASH} from text"  # noqa: S608
-    ).pl()[HASH]
+    """The version hash of each row of ``text``, in row order."""
+    return con.sql(f"select {hash_sql(entity)} as {HASH} from text").pl()[HASH]  # noqa: S608
 
 
 def _derive_one_of(typed: pl.DataFrame, entity: Entity) -> pl.DataFrame:
@@ -170,6 +178,12 @@ def check_rows(
     return failures, counts
 
 
+def _text(*parts: str | pl.Expr) -> pl.Expr:
+    """Text from literal and column parts (``pl.format`` panics on some filtered string
+    columns in polars 2.1; ``concat_str`` does not)."""
+    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in parts])
+
+
 def _parse_failures(unread: pl.DataFrame, rows: set | None = None) -> pl.DataFrame:
     return unread.select(
         pl.col(ROW_INDEX),
@@ -178,10 +192,10 @@ def _parse_failures(unread: pl.DataFrame, rows: set | None = None) -> pl.DataFra
         pl.lit("quarantine").alias("severity"),
         pl.col("column").alias("column_name"),
         pl.col("value").alias("value_seen"),
-        pl.format("{}: cannot read '{}'; expected {}", "column", "value", "expected").alias(
-            "message"
-        ),
-        pl.format("correct the value so it is {}", "expected").alias("fix"),
+        _text(
+            pl.col("column"), ": cannot read '", pl.col("value"), "'; expected ", pl.col("expected")
+        ).alias("message"),
+        _text("correct the value so it is ", pl.col("expected")).alias("fix"),
     )
 
 
@@ -219,11 +233,12 @@ def currency_failures(
                 pl.lit("quarantine").alias("severity"),
                 pl.lit(column).alias("column_name"),
                 pl.col(column).alias("value_seen"),
-                pl.format(
-                    "{} '{}' is written in {} but the row's currency is {}",
-                    pl.lit(column),
+                _text(
+                    f"{column} '",
                     pl.col(column),
+                    "' is written in ",
                     pl.col("_codes").list.join("/"),
+                    " but the row's currency is ",
                     pl.col("currency"),
                 ).alias("message"),
                 pl.lit(
@@ -237,11 +252,17 @@ def currency_failures(
 
 @dataclass
 class _Spool:
-    """A file's checked batches on disk: typed rows, text rows, and their failures."""
+    """A file's checked batches on disk, one Parquet file per batch.
+
+    Each holds the typed row (with hash, ``_extra``, record id and owner) and,
+    under ``_text_<column>``, the same row as exported, quoted back when the
+    row is quarantined. LZ4-compressed Parquet: small on disk, and DuckDB
+    reads it natively (in parallel, within its memory limit, only the
+    columns and row groups a query needs).
+    """
 
     directory: Path
-    typed: list[str] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
     schema: dict | None = None
     rows: int = 0
     counts: dict[int, int] = field(default_factory=dict)
@@ -251,16 +272,21 @@ class _Spool:
             self.schema = dict(typed.schema)
         else:
             typed = typed.cast(self.schema)
-        n = len(self.typed)
-        typed_path, text_path = (
-            self.directory / f"typed-{n}.arrow",
-            self.directory / f"text-{n}.arrow",
-        )
-        typed.write_ipc(typed_path, compression="uncompressed")
-        text.write_ipc(text_path, compression="uncompressed")
-        self.typed.append(str(typed_path))
-        self.text.append(str(text_path))
+        path = self.directory / f"batch-{len(self.files):05d}.parquet"
+        typed.hstack(
+            text.select(pl.all().exclude(ROW_INDEX).name.prefix(TEXT_PREFIX))
+        ).write_parquet(path, compression="lz4")
+        self.files.append(str(path))
         self.rows += typed.height
+
+    def create_views(self, con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+        """``_typed`` and ``_text`` (contract columns as exported, and ``_extra``)."""
+        files = "[" + ", ".join(f"'{f}'" for f in self.files) + "]"
+        text_cols = ", ".join(f'"{TEXT_PREFIX}{c}" as "{c}"' for c in (*entity.column_names, EXTRA))
+        con.execute(f"create or replace temp view _typed as from read_parquet({files})")
+        con.execute(
+            f"create or replace temp view _text as select {ROW_INDEX}, {text_cols} from _typed"
+        )
 
 
 def _stage_batch(
@@ -273,7 +299,6 @@ def _stage_batch(
     spool: _Spool,
 ) -> None:
     """Parse and check one batch; spool its rows and record its failures in ``_failures``."""
-    text = text.with_columns(_row_hashes(con, text, entity))
     typed, unread = parse_frame_failures(
         text.select([ROW_INDEX, *entity.column_names]), entity, formats, column_formats
     )
@@ -296,7 +321,6 @@ def _stage_batch(
     owner = entity.owner_column
     spool.add(
         typed.with_columns(
-            text[HASH],
             text[EXTRA],
             text.select(_key_expr(entity))[RECORD_ID],
             (text[owner] if owner else pl.lit(None, dtype=pl.String)).alias(OWNER),
@@ -360,8 +384,10 @@ def ingest_file(
         if spool.rows == 0:
             _record_file(con, result, load_id, run_id)
             return result
-        con.register("_typed", pads.dataset(spool.typed, format="ipc"))
-        con.register("_text", pads.dataset(spool.text, format="ipc"))
+        spool.create_views(con, entity)
+        # Raw rows carry their source row; the order they are stored in means nothing,
+        # and letting DuckDB store them in any order halves the cost of the insert.
+        con.execute("set preserve_insertion_order = false")
         try:
             con.execute("begin transaction")
             try:
@@ -373,8 +399,9 @@ def ingest_file(
                 con.execute("rollback")
                 raise
         finally:
-            con.unregister("_typed")
-            con.unregister("_text")
+            con.execute("reset preserve_insertion_order")
+            con.execute("drop view if exists _text")
+            con.execute("drop view if exists _typed")
             con.execute("drop table if exists _failures")
     return result
 
@@ -454,9 +481,11 @@ def reference_failures_sql(
 
 def _unique_failures_sql(entity: Entity, checks: list[Expectation], relation: str) -> list[str]:
     """SQL selecting rows that share the checked columns with rows of different content."""
+    spool_hash = hash_sql(entity, prefix=TEXT_PREFIX)
     out = []
     for e in checks:
         cols = e.columns
+        on_key = sorted(cols) == sorted(entity.key)
         quoted = ", ".join(f'"{c}"' for c in cols)
         if len(cols) == 1:
             value = f'cast(r."{cols[0]}" as varchar)'
@@ -470,13 +499,21 @@ def _unique_failures_sql(entity: Entity, checks: list[Expectation], relation: st
         if e.type == "expect_compound_columns_to_be_unique" and never:
             not_null = "true"
         join = " and ".join(f'r."{c}" is not distinct from d."{c}"' for c in cols)
+        if on_key and (e.type != "expect_compound_columns_to_be_unique" or never):
+            # The key's repeats are already counted (``_multi``): no second pass over the file.
+            rows = f"""from {relation} r where {_key_sql(entity, "r")} in
+                       (select _version_key from _multi where _contents > 1)"""
+            if e.type == "expect_column_values_to_be_unique":
+                rows += f' and r."{cols[0]}" is not null'
+        else:
+            rows = f"""from {relation} r
+                join (select {quoted} from {relation} where {not_null}
+                      group by all having count(distinct {spool_hash}) > 1) d on {join}"""
         out.append(
             f"""select r.{ROW_INDEX}::bigint, {e.position}::integer, {_sql_text(e.rule)},
                        '{e.severity}', {_sql_text(e.shown_column or "")}, {value},
                        {_sql_text(e.message)}, {_sql_text(e.fix)}
-                from {relation} r
-                join (select {quoted} from {relation} where {not_null}
-                      group by all having count(distinct {HASH}) > 1) d on {join}"""
+                {rows}"""
         )
     return out
 
@@ -516,6 +553,17 @@ def _settle(
     profile: Profile,
 ) -> None:
     """Everything that needs the whole file, in SQL over the spooled batches."""
+    key = _key_sql(entity)
+    spool_hash = hash_sql(entity, prefix=TEXT_PREFIX)
+    # Ids on more than one row of the file (usually none): duplicates or conflicts.
+    con.execute(
+        f"""create or replace temp table _multi as
+            with repeated as (select {key} as _version_key from _typed
+                              group by 1 having count(*) > 1)
+            select {key} as _version_key, count(distinct {spool_hash}) as _contents
+            from _typed where {key} in (select _version_key from repeated)
+            group by 1"""  # noqa: S608
+    )
     # --- file-wide checks: ids on rows with different content, unknown references
     extra = _unique_failures_sql(entity, suite.file, "_typed")
     refs = reference_failures_sql(con, entity, "_typed")
@@ -538,26 +586,103 @@ def _settle(
         for e in sorted([*suite.row, *suite.file, *suite.other], key=lambda e: e.position)
     ]
 
-    # --- fates
+    # --- fates: quarantined, or loaded (exact repeats of a row share its version)
     con.execute(
         """create or replace temp table _quarantined as
            select _row_index from _failures where severity = 'quarantine' group by 1"""
     )
     con.execute(
-        f"""create or replace temp table _new as
-            select s.{ROW_INDEX}
-            from (select {ROW_INDEX}, {HASH}, {_key_sql(entity)} as _version_key
-                  from _typed anti join _quarantined using ({ROW_INDEX})
-                  qualify row_number() over (partition by {HASH} order by {ROW_INDEX}) = 1) s
-            left join ({_current_sql(entity)}) c using (_version_key)
-            where c._current_hash is distinct from s.{HASH}"""  # noqa: S608
+        f"""create or replace temp table _repeats as
+            select {ROW_INDEX} from _typed
+            where {key} in (select _version_key from _multi)
+            qualify row_number() over (partition by {spool_hash} order by {ROW_INDEX}) > 1"""  # noqa: S608
     )
     result.rows_quarantined = fetch_first(con, "select count(*) from _quarantined")[0]
     result.rows_loaded = spool.rows - result.rows_quarantined
+
+    # --- quarantine
+    _quarantine(con, entity, file_name, load_id)
+
+    # --- new versions: loaded rows whose content differs from the record's current version
+    cols = ", ".join(f'"{c}"' for c in entity.column_names)
+    changed = changed_where = ""
+    if fetch_first(con, f"select count(*) from (from raw.{entity.name} limit 1)")[0]:  # noqa: S608
+        changed = f"""left join ({_current_sql(entity)}) c
+                      on c._version_key = {_key_sql(entity, "s")}"""
+        changed_where = f"and c._current_hash is distinct from {hash_sql(entity, 's', TEXT_PREFIX)}"
+    con.execute(
+        f"""insert into raw.{entity.name} ({cols}, _load_id, _source_file, _source_row,
+                                             _row_hash, _loaded_at, _extra, _deleted)
+            select {", ".join(f"s.{c}" for c in (cols.split(", ")))}, ?, ?, s.{ROW_INDEX},
+                   {hash_sql(entity, "s", TEXT_PREFIX)}, ?, s.{EXTRA}, false
+            from _typed s {changed}
+            where s.{ROW_INDEX} not in (select {ROW_INDEX} from _quarantined)
+              and s.{ROW_INDEX} not in (select {ROW_INDEX} from _repeats) {changed_where}""",  # noqa: S608
+        [load_id, file_name, now],
+    )
+    con.execute(
+        f"""create or replace temp table _new as
+            select _source_row as {ROW_INDEX} from raw.{entity.name}
+            where _load_id = ? and _source_file = ?""",  # noqa: S608
+        [load_id, file_name],
+    )
     new_rows = fetch_first(con, "select count(*) from _new")[0]
     result.rows_unchanged = result.rows_loaded - new_rows
 
-    # --- quarantine
+    # --- the warnings on the new versions
+    con.execute(
+        f"""insert into meta.row_findings (load_id, entity, source_file, source_row, record_id,
+                                           owner_rep_id, rule, column_name, value_seen, message)
+            select ?, ?, ?, f.{ROW_INDEX}, s.{RECORD_ID}, s.{OWNER}, f.rule, f.column_name,
+                   f.value_seen, f.message
+            from _failures f semi join _new using ({ROW_INDEX})
+            join _typed s using ({ROW_INDEX})
+            where f.severity = 'warn'
+            order by f.{ROW_INDEX}, f.ord""",  # noqa: S608
+        [load_id, entity.name, file_name],
+    )
+    result.rows_flagged = fetch_first(
+        con,
+        "select count(distinct source_row) from meta.row_findings where load_id = ? "
+        "and entity = ? and source_file = ?",
+        [load_id, entity.name, file_name],
+    )[0]
+    _tally(con, result)
+
+    # --- earlier quarantined rows of records that now loaded cleanly are resolved
+    open_rows = fetch_first(
+        con,
+        """select count(*) from meta.quarantine
+           where entity = ? and load_id < ? and released_load_id is null
+             and resolved_load_id is null""",
+        [entity.name, load_id],
+    )[0]
+    if open_rows:
+        _resolve_quarantined(con, entity, load_id)
+    if mode == "full":
+        max_share = profile.entities[entity.name].max_deleted_share
+        gone = _gone_records(con, entity, max_share, result)
+        _append_deletions(con, entity, gone, file_name, load_id, now)
+
+
+def _resolve_quarantined(con: duckdb.DuckDBPyConnection, entity: Entity, load_id: int) -> None:
+    """A clean row for a record closes that record's earlier quarantined rows."""
+    con.execute(
+        f"""update meta.quarantine set resolved_load_id = ?
+            where entity = ? and load_id < ? and released_load_id is null
+              and resolved_load_id is null
+              and record_id in (select {RECORD_ID} from _typed
+                                anti join _quarantined using ({ROW_INDEX}))""",  # noqa: S608
+        [load_id, entity.name, load_id],
+    )
+
+
+def _quarantine(
+    con: duckdb.DuckDBPyConnection, entity: Entity, file_name: str, load_id: int
+) -> None:
+    """Quarantine the rejected rows whole: as exported, with every reason, first one first."""
+    if not fetch_first(con, "select count(*) from _quarantined")[0]:
+        return
     reasons = (
         'to_json(list(struct_pack(rule := f.rule, "column" := f.column_name, '
         "value := f.value_seen, message := f.message, fix := f.fix) order by f.ord))"
@@ -581,53 +706,10 @@ def _settle(
                    q.value_seen, q.reason, q.reasons, {_row_json_sql(entity, "t")},
                    q.retryable,
                    case when q.retryable then {_canonical_json_sql(entity, "s")} end,
-                   s.{HASH}, null
+                   {hash_sql(entity, "t")}, null
             from q join _typed s using ({ROW_INDEX}) join _text t using ({ROW_INDEX})""",  # noqa: S608
         [load_id, entity.name, file_name, load_id, entity.name, file_name],
     )
-
-    # --- new versions, and the warnings on them
-    cols = ", ".join(f'"{c}"' for c in entity.column_names)
-    con.execute(
-        f"""insert into raw.{entity.name} ({cols}, _load_id, _source_file, _source_row,
-                                             _row_hash, _loaded_at, _extra, _deleted)
-            select {cols}, ?, ?, {ROW_INDEX}, {HASH}, ?, {EXTRA}, false
-            from _typed semi join _new using ({ROW_INDEX})
-            order by {ROW_INDEX}""",  # noqa: S608
-        [load_id, file_name, now],
-    )
-    con.execute(
-        f"""insert into meta.row_findings (load_id, entity, source_file, source_row, record_id,
-                                           owner_rep_id, rule, column_name, value_seen, message)
-            select ?, ?, ?, f.{ROW_INDEX}, s.{RECORD_ID}, s.{OWNER}, f.rule, f.column_name,
-                   f.value_seen, f.message
-            from _failures f semi join _new using ({ROW_INDEX})
-            join _typed s using ({ROW_INDEX})
-            where f.severity = 'warn'
-            order by f.{ROW_INDEX}, f.ord""",  # noqa: S608
-        [load_id, entity.name, file_name],
-    )
-    result.rows_flagged = fetch_first(
-        con,
-        "select count(distinct source_row) from meta.row_findings where load_id = ? "
-        "and entity = ? and source_file = ?",
-        [load_id, entity.name, file_name],
-    )[0]
-    _tally(con, result)
-
-    # --- earlier quarantined rows of records that now loaded cleanly are resolved
-    con.execute(
-        f"""update meta.quarantine set resolved_load_id = ?
-            where entity = ? and load_id < ? and released_load_id is null
-              and resolved_load_id is null
-              and record_id in (select {RECORD_ID} from _typed
-                                anti join _quarantined using ({ROW_INDEX}))""",  # noqa: S608
-        [load_id, entity.name, load_id],
-    )
-    if mode == "full":
-        max_share = profile.entities[entity.name].max_deleted_share
-        gone = _gone_records(con, entity, max_share, result)
-        _append_deletions(con, entity, gone, file_name, load_id, now)
 
 
 def _tally(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:

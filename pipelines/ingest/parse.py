@@ -15,7 +15,13 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipelines.contract import Entity
-from pipelines.ingest.formats import ValueFormats, expected_format, read_values
+from pipelines.ingest.formats import (
+    DTYPES,
+    ValueFormats,
+    expected_format,
+    plain_reader,
+    read_values,
+)
 
 __all__ = [
     "EXPECTED_FORMAT",
@@ -91,6 +97,36 @@ def parse_frame(
     return typed, failures
 
 
+def _read_columns(
+    text: pl.DataFrame, entity: Entity, chosen: dict[str, ValueFormats]
+) -> pl.DataFrame:
+    """Every contract column typed: the plain spelling fast, the rest by the full readers."""
+    plain = {
+        c.name: expr
+        for c in entity.columns
+        if (expr := plain_reader(c.name, c.type, chosen[c.name])) is not None
+    }
+    fast = text.select(ROW_INDEX, *(e.alias(n) for n, e in plain.items()))
+    slow = [c for c in entity.columns if c.name not in plain]
+    # One lazy pipeline per column, run together. The streaming engine works in
+    # batches: a reader's many intermediate columns never exist for all rows at once.
+    columns = pl.collect_all(
+        [read_values(text, c.name, c.type, chosen[c.name]) for c in slow], engine="streaming"
+    )
+    out = {c.name: col for c, col in zip(slow, columns, strict=True)}
+    for name in plain:
+        type_ = entity.column(name).type
+        typed = fast[name].cast(DTYPES[type_])
+        rest = (text[name].is_not_null() & typed.is_null()).arg_true()
+        if len(rest):  # other spellings: the full reader, on those rows only
+            others = read_values(text[rest], name, type_, chosen[name]).collect()[name]
+            typed = typed.scatter(rest, others)
+        out[name] = typed.to_frame(name)
+    return pl.concat(
+        [text.select(ROW_INDEX), *(out[c.name] for c in entity.columns)], how="horizontal"
+    )
+
+
 def parse_frame_failures(
     text: pl.DataFrame,
     entity: Entity,
@@ -112,13 +148,7 @@ def parse_frame_failures(
         )
     chosen = {c.name: _as_formats(overrides.get(c.name, base)) for c in entity.columns}
 
-    # One lazy pipeline per column, run together. The streaming engine works in
-    # batches: a reader's many intermediate columns never exist for all rows at once.
-    columns = pl.collect_all(
-        [read_values(text, c.name, c.type, chosen[c.name]) for c in entity.columns],
-        engine="streaming",
-    )
-    typed = pl.concat([text.select(ROW_INDEX), *columns], how="horizontal")
+    typed = _read_columns(text, entity, chosen)
     typed = typed.with_columns(
         pl.col(c.name).str.to_lowercase() for c in entity.columns if c.allowed
     )

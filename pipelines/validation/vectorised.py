@@ -156,7 +156,7 @@ def shown_value(exp: Expectation, text_columns: set[str]) -> pl.Expr:
     if len(seen) == 1:
         return pl.col(f"_text_{seen[0]}")
     return pl.concat_str(
-        [pl.format(f"{c}={{}}", pl.col(f"_text_{c}").fill_null("None")) for c in seen],
+        [pl.concat_str([pl.lit(f"{c}="), pl.col(f"_text_{c}").fill_null("None")]) for c in seen],
         separator=" / ",
     )
 

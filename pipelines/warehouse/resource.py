@@ -45,6 +45,12 @@ WAREHOUSE_FILE = "warehouse.duckdb"
 MIB = 2**20
 
 
+def configure_connection(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Session settings every pipeline connection to the warehouse runs with."""
+    con.execute("set TimeZone = 'UTC'")
+    con.execute(f"set memory_limit = '{settings.duckdb_memory_limit}'")
+
+
 def check_home(home: Path) -> None:
     """Create HOME (and HOME/work) if needed and prove a file can be written there."""
     try:
@@ -143,7 +149,7 @@ class WarehouseResource(ConfigurableResource):
         self.open_working_copy()
         con = duckdb.connect(str(self.work_path))
         try:
-            con.execute("set TimeZone = 'UTC'")
+            configure_connection(con, self._settings)
             yield con
         finally:
             con.close()

@@ -267,26 +267,46 @@ class _Spool:
     rows: int = 0
     counts: dict[int, int] = field(default_factory=dict)
 
-    def add(self, typed: pl.DataFrame, text: pl.DataFrame) -> None:
+    def add(self, entity: Entity, typed: pl.DataFrame, text: pl.DataFrame) -> None:
         if self.schema is None:
             self.schema = dict(typed.schema)
         else:
             typed = typed.cast(self.schema)
         path = self.directory / f"batch-{len(self.files):05d}.parquet"
-        typed.hstack(
-            text.select(pl.all().exclude(ROW_INDEX).name.prefix(TEXT_PREFIX))
-        ).write_parquet(path, compression="lz4")
+        kept = [*_text_differs(entity), EXTRA]
+        typed.hstack(text.select(pl.col(c).alias(f"{TEXT_PREFIX}{c}") for c in kept)).write_parquet(
+            path, compression="lz4"
+        )
         self.files.append(str(path))
         self.rows += typed.height
 
     def create_views(self, con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
-        """``_typed`` and ``_text`` (contract columns as exported, and ``_extra``)."""
+        """``_typed``: typed columns, ``_text_<column>`` for every column as exported,
+        record id and owner; ``_text``: the row as exported (contract columns, ``_extra``)."""
         files = "[" + ", ".join(f"'{f}'" for f in self.files) + "]"
-        text_cols = ", ".join(f'"{TEXT_PREFIX}{c}" as "{c}"' for c in (*entity.column_names, EXTRA))
-        con.execute(f"create or replace temp view _typed as from read_parquet({files})")
-        con.execute(
-            f"create or replace temp view _text as select {ROW_INDEX}, {text_cols} from _typed"
+        differs = _text_differs(entity)
+        same = ", ".join(
+            f'"{c}" as "{TEXT_PREFIX}{c}"' for c in entity.column_names if c not in differs
         )
+        record_id = " || '|' || ".join(f"coalesce(\"{TEXT_PREFIX}{k}\", '')" for k in entity.key)
+        owner = f'"{TEXT_PREFIX}{entity.owner_column}"' if entity.owner_column else "null"
+        con.execute(
+            f"""create or replace temp view _spool as
+                select *{", " + same if same else ""} from read_parquet({files})"""
+        )
+        con.execute(
+            f"""create or replace temp view _typed as
+                select *, {record_id} as {RECORD_ID}, {owner}::varchar as {OWNER} from _spool"""
+        )
+        text_cols = ", ".join(f'"{TEXT_PREFIX}{c}" as "{c}"' for c in (*entity.column_names, EXTRA))
+        con.execute(
+            f"create or replace temp view _text as select {ROW_INDEX}, {text_cols} from _spool"
+        )
+
+
+def _text_differs(entity: Entity) -> list[str]:
+    """Columns whose typed value may differ from the text exported (the rest are the text)."""
+    return [c.name for c in entity.columns if c.type not in ("id", "text") or c.allowed]
 
 
 def _stage_batch(
@@ -318,15 +338,7 @@ def _stage_batch(
     )
     if failures.height:
         con.execute("insert into _failures select * from failures")
-    owner = entity.owner_column
-    spool.add(
-        typed.with_columns(
-            text[EXTRA],
-            text.select(_key_expr(entity))[RECORD_ID],
-            (text[owner] if owner else pl.lit(None, dtype=pl.String)).alias(OWNER),
-        ),
-        text.select([ROW_INDEX, *entity.column_names, EXTRA]),
-    )
+    spool.add(entity, typed, text)
 
 
 # ---------------------------------------------------------------------- file
@@ -400,8 +412,8 @@ def ingest_file(
                 raise
         finally:
             con.execute("reset preserve_insertion_order")
-            con.execute("drop view if exists _text")
-            con.execute("drop view if exists _typed")
+            for view in ("_text", "_typed", "_spool"):
+                con.execute(f"drop view if exists {view}")
             con.execute("drop table if exists _failures")
     return result
 
@@ -614,7 +626,7 @@ def _settle(
         f"""insert into raw.{entity.name} ({cols}, _load_id, _source_file, _source_row,
                                              _row_hash, _loaded_at, _extra, _deleted)
             select {", ".join(f"s.{c}" for c in (cols.split(", ")))}, ?, ?, s.{ROW_INDEX},
-                   {hash_sql(entity, "s", TEXT_PREFIX)}, ?, s.{EXTRA}, false
+                   {hash_sql(entity, "s", TEXT_PREFIX)}, ?, s."{TEXT_PREFIX}{EXTRA}", false
             from _typed s {changed}
             where s.{ROW_INDEX} not in (select {ROW_INDEX} from _quarantined)
               and s.{ROW_INDEX} not in (select {ROW_INDEX} from _repeats) {changed_where}""",  # noqa: S608

@@ -259,3 +259,75 @@ def status_command(home: Path | None, limit: int) -> None:
     from pipelines.status import format_status
 
     click.echo(format_status(_home(home), limit))
+
+
+@main.group()
+def alerts() -> None:
+    """Data-quality alerts (digests per rep, team roll-ups, the sales-ops summary)."""
+
+
+@alerts.command("preview")
+@click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), default=None, help="Warehouse home."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the rendered alerts. Default: HOME/alerts/preview/.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default=None,
+    help="Default: SALESOPS_ALERT_LANGUAGE.",
+)
+def alerts_preview(home: Path | None, out_dir: Path | None, lang: str | None) -> None:
+    """Render tonight's alerts from the warehouse as it is now, without sending or recording
+    anything: one .txt, .html and .json per message."""
+    import json
+
+    import duckdb
+
+    from pipelines.alerts.digest import plan_alerts
+    from pipelines.settings import Settings
+    from pipelines.warehouse.schema import fetch_first
+
+    settings = Settings()
+    home = _home(home)
+    warehouse = home / "warehouse.duckdb"
+    if not warehouse.exists():
+        raise click.ClickException(
+            f"no warehouse at {warehouse}. Fix: run `salesops run --inbox DIR --home {home}` first."
+        )
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = fetch_first(con, "select max(as_of_date) from meta.loads where status = 'complete'")
+        if not row or row[0] is None:
+            raise click.ClickException(f"{warehouse} holds no complete load yet")
+        plan = plan_alerts(
+            con,
+            row[0],
+            reminder_days=settings.alert_reminder_days,
+            lang=lang or settings.alert_language,
+        )
+    finally:
+        con.close()
+    out = out_dir or home / "alerts" / "preview"
+    out.mkdir(parents=True, exist_ok=True)
+    for m in plan.messages:
+        (out / f"{m.key}.txt").write_text(
+            f"Subject: {m.subject}\nTo: {', '.join(m.recipients)}\n\n{m.text}", encoding="utf-8"
+        )
+        (out / f"{m.key}.html").write_text(m.html or "", encoding="utf-8")
+        (out / f"{m.key}.json").write_text(
+            json.dumps(m.payload, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+        )
+        to = ", ".join(m.recipients) or "(channel default)"
+        click.echo(f"{m.kind:<15} {m.key:<28} to {to}: {m.subject}")
+    c = plan.counts
+    click.echo(
+        f"{len(plan.messages)} message(s) in {out}; findings: {c['open']} open, {c['new']} new, "
+        f"{c['reminders']} reminder(s), {c['fixed']} fixed. Nothing was sent."
+    )

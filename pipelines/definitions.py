@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from pipelines.defs.alerts import build_alerts_asset
 from pipelines.defs.automation import build_automation
 from pipelines.defs.dbt import build_dbt_assets, dbt_executable, ensure_manifest
 from pipelines.defs.ingest import drop, entity_assets
@@ -41,17 +42,19 @@ def build_definitions() -> dg.Definitions:
     project = ensure_manifest()
     dbt_assets = build_dbt_assets(project)
     report = build_report_asset(dbt_assets)
+    alerts = build_alerts_asset(dbt_assets)
     nightly = dg.define_asset_job(
         NIGHTLY_JOB,
         selection=dg.AssetSelection.all(),
-        description="Ingest the night's drop, validate it, build the dbt project and render "
-        "the quarterly review pack; the warehouse changes only if every step succeeds.",
+        description="Ingest the night's drop, validate it, build the dbt project, render "
+        "the quarterly review pack and send the data-quality alerts; the warehouse changes "
+        "only if every step succeeds.",
         executor_def=dg.in_process_executor,
         op_retry_policy=nightly_retry_policy(Settings()),
     )
     schedule, sensor = build_automation(nightly)
     return dg.Definitions(
-        assets=[drop, *entity_assets, dbt_assets, report],
+        assets=[drop, *entity_assets, dbt_assets, report, alerts],
         jobs=[nightly],
         schedules=[schedule],
         sensors=[sensor],

@@ -21,6 +21,7 @@ STEP_GROUPS = (
     ("raw__", "ingest + validate"),
     ("salesops_dbt_assets", "dbt build"),
     ("reports__", "report"),
+    ("alerts__", "alerts"),
 )
 
 
@@ -136,6 +137,13 @@ def warehouse_figures(warehouse: Path, run_id: str) -> dict[str, Any]:
         released = fetch_first(
             con, "select count(*) from meta.quarantine where released_load_id = ?", [load[0]]
         )[0]
+        deliveries = con.execute(
+            """select channel, count(*) filter (where ok), count(*) filter (where not ok),
+                      list(message_key || ': ' || error order by message_key)
+                          filter (where not ok)
+               from meta.alert_deliveries where load_id = ? group by 1 order by 1""",
+            [load[0]],
+        ).fetchall()
     finally:
         con.close()
     return {
@@ -145,6 +153,10 @@ def warehouse_figures(warehouse: Path, run_id: str) -> dict[str, Any]:
         "rows_released": released,
         "quarantined_rows": quarantined_rows,
         "findings_by_rule": findings,
+        "alert_deliveries": [
+            {"channel": c, "delivered": ok, "failed": bad, "failures": errors or []}
+            for c, ok, bad, errors in deliveries
+        ],
     }
 
 
@@ -193,6 +205,13 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines.append("  open findings by rule:")
     for f in summary["findings_by_rule"] or [{"rule": "(none)", "severity": "", "open": 0}]:
         lines.append(f"    {f['rule']:<28} {f['severity']:<11} {f['open']:>6,}")
+    if summary.get("alert_deliveries"):
+        lines.append("")
+        lines.append("  alerts delivered / failed, by channel:")
+        for d in summary["alert_deliveries"]:
+            lines.append(f"    {d['channel']:<28} {d['delivered']:>6,} {d['failed']:>6,}")
+            for failure in d["failures"][:5]:
+                lines.append(f"      FAILED {failure}")
     lines.append("")
     lines.append("  time per step:")
     for step, seconds in summary["step_seconds"].items():

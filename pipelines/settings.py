@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     retry_max: int = 3
     #: First retry delay; doubling backoff: delay x 1, 3, 7, ... (each +/- delay of jitter).
     retry_delay_seconds: float = 30
+    #: Alert channels (YAML, see docs/alerts.md); default HOME/alerts.yaml when it exists.
+    #: Alert files (JSON + HTML) are always written under HOME/alerts/<business date>/.
+    alerts_config: str | None = None
+    #: Language of the alerts: en or zh.
+    alert_language: str = "en"
+    #: An unfixed finding is alerted again after this many days (0: every night).
+    alert_reminder_days: int = 7
     #: Memory DuckDB may use for the load (it spills to disk beyond it), e.g. "1GB", "512MB".
     duckdb_memory_limit: str = "1GB"
     #: Rows of an export read, checked and spooled at a time (memory grows with it).
@@ -68,7 +75,7 @@ class Settings(BaseSettings):
             ) from exc
         return v
 
-    @field_validator("min_free_mb", "retry_max", "retry_delay_seconds")
+    @field_validator("min_free_mb", "retry_max", "retry_delay_seconds", "alert_reminder_days")
     @classmethod
     def _not_negative(cls, v: float) -> float:
         if v < 0:
@@ -81,6 +88,13 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", v, re.I):
             raise ValueError(f"{v!r} is not a memory size like 1GB or 512MB")
         return v.strip()
+
+    @field_validator("alert_language")
+    @classmethod
+    def _alert_language(cls, v: str) -> str:
+        if v not in ("en", "zh"):
+            raise ValueError(f"{v!r} is not an alert language; use en or zh")
+        return v
 
     @field_validator("ingest_batch_rows")
     @classmethod

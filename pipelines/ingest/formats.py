@@ -603,7 +603,8 @@ def plain_reader(column: str, type_: str, formats: ValueFormats) -> pl.Expr | No
     if type_ == "timestamp":
         naive = text.str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us", strict=False)
         return (
-            pl.when(naive.dt.year() >= _FIRST_YEAR)
+            # chrono reads second 60 as the next minute; the full reader rejects it.
+            pl.when((naive.dt.year() >= _FIRST_YEAR) & ~text.str.ends_with(":60"))
             .then(naive)
             .dt.replace_time_zone(formats.timezone, ambiguous="earliest", non_existent="null")
             .dt.convert_time_zone("UTC")

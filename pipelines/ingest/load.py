@@ -1,10 +1,10 @@
 """Load one entity's export into the warehouse, keeping every row accounted for.
 
 For one file: fingerprint (a file loaded before is skipped), then stream it in
-bounded batches. Each batch is mapped, hashed, parsed and checked against the
-entity's suite (:mod:`pipelines.validation.vectorised`) in polars, and spooled
-to Arrow files on disk with its failures; no batch outlives its turn, so a
-file of any size fits in memory. What needs the whole file is then settled
+bounded batches. Each batch is mapped, parsed and checked against the entity's
+suite (:mod:`pipelines.validation.vectorised`) in polars, and spooled to a
+Parquet file next to the warehouse, its failures to a temp table; no batch
+outlives its turn, so a file of any size fits in memory. What needs the whole file is then settled
 in DuckDB SQL over the spool, in one transaction: rows that share an id with
 different content, references to records that exist in no load, which rows
 are new versions, and (full exports) which records are gone. The new record
@@ -376,7 +376,7 @@ def ingest_file(
     suite = compile_suite(entity.name)
     failures_schema = pl.DataFrame(schema=FAILURE_SCHEMA)  # noqa: F841 - read by DuckDB below
     con.execute("create or replace temp table _failures as select * from failures_schema")
-    with tempfile.TemporaryDirectory(prefix="salesops-spool-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="salesops-spool-", dir=_spool_parent(con)) as tmp:
         spool = _Spool(Path(tmp))
         try:
             with open_export(path, entity, profile, timezone) as export:
@@ -416,6 +416,15 @@ def ingest_file(
                 con.execute(f"drop view if exists {view}")
             con.execute("drop table if exists _failures")
     return result
+
+
+def _spool_parent(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The warehouse file's folder (its disk is checked for room before a run); else the
+    system's temporary folder."""
+    row = fetch_first(
+        con, "select path from duckdb_databases() where database_name = current_database()"
+    )
+    return str(Path(row[0]).parent) if row and row[0] else None
 
 
 def _key_sql(entity: Entity, alias: str = "") -> str:

@@ -8,7 +8,7 @@ would fail to parse or fall outside the allowed values. Nothing is written.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import polars as pl
 from pipelines.contract import ENTITY_BY_NAME
 from pipelines.errors import FileRejected
 from pipelines.ingest.parse import ROW_INDEX, parse_frame
-from pipelines.profiles.apply import read_export
+from pipelines.profiles.apply import open_export
 from pipelines.profiles.model import Profile
 
 
@@ -45,18 +45,22 @@ class FileCheck:
 
 
 def check_file(path: Path, profile: Profile, business_timezone: str, samples: int = 5) -> FileCheck:
+    """Read ``path`` as the profile says, batch by batch (any size), and report what it finds."""
     entity_name = profile.entity_for(path.name)
     check = FileCheck(path.name, entity_name)
     if entity_name is None:
         return check
     entity = ENTITY_BY_NAME[entity_name]
+    unreadable: dict[str, list] = {}  # column -> [rows, expected, samples]
+    outside: dict[str, Counter] = defaultdict(Counter)
     try:
-        export = read_export(path, entity, profile, business_timezone)
+        with open_export(path, entity, profile, business_timezone) as export:
+            for batch in export.batches():
+                _check_batch(check, entity, export, batch, unreadable, outside, samples)
+            table, mapped = export.table, export.mapped
     except FileRejected as exc:
         check.rejected = str(exc)
         return check
-    table, mapped = export.table, export.mapped
-    check.rows = mapped.frame.height
     check.read = list(table.notes) + mapped.notes
     # The reader's notes already say the encoding, compression and any title block.
     check.read.insert(
@@ -70,39 +74,43 @@ def check_file(path: Path, profile: Profile, business_timezone: str, samples: in
     check.unmapped_headers = mapped.unmapped_headers
     check.translations = mapped.substitutions
     check.defaults_used = mapped.defaults_used
+    check.parse_failures = {
+        c: (n, expected, shown) for c, (n, expected, shown) in unreadable.items()
+    }
+    for column, counts in outside.items():
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        check.not_allowed[column] = dict(ranked[:samples])
+    return check
+
+
+def _check_batch(check, entity, export, batch, unreadable, outside, samples) -> None:
+    check.rows += batch.height
     typed, failures = parse_frame(
-        mapped.frame.select([ROW_INDEX, *entity.column_names]),
+        batch.select([ROW_INDEX, *entity.column_names]),
         entity,
         export.formats,
         export.column_formats,
     )
-    by_column: dict[str, list] = defaultdict(list)
     for f in failures:
-        by_column[f.column].append(f)
-    for column, fs in by_column.items():
-        check.parse_failures[column] = (
-            len(fs),
-            fs[0].expected,
-            [(f.row_index, f.value) for f in fs[:samples]],
-        )
+        entry = unreadable.setdefault(f.column, [0, f.expected, []])
+        entry[0] += 1
+        if len(entry[2]) < samples:
+            entry[2].append((f.row_index, f.value))
     for column in entity.columns:
         if column.required:
-            empty = mapped.frame.select(pl.col(column.name).is_null().sum()).item()
+            empty = batch.select(pl.col(column.name).is_null().sum()).item()
             if empty:
-                check.required_empty[column.name] = empty
+                check.required_empty[column.name] = check.required_empty.get(column.name, 0) + empty
         if not column.allowed:
             continue
-        outside = (
+        found = (
             typed.filter(
                 pl.col(column.name).is_not_null() & ~pl.col(column.name).is_in(column.allowed)
             )
             .group_by(column.name)
             .len()
-            .sort(["len", column.name], descending=[True, False])
         )
-        if outside.height:
-            check.not_allowed[column.name] = dict(outside.head(samples).iter_rows())
-    return check
+        outside[column.name].update(dict(found.iter_rows()))
 
 
 def check_inbox(inbox: Path, profile: Profile, business_timezone: str) -> list[FileCheck]:

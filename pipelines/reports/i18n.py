@@ -66,11 +66,13 @@ class Strings:
 
 
 @lru_cache(maxsize=8)
-def load_strings(lang: str = DEFAULT_LANG) -> Strings:
-    path = I18N_DIR / f"{lang}.toml"
+def load_strings(lang: str = DEFAULT_LANG, directory: Path = I18N_DIR) -> Strings:
+    """The strings of ``lang`` from ``directory`` (the packs'; ``ALERT_I18N_DIR``: alerts')."""
+    path = directory / f"{lang}.toml"
     if not (isinstance(lang, str) and _LANG_RE.fullmatch(lang)) or not path.is_file():
         raise ValueError(
-            f"no strings for language {lang!r}; available: {', '.join(available_languages())}"
+            f"no strings for language {lang!r}; "
+            f"available: {', '.join(available_languages(directory))}"
         )
     with path.open("rb") as fh:
         return Strings(lang, _flatten(tomllib.load(fh)))

@@ -14,3 +14,5 @@ from pipelines.paths import REPORTS_DIR
 TEMPLATES_DIR: Path = REPORTS_DIR / "templates"
 STYLES_DIR: Path = REPORTS_DIR / "styles"
 I18N_DIR: Path = REPORTS_DIR / "i18n"
+ALERT_I18N_DIR: Path = I18N_DIR / "alerts"
+ALERT_TEMPLATES_DIR: Path = TEMPLATES_DIR / "alerts"

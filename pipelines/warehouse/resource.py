@@ -268,9 +268,11 @@ class WarehouseResource(ConfigurableResource):
             )
             con.execute("checkpoint")
         os.replace(self.work_path, self.live_path)
-        staged = self.run_dir / "reports"
-        if staged.exists():
-            target = self.home_path / "reports"
+        for published in ("reports", "alerts"):  # files the run staged beside its copy
+            staged = self.run_dir / published
+            if not staged.exists():
+                continue
+            target = self.home_path / published
             for src in staged.rglob("*"):
                 if src.is_file():
                     dest = target / src.relative_to(staged)

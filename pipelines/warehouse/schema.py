@@ -95,6 +95,23 @@ META_DDL: tuple[str, ...] = (
         released_load_id bigint,  -- parked row released into raw by this load
         resolved_load_id bigint   -- a later load carried a clean row for the same record
     )""",
+    """create table if not exists meta.alert_log (
+        finding_id         varchar primary key,  -- marts.dq_findings.finding_id
+        first_alerted_load bigint not null,
+        last_alerted_load  bigint not null,
+        last_alerted_date  date not null,        -- business date of the last alert
+        times_alerted      integer not null,
+        fixed_reported     boolean not null      -- closed, and the owner was told so
+    )""",
+    """create table if not exists meta.alert_deliveries (
+        load_id      bigint not null,
+        channel      varchar not null,
+        channel_type varchar not null,
+        message_key  varchar not null,
+        ok           boolean not null,
+        attempts     integer not null,
+        error        varchar
+    )""",
     """create table if not exists meta.row_findings (
         load_id      bigint not null,
         entity       varchar not null,

@@ -1,0 +1,365 @@
+"""Turn the open data-quality findings into alerts for the people who can fix them.
+
+Reads the ``dq_findings`` mart (one row per finding, with first/last seen load
+and whether it is open), the reps (``dim_sales_reps``) and the alert log
+(``meta.alert_log``: when each finding was last alerted). Each open finding is
+
+* **new**: never alerted: sent in full to its owner rep;
+* **due for a reminder**: last alerted ``reminder_days`` or more before the
+  run's business date: sent again, marked as a reminder;
+* otherwise **quiet**: counted in the owner's open total, not re-sent.
+
+A finding alerted before and now closed is reported once as fixed. Messages:
+one digest per owner rep with something new or due, one roll-up per team
+(to the manager of the team's reps) when the team has something new or due,
+and one sales-ops summary every run (counts by rule and team, the trend
+against a week earlier, findings nobody owns). English or 中文 (strings in
+``reports/i18n/alerts/``, templates in ``reports/templates/alerts/``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from pipelines.alerts.message import Message
+from pipelines.paths import PROJECT_ROOT
+from pipelines.reports.i18n import Strings, load_strings
+from pipelines.reports.paths import ALERT_I18N_DIR, ALERT_TEMPLATES_DIR
+
+RULES_FILE = PROJECT_ROOT / "expectations" / "rules.yml"
+#: Days in the ops summary's trend window.
+TREND_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Finding:
+    finding_id: str
+    rule: str
+    severity: str
+    entity: str
+    record_id: str
+    record_name: str | None
+    owner_rep_id: str | None
+    column_name: str | None
+    value_seen: str | None
+    first_seen_date: date | None
+    last_seen_date: date | None
+    is_open: bool
+
+
+@dataclass(frozen=True)
+class Rep:
+    rep_id: str
+    name: str
+    email: str | None
+    team: str | None
+    manager_id: str | None
+
+
+class RuleTexts:
+    """What each rule means and how to fix it, in one language (``expectations/rules.yml``)."""
+
+    def __init__(self, lang: str, catalogue: dict[str, Any]):
+        self.lang, self.catalogue = lang, catalogue
+
+    def _text(self, rule: str, part: str) -> str:
+        entry = self.catalogue.get(rule)
+        if entry is None:
+            return rule
+        return entry.get(self.lang, entry["en"])[part]
+
+    def what(self, rule: str) -> str:
+        return self._text(rule, "what")
+
+    def fix(self, rule: str) -> str:
+        return self._text(rule, "fix")
+
+
+@lru_cache(maxsize=1)
+def rule_catalogue(path: Path = RULES_FILE) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@dataclass
+class AlertPlan:
+    """The messages of one run, and the alert-log changes sending them implies."""
+
+    messages: list[Message]
+    alerted: list[str] = field(default_factory=list)  # new + reminded finding ids
+    fixed: list[str] = field(default_factory=list)  # closed findings reported as fixed
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def load_findings(con: duckdb.DuckDBPyConnection) -> list[Finding]:
+    rows = con.execute(
+        """select f.finding_id, f.rule, f.severity, f.entity, f.record_id, f.record_name,
+                  f.owner_rep_id, f.column_name, f.value_seen, first_load.as_of_date,
+                  last_load.as_of_date, f.is_open
+           from marts.dq_findings f
+           left join meta.loads first_load on first_load.load_id = f.first_seen_load
+           left join meta.loads last_load on last_load.load_id = f.last_seen_load
+           order by f.owner_rep_id nulls last, f.entity, f.record_id, f.rule, f.column_name"""
+    ).fetchall()
+    return [Finding(*r) for r in rows]
+
+
+def load_reps(con: duckdb.DuckDBPyConnection) -> dict[str, Rep]:
+    rows = con.execute(
+        "select rep_id, rep_name, email, team, manager_id from marts.dim_sales_reps"
+    ).fetchall()
+    return {r[0]: Rep(*r) for r in rows}
+
+
+def alert_log(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[date, bool]]:
+    """finding id -> (date last alerted, reported as fixed)."""
+    rows = con.execute(
+        "select finding_id, last_alerted_date, fixed_reported from meta.alert_log"
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def plan_alerts(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    *,
+    reminder_days: int = 7,
+    lang: str = "en",
+) -> AlertPlan:
+    """Work out who gets what tonight (nothing is sent or recorded here)."""
+    findings, reps, log = load_findings(con), load_reps(con), alert_log(con)
+    t = load_strings(lang, ALERT_I18N_DIR)
+    rules = RuleTexts(lang, rule_catalogue())
+    due = as_of - timedelta(days=reminder_days)
+    open_ = [f for f in findings if f.is_open]
+    # Never alerted, or reported fixed and back again: new.
+    new = [f for f in open_ if f.finding_id not in log or log[f.finding_id][1]]
+    reminders = [
+        f
+        for f in open_
+        if f.finding_id in log and not log[f.finding_id][1] and log[f.finding_id][0] <= due
+    ]
+    fixed = [
+        f for f in findings if not f.is_open and f.finding_id in log and not log[f.finding_id][1]
+    ]
+    plan = AlertPlan(messages=[])
+    plan.alerted = [f.finding_id for f in (*new, *reminders)]
+    plan.fixed = [f.finding_id for f in fixed]
+    plan.counts = {"open": len(open_), "new": len(new), "reminders": len(reminders)}
+    plan.counts["fixed"] = len(fixed)
+
+    def owner(f: Finding) -> str | None:
+        return f.owner_rep_id if f.owner_rep_id in reps else None
+
+    by_owner: dict[str | None, dict[str, list[Finding]]] = defaultdict(
+        lambda: {"new": [], "reminders": [], "open": [], "fixed": []}
+    )
+    for kind, items in (("new", new), ("reminders", reminders), ("open", open_), ("fixed", fixed)):
+        for f in items:
+            by_owner[owner(f)][kind].append(f)
+    render = _Renderer(t, rules, as_of)
+    for rep_id in sorted(k for k in by_owner if k is not None):
+        mine, rep = by_owner[rep_id], reps[rep_id]
+        if not (mine["new"] or mine["reminders"]):
+            continue
+        plan.messages.append(
+            render.message(
+                "rep",
+                f"rep-{_safe(rep_id)}",
+                [rep.email] if rep.email else [],
+                rep_name=rep.name,
+                new=mine["new"],
+                reminders=mine["reminders"],
+                open_count=len(mine["open"]),
+                fixed_count=len(mine["fixed"]),
+            )
+        )
+    plan.messages += _manager_rollups(render, reps, by_owner)
+    plan.messages.append(_ops_summary(render, open_, findings, reps, owner, new, fixed, as_of))
+    return plan
+
+
+def _manager_rollups(render: _Renderer, reps: dict[str, Rep], by_owner) -> list[Message]:
+    teams: dict[str, list[Rep]] = defaultdict(list)
+    for rep in reps.values():
+        if rep.team:
+            teams[rep.team].append(rep)
+    out = []
+    for team in sorted(teams):
+        members = sorted(teams[team], key=lambda r: r.rep_id)
+        stats = [(r, by_owner.get(r.rep_id)) for r in members]
+        if not any(s and (s["new"] or s["reminders"]) for _, s in stats):
+            continue
+        managers = Counter(r.manager_id for r in members if r.manager_id in reps)
+        manager = reps[managers.most_common(1)[0][0]] if managers else None
+        rows = [
+            {
+                "name": r.name,
+                "new": len(s["new"]) if s else 0,
+                "reminders": len(s["reminders"]) if s else 0,
+                "open": len(s["open"]) if s else 0,
+            }
+            for r, s in stats
+            if s and s["open"]
+        ]
+        by_rule = Counter(f.rule for _, s in stats if s for f in s["open"])
+        out.append(
+            render.message(
+                "manager",
+                f"team-{_safe(team)}",
+                [manager.email] if manager and manager.email else [],
+                team=team,
+                reps=rows,
+                by_rule=sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0])),
+                new=sum(r["new"] for r in rows),
+                open_count=sum(r["open"] for r in rows),
+            )
+        )
+    return out
+
+
+def _ops_summary(render, open_, findings, reps, owner, new, fixed, as_of) -> Message:
+    week_ago = as_of - timedelta(days=TREND_DAYS)
+    then = sum(
+        1
+        for f in findings
+        if f.first_seen_date is not None
+        and f.first_seen_date <= week_ago
+        and (f.is_open or (f.last_seen_date is not None and f.last_seen_date >= week_ago))
+    )
+    severity = {f.rule: f.severity for f in open_}
+    by_rule = Counter(f.rule for f in open_)
+    by_team = Counter(reps[o].team if (o := owner(f)) else None for f in open_)
+    return render.message(
+        "ops",
+        "ops-summary",
+        [],
+        open_count=len(open_),
+        new=len(new),
+        fixed=len(fixed),
+        week_ago=then,
+        by_rule=[(r, severity[r], n) for r, n in sorted(by_rule.items(), key=lambda kv: -kv[1])],
+        by_team=sorted(by_team.items(), key=lambda kv: (-kv[1], kv[0] or "")),
+        unowned=[f for f in open_ if owner(f) is None],
+    )
+
+
+KINDS = {"rep": "rep_digest", "manager": "manager_rollup", "ops": "ops_summary"}
+
+
+class _Renderer:
+    def __init__(self, t: Strings, rules: RuleTexts, as_of: date):
+        self.t, self.rules, self.date = t, rules, as_of.isoformat()
+
+    def message(self, template: str, key: str, recipients: list[str], **context) -> Message:
+        ctx = {"t": self.t, "rules": self.rules, "date": self.date, **context}
+        subject = self._subject(template, context)
+        ctx["subject"] = subject
+        payload = {
+            "kind": KINDS[template],
+            "date": self.date,
+            "language": self.t.lang,
+            "findings": [
+                _finding_json(f, self.rules, kind)
+                for kind in ("new", "reminders", "unowned")
+                if isinstance(context.get(kind), list)
+                for f in context[kind]
+            ],
+            **{k: v for k, v in context.items() if isinstance(v, (int, str))},
+        }
+        return Message(
+            subject=subject,
+            text=_environment(False).get_template(f"{template}.txt").render(ctx).strip() + "\n",
+            html=_environment(True).get_template(f"{template}.html").render(ctx),
+            payload=payload,
+            recipients=recipients,
+            kind=KINDS[template],
+            key=key,
+        )
+
+    def _subject(self, template: str, c: dict) -> str:
+        t = self.t
+        if template == "rep":
+            return t(
+                "rep.subject",
+                name=c["rep_name"],
+                new=len(c["new"]),
+                reminders=len(c["reminders"]),
+                date=self.date,
+            )
+        if template == "manager":
+            return t(
+                "manager.subject",
+                team=c["team"],
+                new=c["new"],
+                open=c["open_count"],
+                date=self.date,
+            )
+        return t(
+            "ops.subject", open=c["open_count"], new=c["new"], fixed=c["fixed"], date=self.date
+        )
+
+
+def _finding_json(f: Finding, rules: RuleTexts, kind: str) -> dict[str, Any]:
+    return {
+        "status": kind,
+        "finding_id": f.finding_id,
+        "rule": f.rule,
+        "severity": f.severity,
+        "entity": f.entity,
+        "record_id": f.record_id,
+        "record_name": f.record_name,
+        "owner_rep_id": f.owner_rep_id,
+        "column": f.column_name,
+        "value_seen": f.value_seen,
+        "open_since": f.first_seen_date.isoformat() if f.first_seen_date else None,
+        "what": rules.what(f.rule),
+        "fix": rules.fix(f.rule),
+    }
+
+
+@lru_cache(maxsize=2)
+def _environment(html: bool) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(ALERT_TEMPLATES_DIR),
+        autoescape=select_autoescape(default=html, default_for_string=html) if html else False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^\w.-]", "_", text)[:80] or "_"
+
+
+def record_alerted(
+    con: duckdb.DuckDBPyConnection, plan: AlertPlan, as_of: date, load_id: int
+) -> None:
+    """Note in ``meta.alert_log`` what this run's alerts told people."""
+    for finding_id in plan.alerted:
+        con.execute(
+            """insert into meta.alert_log as l
+                   (finding_id, first_alerted_load, last_alerted_load, last_alerted_date,
+                    times_alerted, fixed_reported)
+               values (?, ?, ?, ?, 1, false)
+               on conflict (finding_id) do update set
+                   last_alerted_load = excluded.last_alerted_load,
+                   last_alerted_date = excluded.last_alerted_date,
+                   times_alerted = l.times_alerted + 1,
+                   fixed_reported = false""",
+            [finding_id, load_id, load_id, as_of],
+        )
+    for finding_id in plan.fixed:
+        con.execute(
+            "update meta.alert_log set fixed_reported = true where finding_id = ?", [finding_id]
+        )

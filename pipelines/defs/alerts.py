@@ -1,0 +1,122 @@
+"""The night's data-quality alerts, sent after the marts are built.
+
+Alert files (JSON and HTML per message) are always written and published to
+HOME/alerts/<business date>/ with the warehouse; the configured channels
+(email, Slack, Teams, webhooks) are tried too. A channel that fails after its
+retries is reported in the asset's metadata, ``meta.alert_deliveries`` and the
+run summary; it never fails the run.
+"""
+
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_dbt import get_asset_key_for_model
+
+from pipelines.errors import retry_only_transient
+from pipelines.progress import say
+from pipelines.warehouse.resource import WarehouseResource, configure_connection
+
+ALERT_MARTS = ("dq_findings", "dim_sales_reps")
+ALERTS_KEY = dg.AssetKey(["alerts", "data_quality_alerts"])
+
+
+def alerts_config_path(home: Path, configured: str | None) -> Path | None:
+    """The channels file: the setting, else HOME/alerts.yaml when it exists."""
+    if configured:
+        return Path(configured)
+    default = home / "alerts.yaml"
+    return default if default.is_file() else None
+
+
+def send_alerts(
+    warehouse_file: Path, *, home: Path, files_dir: Path, settings, load_id: int, as_of
+) -> dict:
+    """Plan, send and record the alerts of one run; returns the delivery summary."""
+    from pipelines.alerts.channels import load_channels
+    from pipelines.alerts.delivery import deliver, summarise
+    from pipelines.alerts.digest import plan_alerts, record_alerted
+
+    channels = load_channels(alerts_config_path(home, settings.alerts_config), files_dir)
+    con = duckdb.connect(str(warehouse_file))
+    try:
+        configure_connection(con, settings)
+        plan = plan_alerts(
+            con, as_of, reminder_days=settings.alert_reminder_days, lang=settings.alert_language
+        )
+        results = deliver(plan.messages, channels)
+        con.execute("begin transaction")
+        record_alerted(con, plan, as_of, load_id)
+        con.executemany(
+            "insert into meta.alert_deliveries values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                [load_id, r.channel_name, r.channel_type, r.message_key, r.ok, r.attempts, r.error]
+                for r in results
+            ],
+        )
+        con.execute("commit")
+    finally:
+        con.close()
+    summary = summarise(results)
+    return {"messages": len(plan.messages), **plan.counts, **summary}
+
+
+def build_alerts_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=ALERTS_KEY,
+        deps=[get_asset_key_for_model([dbt_assets], m) for m in ALERT_MARTS],
+        group_name="alerts",
+        description="Data-quality alerts: a digest per owner rep (new findings, weekly "
+        "reminders), a roll-up per team manager and a sales-ops summary, written to "
+        "HOME/alerts/<date>/ and sent through the channels of alerts.yaml.",
+    )
+    @retry_only_transient
+    def data_quality_alerts(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        from pipelines.warehouse.schema import fetch_first
+
+        started = time.perf_counter()
+        work_path = warehouse.open_working_copy()
+        as_of = warehouse.business_date
+        staged = warehouse.run_dir / "alerts" / as_of.isoformat()
+        with warehouse.connect() as con:
+            row = fetch_first(
+                con, "select max(load_id) from meta.loads where run_id = ?", [context.run_id]
+            )
+        load_id = row[0] if row and row[0] is not None else 0
+        summary = send_alerts(
+            work_path,
+            home=warehouse.home_path,
+            files_dir=staged,
+            settings=warehouse.settings,
+            load_id=load_id,
+            as_of=as_of,
+        )
+        failed = summary["failed"]
+        say(
+            "alerts",
+            f"{summary['messages']} alert(s): {summary['new']} new finding(s), "
+            f"{summary['reminders']} reminder(s); {summary['delivered']} delivered"
+            + (f", {failed} FAILED ({'; '.join(summary['failures'][:3])})" if failed else "")
+            + f" ({time.perf_counter() - started:.1f}s)",
+        )
+        if failed:
+            context.log.warning(f"alert delivery failures: {summary['failures']}")
+        return dg.MaterializeResult(
+            metadata={
+                "messages": summary["messages"],
+                "new_findings": summary["new"],
+                "reminders": summary["reminders"],
+                "open_findings": summary["open"],
+                "delivered": summary["delivered"],
+                "failed": failed,
+                "failures": dg.MetadataValue.json(summary["failures"]),
+                "files": dg.MetadataValue.path(
+                    str(warehouse.home_path / "alerts" / as_of.isoformat())
+                ),
+            }
+        )
+
+    return data_quality_alerts

@@ -1,0 +1,311 @@
+"""Data-quality alerts: who gets what, night after night, in English and 中文, for real.
+
+The lifecycle tests build the two marts the alerts read (dq_findings, dim_sales_reps) by
+hand in a real DuckDB file, so every expected message is known in advance. The last test
+runs the real nightly job on a demo drop with an SMTP server (aiosmtpd) as the channel.
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import re
+import socket
+import tomllib
+from datetime import date
+from email import policy
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from pipelines.alerts.digest import RULES_FILE, plan_alerts, record_alerted
+from pipelines.warehouse.schema import ensure_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+
+REPS = [
+    # rep_id, name, email, team, manager_id
+    ("M1", "Wang Min", "m1@example.cn", "East", None),
+    ("R1", "张伟", "r1@example.cn", "East", "M1"),
+    ("R2", "Li Na", "r2@example.cn", "East", "M1"),
+    ("R3", "Zhao Lei", "r3@example.cn", "North", "M1"),
+]
+
+
+def finding(fid, rule, owner, record, first, last, is_open, severity="warn", value="x"):
+    return (
+        fid,
+        rule,
+        severity,
+        "opportunities",
+        record,
+        f"Deal {record}",
+        owner,
+        "amount",
+        value,
+        "msg",
+        first,
+        last,
+        is_open,
+    )
+
+
+@pytest.fixture
+def con(tmp_path):
+    c = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ensure_schema(c)
+    c.execute("create schema marts")
+    c.execute(
+        """create table marts.dim_sales_reps (rep_id varchar, rep_name varchar, email varchar,
+               team varchar, manager_id varchar)"""
+    )
+    c.executemany("insert into marts.dim_sales_reps values (?, ?, ?, ?, ?)", REPS)
+    c.execute(
+        """create table marts.dq_findings (finding_id varchar, rule varchar, severity varchar,
+               entity varchar, record_id varchar, record_name varchar, owner_rep_id varchar,
+               column_name varchar, value_seen varchar, message varchar,
+               first_seen_load bigint, last_seen_load bigint, is_open boolean)"""
+    )
+    yield c
+    c.close()
+
+
+def night(con, load_id: int, as_of: date, findings: list[tuple]) -> None:
+    """One nightly state: the load, and dq_findings as dbt would leave it."""
+    con.execute(
+        "insert into meta.loads values (?, ?, ?, 'inbox', now(), now(), 'complete')",
+        [load_id, f"run{load_id}", as_of],
+    )
+    con.execute("delete from marts.dq_findings")
+    con.executemany(
+        "insert into marts.dq_findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", findings
+    )
+
+
+def by_key(plan):
+    return {m.key: m for m in plan.messages}
+
+
+def ids(message, status):
+    return sorted(f["finding_id"] for f in message.payload["findings"] if f["status"] == status)
+
+
+def test_findings_are_sent_once_reminded_weekly_and_reported_fixed(con):
+    # Night 1: F1 (R1), F2 (R2) and F3 (nobody's: owner X9 is no rep) are new.
+    night(
+        con,
+        1,
+        date(2026, 10, 1),
+        [
+            finding("F1", "amount_outlier", "R1", "OP1", 1, 1, True, value="990000"),
+            finding("F2", "stale_open_opportunity", "R2", "OP2", 1, 1, True),
+            finding("F3", "missing_fx_rate", "X9", "OP3", 1, 1, True),
+        ],
+    )
+    plan = plan_alerts(con, date(2026, 10, 1), reminder_days=7)
+    msgs = by_key(plan)
+    assert sorted(msgs) == ["ops-summary", "rep-R1", "rep-R2", "team-East"]
+    assert ids(msgs["rep-R1"], "new") == ["F1"] and msgs["rep-R1"].recipients == ["r1@example.cn"]
+    assert ids(msgs["rep-R2"], "new") == ["F2"]
+    assert msgs["team-East"].recipients == ["m1@example.cn"]  # the manager of R1 and R2
+    assert ids(msgs["ops-summary"], "unowned") == ["F3"]
+    r1 = msgs["rep-R1"]
+    assert "OP1" in r1.text and "990000" in r1.text and "Deal OP1" in r1.text
+    assert "a stray zero" in r1.text  # the rule's description from expectations/rules.yml
+    assert r1.subject == "Data quality: 1 new, 0 reminder(s) for 张伟 (2026-10-01)"
+    assert plan.counts == {"open": 3, "new": 3, "reminders": 0, "fixed": 0}
+    record_alerted(con, plan, date(2026, 10, 1), 1)
+
+    # Night 2: F1 still open (already alerted: quiet), F2 fixed, F4 new for R1.
+    night(
+        con,
+        2,
+        date(2026, 10, 2),
+        [
+            finding("F1", "amount_outlier", "R1", "OP1", 1, 2, True),
+            finding("F2", "stale_open_opportunity", "R2", "OP2", 1, 1, False),
+            finding("F3", "missing_fx_rate", "X9", "OP3", 1, 2, True),
+            finding("F4", "bant_incomplete", "R1", "OP4", 2, 2, True),
+        ],
+    )
+    plan = plan_alerts(con, date(2026, 10, 2), reminder_days=7)
+    msgs = by_key(plan)
+    assert sorted(msgs) == ["ops-summary", "rep-R1", "team-East"]  # R2: nothing new, no mail
+    assert ids(msgs["rep-R1"], "new") == ["F4"] and ids(msgs["rep-R1"], "reminders") == []
+    assert msgs["rep-R1"].payload["open_count"] == 2  # F1 and F4
+    assert plan.counts == {"open": 3, "new": 1, "reminders": 0, "fixed": 1}
+    assert msgs["ops-summary"].payload["fixed"] == 1
+    record_alerted(con, plan, date(2026, 10, 2), 2)
+
+    # Night 3, a week after night 1: F1 (alerted 10-01) is due a reminder; F4 (10-02) not yet.
+    night(
+        con,
+        3,
+        date(2026, 10, 8),
+        [
+            finding("F1", "amount_outlier", "R1", "OP1", 1, 3, True),
+            finding("F2", "stale_open_opportunity", "R2", "OP2", 1, 1, False),  # kept, closed
+            finding("F3", "missing_fx_rate", "X9", "OP3", 1, 3, True),
+            finding("F4", "bant_incomplete", "R1", "OP4", 2, 3, True),
+        ],
+    )
+    plan = plan_alerts(con, date(2026, 10, 8), reminder_days=7)
+    msgs = by_key(plan)
+    assert ids(msgs["rep-R1"], "reminders") == ["F1"] and ids(msgs["rep-R1"], "new") == []
+    assert "open since 2026-10-01" in msgs["rep-R1"].text
+    # F2 was reported fixed once; it is not reported again.
+    assert plan.counts["fixed"] == 0
+    # Trend: open on 2026-10-01 (a week before): F1, F2, F3 -> 3; open now 3.
+    assert msgs["ops-summary"].payload["week_ago"] == 3
+    record_alerted(con, plan, date(2026, 10, 8), 3)
+    log = dict(con.execute("select finding_id, times_alerted from meta.alert_log").fetchall())
+    # F3 (nobody's, listed to sales ops on night 1) is due a reminder too.
+    assert log == {"F1": 2, "F2": 1, "F3": 2, "F4": 1}
+
+
+def test_a_fixed_finding_that_comes_back_is_new_again(con):
+    night(con, 1, date(2026, 10, 1), [finding("F1", "amount_outlier", "R3", "OP1", 1, 1, True)])
+    record_alerted(con, plan_alerts(con, date(2026, 10, 1)), date(2026, 10, 1), 1)
+    night(con, 2, date(2026, 10, 2), [finding("F1", "amount_outlier", "R3", "OP1", 1, 1, False)])
+    record_alerted(con, plan_alerts(con, date(2026, 10, 2)), date(2026, 10, 2), 2)
+    night(con, 3, date(2026, 10, 3), [finding("F1", "amount_outlier", "R3", "OP1", 1, 3, True)])
+    plan = plan_alerts(con, date(2026, 10, 3))
+    assert ids(by_key(plan)["rep-R3"], "new") == ["F1"]
+
+
+def test_chinese_alerts(con):
+    night(
+        con,
+        1,
+        date(2026, 10, 1),
+        [finding("F1", "stale_open_opportunity", "R1", "OP1", 1, 1, True)],
+    )
+    plan = plan_alerts(con, date(2026, 10, 1), lang="zh")
+    r1 = by_key(plan)["rep-R1"]
+    assert r1.subject == "数据质量提醒：张伟 有 1 条新问题、0 条待处理提醒（2026-10-01）"
+    assert "商机预计成交日期已过仍未关闭" in r1.text and "更新预计成交日期或关闭商机" in r1.text
+    assert '<html lang="zh-CN">' in r1.html
+
+
+def test_alert_strings_have_the_same_keys_in_every_language():
+    tables = {}
+    for path in sorted((ROOT / "reports" / "i18n" / "alerts").glob("*.toml")):
+        with path.open("rb") as fh:
+            tables[path.stem] = set(_flat(tomllib.load(fh)))
+    assert set(tables) == {"en", "zh"} and tables["en"] == tables["zh"]
+
+
+def _flat(table, prefix=""):
+    for k, v in table.items():
+        if isinstance(v, dict):
+            yield from _flat(v, f"{prefix}{k}.")
+        else:
+            yield f"{prefix}{k}"
+
+
+def test_every_rule_is_described_in_both_languages_and_documented():
+    catalogue = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    emitted = set()
+    for suite in (ROOT / "expectations").glob("*.json"):
+        for exp in json.loads(suite.read_text())["expectations"]:
+            emitted.add(exp["meta"]["rule"])
+    load_py = (ROOT / "pipelines" / "ingest" / "load.py").read_text()
+    emitted |= set(re.findall(r'^[A-Z_]+ = "([a-z_]+)"$', load_py, re.M)) & set(catalogue)
+    emitted |= {"missing_reference", "unparseable_value", "currency_mismatch"}
+    checks = (ROOT / "dbt_project/models/intermediate/int_dq_checks.sql").read_text()
+    emitted |= set(re.findall(r"'([a-z_]+)' as rule", checks))
+    assert emitted <= set(catalogue), f"undescribed: {sorted(emitted - set(catalogue))}"
+    docs = (ROOT / "docs" / "data-quality.md").read_text()
+    for rule, entry in catalogue.items():
+        assert entry["severity"] in ("quarantine", "warn"), rule
+        for lang in ("en", "zh"):
+            assert entry[lang]["what"] and entry[lang]["fix"], (rule, lang)
+        assert f"`{rule}`" in docs, f"{rule} is not in docs/data-quality.md"
+
+
+# ------------------------------------------------------------------ real run + SMTP
+
+
+@pytest.mark.e2e
+def test_the_nightly_run_emails_each_owner_and_preview_sends_nothing(tmp_path, monkeypatch):
+    from aiosmtpd.controller import Controller
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+    from pipelines.demo import generate_drop
+    from pipelines.runner import run_nightly
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+            received.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    smtp = Controller(Handler(), hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        home = tmp_path / "home"
+        home.mkdir()
+        (home / "alerts.yaml").write_text(
+            "channels:\n"
+            f"  - {{type: email, host: 127.0.0.1, port: {port}, security: none,\n"
+            "     sender: salesops@example.cn, to: [sales-ops@example.cn]}\n",
+            encoding="utf-8",
+        )
+        inbox = tmp_path / "inbox"
+        as_of = date(2026, 9, 30)
+        generate_drop(inbox, seed=5, scale=0.3, end_date=as_of)
+        summary = run_nightly(inbox=inbox, home=home, as_of=as_of, echo=False)
+        assert summary["status"] == "success"
+
+        con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+        owners = dict(
+            con.execute(
+                """select r.rep_id, r.email from marts.dq_findings f
+                   join marts.dim_sales_reps r on r.rep_id = f.owner_rep_id
+                   where f.is_open group by all"""
+            ).fetchall()
+        )
+        deliveries = con.execute(
+            "select count(*), count(*) filter (where not ok) from meta.alert_deliveries"
+        ).fetchall()[0]
+        con.close()
+        assert owners, "the demo drop has owned findings"
+        to_rep = {
+            rcpt
+            for env in received
+            for rcpt in env.rcpt_tos
+            if email.message_from_bytes(env.content, policy=policy.default)["Subject"].startswith(
+                "Data quality:"
+            )
+        }
+        # Every owner with an open finding got their digest, at their own address.
+        assert to_rep == {e for e in owners.values() if e}
+        assert deliveries[1] == 0 and deliveries[0] >= len(to_rep) + 1  # + the ops summary
+        day_dir = home / "alerts" / as_of.isoformat()
+        assert (day_dir / "ops-summary.json").is_file()
+        assert {p.stem for p in day_dir.glob("rep-*.json")} == {f"rep-{r}" for r in owners}
+        # The run summary reports the deliveries per channel (email and the files channel).
+        per_channel = {d["channel"]: d["delivered"] for d in summary["alert_deliveries"]}
+        assert set(per_channel) == {"email", "files"}
+        assert sum(per_channel.values()) == deliveries[0]
+
+        sent = len(received)
+        out = tmp_path / "preview"
+        result = CliRunner().invoke(
+            main, ["alerts", "preview", "--home", str(home), "--out", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+        assert "Nothing was sent" in result.output
+        assert len(received) == sent
+        # Tonight's findings were all alerted by the run: the preview has no new ones.
+        assert "0 new" in result.output
+        assert (out / "ops-summary.txt").is_file()
+    finally:
+        smtp.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from pipelines.defs.alerts import build_alerts_asset
+from pipelines.defs.alerts import build_alerts_asset, build_run_failure_sensor
 from pipelines.defs.automation import build_automation
 from pipelines.defs.dbt import build_dbt_assets, dbt_executable, ensure_manifest
 from pipelines.defs.ingest import drop, entity_assets
@@ -53,11 +53,12 @@ def build_definitions() -> dg.Definitions:
         op_retry_policy=nightly_retry_policy(Settings()),
     )
     schedule, sensor = build_automation(nightly)
+    failure_alert = build_run_failure_sensor(nightly, sensor.default_status)
     return dg.Definitions(
         assets=[drop, *entity_assets, dbt_assets, report, alerts],
         jobs=[nightly],
         schedules=[schedule],
-        sensors=[sensor],
+        sensors=[sensor, failure_alert],
         resources={
             "warehouse": WarehouseResource(),
             "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),

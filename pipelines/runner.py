@@ -31,6 +31,17 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
+def _alert_failure(home: Path, run_id: str, step: str, message: str, as_of) -> None:
+    """Tell the alert channels (as the daemon's run-failure sensor does for its runs)."""
+    from pipelines.definitions import NIGHTLY_JOB
+    from pipelines.defs.alerts import run_failure_message, send_run_failure
+
+    alert = run_failure_message(run_id, NIGHTLY_JOB, step, message, str(as_of))
+    for r in send_run_failure(home, Settings(), alert):
+        if not r.ok:
+            say("alerts", f"run-failure alert via {r.channel_name} failed: {r.error}")
+
+
 def run_nightly(
     inbox: Path,
     home: Path | None = None,
@@ -89,6 +100,7 @@ def run_nightly(
         else:
             step, message = failure_of(instance, run_id)
             summary.update({"failed_step": step, "error": message, "as_of_date": str(as_of)})
+            _alert_failure(home, run_id, step, message, as_of)
     run_dir = home / "runs" / run_id
     summary["summary_path"] = str(run_dir / "summary.json")
     try:

@@ -309,3 +309,49 @@ def test_the_nightly_run_emails_each_owner_and_preview_sends_nothing(tmp_path, m
         assert (out / "ops-summary.txt").is_file()
     finally:
         smtp.stop()
+
+
+def test_a_failed_run_alerts_the_channels(tmp_path, monkeypatch):
+    """A nightly run that fails (here: an unknown profile) posts a run_failure alert to the
+    webhook and writes it to HOME/alerts/failures/."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from pipelines.runner import run_nightly
+
+    posted = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server API
+            posted.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("TEST_FAILURE_HOOK", f"http://127.0.0.1:{server.server_port}/hook")
+        home = tmp_path / "home"
+        home.mkdir()
+        (home / "alerts.yaml").write_text(
+            "channels:\n  - {type: webhook, url_env: TEST_FAILURE_HOOK, kinds: [run_failure]}\n",
+            encoding="utf-8",
+        )
+        inbox = tmp_path / "inbox"
+        inbox.mkdir()
+        summary = run_nightly(
+            inbox=inbox, home=home, as_of=date(2026, 9, 30), echo=False, profile="no_such_crm"
+        )
+    finally:
+        server.shutdown()
+    assert summary["status"] != "success"
+    [body] = posted
+    assert body["kind"] == "run_failure"
+    assert body["payload"]["step"] == summary["failed_step"]
+    assert "no_such_crm" in body["payload"]["error"]
+    assert body["subject"].startswith("SalesOps nightly run FAILED (2026-09-30)")
+    [written] = list((home / "alerts" / "failures").glob("run-failure-*.json"))
+    assert json.loads(written.read_text())["run_id"] == summary["run_id"]

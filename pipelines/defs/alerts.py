@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import get_asset_key_for_model
 
+from pipelines.alerts.message import Message
 from pipelines.errors import retry_only_transient
 from pipelines.progress import say
 from pipelines.warehouse.resource import WarehouseResource, configure_connection
@@ -120,3 +121,68 @@ def build_alerts_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
         )
 
     return data_quality_alerts
+
+
+def run_failure_message(run_id: str, job: str, step: str, error: str, as_of: str) -> Message:
+    text = (
+        f"The {job} run {run_id} for business date {as_of} failed in step {step}.\n\n"
+        f"{error}\n\nThe warehouse was left as it was before this run; the drop can be "
+        "re-run once the cause is fixed."
+    )
+    return Message(
+        subject=f"SalesOps nightly run FAILED ({as_of}): {step}",
+        text=text,
+        payload={
+            "kind": "run_failure",
+            "run_id": run_id,
+            "job": job,
+            "step": step,
+            "error": error,
+            "as_of_date": as_of,
+        },
+        kind="run_failure",
+        key=f"run-failure-{run_id[:8]}",
+    )
+
+
+def send_run_failure(home: Path, settings, message) -> list:
+    """Deliver a run-failure alert through the configured channels (files under
+    HOME/alerts/failures/); never raises."""
+    from pipelines.alerts.channels import load_channels
+    from pipelines.alerts.delivery import deliver
+
+    try:
+        channels = load_channels(
+            alerts_config_path(home, settings.alerts_config), home / "alerts" / "failures"
+        )
+    except Exception as exc:  # noqa: BLE001 - a broken alerts.yaml must not hide the failure
+        say("alerts", f"run-failure alert not sent: {exc}")
+        return []
+    return deliver([message], channels)
+
+
+def build_run_failure_sensor(job, default_status) -> dg.SensorDefinition:
+    @dg.run_failure_sensor(
+        name="run_failure_alert",
+        monitored_jobs=[job],
+        default_status=default_status,
+        description="Alerts the channels of alerts.yaml (kind run_failure) when a nightly run "
+        "fails.",
+    )
+    def run_failure_alert(context: dg.RunFailureSensorContext):
+        from pipelines.run_summary import failure_of
+        from pipelines.settings import Settings
+
+        settings = Settings()
+        run = context.dagster_run
+        step, error = failure_of(context.instance, run.run_id)
+        config = (run.run_config or {}).get("resources", {}).get("warehouse", {}).get("config", {})
+        home = Path(config.get("home") or settings.home)
+        as_of = str(config.get("as_of_date") or "")
+        message = run_failure_message(run.run_id, run.job_name, step, error, as_of)
+        results = send_run_failure(home, settings, message)
+        failed = [r for r in results if not r.ok]
+        if failed:
+            context.log.warning(f"run-failure alert not delivered: {[r.error for r in failed]}")
+
+    return run_failure_alert

@@ -320,6 +320,8 @@ def test_killed_run_leaves_the_warehouse_as_it_was(demo, next_night, tmp_path, k
         [next_night["account_id"]],
     ).fetchall() == [("Renamed Co.",)]
     assert not list((home / "work").glob("*.duckdb"))
+    # Ingest spool folders a killed run left behind are removed too.
+    assert not list((home / "work").glob("salesops-spool-*"))
 
 
 def test_report_command_renders_a_past_quarter(demo, tmp_path):

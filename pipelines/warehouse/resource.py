@@ -67,8 +67,11 @@ def check_home(home: Path) -> None:
 
 
 def _stale_copies(home: Path, run_id: str) -> list[Path]:
-    """Working copies in HOME/work that belong to other runs (debris once we hold the lock)."""
-    return [p for p in (home / "work").glob("*.duckdb*") if not p.name.startswith(run_id)]
+    """Working copies in HOME/work that belong to other runs, and ingest spool folders left
+    by a killed run (debris once we hold the lock)."""
+    work = home / "work"
+    copies = [p for p in work.glob("*.duckdb*") if not p.name.startswith(run_id)]
+    return copies + sorted(work.glob("salesops-spool-*"))
 
 
 def check_free_space(home: Path, min_free_mb: int, reclaimable: int = 0) -> None:
@@ -195,7 +198,10 @@ class WarehouseResource(ConfigurableResource):
                     raise
             # Holding the lock, no other run is alive: copies left by killed runs are debris.
             for stale in _stale_copies(home, self._run_id):
-                stale.unlink(missing_ok=True)
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
+                else:
+                    stale.unlink(missing_ok=True)
             if not self.work_path.exists():
                 check_free_space(home, self._settings.min_free_mb)  # exact: debris is gone
                 if self.live_path.exists():

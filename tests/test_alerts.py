@@ -255,9 +255,15 @@ def test_the_nightly_run_emails_each_owner_and_preview_sends_nothing(tmp_path, m
         (home / "alerts.yaml").write_text(
             "channels:\n"
             f"  - {{type: email, host: 127.0.0.1, port: {port}, security: none,\n"
-            "     sender: salesops@example.cn, to: [sales-ops@example.cn]}\n",
+            "     sender: salesops@example.cn, to: [sales-ops@example.cn]}\n"
+            # A webhook nobody listens on: its failure is reported, the run still succeeds.
+            f"  - {{type: webhook, name: dead-hook, url_env: DEAD_HOOK, kinds: [ops_summary]}}\n",
             encoding="utf-8",
         )
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            dead = s.getsockname()[1]
+        monkeypatch.setenv("DEAD_HOOK", f"http://127.0.0.1:{dead}/hook")
         inbox = tmp_path / "inbox"
         as_of = date(2026, 9, 30)
         generate_drop(inbox, seed=5, scale=0.3, end_date=as_of)
@@ -287,14 +293,17 @@ def test_the_nightly_run_emails_each_owner_and_preview_sends_nothing(tmp_path, m
         }
         # Every owner with an open finding got their digest, at their own address.
         assert to_rep == {e for e in owners.values() if e}
-        assert deliveries[1] == 0 and deliveries[0] >= len(to_rep) + 1  # + the ops summary
+        # Only the dead webhook failed (once: the ops summary, after its retries).
+        assert deliveries[1] == 1 and deliveries[0] >= len(to_rep) + 2  # + ops summary twice
         day_dir = home / "alerts" / as_of.isoformat()
         assert (day_dir / "ops-summary.json").is_file()
         assert {p.stem for p in day_dir.glob("rep-*.json")} == {f"rep-{r}" for r in owners}
         # The run summary reports the deliveries per channel (email and the files channel).
-        per_channel = {d["channel"]: d["delivered"] for d in summary["alert_deliveries"]}
-        assert set(per_channel) == {"email", "files"}
-        assert sum(per_channel.values()) == deliveries[0]
+        per_channel = {d["channel"]: d for d in summary["alert_deliveries"]}
+        assert set(per_channel) == {"email", "files", "dead-hook"}
+        assert sum(d["delivered"] for d in per_channel.values()) == deliveries[0] - 1
+        assert per_channel["dead-hook"]["failed"] == 1
+        assert "ops-summary" in per_channel["dead-hook"]["failures"][0]
 
         sent = len(received)
         out = tmp_path / "preview"

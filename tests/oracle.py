@@ -212,3 +212,168 @@ def receivables(drop: Drop, as_of: date, default_terms: int = 30) -> dict[str, d
 def csv_row_count(path: Path) -> int:
     with path.open(encoding="utf-8", newline="") as fh:
         return sum(1 for _ in csv.reader(fh)) - 1
+
+
+# --------------------------------------------------------------------------- cross-entity rules
+# The dbt rules of int_dq_checks written again from their definitions in
+# docs/data-quality.md, each returning the record ids it should flag.
+
+PROCESS_ORDER = {
+    "qualified": 1,
+    "discovery": 2,
+    "proposal": 3,
+    "negotiation": 4,
+    "won": 5,
+    "lost": 5,  # closed like won: leaving either for an open stage is a step back
+}
+
+
+def local_datetime(ts: str) -> datetime:
+    """A contract timestamp as naive business-timezone local time."""
+    text = ts.replace("T", " ").replace("Z", "+00:00")
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        return parsed
+    return parsed.astimezone(TZ).replace(tzinfo=None)
+
+
+def dbt_var(name: str):
+    """A var's default from dbt_project/dbt_project.yml (the thresholds are configuration)."""
+    import yaml
+
+    project = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
+    return yaml.safe_load(project.read_text(encoding="utf-8"))["vars"][name]
+
+
+def _good_composite(drop: Drop, entity: str, key: tuple[str, ...]) -> list[dict[str, str]]:
+    bad = drop.quarantined_ids(entity)
+    return [r for r in drop.rows(entity) if "|".join(r[k] for k in key) not in bad]
+
+
+def stage_moves_backwards(drop: Drop, as_of: date) -> set[str]:
+    """Stage-history entries (opportunity_id|stage|local entered_at) at an earlier stage than the
+    entry before them, entries up to as_of in time order (ties in process order)."""
+    known = {
+        o["opportunity_id"]
+        for o in drop.good("opportunities", "opportunity_id")
+        if local_date(o["created_at"]) <= as_of
+    }
+    history: dict[str, list[tuple[datetime, int, str]]] = defaultdict(list)
+    for h in drop.rows("opportunity_stage_history"):
+        at = local_datetime(h["entered_at"])
+        if h["opportunity_id"] in known and at.date() <= as_of:
+            history[h["opportunity_id"]].append((at, PROCESS_ORDER[h["stage"]], h["stage"]))
+    out = set()
+    for opportunity_id, entries in history.items():
+        entries.sort()
+        for (_, before, _), (at, rank, stage) in zip(entries, entries[1:], strict=False):
+            if rank < before:
+                out.add(f"{opportunity_id}|{stage}|{at:%Y-%m-%d %H:%M:%S}")
+    return out
+
+
+def order_lines_mismatches(drop: Drop, as_of: date, tolerance: Decimal) -> set[str]:
+    """Booked orders up to as_of whose lines (quantity * unit_price - discount) miss the total."""
+    lines: dict[str, Decimal] = {}
+    for ln in _good_composite(drop, "order_lines", ("order_id", "line_no")):
+        amount = Decimal(ln["quantity"]) * Decimal(ln["unit_price"])
+        amount -= Decimal(ln["discount_amount"] or "0")
+        lines[ln["order_id"]] = lines.get(ln["order_id"], Decimal(0)) + amount
+    return {
+        o["order_id"]
+        for o in booked_orders(drop)
+        if o["order_id"] in lines
+        and local_date(o["ordered_at"]) <= as_of
+        and abs(lines[o["order_id"]] - Decimal(o["total_amount"])) > tolerance
+    }
+
+
+def _name_words(text: str) -> list[str]:
+    """NFKC (full-width -> half-width), case-folded, split into runs of Latin letters/digits
+    and runs of other letters/digits; everything else separates."""
+    import re
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return re.findall(r"[a-z0-9]+|[^\W_a-z0-9]+", folded)
+
+
+def account_name_key(name: str, suffixes: list[str]) -> str:
+    """The name without spaces, punctuation and trailing legal-form suffixes. A Latin suffix is
+    whole trailing words; another (有限公司) may end a word. A name that is nothing but suffixes
+    keeps them."""
+    words = _name_words(name)
+    forms = [_name_words(s) for s in suffixes]
+    out = list(words)
+    cut = True
+    while cut and out:
+        cut = False
+        for form in forms:
+            if not form:
+                continue
+            if form[0][0].isascii():
+                if len(out) > len(form) and out[-len(form) :] == form:
+                    out, cut = out[: -len(form)], True
+                    break
+            else:
+                # a non-Latin suffix is one run of characters (it may hold no space)
+                text = "".join(form)
+                if out[-1].endswith(text) and "".join(out) != text:
+                    rest = out[-1][: -len(text)]
+                    out, cut = out[:-1] + ([rest] if rest else []), True
+                    break
+    return "".join(out) or "".join(words)
+
+
+def possible_duplicate_accounts(drop: Drop, as_of: date) -> set[str]:
+    """Accounts (created up to as_of) sharing their name key with another account."""
+    suffixes = dbt_var("legal_form_suffixes")
+    groups: dict[str, set[str]] = defaultdict(set)
+    for a in drop.good("accounts", "account_id"):
+        if local_date(a["created_at"]) <= as_of:
+            groups[account_name_key(a["account_name"], suffixes)].add(a["account_id"])
+    return {i for ids in groups.values() if len(ids) > 1 for i in ids}
+
+
+def untouched_opportunities(drop: Drop, as_of: date, days: int) -> set[str]:
+    """Open opportunities whose last change and last activity are more than ``days`` back."""
+    last_activity: dict[str, date] = {}
+    for act in drop.rows("activities"):
+        day = local_date(act["occurred_at"])
+        if act["opportunity_id"] and day <= as_of:
+            last_activity[act["opportunity_id"]] = max(
+                day, last_activity.get(act["opportunity_id"], day)
+            )
+    out = set()
+    for o in drop.good("opportunities", "opportunity_id"):
+        if o["stage"] in ("won", "lost") or local_date(o["created_at"]) > as_of:
+            continue
+        touched = max(
+            local_date(o["last_modified_at"]), last_activity.get(o["opportunity_id"], date.min)
+        )
+        if (as_of - touched).days > days:
+            out.add(o["opportunity_id"])
+    return out
+
+
+def payments_for_cancelled_orders(drop: Drop, as_of: date) -> set[str]:
+    """Payments up to as_of whose order (directly or through its invoice) is cancelled."""
+    cancelled = {
+        o["order_id"] for o in drop.good("orders", "order_id") if o["status"] == "cancelled"
+    }
+    invoice_order = {i["invoice_id"]: i["order_id"] for i in drop.good("invoices", "invoice_id")}
+    return {
+        p["payment_id"]
+        for p in drop.good("payments", "payment_id")
+        if local_date(p["paid_at"]) <= as_of
+        and (p["order_id"] or invoice_order.get(p["invoice_id"] or "")) in cancelled
+    }
+
+
+def unlinked_activities(drop: Drop, as_of: date) -> set[str]:
+    """Activities up to as_of with neither account_id nor opportunity_id."""
+    return {
+        a["activity_id"]
+        for a in drop.good("activities", "activity_id")
+        if not a["account_id"] and not a["opportunity_id"] and local_date(a["occurred_at"]) <= as_of
+    }

@@ -132,6 +132,34 @@ def test_injected_defects_are_all_found(demo):
     assert not missed, missed
 
 
+def test_cross_entity_rules_flag_what_the_files_hold(demo):
+    """Each later dbt rule flags exactly the records tests/oracle.py finds in the files."""
+    drop = demo["drop"]
+    tolerance = Decimal(str(oracle.dbt_var("order_lines_tolerance")))
+    expected = {
+        "stage_moved_backwards": oracle.stage_moves_backwards(drop, AS_OF),
+        "order_lines_mismatch": oracle.order_lines_mismatches(drop, AS_OF, tolerance),
+        "possible_duplicate_account": oracle.possible_duplicate_accounts(drop, AS_OF),
+        "opportunity_untouched": oracle.untouched_opportunities(
+            drop, AS_OF, oracle.dbt_var("untouched_days")
+        ),
+        "payment_for_cancelled_order": oracle.payments_for_cancelled_orders(drop, AS_OF),
+        "activity_unlinked": oracle.unlinked_activities(drop, AS_OF),
+    }
+    # the demo's stale opportunity (D18) is also untouched (docs/demo-data.md)
+    assert expected["opportunity_untouched"] == {
+        d["record_id"] for d in drop.manifest["defects"] if d["kind"] == "expected_close_passed"
+    }
+    con = connect(demo["home"])
+    for rule, ids in expected.items():
+        found = con.execute(
+            "select record_id, owner_rep_id from marts.dq_findings where is_open and rule = ?",
+            [rule],
+        ).fetchall()
+        assert {r for r, _ in found} == ids, rule
+        assert all(owner for _, owner in found), rule
+
+
 def test_revenue_orders_and_collections_match_the_files(demo):
     drop = demo["drop"]
     revenue = oracle.revenue_by_quarter(drop, AS_OF)

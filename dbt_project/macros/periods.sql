@@ -69,6 +69,18 @@
     end
 {%- endmacro %}
 
+{#- SQL CASE giving the position of a stage in the sales process, for detecting moves backwards:
+    the funnel path 1 (qualified) .. 5 (won), and lost level with won (both close the deal), so
+    leaving either closed stage for an open one is a step back while won <-> lost is not. -#}
+{% macro process_stage_order(stage_expr) -%}
+    case {{ stage_expr }}
+        {%- for stage in funnel_stages() %}
+        when '{{ stage }}' then {{ loop.index }}
+        {%- endfor %}
+        when 'lost' then {{ funnel_stages() | length }}
+    end
+{%- endmacro %}
+
 {#- SQL CASE giving the win probability of a stage: var stage_probabilities for open stages,
     1 for won, 0 for lost (DECIMAL(9,6)). -#}
 {% macro stage_probability(stage_expr) -%}

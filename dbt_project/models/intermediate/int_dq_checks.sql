@@ -2,7 +2,9 @@
   Cross-entity data-quality checks computed in dbt as of as_of_date (severity warn in
   dq_findings). One row per (rule, entity, record_id, column_name). Thresholds are vars:
   stale_grace_days, won_without_order_days, bant_min_flags, outlier_robust_z,
-  outlier_min_history.
+  outlier_min_history, untouched_days, order_lines_tolerance, legal_form_suffixes.
+  record_id is the record's key as int_dq_records names it (macro record_id), so dq_findings
+  finds the record's name there.
 -#}
 with
 
@@ -33,6 +35,30 @@ payments as (
 receivables as (
 
     select * from {{ ref('int_receivables_base') }}
+
+),
+
+stage_history as (
+
+    select * from {{ ref('stg_crm__opportunity_stage_history') }}
+
+),
+
+activities as (
+
+    select * from {{ ref('stg_crm__activities') }}
+
+),
+
+order_lines as (
+
+    select * from {{ ref('stg_erp__order_lines') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('stg_crm__accounts') }}
 
 ),
 
@@ -282,6 +308,250 @@ missing_fx_rate as (
 
 ),
 
+stage_entries as (
+
+    select
+        stage_history.opportunity_id,
+        known_opportunities.owner_rep_id,
+        stage_history.stage,
+        stage_history.entered_at,
+        {{ process_stage_order('stage_history.stage') }} as stage_order
+    from stage_history
+    inner join known_opportunities
+        on stage_history.opportunity_id = known_opportunities.opportunity_id
+    where stage_history.entered_date <= {{ as_of_date() }}
+
+),
+
+stage_moves as (
+
+    select
+        *,
+        lag(stage) over entry_order as previous_stage,
+        lag(stage_order) over entry_order as previous_stage_order,
+        lag(entered_at) over entry_order as previous_entered_at
+    from stage_entries
+    -- entries at the same instant count in process order, so they never look backwards
+    window entry_order as (partition by opportunity_id order by entered_at, stage_order, stage)
+
+),
+
+stage_moved_backwards as (
+
+    select
+        'stage_moved_backwards' as rule,
+        'opportunity_stage_history' as entity,
+        {{ record_id(['opportunity_id', 'stage', key_timestamp_text('entered_at')]) }} as record_id,
+        owner_rep_id,
+        'stage' as column_name,
+        previous_stage || ' -> ' || stage as value_seen,
+        'stage moved back from ' || previous_stage || ' (entered '
+        || {{ key_timestamp_text('previous_entered_at') }} || ') to ' || stage || ' on '
+        || {{ key_timestamp_text('entered_at') }} as message
+    from stage_moves
+    where stage_order < previous_stage_order
+
+),
+
+line_totals as (
+
+    select
+        order_id,
+        count(*) as line_count,
+        sum(
+            cast(quantity as decimal(38, 6)) * unit_price - coalesce(discount_amount, 0)
+        ) as lines_amount
+    from order_lines
+    group by order_id
+
+),
+
+order_lines_mismatch as (
+
+    select
+        'order_lines_mismatch' as rule,
+        'orders' as entity,
+        orders.order_id as record_id,
+        orders.rep_id as owner_rep_id,
+        'total_amount' as column_name,
+        cast(orders.total_amount as varchar) || ' ' || orders.currency || ', lines '
+        || cast(cast(line_totals.lines_amount as decimal(38, 6)) as varchar) as value_seen,
+        'order lines (' || cast(line_totals.line_count as varchar) || ') add up to '
+        || cast(cast(line_totals.lines_amount as decimal(38, 6)) as varchar) || ' '
+        || orders.currency || ' but total_amount is ' || cast(orders.total_amount as varchar)
+        || ' ' || orders.currency || ' (tolerance '
+        || cast({{ order_lines_tolerance() }} as varchar) || ')' as message
+    from orders
+    inner join line_totals
+        on orders.order_id = line_totals.order_id
+    where
+        orders.is_booked
+        and orders.ordered_date <= {{ as_of_date() }}
+        and abs(line_totals.lines_amount - orders.total_amount) > {{ order_lines_tolerance() }}
+
+),
+
+account_names as (
+
+    select
+        account_id,
+        account_name,
+        owner_rep_id,
+        {{ name_match_text('account_name') }} as name_words
+    from accounts
+    where created_date <= {{ as_of_date() }}
+
+),
+
+account_keys as (
+
+    select
+        account_id,
+        account_name,
+        owner_rep_id,
+        -- a name made only of suffixes (say '有限公司') keeps them
+        replace(
+            coalesce(
+                nullif(trim(regexp_replace(name_words, {{ legal_form_suffix_pattern() }}, '')), ''),
+                name_words
+            ),
+            ' ', ''
+        ) as name_key
+    from account_names
+
+),
+
+account_twins as (
+
+    select
+        account_keys.account_id,
+        account_keys.owner_rep_id,
+        account_keys.name_key,
+        string_agg(twins.account_id, ', ' order by twins.account_id) as twin_ids,
+        string_agg(twins.account_id || ' ' || twins.account_name, ', ' order by twins.account_id)
+            as twin_names
+    from account_keys
+    inner join account_keys as twins
+        on
+            account_keys.name_key = twins.name_key
+            and account_keys.account_id != twins.account_id
+    where account_keys.name_key != ''
+    group by account_keys.account_id, account_keys.owner_rep_id, account_keys.name_key
+
+),
+
+possible_duplicate_account as (
+
+    select
+        'possible_duplicate_account' as rule,
+        'accounts' as entity,
+        account_id as record_id,
+        owner_rep_id,
+        'account_name' as column_name,
+        'same name as ' || twin_ids as value_seen,
+        'account name matches ' || twin_names || ' once case, width, spaces, punctuation and '
+        || 'legal-form suffixes are ignored (''' || name_key || '''): merge them or tell them apart'
+            as message
+    from account_twins
+
+),
+
+opportunity_touches as (
+
+    select
+        opportunity_id,
+        max(occurred_date) as last_activity_date
+    from activities
+    where
+        opportunity_id is not null
+        and occurred_date <= {{ as_of_date() }}
+    group by opportunity_id
+
+),
+
+last_touch as (
+
+    select
+        known_opportunities.opportunity_id,
+        known_opportunities.owner_rep_id,
+        known_opportunities.stage,
+        known_opportunities.last_modified_date,
+        opportunity_touches.last_activity_date,
+        greatest(
+            coalesce(known_opportunities.last_modified_date, known_opportunities.created_date),
+            coalesce(opportunity_touches.last_activity_date, known_opportunities.created_date)
+        ) as last_touch_date
+    from known_opportunities
+    left join opportunity_touches
+        on known_opportunities.opportunity_id = opportunity_touches.opportunity_id
+    where known_opportunities.is_open
+
+),
+
+opportunity_untouched as (
+
+    select
+        'opportunity_untouched' as rule,
+        'opportunities' as entity,
+        opportunity_id as record_id,
+        owner_rep_id,
+        'last_modified_at' as column_name,
+        cast(last_modified_date as varchar) as value_seen,
+        'open opportunity (stage ' || stage || ') last modified on '
+        || coalesce(cast(last_modified_date as varchar), '(never)') || ', last activity '
+        || coalesce('on ' || cast(last_activity_date as varchar), 'never') || ': '
+        || cast(date_diff('day', last_touch_date, {{ as_of_date() }}) as varchar)
+        || ' days untouched before ' || cast({{ as_of_date() }} as varchar)
+        || ' (more than {{ var("untouched_days") | int }})' as message
+    from last_touch
+    where date_diff('day', last_touch_date, {{ as_of_date() }}) > {{ var('untouched_days') | int }}
+
+),
+
+payment_for_cancelled_order as (
+
+    select
+        'payment_for_cancelled_order' as rule,
+        'payments' as entity,
+        payments.payment_id as record_id,
+        payments.rep_id as owner_rep_id,
+        case when payments.link_type = 'invoice' then 'invoice_id' else 'order_id' end as column_name,
+        case
+            when payments.link_type = 'invoice'
+                then payments.invoice_id || ' (order ' || payments.order_id || ')'
+            else payments.order_id
+        end as value_seen,
+        'payment of ' || cast(payments.amount as varchar) || ' ' || payments.currency || ' on '
+        || cast(payments.paid_date as varchar) || ' is for order ' || payments.order_id
+        || ', which is cancelled' as message
+    from payments
+    inner join orders
+        on payments.order_id = orders.order_id
+    where
+        not orders.is_booked
+        and payments.paid_date <= {{ as_of_date() }}
+
+),
+
+activity_unlinked as (
+
+    select
+        'activity_unlinked' as rule,
+        'activities' as entity,
+        activity_id as record_id,
+        rep_id as owner_rep_id,
+        'account_id' as column_name,
+        '' as value_seen,
+        type || ' on ' || cast(occurred_date as varchar)
+        || ' names neither an account nor an opportunity' as message
+    from activities
+    where
+        account_id is null
+        and opportunity_id is null
+        and occurred_date <= {{ as_of_date() }}
+
+),
+
 final as (
 
     select * from stale_open_opportunity
@@ -295,6 +565,18 @@ final as (
     select * from amount_outlier
     union all
     select * from missing_fx_rate
+    union all
+    select * from stage_moved_backwards
+    union all
+    select * from order_lines_mismatch
+    union all
+    select * from possible_duplicate_account
+    union all
+    select * from opportunity_untouched
+    union all
+    select * from payment_for_cancelled_order
+    union all
+    select * from activity_unlinked
 
 )
 

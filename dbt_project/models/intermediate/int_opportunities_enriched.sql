@@ -72,6 +72,8 @@ converted as (
         dated.created_date,
         dated.expected_close_date,
         dated.closed_at,
+        dated.last_modified_at,
+        dated.last_modified_date,
         dated.close_at,
         dated.close_date,
         dated.valuation_date,

@@ -220,6 +220,7 @@ def test_every_rule_is_described_in_both_languages_and_documented():
     docs = (ROOT / "docs" / "data-quality.md").read_text()
     for rule, entry in catalogue.items():
         assert entry["severity"] in ("quarantine", "warn"), rule
+        assert entry["routes_to"] and entry["category"], rule
         for lang in ("en", "zh"):
             assert entry[lang]["what"] and entry[lang]["fix"], (rule, lang)
         assert f"`{rule}`" in docs, f"{rule} is not in docs/data-quality.md"
@@ -364,3 +365,38 @@ def test_a_failed_run_alerts_the_channels(tmp_path, monkeypatch):
     assert body["subject"].startswith("SalesOps nightly run FAILED (2026-09-30)")
     [written] = list((home / "alerts" / "failures").glob("run-failure-*.json"))
     assert json.loads(written.read_text())["run_id"] == summary["run_id"]
+
+
+def test_the_dagster_run_failure_sensor_alerts(tmp_path, monkeypatch):
+    """The daemon's path: the run_failure_alert sensor, evaluated on a real failed run."""
+    import dagster as dg
+
+    from pipelines.defs.alerts import build_run_failure_sensor
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("SALESOPS_HOME", str(home))
+
+    @dg.op
+    def load_accounts():
+        raise dg.Failure("accounts.csv could not be read")
+
+    @dg.job
+    def nightly_load():
+        load_accounts()
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = nightly_load.execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    sensor = build_run_failure_sensor(nightly_load, dg.DefaultSensorStatus.STOPPED)
+    context = dg.build_run_status_sensor_context(
+        sensor_name=sensor.name,
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_failure_event(),
+    ).for_run_failure()
+    sensor(context)
+    [written] = list((home / "alerts" / "failures").glob("run-failure-*.json"))
+    alert = json.loads(written.read_text())
+    assert alert["run_id"] == result.run_id and alert["step"] == "load_accounts"
+    assert "accounts.csv could not be read" in alert["error"]

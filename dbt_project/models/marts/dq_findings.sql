@@ -201,7 +201,8 @@ previous as (
         message,
         first_seen_load,
         last_seen_load,
-        is_open
+        is_open,
+        resolved_load
     from {{ this }}
     {%- else -%}
     select
@@ -217,7 +218,8 @@ previous as (
         cast(null as varchar) as message,
         cast(null as bigint) as first_seen_load,
         cast(null as bigint) as last_seen_load,
-        cast(null as boolean) as is_open
+        cast(null as boolean) as is_open,
+        cast(null as bigint) as resolved_load
     where false
     {%- endif %}
 
@@ -238,7 +240,8 @@ present as (
         current_findings.message,
         coalesce(previous.first_seen_load, current_findings.first_seen_candidate) as first_seen_load,
         {{ load_id() }} as last_seen_load,
-        true as is_open
+        true as is_open,
+        cast(null as bigint) as resolved_load
     from current_findings
     left join previous
         on current_findings.finding_id = previous.finding_id
@@ -260,7 +263,10 @@ gone as (
         previous.message,
         previous.first_seen_load,
         previous.last_seen_load,
-        false as is_open
+        false as is_open,
+        -- the load of the first build without it: the night the entry was fixed
+        case when previous.is_open then {{ load_id() }} else previous.resolved_load end
+            as resolved_load
     from previous
     left join current_findings
         on previous.finding_id = current_findings.finding_id

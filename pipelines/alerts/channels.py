@@ -26,7 +26,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -37,6 +36,7 @@ from pydantic import (
 )
 
 from pipelines.errors import SalesOpsError
+from pipelines.yaml_source import line_of, parse_yaml
 
 #: An environment variable's name (what ``*_env`` settings hold).
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -191,16 +191,9 @@ def parse_channels(text: str, source: str, base_dir: Path | None = None) -> list
 
     Relative ``directory`` and ``ca_file`` paths are taken from ``base_dir`` when given.
     """
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise SalesOpsError(
-            f"{where}: the alerts file is not valid YAML ({getattr(exc, 'problem', exc)})",
-            "check the indentation and quoting on that line",
-        ) from None
+    data, node = parse_yaml(
+        text, source, "the alerts file", "check the indentation and quoting on that line"
+    )
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -214,7 +207,7 @@ def parse_channels(text: str, source: str, base_dir: Path | None = None) -> list
         shown = []
         for err in exc.errors():
             loc = _setting_path(err["loc"])
-            line = _line_of(node, err["loc"])
+            line = line_of(node, err["loc"])
             where = f"{source}:{line}" if line else source
             problem = err["msg"].removeprefix("Value error, ")
             shown.append(f"{where}: {loc or '(top level)'}: {problem}")
@@ -255,21 +248,3 @@ def _setting_path(loc: tuple) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
-
-
-def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
-    """The 1-based line of the deepest part of ``loc`` found in the YAML tree."""
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
-            if pair is None:  # a missing setting, or the union's tag: stay on this item
-                continue
-            line = pair[0].start_mark.line + 1
-            node = pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line + 1
-    return line

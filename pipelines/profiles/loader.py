@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from pipelines.contract import ENTITIES
 from pipelines.errors import SalesOpsError
 from pipelines.profiles.model import Profile, contract_problems
+from pipelines.yaml_source import parse_yaml
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 CANONICAL = "canonical"
@@ -60,16 +61,12 @@ def _error_line(lines: dict[str, int], loc: tuple) -> int | None:
 
 def parse_profile(text: str, source: str) -> Profile:
     """Validate profile YAML ``text``; ``source`` names it in errors."""
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise SalesOpsError(
-            f"{where}: the profile is not valid YAML ({getattr(exc, 'problem', exc)})",
-            "check the indentation and quoting on that line (see docs/profiles.md)",
-        ) from None
+    data, node = parse_yaml(
+        text,
+        source,
+        "the profile",
+        "check the indentation and quoting on that line (see docs/profiles.md)",
+    )
     if not isinstance(data, dict):
         raise SalesOpsError(
             f"{source}: a profile must be a YAML mapping with 'profile' and 'entities'",

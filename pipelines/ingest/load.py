@@ -184,7 +184,7 @@ def _text(*parts: str | pl.Expr) -> pl.Expr:
     return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in parts])
 
 
-def _parse_failures(unread: pl.DataFrame, rows: set | None = None) -> pl.DataFrame:
+def _parse_failures(unread: pl.DataFrame) -> pl.DataFrame:
     return unread.select(
         pl.col(ROW_INDEX),
         (pl.col("position") + _ORD_PARSE).cast(pl.Int32).alias("ord"),

@@ -1,8 +1,9 @@
 """The one settings object for the Python side.
 
 Values come from environment variables prefixed ``SALESOPS_`` (e.g.
-``SALESOPS_BUSINESS_TIMEZONE=Europe/Berlin``). Metric parameters live in dbt
-``vars`` (dbt_project/dbt_project.yml), not here.
+``SALESOPS_BUSINESS_TIMEZONE=Europe/Berlin``). Metric parameters are dbt ``vars``
+(defaults in dbt_project/dbt_project.yml), changed in the file ``metrics_config`` names
+(pipelines/metric_params.py).
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
     #: Alert channels (YAML, see docs/alerts.md); default HOME/alerts.yaml when it exists.
     #: Alert files (JSON + HTML) are always written under HOME/alerts/<business date>/.
     alerts_config: str | None = None
+    #: Metric parameters (dbt vars, YAML; see docs/metrics.md); default HOME/metrics.yaml when
+    #: it exists. Unset: the defaults of dbt_project/dbt_project.yml.
+    metrics_config: str | None = None
     #: Language of the alerts: en or zh.
     alert_language: str = "en"
     #: An unfixed finding is alerted again after this many days (0: every night).

@@ -91,3 +91,30 @@ def test_every_rule_is_in_the_catalogue_in_both_languages():
         assert entry["routes_to"] and entry["category"], rule
         for lang in ("en", "zh"):
             assert entry[lang]["what"] and entry[lang]["fix"], (rule, lang)
+
+
+def test_metrics_doc_is_generated_from_the_dbt_project():
+    from pipelines.metrics_doc import DOC_PATH as METRICS_DOC
+    from pipelines.metrics_doc import render as render_metrics
+
+    assert METRICS_DOC.read_text(encoding="utf-8") == render_metrics(), (
+        "docs/metrics.md is stale: run `python -m pipelines.metrics_doc`"
+    )
+
+
+def test_every_mart_and_column_is_documented_with_its_grain():
+    """Each mart's yml says its grain and describes every column its SQL produces."""
+    from pipelines.metrics_doc import DBT_DIR, doc_blocks, mart_models, resolve
+
+    models_dir = DBT_DIR / "models"
+    blocks = doc_blocks(models_dir)
+    documented = {m["name"]: m for m in mart_models(models_dir)}
+    sql_models = {p.stem for p in (models_dir / "marts").rglob("*.sql")}
+    assert sql_models == set(documented), (
+        f"undocumented: {sorted(sql_models - set(documented))}; "
+        f"documented without SQL: {sorted(set(documented) - sql_models)}"
+    )
+    for name, model in documented.items():
+        assert "grain" in resolve(model.get("description"), blocks).lower(), name
+        for column in model.get("columns") or []:
+            assert resolve(column.get("description"), blocks), (name, column["name"])

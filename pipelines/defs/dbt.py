@@ -63,6 +63,7 @@ class SalesOpsDbtTranslator(DagsterDbtTranslator):
 def dbt_vars(warehouse: WarehouseResource, load_id: int) -> dict[str, Any]:
     settings = warehouse.settings
     return {
+        **warehouse.metric_params,
         "warehouse_path": str(warehouse.work_path),
         "as_of_date": warehouse.business_date.isoformat(),
         "load_id": load_id,

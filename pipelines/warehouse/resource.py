@@ -36,6 +36,7 @@ from pipelines.errors import (
     is_transient,
     step_errors,
 )
+from pipelines.metric_params import load_metric_params, metric_params_path
 from pipelines.progress import say
 from pipelines.settings import Settings
 from pipelines.warehouse import lock
@@ -110,6 +111,7 @@ class WarehouseResource(ConfigurableResource):
     _run_id: str = PrivateAttr()
     _lock_fh: object = PrivateAttr(default=None)
     _opened: bool = PrivateAttr(default=False)
+    _metric_params: dict = PrivateAttr(default_factory=dict)
 
     # --- paths -----------------------------------------------------------
     @property
@@ -141,6 +143,11 @@ class WarehouseResource(ConfigurableResource):
         return self.home_path / "runs" / self._run_id
 
     @property
+    def metric_params(self) -> dict:
+        """dbt var overrides from the metrics file (checked when the run starts)."""
+        return self._metric_params
+
+    @property
     def business_date(self) -> date:
         if self.as_of_date:
             return date.fromisoformat(self.as_of_date)
@@ -170,6 +177,10 @@ class WarehouseResource(ConfigurableResource):
                     "give the business date as YYYY-MM-DD, e.g. --as-of 2026-09-30",
                 ) from None
         home = self.home_path
+        # A wrong metric parameter stops the run now, not after the load, at the dbt step.
+        self._metric_params = load_metric_params(
+            metric_params_path(home, self._settings.metrics_config)
+        )
         # Before anything is changed (the lock file, too, lives in HOME): a usable home and
         # room for the working copy. Both are for a person to fix: the run stops here.
         check_home(home)

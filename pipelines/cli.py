@@ -249,6 +249,35 @@ def restore_command(backup_file: Path, home: Path | None) -> None:
     )
 
 
+@main.command("rebuild")
+@click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    callback=_date,
+    help="Business date (YYYY-MM-DD) to rebuild the marts as of, e.g. a quarter end.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File for the rebuilt copy. Default: HOME/as-of/warehouse-<date>.duckdb.",
+)
+@click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), default=None, help="Warehouse home."
+)
+def rebuild_command(as_of: date, out_path: Path | None, home: Path | None) -> None:
+    """Rebuild the marts as the warehouse stood on a past date, in a copy (the warehouse
+    itself is only read): the numbers reported then, whatever arrived since."""
+    from pipelines.warehouse.as_of import rebuild_as_of
+
+    home = _home(home)
+    out_path = out_path or home / "as-of" / f"warehouse-{as_of.isoformat()}.duckdb"
+    path = rebuild_as_of(home / "warehouse.duckdb", as_of, out_path, home=home)
+    click.echo(f"marts as of {as_of}: {path}")
+
+
 @main.command("status")
 @click.option(
     "--home", type=click.Path(file_okay=False, path_type=Path), default=None, help="Warehouse home."

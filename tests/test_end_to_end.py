@@ -17,13 +17,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.demo import generate_drop
 from pipelines.runner import run_nightly
 from tests import oracle
+from tests.conftest import DEMO_AS_OF
 
 pytestmark = pytest.mark.e2e
 
-AS_OF = date(2026, 9, 30)
+AS_OF = DEMO_AS_OF  # the shared `demo` night (tests/conftest.py)
 QUARTER = "2026Q3"
 MART_TABLES = (
     "fct_sales_performance",
@@ -32,16 +32,6 @@ MART_TABLES = (
     "fct_receivables_aging",
     "dq_findings",
 )
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    inbox = root / "inbox"
-    generate_drop(inbox, seed=11, scale=0.5, end_date=AS_OF)
-    home = root / "home"
-    summary = run_nightly(inbox=inbox, home=home, as_of=AS_OF, echo=False)
-    return {"inbox": inbox, "home": home, "summary": summary, "drop": oracle.load_drop(inbox)}
 
 
 def connect(home: Path) -> duckdb.DuckDBPyConnection:

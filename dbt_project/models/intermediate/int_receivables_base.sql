@@ -1,7 +1,8 @@
 {#-
   What each booked order owes: invoices when the order has any (amounts converted into the
   order currency at the invoice issue date when an invoice is in another currency, earliest
-  due date), else the order total due order date + payment terms.
+  due date), else the order total due order date + payment terms. Team and region are the
+  order's (int_orders_enriched), like every receivables and customer mart.
 -#}
 with
 
@@ -34,6 +35,7 @@ invoice_amounts as (
 
     select
         invoices.order_id,
+        invoices.issued_at,
         invoices.due_date,
         {{ convert_between(
             'invoices.amount', 'upper(invoices.currency)', 'upper(booked_orders.currency)',
@@ -55,6 +57,7 @@ invoice_totals as (
         order_id,
         count(*) as invoice_count,
         sum(amount_order_currency) as invoiced_amount,
+        min(issued_at) as first_issued_date,
         min(due_date) as first_due_date
     from invoice_amounts
     group by order_id
@@ -67,10 +70,14 @@ receivables as (
         booked_orders.order_id,
         booked_orders.account_id,
         booked_orders.rep_id,
+        booked_orders.team,
+        booked_orders.region,
         booked_orders.currency,
         booked_orders.ordered_date,
         booked_orders.fx_rate,
         coalesce(invoice_totals.invoice_count, 0) > 0 as has_invoice,
+        coalesce(invoice_totals.invoice_count, 0) as invoice_count,
+        invoice_totals.first_issued_date,
         cast(
             case
                 when invoice_totals.invoice_count > 0 then invoice_totals.invoiced_amount

@@ -1,100 +1,14 @@
 {#-
   Receivables aging snapshots: one row per (as_of_date, order_id) with something outstanding,
   for the run's as_of_date and every quarter end on or before it since the first booked order.
-  Amounts in the order currency; outstanding also in the reporting currency at the order date's
-  rate. Payments count when their local paid date is on or before the snapshot date.
+  The balances are computed once in int_receivables_balances (which also holds month ends for
+  DSO); this mart publishes its aging snapshots with the original columns.
 -#}
 with
 
-periods as (
-
-    select * from {{ ref('int_periods') }}
-
-),
-
-receivables as (
-
-    select * from {{ ref('int_receivables_base') }}
-
-),
-
-payments as (
-
-    select * from {{ ref('int_payments_enriched') }}
-
-),
-
-first_order as (
-
-    select min(ordered_date) as first_ordered_date
-    from receivables
-
-),
-
-snapshot_dates as (
-
-    select {{ as_of_date() }} as as_of_date
-
-    union
-
-    select periods.period_end as as_of_date
-    from periods
-    cross join first_order
-    where
-        periods.period_type = 'quarter'
-        and periods.period_end <= {{ as_of_date() }}
-        and periods.period_end >= first_order.first_ordered_date
-
-),
-
-orders_at_snapshot as (
-
-    select
-        snapshot_dates.as_of_date,
-        receivables.*
-    from receivables
-    inner join snapshot_dates
-        on receivables.ordered_date <= snapshot_dates.as_of_date
-
-),
-
-paid_at_snapshot as (
-
-    select
-        snapshot_dates.as_of_date,
-        payments.order_id,
-        sum(payments.amount_order_currency) as paid
-    from payments
-    inner join snapshot_dates
-        on payments.paid_date <= snapshot_dates.as_of_date
-    where payments.has_order
-    group by snapshot_dates.as_of_date, payments.order_id
-
-),
-
 balances as (
 
-    select
-        orders_at_snapshot.as_of_date,
-        orders_at_snapshot.order_id,
-        orders_at_snapshot.account_id,
-        orders_at_snapshot.rep_id,
-        orders_at_snapshot.currency,
-        orders_at_snapshot.due_date,
-        orders_at_snapshot.amount_due,
-        orders_at_snapshot.fx_rate,
-        cast(coalesce(paid_at_snapshot.paid, 0) as decimal(18, 6)) as paid,
-        cast(
-            greatest(orders_at_snapshot.amount_due - coalesce(paid_at_snapshot.paid, 0), 0)
-            as decimal(18, 6)
-        ) as outstanding_original,
-        greatest(date_diff('day', orders_at_snapshot.due_date, orders_at_snapshot.as_of_date), 0)
-            as days_overdue
-    from orders_at_snapshot
-    left join paid_at_snapshot
-        on
-            orders_at_snapshot.as_of_date = paid_at_snapshot.as_of_date
-            and orders_at_snapshot.order_id = paid_at_snapshot.order_id
+    select * from {{ ref('int_receivables_balances') }}
 
 ),
 
@@ -110,17 +24,11 @@ final as (
         amount_due,
         paid,
         outstanding_original,
-        {{ to_reporting('outstanding_original', 'fx_rate') }} as outstanding,
+        outstanding,
         days_overdue,
-        case
-            when days_overdue = 0 then 'not_due'
-            when days_overdue <= 30 then '1_30'
-            when days_overdue <= 60 then '31_60'
-            when days_overdue <= 90 then '61_90'
-            else 'over_90'
-        end as aging_bucket
+        aging_bucket
     from balances
-    where outstanding_original > 0
+    where is_aging_snapshot
 
 )
 

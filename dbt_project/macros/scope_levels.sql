@@ -1,0 +1,24 @@
+{#-
+  The organisation levels of the marts: company ('all'), region, team and rep. Use
+  `cross join ({{ scope_levels() }}) as levels` and `{{ scope_id_for('levels.level', rep,
+  team, region) }}`; rows whose scope_id is null (a rep without a team) are dropped by the
+  caller. fct_sales_performance spells out the same four levels.
+-#}
+{% macro scope_levels() -%}
+    select unnest(['company', 'region', 'team', 'rep']) as level
+{%- endmacro %}
+
+{% macro scope_id_for(level, rep_id, team, region) -%}
+    case {{ level }}
+        when 'company' then 'all'
+        when 'region' then {{ region }}
+        when 'team' then {{ team }}
+        when 'rep' then {{ rep_id }}
+    end
+{%- endmacro %}
+
+{#- Weighted amount of an open opportunity: amount_reporting × stage_probability(stage),
+    rounded to 2 places (the rule of int_opportunities_enriched.weighted_amount_reporting). -#}
+{% macro weighted_amount(amount_reporting, stage) -%}
+    cast(round({{ amount_reporting }} * {{ stage_probability(stage) }}, 2) as decimal(18, 2))
+{%- endmacro %}

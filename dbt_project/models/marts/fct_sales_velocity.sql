@@ -1,0 +1,159 @@
+{#-
+  Sales velocity and touches before close per (period_type, period, level, scope_id) of
+  fct_sales_performance, whose win rate, average deal size and average sales cycle it reuses
+  (not redefined here). Open opportunities are counted at the period's last day (or
+  as_of_date for the current period) from the current records: created on or before that day
+  and not closed by it.
+-#}
+with
+
+levels as (
+
+    {{ scope_levels() }}
+
+),
+
+performance as (
+
+    select * from {{ ref('fct_sales_performance') }}
+
+),
+
+opportunities as (
+
+    select * from {{ ref('int_opportunities_enriched') }}
+
+),
+
+activities as (
+
+    select * from {{ ref('stg_crm__activities') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('int_periods') }}
+
+),
+
+counted_on as (
+
+    select
+        period_type,
+        period,
+        least(period_end, {{ as_of_date() }}) as count_date
+    from periods
+
+),
+
+open_at_period_end as (
+
+    select
+        counted_on.period_type,
+        counted_on.period,
+        levels.level,
+        {{ scope_id_for('levels.level', 'opportunities.owner_rep_id', 'opportunities.team', 'opportunities.region') }}
+            as scope_id,
+        count(*) as open_opportunities
+    from opportunities
+    inner join counted_on
+        on
+            opportunities.created_date <= counted_on.count_date
+            and (opportunities.close_date is null or opportunities.close_date > counted_on.count_date)
+    cross join levels
+    group by all
+
+),
+
+won as (
+
+    select
+        opportunity_id,
+        owner_rep_id,
+        team,
+        region,
+        close_at,
+        close_date
+    from opportunities
+    where
+        is_won
+        and close_date <= {{ as_of_date() }}
+
+),
+
+touches as (
+
+    select
+        won.opportunity_id,
+        won.owner_rep_id,
+        won.team,
+        won.region,
+        won.close_date,
+        count(activities.activity_id) as touches
+    from won
+    left join activities
+        on
+            won.opportunity_id = activities.opportunity_id
+            and won.close_at >= activities.occurred_at
+    group by all
+
+),
+
+touches_by_scope as (
+
+    select
+        periods.period_type,
+        periods.period,
+        levels.level,
+        {{ scope_id_for('levels.level', 'touches.owner_rep_id', 'touches.team', 'touches.region') }}
+            as scope_id,
+        median(touches.touches) as touches_before_close
+    from touches
+    inner join periods
+        on touches.close_date between periods.period_start and periods.period_end
+    cross join levels
+    group by all
+
+),
+
+final as (
+
+    select
+        performance.period_type,
+        performance.period,
+        performance.period_start,
+        performance.period_end,
+        performance.level,
+        performance.scope_id,
+        coalesce(open_at_period_end.open_opportunities, 0) as open_opportunities,
+        performance.won,
+        performance.lost,
+        performance.win_rate,
+        performance.avg_deal_size,
+        performance.avg_sales_cycle_days,
+        {{ divide_decimal(
+            'cast(coalesce(open_at_period_end.open_opportunities, 0) as decimal(38, 0))'
+            ~ ' * performance.won * performance.avg_deal_size',
+            '(performance.won + performance.lost)'
+            ~ ' * cast(performance.avg_sales_cycle_days as decimal(38, 12))',
+            2
+        ) }} as sales_velocity,
+        cast(touches_by_scope.touches_before_close as double) as touches_before_close
+    from performance
+    left join open_at_period_end
+        on
+            performance.period_type = open_at_period_end.period_type
+            and performance.period = open_at_period_end.period
+            and performance.level = open_at_period_end.level
+            and performance.scope_id = open_at_period_end.scope_id
+    left join touches_by_scope
+        on
+            performance.period_type = touches_by_scope.period_type
+            and performance.period = touches_by_scope.period
+            and performance.level = touches_by_scope.level
+            and performance.scope_id = touches_by_scope.scope_id
+
+)
+
+select * from final

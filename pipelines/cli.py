@@ -98,41 +98,96 @@ def run(inbox: Path, home: Path | None, as_of: date | None, profile: str | None)
     default=None,
     help="Warehouse home holding warehouse.duckdb.",
 )
-@click.option("--quarter", required=True, help="Quarter to report, like 2026Q3.")
+@click.option(
+    "--period", default=None, help="Period to report: a quarter (2026Q3) or a month (2026-07)."
+)
+@click.option("--quarter", default=None, help="Same as --period, for a quarter (kept for scripts).")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    help="company, region:NAME, team:NAME or rep:REP_ID (repeatable). "
+    "Default: every scope with figures for the period, plus an index page.",
+)
+@click.option("--lang", default="en", show_default=True, help="Language(s): en, zh or en,zh.")
+@click.option(
+    "--format",
+    "formats",
+    default="html",
+    show_default=True,
+    help="Format(s), comma-separated: html, pdf, xlsx.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=_date,
+    default=None,
+    help="Read the period as of this date (default: its end, or the latest load if earlier).",
+)
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Output folder. Default: HOME/reports/<quarter>/.",
+    help="Output folder. Default: HOME/reports/<period>/.",
 )
-def report(home: Path | None, quarter: str, out_dir: Path | None) -> None:
-    """Render the quarterly review pack from the warehouse as it is now."""
-    from pipelines.periods import Quarter
-    from pipelines.reports import render_quarterly_pack
+def report(
+    home: Path | None,
+    period: str | None,
+    quarter: str | None,
+    scopes: tuple[str, ...],
+    lang: str,
+    formats: str,
+    as_of: date | None,
+    out_dir: Path | None,
+) -> None:
+    """Render review packs (HTML, PDF, Excel) from the warehouse as it is now."""
+    from pipelines.periods import parse_period
+    from pipelines.reports import render_period
+    from pipelines.reports.render import PackOptions
+    from pipelines.reports.scope import Scope
     from pipelines.settings import Settings
 
     settings = Settings()
     home = (home or Path(settings.home)).expanduser().resolve()
     warehouse = home / "warehouse.duckdb"
+    text = period or quarter
+    hint = "--period" if period else "--quarter"
+    if text is None:
+        raise click.UsageError("give --period, like --period 2026Q3 or --period 2026-07")
     try:
-        quarter = Quarter.parse(quarter.strip().upper()).label
+        label = parse_period(text.strip().upper()).label
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--quarter") from None
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+    try:
+        chosen = [Scope.parse(s) for s in scopes] or None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--scope") from None
     if not warehouse.exists():
         raise click.ClickException(
             f"no warehouse at {warehouse}. Fix: run `salesops run --inbox DIR --home {home}` first."
         )
     try:
-        path = render_quarterly_pack(
+        packs, index = render_period(
             warehouse,
-            quarter,
-            out_dir or home / "reports" / quarter,
-            reporting_currency=settings.reporting_currency,
+            label,
+            out_dir or home / "reports" / label,
+            scopes=chosen,
+            langs=[x.strip() for x in lang.split(",") if x.strip()],
+            formats=formats.split(","),
+            as_of_date=as_of,
+            options=PackOptions(
+                reporting_currency=settings.reporting_currency,
+                wan_units=settings.report_wan_units,
+                unmask_contacts=settings.report_unmask_contacts,
+            ),
         )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"review pack: {path}")
+    for pack in packs:
+        for path in pack.files.values():
+            click.echo(f"review pack: {path}")
+    click.echo(f"index: {index}")
 
 
 @main.group()

@@ -13,7 +13,7 @@ from pipelines.defs.alerts import build_alerts_asset, build_run_failure_sensor
 from pipelines.defs.automation import build_automation
 from pipelines.defs.dbt import build_dbt_assets, dbt_executable, ensure_manifest
 from pipelines.defs.ingest import drop, entity_assets
-from pipelines.defs.reports import build_report_asset
+from pipelines.defs.reports import build_period_packs, build_report_asset
 from pipelines.settings import Settings
 from pipelines.warehouse.resource import WarehouseResource
 
@@ -43,9 +43,10 @@ def build_definitions() -> dg.Definitions:
     dbt_assets = build_dbt_assets(project)
     report = build_report_asset(dbt_assets)
     alerts = build_alerts_asset(dbt_assets)
+    packs = build_period_packs(dbt_assets)  # monthly / quarterly packs: own jobs and schedules
     nightly = dg.define_asset_job(
         NIGHTLY_JOB,
-        selection=dg.AssetSelection.all(),
+        selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*packs.assets),
         description="Ingest the night's drop, validate it, build the dbt project, render "
         "the quarterly review pack and send the data-quality alerts; the warehouse changes "
         "only if every step succeeds.",
@@ -55,9 +56,9 @@ def build_definitions() -> dg.Definitions:
     schedule, sensor = build_automation(nightly)
     failure_alert = build_run_failure_sensor(nightly, sensor.default_status)
     return dg.Definitions(
-        assets=[drop, *entity_assets, dbt_assets, report, alerts],
-        jobs=[nightly],
-        schedules=[schedule],
+        assets=[drop, *entity_assets, dbt_assets, report, alerts, *packs.assets],
+        jobs=[nightly, *packs.jobs],
+        schedules=[schedule, *packs.schedules],
         sensors=[sensor, failure_alert],
         resources={
             "warehouse": WarehouseResource(),

@@ -64,6 +64,20 @@ class Settings(BaseSettings):
     #: Rows of an export read, checked and spooled at a time (memory grows with it).
     ingest_batch_rows: int = 200_000
 
+    #: Review packs: print amounts of 10,000 and more in 万 in 中文 CNY packs (¥153.00万).
+    report_wan_units: bool = False
+    #: Review packs: print emails and phone numbers in CRM text unmasked (masked by default).
+    report_unmask_contacts: bool = False
+    #: Monthly / quarterly packs (Dagster): languages and formats, comma-separated.
+    report_languages: str = "en,zh"
+    report_formats: str = "html,pdf,xlsx"
+    #: Monthly / quarterly packs (Dagster): time of day (HH:MM, schedule_timezone) on the 1st of
+    #: the month / of the quarter at which the packs of the period that just ended are rendered;
+    #: keep it after the nightly load (nightly_cron).
+    report_time: str = "04:00"
+    #: First month (YYYY-MM) of the monthly / quarterly pack partitions.
+    report_first_month: str = "2024-01"
+
     @property
     def inbox_root_path(self) -> Path:
         return Path(self.inbox_root) if self.inbox_root else Path(self.home) / "inbox"
@@ -106,6 +120,21 @@ class Settings(BaseSettings):
         if v < 1000:
             raise ValueError(f"{v} is too small; use at least 1000 rows per batch")
         return v
+
+    @field_validator("report_time")
+    @classmethod
+    def _time_of_day(cls, v: str) -> str:
+        m = re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*", v)
+        if m is None:
+            raise ValueError(f"report time {v!r} must be HH:MM, like 04:00")
+        return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+    @field_validator("report_first_month")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v.strip()):
+            raise ValueError(f"report first month {v!r} must be YYYY-MM, like 2024-01")
+        return v.strip()
 
     @field_validator("reporting_currency")
     @classmethod

@@ -12,6 +12,25 @@ if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>
   exit 1
 fi
 
+# System packages for the PDF review packs (Debian): Pango (WeasyPrint's layout engine), the
+# CJK font embedded in 中文 PDFs, and poppler-utils (pdftoppm / pdffonts / pdftotext, used by
+# the tests). Installed with apt-get when missing and running as root; otherwise a clear error.
+missing_debs=()
+dpkg -s libpango-1.0-0 >/dev/null 2>&1 || missing_debs+=(libpango-1.0-0 libpangoft2-1.0-0)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing_debs+=(fonts-noto-cjk)
+command -v pdftoppm >/dev/null 2>&1 || missing_debs+=(poppler-utils)
+if [ "${#missing_debs[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing system packages: ${missing_debs[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_debs[@]}" >/dev/null
+  else
+    echo "error: missing system packages for the PDF review packs: ${missing_debs[*]}" >&2
+    echo "  Fix: sudo apt-get install ${missing_debs[*]}  (Debian/Ubuntu), then re-run this script" >&2
+    exit 1
+  fi
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
   echo "==> creating virtual environment in .venv"
   "$PY" -m venv "$VENV"

@@ -25,8 +25,26 @@ def test_definitions_load_with_every_layer():
     ):
         assert any(k.endswith(mart) for k in keys), mart
     assert "reports/quarterly_review_pack" in keys
+    assert {"reports/monthly_review_packs", "reports/quarterly_review_packs"} <= keys
     checks = {c.name for c in graph.asset_check_keys}
     assert "contract_suite" in checks
+
+
+def test_period_packs_have_their_own_partitioned_jobs_and_schedules():
+    definitions = build_definitions()
+    schedules = {s.name: s for s in definitions.get_repository_def().schedule_defs}
+    # after the nightly load (02:00): the 1st of each month / of each quarter at 04:00
+    assert schedules["monthly_review_packs_schedule"].cron_schedule == "0 4 1 * *"
+    assert schedules["quarterly_review_packs_schedule"].cron_schedule == "0 4 1 1,4,7,10 *"
+    for name in ("monthly_review_packs_schedule", "quarterly_review_packs_schedule"):
+        assert schedules[name].execution_timezone == "Asia/Shanghai"
+    nightly = definitions.resolve_job_def(NIGHTLY_JOB)
+    graph = definitions.resolve_asset_graph()
+    packs = dg.AssetKey(["reports", "monthly_review_packs"])
+    assert graph.get(packs).partitions_def is not None
+    assert (
+        packs not in nightly.asset_layer.selected_asset_keys
+    )  # the nightly job stays unpartitioned
 
 
 def test_dbt_sources_link_to_ingest_assets():

@@ -373,3 +373,50 @@ def test_status_lists_the_run_and_open_findings(demo):
     open_total = con.execute("select count(*) from marts.dq_findings where is_open").fetchall()
     assert f"open data-quality findings: {open_total[0][0]:,}" in result.output
     assert "a run is writing now: no" in result.output
+
+
+def test_packs_of_a_team_and_a_rep_equal_the_marts(demo, tmp_path):
+    """Real marts: a team's and a rep's packs (HTML and Excel) show the marts' figures."""
+    from openpyxl import load_workbook
+
+    from pipelines.reports import render_period
+
+    con = connect(demo["home"])
+    try:
+        team, rep = con.execute(
+            """select r.team, p.scope_id from marts.fct_sales_performance p
+               join marts.dim_sales_reps r on r.rep_id = p.scope_id
+               where p.period = ? and p.level = 'rep' order by p.revenue desc limit 1""",
+            [QUARTER],
+        ).fetchall()[0]
+        expected = {
+            scope: perf(con, QUARTER, level, scope_id)["revenue"]
+            for scope, level, scope_id in (
+                (f"team:{team}", "team", team),
+                (f"rep:{rep}", "rep", rep),
+            )
+        }
+        other_reps = [
+            r for (r,) in con.execute(
+                "select rep_id from marts.dim_sales_reps where rep_id <> ?", [rep]
+            ).fetchall()
+        ]  # fmt: skip
+    finally:
+        con.close()
+    packs, index = render_period(
+        demo["home"] / "warehouse.duckdb",
+        QUARTER,
+        tmp_path,
+        scopes=list(expected),
+        formats=["html", "xlsx"],
+    )
+    assert index.is_file() and len(packs) == 2
+    for pack in packs:
+        revenue = expected[pack.scope.label]
+        html = pack.files["html"].read_text(encoding="utf-8")
+        assert f'id="kpi-revenue-value">¥{revenue.quantize(Decimal("1")):,}<' in html
+        wb = load_workbook(pack.files["xlsx"])
+        row = next(r for r in wb[wb.sheetnames[1]].iter_rows() if r[0].value == "Revenue")
+        assert Decimal(str(row[1].value)) == revenue
+        if pack.scope.level == "rep":
+            assert not any(f">{r}<" in html for r in other_reps)

@@ -240,7 +240,9 @@ def _perf_row(period_type, period, start, end, level, scope, revenue, target, **
     )
 
 
-def build_warehouse(path: Path, latest_load_as_of: date = date(2026, 10, 31)) -> Path:
+def build_warehouse(path: Path, latest_load_as_of: date = date(2026, 9, 30)) -> Path:
+    """The test warehouse; load 2 is the one on the quarter end (a past quarter's pack
+    reads data quality as of the last load on or before its end)."""
     con = duckdb.connect(str(path))
     for ddl in DDL:
         con.execute(ddl)
@@ -455,7 +457,7 @@ def test_writes_one_file_with_expected_name(rendered):
     assert html.lstrip().lower().startswith("<!doctype html>")
     assert '<meta charset="utf-8">' in html
     assert p.text_by_id["meta-quarter"] == "2026Q3"
-    assert p.text_by_id["meta-as-of"] == "2026-09-30"  # quarter end; latest load is later
+    assert p.text_by_id["meta-as-of"] == "2026-09-30"  # quarter end = latest load
     assert p.text_by_id["meta-generated-at"] == "2026-10-02 08:30 UTC"
     assert p.text_by_id["meta-currency"] == "CNY"
 

@@ -10,12 +10,15 @@ chart so several charts can share one document; output is deterministic.
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import matplotlib
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -36,6 +39,9 @@ _RC = {
     "svg.fonttype": "none",  # keep text as <text>, not paths
     "svg.hashsalt": "salesops-review-pack",  # deterministic ids
     "font.size": 9,
+    # Layout is measured with these fonts (the SVG keeps text as text; the page's font
+    # stack draws it): Noto Sans CJK SC (fonts-noto-cjk) measures 中文 labels.
+    "font.family": ["DejaVu Sans", "Noto Sans CJK SC"],
     "axes.edgecolor": PALETTE["grid"],
     "axes.labelcolor": PALETTE["muted"],
     "axes.titlesize": 11,
@@ -50,7 +56,26 @@ _RC = {
 _NO_METADATA = {"Creator": None, "Date": None, "Format": None, "Type": None}
 
 
+@functools.cache
+def _register_cjk_font() -> None:
+    """Make matplotlib measure 中文 labels with Noto Sans CJK (fonts-noto-cjk).
+
+    matplotlib's font cache may predate the font's installation; the font files
+    are added directly (nothing happens when the font is not installed: labels
+    are then measured with DejaVu Sans, and drawn by the page's fonts all the same).
+    """
+    if any(f.name == "Noto Sans CJK SC" for f in font_manager.fontManager.ttflist):
+        return
+    for path in font_manager.findSystemFonts():
+        if Path(path).name.startswith("NotoSansCJK"):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError):  # an unreadable font file: skip it
+                continue
+
+
 def _new_figure(width: float, height: float) -> Figure:
+    _register_cjk_font()
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
@@ -101,8 +126,10 @@ def tidy_svg(svg: str, chart_id: str, title: str) -> str:
     ).replace(">", f"><title>{label}</title>", 1)
 
 
-def axis_scale(max_value: float) -> int:
-    """Divisor for money axes: 1, 1,000 or 1,000,000."""
+def axis_scale(max_value: float, *, wan: bool = False) -> int:
+    """Divisor for money axes: 1, 1,000 or 1,000,000 (1 or 10,000 = 万 with ``wan``)."""
+    if wan:
+        return 10_000 if max_value >= 10_000 else 1
     if max_value >= 1_000_000:
         return 1_000_000
     if max_value >= 10_000:
@@ -125,6 +152,7 @@ def trend_chart(
     revenue_label: str,
     target_label: str,
     divisor: int,
+    x_label: str = "",
 ) -> str:
     """Monthly revenue bars (report-quarter months darker) with the target as a line."""
     with matplotlib.rc_context(_RC):
@@ -152,6 +180,8 @@ def trend_chart(
         ax.yaxis.set_major_formatter(FuncFormatter(_grouped))
         ax.grid(axis="y", color=PALETTE["grid"], linewidth=0.8)
         ax.set_ylabel(y_label)
+        if x_label:
+            ax.set_xlabel(x_label)
         ax.set_title(title)
         handles, labels = ax.get_legend_handles_labels()
         order = sorted(range(len(labels)), key=lambda i: labels[i] != revenue_label)
@@ -176,6 +206,7 @@ def funnel_chart(
     x_label: str,
     current_label: str,
     previous_label: str,
+    y_label: str = "",
 ) -> str:
     """Conversion per stage pair (horizontal bars, percent), previous quarter beside it."""
     with matplotlib.rc_context(_RC):
@@ -215,6 +246,8 @@ def funnel_chart(
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f}%"))
         ax.grid(axis="x", color=PALETTE["grid"], linewidth=0.8)
         ax.set_xlabel(x_label)
+        if y_label:
+            ax.set_ylabel(y_label)
         ax.set_title(title)
         ax.legend(loc="lower right", ncols=2)
         return _to_svg(fig, "chart-funnel", title)
@@ -227,6 +260,7 @@ def aging_chart(
     title: str,
     y_label: str,
     divisor: int,
+    x_label: str = "",
 ) -> str:
     """Outstanding per aging bucket, coloured from not yet due (green) to >90 days (red)."""
     with matplotlib.rc_context(_RC):
@@ -249,5 +283,7 @@ def aging_chart(
         ax.yaxis.set_major_formatter(FuncFormatter(_grouped))
         ax.grid(axis="y", color=PALETTE["grid"], linewidth=0.8)
         ax.set_ylabel(y_label)
+        if x_label:
+            ax.set_xlabel(x_label)
         ax.set_title(title)
         return _to_svg(fig, "chart-aging", title)

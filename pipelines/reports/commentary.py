@@ -167,11 +167,19 @@ def headline_commentary(
     year_ago_label: str,
     fmt: Formatter,
     t: Strings,
+    level: str = "company",
 ) -> list[str]:
     out: list[str] = []
     revenue = fmt.headline_money(cur.revenue)
     if cur.revenue_target is None or cur.revenue_attainment is None:
-        out.append(t("headline.revenue_no_target", revenue=revenue, quarter=quarter))
+        out.append(
+            t(
+                "headline.revenue_no_target",
+                revenue=revenue,
+                quarter=quarter,
+                level=t(f"level.{level}"),
+            )
+        )
     else:
         values = dict(
             revenue=revenue,
@@ -215,7 +223,7 @@ def headline_commentary(
         out.append(t("headline.no_comparison", **names))
 
     if cur.won + cur.lost == 0:
-        out.append(t("headline.no_closed"))
+        out.append(t("headline.no_closed", period=quarter))
     elif cur.won == 0:
         out.append(
             t(
@@ -238,10 +246,12 @@ def headline_commentary(
     return out
 
 
-def trend_commentary(months: list[MonthPoint], fmt: Formatter, t: Strings) -> list[str]:
+def trend_commentary(
+    months: list[MonthPoint], fmt: Formatter, t: Strings, period: str = ""
+) -> list[str]:
     with_data = [m for m in months if m.revenue is not None]
     if not with_data:
-        return [t("trend.no_data")]
+        return [t("trend.no_data", period=period)]
     first, last = with_data[0].period or "", with_data[-1].period or ""
     total = sum((m.revenue for m in with_data), Decimal(0))
     targeted = [m for m in with_data if m.revenue_target is not None and m.revenue_target != 0]
@@ -296,6 +306,7 @@ def funnel_commentary(
     prev_label: str,
     fmt: Formatter,
     t: Strings,
+    previous_name: str = "",
 ) -> list[str]:
     weakest = weakest_stage(stages)
     if weakest is None:
@@ -308,6 +319,7 @@ def funnel_commentary(
             stage=stage_pair(t, weakest),
             rate=fmt.pct(weakest.conversion_rate),
             previous=prev_label,
+            previous_name=previous_name or prev_label,
             previous_rate=fmt.pct(prev_weak.conversion_rate if prev_weak else None),
         )
     ]

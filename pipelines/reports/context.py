@@ -1,14 +1,23 @@
-"""Presentation: turn ``QuarterlyData`` into the template context.
+"""Presentation: turn ``PackData`` into the template context, one section at a time.
 
 Everything here is formatting, ordering for display, charts and commentary;
 no SQL. The template receives strings (already formatted), small dicts and
 lists, and ``Markup`` only for the trusted CSS and the generated SVG charts;
-every other value, including all CRM text, is escaped by Jinja.
+every other value, including all CRM text, is escaped by Jinja (and contact
+details in CRM text are masked first, see ``masking.py``).
+
+Sections: ``SECTIONS`` lists them in pack order. Each is a key and a builder
+``(data, ctx) -> SectionContent | None`` (None: the section does not apply to
+this scope). The key names the HTML block ``reports/templates/sections/<key>.html``,
+the anchor, the table-of-contents entry (``section.<key>``) and the Excel sheet.
+Adding a section = a data function in ``data.py`` (a field of ``PackData``), a
+builder here and its template block.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,11 +29,14 @@ from pipelines.reports.data import (
     AGING_BUCKETS,
     SEVERITIES,
     FindingCount,
-    QuarterlyData,
+    PackData,
+    PeriodMetrics,
     RankingRow,
 )
 from pipelines.reports.formatting import Change, Formatter, to_decimal
 from pipelines.reports.i18n import Strings
+from pipelines.reports.masking import mask_contacts
+from pipelines.reports.tables import Column, Table
 
 #: Attainment at which a bar is full width in the ranking tables.
 BAR_CAP = Decimal("1.5")
@@ -38,9 +50,50 @@ class KpiCard:
     detail: str | None
     qoq: Change
     yoy: Change
+    benchmark: str | None = None  # rep packs: the team average
 
 
-def _kpi_cards(data: QuarterlyData, fmt: Formatter, t: Strings) -> list[KpiCard]:
+#: KPI cards: (metric, kind, change function name, higher is better).
+KPI_KINDS: tuple[tuple[str, str, str, bool | None], ...] = (
+    ("revenue", "money", "change_pct", True),
+    ("revenue_target", "money", "change_pct", None),
+    ("revenue_attainment", "pct", "change_pp", True),
+    ("collections", "money", "change_pct", True),
+    ("orders", "count", "change_pct", True),
+    ("new_customers", "count", "change_pct", True),
+    ("avg_order_value", "money", "change_pct", True),
+    ("win_rate", "pct", "change_pp", True),
+    ("avg_deal_size", "money", "change_pct", True),
+    ("avg_sales_cycle_days", "days", "change_days", False),
+)
+
+#: Team-average fields that are per-rep means (the rest come from the team's own row).
+_PER_REP_MEANS = ("revenue", "revenue_target", "collections", "orders", "new_customers")
+
+
+def team_benchmark(data: PackData, name: str):
+    """The team average shown beside a rep's figure (None outside rep packs)."""
+    avg = data.team_average
+    if avg is None:
+        return None
+    if name in _PER_REP_MEANS:
+        return getattr(avg, name)
+    return getattr(avg.team_row, name) if avg.team_row else None
+
+
+def _format_kind(fmt: Formatter, kind: str, value, headline: bool = True) -> str:
+    if kind == "money":
+        return fmt.headline_money(value) if headline else fmt.money(value)
+    if kind == "pct":
+        return fmt.pct(value)
+    if kind == "days":
+        return fmt.days(value)
+    if kind == "count":
+        return fmt.number(value, 0) if isinstance(value, Decimal) else fmt.count(value)
+    return fmt.na if value is None else str(value)
+
+
+def _kpi_cards(data: PackData, fmt: Formatter, t: Strings) -> list[KpiCard]:
     cur, prev, ago = data.current, data.previous, data.year_ago
 
     def field(name: str):
@@ -54,9 +107,21 @@ def _kpi_cards(data: QuarterlyData, fmt: Formatter, t: Strings) -> list[KpiCard]
 
     def add(name: str, value: str, change, detail: str | None = None, better: bool | None = True):
         c, p, a = field(name)
+        kind = next(k for n, k, _c, _b in KPI_KINDS if n == name)
+        bench = (
+            _format_kind(fmt, kind, team_benchmark(data, name))
+            if data.team_average is not None
+            else None
+        )
         cards.append(
             KpiCard(
-                name, t(f"kpi.{name}"), value, detail, change(c, p, better), change(c, a, better)
+                name,
+                t(f"kpi.{name}"),
+                value,
+                detail,
+                change(c, p, better),
+                change(c, a, better),
+                bench,
             )
         )
 
@@ -151,56 +216,105 @@ def _unit(t: Strings, divisor: int, currency: str) -> str:
     return t(f"trend.unit_{divisor}", currency=currency)
 
 
-def build_context(
-    data: QuarterlyData,
-    t: Strings,
-    fmt: Formatter,
-    *,
-    css: str,
-    generated_at: datetime,
-    company_name: str | None = None,
-) -> dict[str, Any]:
-    q = data.quarter.label
-    prev_label = data.quarter.previous().label
-    ago_label = data.quarter.same_quarter_last_year().label
-    cur = data.current
+@dataclass(frozen=True)
+class Ctx:
+    """What every section builder needs besides the data: wording, formats, labels."""
 
-    # -- header
-    # The marts only go as far as the loads: a quarter is "in progress" when the
-    # latest load's as-of date is before its end (an explicit earlier as_of_date
-    # only moves the receivables snapshot).
-    in_progress = data.latest_load_as_of is not None and data.latest_load_as_of < cur.period_end
-    header = dict(
-        company=company_name or t("pack.scope_company"),
-        quarter=q,
-        period=t(
-            "header.period_range", start=fmt.date(cur.period_start), end=fmt.date(cur.period_end)
-        ),
-        as_of=fmt.date(data.as_of_date),
-        generated_at=fmt.timestamp(generated_at),
-        currency=fmt.currency,
-        in_progress=t(
-            "pack.in_progress",
-            start=fmt.date(cur.period_start),
-            loaded=fmt.date(data.latest_load_as_of),
-        )
-        if in_progress
-        else None,
-    )
+    t: Strings
+    fmt: Formatter
+    mask: bool = True
+    period: str = ""  # '2026Q3' / '2026-07'
+    previous: str = ""  # label of the previous period
+    year_ago: str = ""  # label of the same period a year earlier
+    kind: str = "quarter"  # 'quarter' / 'month'
 
-    # -- KPIs
-    kpis = dict(
+    def crm(self, text: str | None) -> str | None:
+        """CRM free text as the pack prints it: contact details masked unless unmasked."""
+        return mask_contacts(text) if self.mask else text
+
+    def p(self, key: str, **values: object) -> str:
+        """A string of the period kind: ``p('pop')`` -> ``QoQ`` / ``MoM``."""
+        return self.t(f"period.{self.kind}.{key}", **values)
+
+
+@dataclass
+class SectionContent:
+    data: dict[str, Any]
+    commentary: list[str]
+    tables: list[Table] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    number: int
+    title: str
+    data: dict[str, Any]
+    commentary: list[str]
+    tables: list[Table]
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def kpis_section(data: PackData, c: Ctx) -> SectionContent:
+    t, fmt, cur = c.t, c.fmt, data.current
+    teams_for_gap = data.teams if data.scope.level in ("company", "region") else []
+    avg = data.team_average
+    content = dict(
         cards=_kpi_cards(data, fmt, t),
-        qoq_label=t("kpi.qoq_long", period=prev_label),
-        yoy_label=t("kpi.yoy_long", period=ago_label),
-        commentary=commentary.headline_commentary(
-            cur, data.previous, data.year_ago, data.teams, q, prev_label, ago_label, fmt, t
+        pop_label=c.p("pop"),
+        qoq_label=t("kpi.qoq_long", period=c.previous),
+        yoy_label=t("kpi.yoy_long", period=c.year_ago),
+        benchmark_label=t("kpi.team_average") if avg else None,
+        benchmark_note=t("kpi.team_average_note", n=avg.reps, team=avg.team, period=c.period)
+        if avg
+        else None,
+        source=f"marts.fct_sales_performance ({c.kind}, {data.scope.level})",
+    )
+    columns = [
+        Column(t("excel.kpi")),
+        Column(c.period, "number"),
+        Column(c.previous, "number"),
+        Column(c.year_ago, "number"),
+    ]
+    if avg:
+        columns.append(Column(t("kpi.team_average"), "number"))
+    rows: list[list[object]] = []
+    kinds: list[str] = []
+    for name, kind, _change, _better in KPI_KINDS:
+
+        def value(m: PeriodMetrics | None, name: str = name):
+            return getattr(m, name) if m is not None else None
+
+        row = [t(f"kpi.{name}"), value(cur), value(data.previous), value(data.year_ago)]
+        if avg:
+            row.append(team_benchmark(data, name))
+        rows.append(row)
+        kinds.append(kind)
+    table = Table("kpis", t("section.kpis"), columns, rows, row_kinds=kinds)  # type: ignore[arg-type]
+    return SectionContent(
+        content,
+        commentary.headline_commentary(
+            cur,
+            data.previous,
+            data.year_ago,
+            teams_for_gap,
+            c.period,
+            c.previous,
+            c.year_ago,
+            fmt,
+            t,
+            level=data.scope.level,
         ),
+        [table],
     )
 
-    # -- trend
+
+def trend_section(data: PackData, c: Ctx) -> SectionContent:
+    t, fmt, cur = c.t, c.fmt, data.current
     months = data.months
-    quarter_months = {
+    in_period = {
         i for i, m in enumerate(months) if cur.period_start <= m.month_start <= cur.period_end
     }
     peak = max(
@@ -208,240 +322,572 @@ def build_context(
         + [float(m.revenue_target) for m in months if m.revenue_target is not None]
         + [0.0]
     )
-    divisor = charts.axis_scale(peak)
-    trend_title = t("trend.title")
+    divisor = charts.axis_scale(peak, wan=fmt.wan)
+    title = t("trend.title")
     has_months = any(m.revenue is not None for m in months)
-    trend = dict(
-        has_data=has_months,
-        chart=Markup(
+    labels = [m.period or m.month_start.strftime("%Y-%m") for m in months]
+    chart = (
+        Markup(
             charts.trend_chart(
-                [m.month_start.strftime("%Y-%m") if m.period is None else m.period for m in months],
+                labels,
                 [float(m.revenue) if m.revenue is not None else None for m in months],
                 [float(m.revenue_target) if m.revenue_target is not None else None for m in months],
-                quarter_months,
-                title=trend_title,
+                in_period,
+                title=title,
                 y_label=t("trend.axis", unit=_unit(t, divisor, fmt.currency)),
+                x_label=t("trend.month"),
                 revenue_label=t("trend.revenue"),
                 target_label=t("trend.target"),
                 divisor=divisor,
             )
         )
         if has_months
-        else None,
-        title=trend_title,
-        rows=[
-            dict(
-                month=m.period or m.month_start.strftime("%Y-%m"),
-                in_quarter=i in quarter_months,
-                revenue=fmt.money(m.revenue),
-                target=fmt.money(m.revenue_target),
-                attainment=fmt.pct(m.revenue_attainment),
-                status=_status(m.revenue_attainment),
-            )
+        else None
+    )
+    rows = [
+        dict(
+            month=labels[i],
+            in_quarter=i in in_period,
+            revenue=fmt.money(m.revenue),
+            target=fmt.money(m.revenue_target),
+            attainment=fmt.pct(m.revenue_attainment),
+            status=_status(m.revenue_attainment),
+        )
+        for i, m in enumerate(months)
+    ]
+    table = Table(
+        "trend",
+        title,
+        [
+            Column(t("trend.month")),
+            Column(t("trend.revenue"), "money"),
+            Column(t("trend.target"), "money"),
+            Column(t("trend.attainment"), "pct"),
+        ],
+        [
+            [labels[i], m.revenue, m.revenue_target, m.revenue_attainment]
             for i, m in enumerate(months)
         ],
-        commentary=commentary.trend_commentary(months, fmt, t),
+    )
+    return SectionContent(
+        dict(
+            has_data=has_months,
+            chart=chart,
+            title=title,
+            rows=rows,
+            note=t("trend.note"),
+            source=f"marts.fct_sales_performance (month, {data.scope.level})",
+        ),
+        commentary.trend_commentary(months, fmt, t, c.period),
+        [table] if has_months else [],
     )
 
-    # -- funnel
+
+def funnel_section(data: PackData, c: Ctx) -> SectionContent:
+    t, fmt = c.t, c.fmt
     weakest = commentary.weakest_stage(data.funnel)
     prev_by_order = {s.stage_order: s for s in data.funnel_previous}
-    funnel_rows = []
-    for s in data.funnel:
+
+    def prev_rate(s):
         p = prev_by_order.get(s.stage_order)
-        funnel_rows.append(
-            dict(
-                stage=commentary.stage_pair(t, s),
-                reached_from=fmt.count(s.reached_from),
-                reached_to=fmt.count(s.reached_to),
-                conversion=fmt.pct(s.conversion_rate),
-                previous=fmt.pct(p.conversion_rate if p else None),
-                change=fmt.change_pp(s.conversion_rate, p.conversion_rate if p else None),
-                weakest=weakest is not None and s.stage_order == weakest.stage_order,
-            )
+        return p.conversion_rate if p else None
+
+    rows = [
+        dict(
+            stage=commentary.stage_pair(t, s),
+            reached_from=fmt.count(s.reached_from),
+            reached_to=fmt.count(s.reached_to),
+            conversion=fmt.pct(s.conversion_rate),
+            previous=fmt.pct(prev_rate(s)),
+            change=fmt.change_pp(s.conversion_rate, prev_rate(s)),
+            weakest=weakest is not None and s.stage_order == weakest.stage_order,
         )
-    funnel_title = t("funnel.title")
-    funnel = dict(
-        rows=funnel_rows,
-        previous_label=prev_label,
-        weakest=dict(
-            stage=commentary.stage_pair(t, weakest),
-            rate=fmt.pct(weakest.conversion_rate),
-            previous=fmt.pct(
-                prev_by_order[weakest.stage_order].conversion_rate
-                if weakest.stage_order in prev_by_order
-                else None
-            ),
-        )
-        if weakest
-        else None,
-        chart=Markup(
+        for s in data.funnel
+    ]
+    title = t("funnel.title")
+    chart = (
+        Markup(
             charts.funnel_chart(
                 [commentary.stage_pair(t, s) for s in data.funnel],
                 [s.conversion_rate for s in data.funnel],
-                [
-                    prev_by_order[s.stage_order].conversion_rate
-                    if s.stage_order in prev_by_order
-                    else None
-                    for s in data.funnel
-                ],
+                [prev_rate(s) for s in data.funnel],
                 next((i for i, s in enumerate(data.funnel) if s is weakest), None),
-                title=funnel_title,
+                title=title,
                 x_label=t("funnel.axis"),
-                current_label=t("funnel.current", quarter=q),
-                previous_label=t("funnel.previous", quarter=prev_label),
+                y_label=t("funnel.stage"),
+                current_label=t("funnel.current", quarter=c.period),
+                previous_label=t("funnel.previous", quarter=c.previous),
             )
         )
         if weakest is not None
-        else None,
-        commentary=commentary.funnel_commentary(
-            data.funnel, data.funnel_previous, q, prev_label, fmt, t
+        else None
+    )
+    leads_rows = [
+        dict(
+            source=c.crm(s.source),
+            leads=fmt.count(s.leads),
+            converted=fmt.count(s.converted),
+            rate=fmt.pct(s.lead_conversion_rate),
+        )
+        for s in data.lead_sources
+    ]
+    tables = [
+        Table(
+            "funnel",
+            title,
+            [
+                Column(t("funnel.stage")),
+                Column(t("funnel.reached_from"), "count"),
+                Column(t("funnel.reached_to"), "count"),
+                Column(t("funnel.conversion"), "pct"),
+                Column(t("funnel.previous_conversion", quarter=c.previous), "pct"),
+            ],
+            [
+                [
+                    commentary.stage_pair(t, s),
+                    s.reached_from,
+                    s.reached_to,
+                    s.conversion_rate,
+                    prev_rate(s),
+                ]
+                for s in data.funnel
+            ],
         ),
-    )
-
-    # -- lead sources
-    leads = dict(
-        rows=[
-            dict(
-                source=s.source,
-                leads=fmt.count(s.leads),
-                converted=fmt.count(s.converted),
-                rate=fmt.pct(s.lead_conversion_rate),
+        Table(
+            "leads",
+            t("section.leads"),
+            [
+                Column(t("leads.source")),
+                Column(t("leads.leads"), "count"),
+                Column(t("leads.converted"), "count"),
+                Column(t("leads.rate"), "pct"),
+            ],
+            [
+                [c.crm(s.source), s.leads, s.converted, s.lead_conversion_rate]
+                for s in data.lead_sources
+            ],
+        ),
+    ]
+    return SectionContent(
+        dict(
+            rows=rows,
+            previous_label=c.previous,
+            scope_note=t("funnel.scope_note") if data.scope.level != "company" else None,
+            weakest=dict(
+                stage=commentary.stage_pair(t, weakest),
+                rate=fmt.pct(weakest.conversion_rate),
+                previous=fmt.pct(prev_rate(weakest)),
             )
-            for s in data.lead_sources
+            if weakest
+            else None,
+            chart=chart,
+            note=t("funnel.note"),
+            leads=dict(
+                rows=leads_rows,
+                commentary=commentary.lead_source_commentary(data.lead_sources, c.period, fmt, t),
+            ),
+            source=f"marts.fct_funnel_conversion ({c.kind})",
+            leads_source=f"marts.fct_lead_sources ({c.kind})",
+        ),
+        commentary.funnel_commentary(
+            data.funnel,
+            data.funnel_previous,
+            c.period,
+            c.previous,
+            fmt,
+            t,
+            previous_name=c.p("previous_name"),
+        ),
+        tables,
+    )
+
+
+def _ranking_table(key: str, title: str, rows: list[RankingRow], group: str, c: Ctx) -> Table:
+    t = c.t
+    return Table(
+        key,
+        title,
+        [
+            Column(t("ranking.team" if key == "ranking-teams" else "ranking.rep")),
+            Column(t(f"ranking.{group}")),
+            Column(t("ranking.revenue"), "money"),
+            Column(t("ranking.target"), "money"),
+            Column(t("ranking.attainment"), "pct"),
+            Column(t("ranking.win_rate"), "pct"),
         ],
-        commentary=commentary.lead_source_commentary(data.lead_sources, q, fmt, t),
+        [
+            [
+                r.name,
+                getattr(r, group),
+                r.revenue,
+                r.revenue_target,
+                r.revenue_attainment,
+                r.win_rate,
+            ]
+            for r in rows
+        ],
     )
 
-    # -- ranking
-    ranking = dict(
-        teams=_ranking_rows(data.teams, fmt, t),
-        reps=_ranking_rows(data.reps, fmt, t),
-        commentary=commentary.ranking_commentary(data.teams, data.reps, fmt, t),
+
+def ranking_section(data: PackData, c: Ctx) -> SectionContent | None:
+    """Teams and reps of the scope; not in a rep's pack (no other rep's rows there)."""
+    if data.scope.level == "rep":
+        return None
+    t, fmt = c.t, c.fmt
+    tables = []
+    if data.teams:
+        tables.append(
+            _ranking_table("ranking-teams", t("ranking.teams_heading"), data.teams, "region", c)
+        )
+    if data.reps:
+        tables.append(
+            _ranking_table("ranking-reps", t("ranking.reps_heading"), data.reps, "team", c)
+        )
+    return SectionContent(
+        dict(
+            teams=_ranking_rows(data.teams, fmt, t),
+            reps=_ranking_rows(data.reps, fmt, t),
+            note=t("ranking.note"),
+            source=f"marts.fct_sales_performance ({c.kind}, team / rep), marts.dim_sales_reps",
+        ),
+        commentary.ranking_commentary(data.teams, data.reps, fmt, t),
+        tables,
     )
 
-    # -- receivables
+
+def receivables_section(data: PackData, c: Ctx) -> SectionContent:
+    t, fmt = c.t, c.fmt
     rec = data.receivables
     total = sum((b.outstanding for b in rec.buckets), Decimal(0))
-    rec_divisor = charts.axis_scale(float(max((b.outstanding for b in rec.buckets), default=0)))
-    aging_title = t("receivables.title")
-    receivables = dict(
-        snapshot=fmt.date(rec.snapshot_date) if rec.snapshot_date else None,
-        snapshot_note=t(
-            "receivables.snapshot",
-            snapshot=fmt.date(rec.snapshot_date),
-            cutoff=fmt.date(data.as_of_date),
+    divisor = charts.axis_scale(
+        float(max((b.outstanding for b in rec.buckets), default=0)), wan=fmt.wan
+    )
+    title = t("receivables.title")
+    top = [
+        dict(
+            order_id=o.order_id,
+            account=c.crm(o.account_name) or o.account_id or fmt.na,
+            owner=o.rep_name or o.rep_id or fmt.na,
+            currency=o.currency or fmt.na,
+            due_date=fmt.date(o.due_date),
+            days_overdue=fmt.count(o.days_overdue),
+            outstanding=fmt.money(o.outstanding),
         )
-        if rec.snapshot_date
-        else None,
-        buckets=[
-            dict(
-                key=b.bucket,
-                label=t(f"bucket.{b.bucket}"),
-                outstanding=fmt.money(b.outstanding),
-                orders=fmt.count(b.orders),
-                share=fmt.pct(b.outstanding / total if total else None),
-            )
-            for b in rec.buckets
-        ],
-        total=dict(
-            outstanding=fmt.money(total),
-            orders=fmt.count(sum(b.orders for b in rec.buckets)),
+        for o in rec.top_overdue
+    ]
+    tables = [
+        Table(
+            "aging",
+            title,
+            [
+                Column(t("receivables.bucket")),
+                Column(t("receivables.outstanding"), "money"),
+                Column(t("receivables.orders_col"), "count"),
+                Column(t("receivables.share"), "pct"),
+            ],
+            [
+                [
+                    t(f"bucket.{b.bucket}"),
+                    b.outstanding,
+                    b.orders,
+                    b.outstanding / total if total else None,
+                ]
+                for b in rec.buckets
+            ]
+            + [[t("receivables.total"), total, sum(b.orders for b in rec.buckets), None]],
         ),
-        chart=Markup(
-            charts.aging_chart(
-                [t(f"bucket.{b}") for b in AGING_BUCKETS],
-                [float(b.outstanding) for b in rec.buckets],
-                title=aging_title,
-                y_label=t("receivables.axis", unit=_unit(t, rec_divisor, fmt.currency)),
-                divisor=rec_divisor,
+        Table(
+            "overdue-top",
+            t("receivables.top_heading"),
+            [
+                Column(t("receivables.order")),
+                Column(t("receivables.account")),
+                Column(t("receivables.owner")),
+                Column(t("receivables.due_date"), "date"),
+                Column(t("receivables.days_overdue"), "count"),
+                Column(t("receivables.outstanding"), "money"),
+                Column(t("receivables.currency")),
+            ],
+            [
+                [
+                    o.order_id,
+                    c.crm(o.account_name) or o.account_id,
+                    o.rep_name or o.rep_id,
+                    o.due_date,
+                    o.days_overdue,
+                    o.outstanding,
+                    o.currency,
+                ]
+                for o in rec.top_overdue
+            ],
+        ),
+    ]
+    return SectionContent(
+        dict(
+            snapshot=fmt.date(rec.snapshot_date) if rec.snapshot_date else None,
+            snapshot_note=t(
+                "receivables.snapshot",
+                snapshot=fmt.date(rec.snapshot_date),
+                cutoff=fmt.date(data.as_of_date),
             )
-        )
-        if rec.snapshot_date
-        else None,
-        top=[
-            dict(
-                order_id=o.order_id,
-                account=o.account_name or o.account_id or fmt.na,
-                owner=o.rep_name or o.rep_id or fmt.na,
-                currency=o.currency or fmt.na,
-                due_date=fmt.date(o.due_date),
-                days_overdue=fmt.count(o.days_overdue),
-                outstanding=fmt.money(o.outstanding),
+            if rec.snapshot_date
+            else None,
+            buckets=[
+                dict(
+                    key=b.bucket,
+                    label=t(f"bucket.{b.bucket}"),
+                    outstanding=fmt.money(b.outstanding),
+                    orders=fmt.count(b.orders),
+                    share=fmt.pct(b.outstanding / total if total else None),
+                )
+                for b in rec.buckets
+            ],
+            total=dict(
+                outstanding=fmt.money(total),
+                orders=fmt.count(sum(b.orders for b in rec.buckets)),
+            ),
+            chart=Markup(
+                charts.aging_chart(
+                    [t(f"bucket.{b}") for b in AGING_BUCKETS],
+                    [float(b.outstanding) for b in rec.buckets],
+                    title=title,
+                    y_label=t("receivables.axis", unit=_unit(t, divisor, fmt.currency)),
+                    x_label=t("receivables.bucket"),
+                    divisor=divisor,
+                )
             )
-            for o in rec.top_overdue
-        ],
-        overdue_orders=rec.overdue_orders,
-        commentary=commentary.receivables_commentary(rec, fmt.date(data.as_of_date), fmt, t),
+            if rec.snapshot_date
+            else None,
+            top=top,
+            overdue_orders=rec.overdue_orders,
+            note=t("receivables.note"),
+            source="marts.fct_receivables_aging, marts.dim_accounts, marts.dim_sales_reps",
+        ),
+        commentary.receivables_commentary(rec, fmt.date(data.as_of_date), fmt, t),
+        tables if rec.snapshot_date else [],
     )
 
-    # -- data quality
+
+def quality_section(data: PackData, c: Ctx) -> SectionContent:
+    t, fmt = c.t, c.fmt
     dq = data.quality
-    open_quarantine = sum(c.count for c in dq.by_rule if c.severity == "quarantine")
+    open_quarantine = sum(x.count for x in dq.by_rule if x.severity == "quarantine")
     assessment = commentary.assess_trust(dq.latest_load, open_quarantine)
     load = dq.latest_load
-    quality = dict(
-        severities=[t(f"severity.{s}") for s in SEVERITIES],
-        by_rule=_pivot(dq.by_rule, t("quality.unowned")),
-        by_team=_pivot(dq.by_team, t("quality.unowned")),
-        load=dict(
-            value=t(
-                "quality.load_value",
-                load_id=load.load_id,
-                date=fmt.date(load.as_of_date),
-                files=fmt.count(load.files_loaded),
-            ),
-            rows_in=fmt.count(load.rows_in),
-            rows_quarantined=fmt.count(load.rows_quarantined),
-            share=fmt.pct(assessment.share, 2),
+    by_rule = _pivot(dq.by_rule, t("quality.unowned"))
+    by_team = _pivot(dq.by_team, t("quality.unowned"))
+    oldest = [
+        dict(
+            rule=f.rule,
+            record=" · ".join(x for x in (f.entity, c.crm(f.record_name) or f.record_id) if x)
+            or fmt.na,
+            owner=f.owner_name or f.owner_rep_id or fmt.na,
+            column=f.column_name or "",
+            value_seen=c.crm(f.value_seen) if f.value_seen is not None else "",
+            message=c.crm(f.message) or "",
+            since=str(f.first_seen_load) if f.first_seen_load is not None else fmt.na,
         )
-        if load
-        else None,
-        trust=dict(
-            level=assessment.level,
-            label=t("trust.label", level=t(f"trust.level.{assessment.level}")),
-            sentences=commentary.trust_statement(assessment, fmt, t),
+        for f in dq.oldest_quarantined
+    ]
+    severities = [t(f"severity.{s}") for s in SEVERITIES]
+
+    def pivot_table(key: str, title: str, label: str, rows) -> Table:
+        return Table(
+            key,
+            title,
+            [Column(label)]
+            + [Column(s, "count") for s in severities]
+            + [Column(t("quality.total"), "count")],
+            [[r["key"], *r["counts"], r["total"]] for r in rows],
+        )
+
+    tables = [
+        pivot_table("dq-by-rule", t("quality.by_rule"), t("quality.rule"), by_rule),
+        pivot_table("dq-by-team", t("quality.by_team"), t("quality.team"), by_team),
+        Table(
+            "dq-oldest",
+            t("quality.oldest_heading"),
+            [
+                Column(t("quality.rule")),
+                Column(t("quality.record")),
+                Column(t("quality.owner")),
+                Column(t("quality.column")),
+                Column(t("quality.value_seen")),
+                Column(t("quality.message")),
+                Column(t("quality.since_load"), "count"),
+            ],
+            [
+                [
+                    f["rule"],
+                    f["record"],
+                    f["owner"],
+                    f["column"],
+                    f["value_seen"],
+                    f["message"],
+                    o.first_seen_load,
+                ]
+                for f, o in zip(oldest, dq.oldest_quarantined, strict=True)
+            ],
         ),
-        oldest=[
-            dict(
-                rule=f.rule,
-                record=" · ".join(x for x in (f.entity, f.record_name or f.record_id) if x)
-                or fmt.na,
-                owner=f.owner_name or f.owner_rep_id or fmt.na,
-                column=f.column_name or "",
-                value_seen=f.value_seen if f.value_seen is not None else "",
-                message=f.message or "",
-                since=str(f.first_seen_load) if f.first_seen_load is not None else fmt.na,
+    ]
+    if load:
+        tables.append(
+            Table(
+                "latest-load",
+                t("quality.latest_load"),
+                [
+                    Column(t("quality.latest_load")),
+                    Column(t("quality.rows_in"), "count"),
+                    Column(t("quality.rows_quarantined"), "count"),
+                    Column(t("quality.share_quarantined"), "pct"),
+                ],
+                [[load.load_id, load.rows_in, load.rows_quarantined, assessment.share]],
             )
-            for f in dq.oldest_quarantined
-        ],
-        commentary=commentary.quality_commentary(dq, fmt, t),
+        )
+    return SectionContent(
+        dict(
+            severities=severities,
+            by_rule=by_rule,
+            by_team=by_team,
+            load=dict(
+                value=t(
+                    "quality.load_value",
+                    load_id=load.load_id,
+                    date=fmt.date(load.as_of_date),
+                    files=fmt.count(load.files_loaded),
+                ),
+                rows_in=fmt.count(load.rows_in),
+                rows_quarantined=fmt.count(load.rows_quarantined),
+                share=fmt.pct(assessment.share, 2),
+            )
+            if load
+            else None,
+            trust=dict(
+                level=assessment.level,
+                label=t("trust.label", level=t(f"trust.level.{assessment.level}")),
+                sentences=commentary.trust_statement(assessment, fmt, t),
+                summary=t(
+                    "trust.summary",
+                    level=t(f"trust.level.{assessment.level}"),
+                    share=fmt.pct(assessment.share, 2),
+                )
+                if assessment.share is not None
+                else t("trust.summary_unknown", level=t(f"trust.level.{assessment.level}")),
+            ),
+            oldest=oldest,
+            scope_note=t("quality.scope_note") if data.scope.level != "company" else None,
+            source="marts.dq_findings, marts.dim_sales_reps, meta.load_files, meta.loads",
+        ),
+        commentary.quality_commentary(dq, fmt, t),
+        tables,
     )
 
-    summary = [kpis["commentary"][0]]
-    if funnel["commentary"] and weakest is not None:
-        summary.append(funnel["commentary"][0])
-    summary.append(ranking["commentary"][0])
-    summary.append(receivables["commentary"][0])
-    level = t(f"trust.level.{assessment.level}")
-    summary.append(
-        t("trust.summary", level=level, share=fmt.pct(assessment.share, 2))
-        if assessment.share is not None
-        else t("trust.summary_unknown", level=level)
+
+Builder = Callable[[PackData, Ctx], SectionContent | None]
+
+#: The pack's sections in order. A new section (pipeline coverage, customer tiers,
+#: process activity, scorecard, forecast band, ...) is one entry here, one data
+#: function in data.py and one block in reports/templates/sections/<key>.html.
+SECTIONS: tuple[tuple[str, Builder], ...] = (
+    ("kpis", kpis_section),
+    ("trend", trend_section),
+    ("funnel", funnel_section),
+    ("ranking", ranking_section),
+    ("receivables", receivables_section),
+    ("quality", quality_section),
+)
+
+
+def scope_name(data: PackData, t: Strings, company_name: str | None = None) -> str:
+    scope = data.scope
+    if scope.level == "company":
+        return company_name or t("pack.scope_company")
+    if scope.level == "rep":
+        rep = data.team_average
+        return t(
+            "scope.rep",
+            rep_id=scope.scope_id,
+            name=data.rep_name or scope.scope_id,
+            team=rep.team if rep else t("fmt.na"),
+        )
+    return t(f"scope.{scope.level}", name=scope.scope_id)
+
+
+def build_context(
+    data: PackData,
+    t: Strings,
+    fmt: Formatter,
+    *,
+    css: str,
+    generated_at: datetime,
+    company_name: str | None = None,
+    mask_contacts: bool = True,
+) -> dict[str, Any]:
+    period = data.period
+    c = Ctx(
+        t=t,
+        fmt=fmt,
+        mask=mask_contacts,
+        period=period.label,
+        previous=period.previous().label,
+        year_ago=period.year_ago().label,
+        kind=period.period_type,
     )
+    cur = data.current
+    # The marts only go as far as the loads: a period is "in progress" when the
+    # latest load's as-of date is before its end (an explicit earlier as_of_date
+    # only moves the receivables snapshot).
+    in_progress = data.latest_load_as_of is not None and data.latest_load_as_of < cur.period_end
+    scope = scope_name(data, t, company_name)
+    header = dict(
+        company=scope,
+        scope_level=t(f"level.{data.scope.level}"),
+        quarter=period.label,
+        period_name=c.p("header"),
+        period=t(
+            "header.period_range", start=fmt.date(cur.period_start), end=fmt.date(cur.period_end)
+        ),
+        as_of=fmt.date(data.as_of_date),
+        generated_at=fmt.timestamp(generated_at),
+        currency=fmt.currency,
+        eyebrow=c.p("eyebrow"),
+        in_progress=c.p(
+            "in_progress", start=fmt.date(cur.period_start), loaded=fmt.date(data.latest_load_as_of)
+        )
+        if in_progress
+        else None,
+    )
+    sections: list[Section] = []
+    for key, builder in SECTIONS:
+        content = builder(data, c)
+        if content is None:
+            continue
+        sections.append(
+            Section(
+                key,
+                len(sections) + 1,
+                t(f"section.{key}"),
+                content.data,
+                content.commentary,
+                content.tables,
+            )
+        )
+    by_key = {s.key: s for s in sections}
+
+    summary = [by_key["kpis"].commentary[0]]
+    if by_key["funnel"].commentary and by_key["funnel"].data["weakest"] is not None:
+        summary.append(by_key["funnel"].commentary[0])
+    if "ranking" in by_key:
+        summary.append(by_key["ranking"].commentary[0])
+    summary.append(by_key["receivables"].commentary[0])
+    summary.append(by_key["quality"].data["trust"]["summary"])
 
     return dict(
         t=t,
         html_lang=t("meta.html_lang"),
         css=Markup(css),
-        document_title=t("pack.document_title", quarter=q, scope=header["company"]),
+        document_title=c.p("document_title", period=period.label, scope=scope),
         header=header,
         summary=summary,
-        kpis=kpis,
-        trend=trend,
-        funnel=funnel,
-        leads=leads,
-        ranking=ranking,
-        receivables=receivables,
-        quality=quality,
+        sections=sections,
     )

@@ -14,7 +14,8 @@ from decimal import Decimal
 
 import duckdb
 
-from pipelines.periods import Quarter, resolve_as_of, trailing_month_starts
+from pipelines.periods import Period, Quarter, resolve_as_of, trailing_month_starts
+from pipelines.reports.scope import Scope
 
 #: Tables the quarterly pack reads; checked up front for a clear error.
 REQUIRED_TABLES: tuple[str, ...] = (
@@ -40,8 +41,12 @@ TOP_OVERDUE_LIMIT = 10
 OLDEST_FINDINGS_LIMIT = 10
 
 
-class NoDataForQuarter(ValueError):
-    """The marts hold no row for the quarter asked for (nothing to report yet)."""
+class NoDataForPeriod(ValueError):
+    """The marts hold no row for the period and scope asked for (nothing to report yet)."""
+
+
+#: The name the quarterly pack used first; kept for callers that catch it.
+NoDataForQuarter = NoDataForPeriod
 
 
 class MissingTablesError(RuntimeError):
@@ -186,10 +191,30 @@ class DataQuality:
 
 
 @dataclass(frozen=True)
-class QuarterlyData:
-    """Everything the quarterly pack shows, read in one go."""
+class TeamAverage:
+    """A rep pack's benchmark: the rep's team in the same period.
 
-    quarter: Quarter
+    Sums and counts are the mean over the team's reps that have a row for the
+    period (``reps``); rates and averages are the team's own row (a mean of rates
+    would weigh a rep with one deal like a rep with fifty).
+    """
+
+    team: str
+    reps: int
+    revenue: Decimal | None
+    revenue_target: Decimal | None
+    collections: Decimal | None
+    orders: Decimal | None
+    new_customers: Decimal | None
+    team_row: PeriodMetrics | None
+
+
+@dataclass(frozen=True)
+class PackData:
+    """Everything one pack (period x scope) shows, read in one go."""
+
+    period: Period
+    scope: Scope
     as_of_date: date
     latest_load_as_of: date | None
     current: PeriodMetrics
@@ -203,7 +228,18 @@ class QuarterlyData:
     reps: list[RankingRow]
     receivables: Receivables
     quality: DataQuality
-    available_quarters: tuple[str, str] | None = field(default=None)
+    team_average: TeamAverage | None = None
+    rep_name: str | None = None  # rep packs: the rep's name from dim_sales_reps
+    available_periods: tuple[str, str] | None = field(default=None)
+
+    @property
+    def quarter(self) -> Period:
+        """The period (the name the quarterly pack used)."""
+        return self.period
+
+
+#: The name the quarterly pack used first.
+QuarterlyData = PackData
 
 
 # --------------------------------------------------------------------------- helpers
@@ -229,11 +265,14 @@ def check_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def available_quarter_range(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+def available_period_range(
+    con: duckdb.DuckDBPyConnection, period_type: str = "quarter", scope: Scope | None = None
+) -> tuple[str, str] | None:
+    scope = scope or Scope.company()
     row = con.execute(
         """select min(period), max(period) from marts.fct_sales_performance
-           where period_type = 'quarter' and level = 'company' and scope_id = ?""",
-        [COMPANY_SCOPE],
+           where period_type = ? and level = ? and scope_id = ?""",
+        [period_type, scope.level, scope.scope_id],
     ).fetchone()
     if row is None or row[0] is None:
         return None
@@ -261,13 +300,14 @@ def latest_load_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
 
 
 def monthly_series(
-    con: duckdb.DuckDBPyConnection, last_day: date, count: int = 12
+    con: duckdb.DuckDBPyConnection, last_day: date, count: int = 12, scope: Scope | None = None
 ) -> list[MonthPoint]:
-    """Company revenue and target for the ``count`` months ending with ``last_day``'s month.
+    """The scope's revenue and target for the ``count`` months ending with ``last_day``'s month.
 
     Months the mart has no row for are returned with ``None`` values (a gap,
     not a zero).
     """
+    scope = scope or Scope.company()
     starts = trailing_month_starts(last_day, count)
     found = {
         r[1]: r
@@ -275,9 +315,9 @@ def monthly_series(
             con,
             """select period, period_start, revenue, revenue_target, revenue_attainment
                from marts.fct_sales_performance
-               where period_type = 'month' and level = 'company' and scope_id = ?
+               where period_type = 'month' and level = ? and scope_id = ?
                  and period_start between ? and ?""",
-            [COMPANY_SCOPE, starts[0], starts[-1]],
+            [scope.level, scope.scope_id, starts[0], starts[-1]],
         )
     }
     points = []
@@ -290,30 +330,34 @@ def monthly_series(
     return points
 
 
-def funnel(con: duckdb.DuckDBPyConnection, period: str) -> list[FunnelStage]:
+def funnel(
+    con: duckdb.DuckDBPyConnection, period: str, period_type: str = "quarter"
+) -> list[FunnelStage]:
     return [
         FunnelStage(*r)
         for r in _rows(
             con,
             """select stage_order, stage_from, stage_to, reached_from, reached_to, conversion_rate
                from marts.fct_funnel_conversion
-               where period_type = 'quarter' and period = ?
+               where period_type = ? and period = ?
                order by stage_order""",
-            [period],
+            [period_type, period],
         )
     ]
 
 
-def lead_sources(con: duckdb.DuckDBPyConnection, period: str) -> list[LeadSource]:
+def lead_sources(
+    con: duckdb.DuckDBPyConnection, period: str, period_type: str = "quarter"
+) -> list[LeadSource]:
     return [
         LeadSource(*r)
         for r in _rows(
             con,
             """select source, leads, converted, lead_conversion_rate
                from marts.fct_lead_sources
-               where period_type = 'quarter' and period = ?
+               where period_type = ? and period = ?
                order by leads desc, source""",
-            [period],
+            [period_type, period],
         )
     ]
 
@@ -321,8 +365,16 @@ def lead_sources(con: duckdb.DuckDBPyConnection, period: str) -> list[LeadSource
 _RANKING_ORDER = "order by p.revenue_attainment desc nulls last, p.revenue desc, name"
 
 
-def team_ranking(con: duckdb.DuckDBPyConnection, period: str) -> list[RankingRow]:
-    """Teams by attainment (highest first, no target last), region from the rep dimension."""
+def team_ranking(
+    con: duckdb.DuckDBPyConnection,
+    period: str,
+    period_type: str = "quarter",
+    region: str | None = None,
+) -> list[RankingRow]:
+    """Teams by attainment (highest first, no target last), region from the rep dimension.
+
+    ``region`` keeps only that region's teams.
+    """
     return [
         RankingRow(*r)
         for r in _rows(
@@ -335,15 +387,22 @@ def team_ranking(con: duckdb.DuckDBPyConnection, period: str) -> list[RankingRow
                        p.revenue_attainment, p.won, p.lost, p.win_rate
                 from marts.fct_sales_performance p
                 left join team_region t on t.team = p.scope_id
-                where p.period_type = 'quarter' and p.period = ? and p.level = 'team'
+                where p.period_type = ? and p.period = ? and p.level = 'team'
+                  and (? is null or t.region = ?)
                 {_RANKING_ORDER}""",
-            [period],
+            [period_type, period, region, region],
         )
     ]
 
 
-def rep_ranking(con: duckdb.DuckDBPyConnection, period: str) -> list[RankingRow]:
-    """Reps by attainment (highest first, no target last), with name and team."""
+def rep_ranking(
+    con: duckdb.DuckDBPyConnection,
+    period: str,
+    period_type: str = "quarter",
+    scope: Scope | None = None,
+) -> list[RankingRow]:
+    """Reps of ``scope`` (default: all) by attainment (highest first, no target last)."""
+    where, params = (scope or Scope.company()).rep_filter("p.scope_id")
     return [
         RankingRow(*r)
         for r in _rows(
@@ -353,15 +412,56 @@ def rep_ranking(con: duckdb.DuckDBPyConnection, period: str) -> list[RankingRow]
                        p.won, p.lost, p.win_rate
                 from marts.fct_sales_performance p
                 left join marts.dim_sales_reps r on r.rep_id = p.scope_id
-                where p.period_type = 'quarter' and p.period = ? and p.level = 'rep'
+                where p.period_type = ? and p.period = ? and p.level = 'rep' and {where}
                 {_RANKING_ORDER}""",
-            [period],
+            [period_type, period, *params],
         )
     ]
 
 
-def receivables(con: duckdb.DuckDBPyConnection, cutoff: date) -> Receivables:
-    """The latest aging snapshot on or before ``cutoff``: bucket totals and top overdue."""
+def team_average(
+    con: duckdb.DuckDBPyConnection, period_type: str, period: str, rep_id: str
+) -> TeamAverage | None:
+    """The benchmark beside a rep's figures: their team's per-rep mean and team row."""
+    row = con.execute("select team from marts.dim_sales_reps where rep_id = ?", [rep_id]).fetchone()
+    if row is None or row[0] is None:
+        return None
+    team = row[0]
+    sums = con.execute(
+        """select count(*), sum(p.revenue), sum(p.revenue_target), count(p.revenue_target),
+                  sum(p.collections), sum(p.orders), sum(p.new_customers)
+           from marts.fct_sales_performance p
+           join marts.dim_sales_reps r on r.rep_id = p.scope_id
+           where p.period_type = ? and p.period = ? and p.level = 'rep' and r.team = ?""",
+        [period_type, period, team],
+    ).fetchone()
+    n, revenue, target, targeted, collections, orders, new_customers = sums
+
+    def mean(total, count: int) -> Decimal | None:
+        if not count or total is None:
+            return None
+        return (Decimal(total) / Decimal(count)).quantize(Decimal("0.01"))
+
+    return TeamAverage(
+        team=team,
+        reps=n,
+        revenue=mean(revenue, n),
+        revenue_target=mean(target, targeted),
+        collections=mean(collections, n),
+        orders=mean(orders, n),
+        new_customers=mean(new_customers, n),
+        team_row=period_metrics(con, period_type, period, "team", team),
+    )
+
+
+def receivables(
+    con: duckdb.DuckDBPyConnection, cutoff: date, scope: Scope | None = None
+) -> Receivables:
+    """The latest aging snapshot on or before ``cutoff``: bucket totals and top overdue.
+
+    Only orders whose rep is in ``scope`` (default: the company, every order).
+    """
+    where, params = (scope or Scope.company()).rep_filter("r.rep_id")
     row = con.execute(
         "select max(as_of_date) from marts.fct_receivables_aging where as_of_date <= ?",
         [cutoff],
@@ -373,10 +473,10 @@ def receivables(con: duckdb.DuckDBPyConnection, cutoff: date) -> Receivables:
         r[0]: r
         for r in _rows(
             con,
-            """select aging_bucket, sum(outstanding), count(*) filter (where outstanding > 0)
-               from marts.fct_receivables_aging where as_of_date = ?
+            f"""select aging_bucket, sum(outstanding), count(*) filter (where outstanding > 0)
+               from marts.fct_receivables_aging r where as_of_date = ? and {where}
                group by aging_bucket""",
-            [snapshot],
+            [snapshot, *params],
         )
     }
     buckets = [
@@ -393,62 +493,94 @@ def receivables(con: duckdb.DuckDBPyConnection, cutoff: date) -> Receivables:
         OverdueItem(*r)
         for r in _rows(
             con,
-            """select r.order_id, r.account_id, a.account_name, r.rep_id, s.rep_name,
+            f"""select r.order_id, r.account_id, a.account_name, r.rep_id, s.rep_name,
                       r.currency, r.due_date, r.days_overdue, r.outstanding
                from marts.fct_receivables_aging r
                left join marts.dim_accounts a on a.account_id = r.account_id
                left join marts.dim_sales_reps s on s.rep_id = r.rep_id
-               where r.as_of_date = ? and r.days_overdue > 0 and r.outstanding > 0
+               where r.as_of_date = ? and r.days_overdue > 0 and r.outstanding > 0 and {where}
                order by r.outstanding desc, r.days_overdue desc, r.order_id
                limit ?""",
-            [snapshot, TOP_OVERDUE_LIMIT],
+            [snapshot, *params, TOP_OVERDUE_LIMIT],
         )
     ]
     overdue_orders = con.execute(
-        """select count(*) from marts.fct_receivables_aging
-           where as_of_date = ? and days_overdue > 0 and outstanding > 0""",
-        [snapshot],
+        f"""select count(*) from marts.fct_receivables_aging r
+           where as_of_date = ? and days_overdue > 0 and outstanding > 0 and {where}""",
+        [snapshot, *params],
     ).fetchone()[0]
     return Receivables(snapshot, buckets, top, overdue_orders)
 
 
-def data_quality(con: duckdb.DuckDBPyConnection) -> DataQuality:
+def load_as_of(con: duckdb.DuckDBPyConnection, as_of: date) -> int | None:
+    """The last load whose business date is on or before ``as_of``."""
+    row = con.execute(
+        "select max(load_id) from meta.loads where as_of_date <= ?", [as_of]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def data_quality(
+    con: duckdb.DuckDBPyConnection, scope: Scope | None = None, as_of: date | None = None
+) -> DataQuality:
+    """Findings open as of the last load on or before ``as_of`` (default: open now).
+
+    For the latest load that is ``is_open``; for an earlier load ``L`` a finding
+    was open when ``first_seen_load <= L <= last_seen_load``. Findings are kept
+    when their owner rep is in ``scope`` (the company keeps unowned ones too).
+    """
+    scope = scope or Scope.company()
+    owner, owner_params = scope.rep_filter("f.owner_rep_id")
+    latest = con.execute("select max(load_id) from meta.loads").fetchone()[0]
+    as_of_load = load_as_of(con, as_of) if as_of is not None else latest
+    if as_of_load is None and latest is not None:
+        open_sql, open_params = "false", []  # nothing was loaded by then
+    elif as_of_load is None or as_of_load == latest:
+        open_sql, open_params = "f.is_open", []
+    else:
+        open_sql = "f.first_seen_load <= ? and f.last_seen_load >= ?"
+        open_params = [as_of_load, as_of_load]
+    where = f"({open_sql}) and {owner}"
+    params = [*open_params, *owner_params]
     by_rule = [
         FindingCount(*r)
         for r in _rows(
             con,
-            """select rule, severity, count(*) from marts.dq_findings
-               where is_open group by rule, severity order by rule, severity""",
+            f"""select rule, severity, count(*) from marts.dq_findings f
+               where {where} group by rule, severity order by rule, severity""",
+            params,
         )
     ]
     by_team = [
         FindingCount(*r)
         for r in _rows(
             con,
-            """select s.team, f.severity, count(*)
+            f"""select s.team, f.severity, count(*)
                from marts.dq_findings f
                left join marts.dim_sales_reps s on s.rep_id = f.owner_rep_id
-               where f.is_open group by s.team, f.severity
+               where {where} group by s.team, f.severity
                order by s.team nulls last, f.severity""",
+            params,
         )
     ]
     oldest = [
         OpenFinding(*r)
         for r in _rows(
             con,
-            """select f.rule, f.entity, f.record_id, f.record_name, f.owner_rep_id, s.rep_name,
+            f"""select f.rule, f.entity, f.record_id, f.record_name, f.owner_rep_id, s.rep_name,
                       f.column_name, f.value_seen, f.message, f.first_seen_load
                from marts.dq_findings f
                left join marts.dim_sales_reps s on s.rep_id = f.owner_rep_id
-               where f.is_open and f.severity = 'quarantine'
+               where {where} and f.severity = 'quarantine'
                order by f.first_seen_load nulls last, f.finding_id
                limit ?""",
-            [OLDEST_FINDINGS_LIMIT],
+            [*params, OLDEST_FINDINGS_LIMIT],
         )
     ]
     row = con.execute(
         """with latest as (
-               select max(load_id) as load_id from meta.load_files where status = 'loaded'
+               select max(load_id) as load_id from meta.load_files
+               where status = 'loaded' and (? is null or load_id <= ?)
            )
            select f.load_id, any_value(l.as_of_date), count(*),
                   coalesce(sum(f.rows_in), 0), coalesce(sum(f.rows_quarantined), 0)
@@ -456,45 +588,91 @@ def data_quality(con: duckdb.DuckDBPyConnection) -> DataQuality:
            join latest on latest.load_id = f.load_id
            left join meta.loads l on l.load_id = f.load_id
            where f.status = 'loaded'
-           group by f.load_id"""
+           group by f.load_id""",
+        [as_of_load, as_of_load],
     ).fetchone()
-    latest = LoadQuality(*row) if row else None
-    return DataQuality(by_rule, by_team, oldest, latest)
+    latest_load = LoadQuality(*row) if row else None
+    return DataQuality(by_rule, by_team, oldest, latest_load)
+
+
+def read_pack_data(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    scope: Scope | None = None,
+    as_of_date: date | None = None,
+) -> PackData:
+    """Read everything one pack needs; ``ValueError`` if the scope has no data for the period.
+
+    A past period is read as of its end: the receivables snapshot and the open
+    data-quality findings are the latest on or before min(period end, as_of_date).
+    """
+    from pipelines.reports.scope import scope_exists
+
+    check_tables(con)
+    scope = scope or Scope.company()
+    kind = period.period_type
+    if not scope_exists(con, scope):
+        raise NoDataForPeriod(
+            f"unknown scope {scope.label}: no such {scope.level} in marts.dim_sales_reps"
+        )
+    current = period_metrics(con, kind, period.label, scope.level, scope.scope_id)
+    available = available_period_range(con, kind, scope)
+    if current is None:
+        if available:
+            where = f"the marts hold {kind}s {available[0]} to {available[1]}"
+        else:
+            where = f"the marts hold no {kind}ly data yet"
+        what = "" if scope.level == "company" else f" and scope {scope.label}"
+        raise NoDataForPeriod(
+            f"no data for {kind} {period.label}{what} in marts.fct_sales_performance; {where}"
+        )
+    load_as_of = latest_load_as_of(con)
+    as_of = resolve_as_of(current.period_end, as_of_date, load_as_of)
+    previous = period.previous().label
+
+    def metrics(label: str) -> PeriodMetrics | None:
+        return period_metrics(con, kind, label, scope.level, scope.scope_id)
+
+    if scope.level == "company":
+        teams = team_ranking(con, period.label, kind)
+    elif scope.level == "region":
+        teams = team_ranking(con, period.label, kind, region=scope.scope_id)
+    else:
+        teams = []  # a team's or a rep's pack ranks no other team
+    # A rep's pack holds no other rep's individual rows: no rep ranking at all.
+    reps = [] if scope.level == "rep" else rep_ranking(con, period.label, kind, scope)
+    return PackData(
+        period=period,
+        scope=scope,
+        as_of_date=as_of,
+        latest_load_as_of=load_as_of,
+        current=current,
+        previous=metrics(previous),
+        year_ago=metrics(period.year_ago().label),
+        months=monthly_series(con, current.period_end, scope=scope),
+        funnel=funnel(con, period.label, kind),
+        funnel_previous=funnel(con, previous, kind),
+        lead_sources=lead_sources(con, period.label, kind),
+        teams=teams,
+        reps=reps,
+        receivables=receivables(con, as_of, scope),
+        quality=data_quality(con, scope, as_of),
+        team_average=team_average(con, kind, period.label, scope.scope_id)
+        if scope.level == "rep"
+        else None,
+        rep_name=_rep_name(con, scope.scope_id) if scope.level == "rep" else None,
+        available_periods=available,
+    )
+
+
+def _rep_name(con: duckdb.DuckDBPyConnection, rep_id: str) -> str | None:
+    row = con.execute("select rep_name from marts.dim_sales_reps where rep_id = ?", [rep_id])
+    found = row.fetchone()
+    return found[0] if found else None
 
 
 def read_quarterly_data(
     con: duckdb.DuckDBPyConnection, quarter: Quarter, as_of_date: date | None = None
-) -> QuarterlyData:
-    """Read everything the quarterly pack needs; ``ValueError`` if the quarter has no data."""
-    check_tables(con)
-    current = period_metrics(con, "quarter", quarter.label)
-    available = available_quarter_range(con)
-    if current is None:
-        where = (
-            f"the marts hold quarters {available[0]} to {available[1]}"
-            if available
-            else "the marts hold no quarterly data yet"
-        )
-        raise NoDataForQuarter(
-            f"no data for quarter {quarter.label} in marts.fct_sales_performance; {where}"
-        )
-    load_as_of = latest_load_as_of(con)
-    as_of = resolve_as_of(current.period_end, as_of_date, load_as_of)
-    previous = quarter.previous().label
-    return QuarterlyData(
-        quarter=quarter,
-        as_of_date=as_of,
-        latest_load_as_of=load_as_of,
-        current=current,
-        previous=period_metrics(con, "quarter", previous),
-        year_ago=period_metrics(con, "quarter", quarter.same_quarter_last_year().label),
-        months=monthly_series(con, current.period_end),
-        funnel=funnel(con, quarter.label),
-        funnel_previous=funnel(con, previous),
-        lead_sources=lead_sources(con, quarter.label),
-        teams=team_ranking(con, quarter.label),
-        reps=rep_ranking(con, quarter.label),
-        receivables=receivables(con, as_of),
-        quality=data_quality(con),
-        available_quarters=available,
-    )
+) -> PackData:
+    """The company pack of ``quarter`` (the first entry point; see :func:`read_pack_data`)."""
+    return read_pack_data(con, quarter, Scope.company(), as_of_date)

@@ -73,13 +73,23 @@ class Change:
     tone: Tone
 
 
-class Formatter:
-    """Formats values for one language and reporting currency."""
+#: Amounts from this size up are printed in 万 (ten thousands) when ``wan`` is on.
+WAN = Decimal(10_000)
 
-    def __init__(self, strings: Strings, currency: str):
+
+class Formatter:
+    """Formats values for one language and reporting currency.
+
+    ``wan``: print amounts of 10,000 and more in units of 万 (``¥153.00万``) through
+    the strings table's ``fmt.wan``; the packs turn it on for 中文 CNY packs when
+    ``SALESOPS_REPORT_WAN_UNITS`` is set.
+    """
+
+    def __init__(self, strings: Strings, currency: str, *, wan: bool = False):
         self.t = strings
         self.currency = currency
         self.symbol = CURRENCY_SYMBOLS.get(currency, f"{currency} ")
+        self.wan = wan
 
     @property
     def na(self) -> str:
@@ -90,6 +100,10 @@ class Formatter:
         if d is None:
             return self.na
         sign = "-" if quantize(d, decimals) < 0 else ""
+        if self.wan and abs(d) >= WAN:
+            # 2 decimals in tables, 1 in headlines: ¥153.00万 / ¥153.0万
+            amount = self.t("fmt.wan", value=group(abs(d) / WAN, 2 if decimals else 1))
+            return f"{sign}{self.symbol}{amount}"
         return f"{sign}{self.symbol}{group(abs(d), decimals)}"
 
     def headline_money(self, value: Number | None) -> str:

@@ -1,0 +1,93 @@
+"""Who a pack is for: the company, one region, one team or one rep.
+
+A scope maps one-to-one onto the ``level`` / ``scope_id`` of
+``marts.fct_sales_performance`` (rep and team are the rep's current ones from
+``marts.dim_sales_reps``). Rows of other marts that carry a rep (receivables,
+data-quality findings) are kept when that rep belongs to the scope; that is the
+one rule that keeps a rep's pack free of other reps' individual rows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import duckdb
+
+Level = Literal["company", "region", "team", "rep"]
+LEVELS: tuple[Level, ...] = ("company", "region", "team", "rep")
+COMPANY_SCOPE_ID = "all"
+
+_UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')
+
+
+@dataclass(frozen=True)
+class Scope:
+    level: Level
+    scope_id: str  # 'all' for the company, else region / team name or rep_id
+
+    @classmethod
+    def company(cls) -> Scope:
+        return cls("company", COMPANY_SCOPE_ID)
+
+    @classmethod
+    def parse(cls, text: object) -> Scope:
+        """``company``, ``region:华东``, ``team:华东一组`` or ``rep:R01``."""
+        if isinstance(text, str):
+            text = text.strip()
+            if text == "company":
+                return cls.company()
+            level, sep, scope_id = text.partition(":")
+            if sep and level in ("region", "team", "rep") and scope_id.strip():
+                return cls(level, scope_id.strip())  # type: ignore[arg-type]
+        raise ValueError(
+            f"malformed scope {text!r}: expected company, region:NAME, team:NAME or rep:REP_ID"
+        )
+
+    @property
+    def label(self) -> str:
+        return "company" if self.level == "company" else f"{self.level}:{self.scope_id}"
+
+    @property
+    def slug(self) -> str:
+        """File-name part: ``company``, ``team-华东一组`` (path separators and blanks -> ``_``)."""
+        if self.level == "company":
+            return "company"
+        return f"{self.level}-{_UNSAFE_FILE_CHARS.sub('_', self.scope_id).strip('_') or '_'}"
+
+    def rep_filter(self, rep_column: str) -> tuple[str, list[object]]:
+        """A SQL predicate (and its parameters) keeping rows whose ``rep_column`` is in scope.
+
+        Company keeps every row (also rows without a rep); the other levels keep rows
+        whose rep is in ``marts.dim_sales_reps`` with that region / team / rep_id.
+        """
+        if self.level == "company":
+            return "true", []
+        column = {"region": "region", "team": "team", "rep": "rep_id"}[self.level]
+        return (
+            f"{rep_column} in (select rep_id from marts.dim_sales_reps where {column} = ?)",
+            [self.scope_id],
+        )
+
+
+def scope_exists(con: duckdb.DuckDBPyConnection, scope: Scope) -> bool:
+    if scope.level == "company":
+        return True
+    column = {"region": "region", "team": "team", "rep": "rep_id"}[scope.level]
+    row = con.execute(
+        f"select count(*) from marts.dim_sales_reps where {column} = ?", [scope.scope_id]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def all_scopes(con: duckdb.DuckDBPyConnection, period_type: str, period: str) -> list[Scope]:
+    """Every scope with a row in ``fct_sales_performance`` for the period, company first."""
+    rows = con.execute(
+        """select level, scope_id from marts.fct_sales_performance
+           where period_type = ? and period = ? and scope_id is not null
+           order by case level when 'company' then 0 when 'region' then 1
+                               when 'team' then 2 else 3 end, scope_id""",
+        [period_type, period],
+    ).fetchall()
+    return [Scope(level, scope_id) for level, scope_id in rows if level in LEVELS]

@@ -28,7 +28,6 @@ import datetime as dt
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -345,17 +344,11 @@ CENT = Decimal("0.01")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    from pipelines.demo import generate_drop
-    from pipelines.runner import run_nightly
-
-    root = tmp_path_factory.mktemp("customers_demo")
-    inbox = root / "inbox"
-    generate_drop(inbox, seed=23, scale=0.2, end_date=AS_OF)
-    summary = run_nightly(inbox=inbox, home=root / "home", as_of=AS_OF, echo=False)
-    assert summary["status"] == "success", summary.get("error")
-    con = duckdb.connect(str(Path(summary["warehouse"])), read_only=True)
-    yield con, oracle.load_drop(inbox)
+def demo_night(demo):
+    """The shared demo night (tests/conftest.py): its warehouse and its drop."""
+    assert demo["summary"]["status"] == "success", demo["summary"].get("error")
+    con = duckdb.connect(str(demo["home"] / "warehouse.duckdb"), read_only=True)
+    yield con, demo["drop"]
     con.close()
 
 
@@ -381,8 +374,8 @@ def _quarters_until(as_of: date) -> list[tuple[str, date, date]]:
 
 
 @pytest.mark.e2e
-def test_demo_dso_matches_a_second_computation(demo) -> None:
-    con, drop = demo
+def test_demo_dso_matches_a_second_computation(demo_night) -> None:
+    con, drop = demo_night
     got = dict(
         _rows(
             con,
@@ -405,8 +398,8 @@ def test_demo_dso_matches_a_second_computation(demo) -> None:
 
 
 @pytest.mark.e2e
-def test_demo_abc_tiers_match_a_second_computation(demo) -> None:
-    con, drop = demo
+def test_demo_abc_tiers_match_a_second_computation(demo_night) -> None:
+    con, drop = demo_night
     a_share = Decimal(str(oracle.dbt_var("abc_a_share")))
     b_share = Decimal(str(oracle.dbt_var("abc_b_share")))
     window_start = date(2025, 9, 30)  # trailing 12 months: after this day, up to AS_OF
@@ -431,8 +424,8 @@ def test_demo_abc_tiers_match_a_second_computation(demo) -> None:
 
 
 @pytest.mark.e2e
-def test_demo_churn_matches_a_second_computation(demo) -> None:
-    con, drop = demo
+def test_demo_churn_matches_a_second_computation(demo_night) -> None:
+    con, drop = demo_night
     days = int(oracle.dbt_var("active_customer_days"))
     orders_by_account: dict[str, list[date]] = defaultdict(list)
     for account, day, _ in _booked(drop):

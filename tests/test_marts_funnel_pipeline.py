@@ -600,17 +600,11 @@ OPEN_STAGES = ("qualified", "discovery", "proposal", "negotiation")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from pipelines.demo import generate_drop
-    from pipelines.runner import run_nightly
-
-    root = tmp_path_factory.mktemp("funnel_demo")
-    inbox = root / "inbox"
-    generate_drop(inbox, seed=5, scale=0.3, end_date=DEMO_AS_OF)
-    summary = run_nightly(inbox=inbox, home=root / "home", as_of=DEMO_AS_OF, echo=False)
-    assert summary["status"] == "success", summary.get("error")
-    con = duckdb.connect(str(root / "home" / "warehouse.duckdb"), read_only=True)
-    yield oracle.load_drop(inbox), con
+def demo_night(demo):
+    """The shared demo night (tests/conftest.py): its drop and its warehouse."""
+    assert demo["summary"]["status"] == "success", demo["summary"].get("error")
+    con = duckdb.connect(str(demo["home"] / "warehouse.duckdb"), read_only=True)
+    yield demo["drop"], con
     con.close()
 
 
@@ -666,8 +660,8 @@ def _p75(values: list[float]) -> float:
 
 
 @pytest.mark.e2e
-def test_demo_pipeline_matches_the_oracle(demo) -> None:
-    drop, con = demo
+def test_demo_pipeline_matches_the_oracle(demo_night) -> None:
+    drop, con = demo_night
     expected = _oracle_pipeline(drop)
     assert expected, "the demo has open opportunities"
     got = {
@@ -696,8 +690,8 @@ def test_demo_pipeline_matches_the_oracle(demo) -> None:
 
 
 @pytest.mark.e2e
-def test_demo_time_in_stage_matches_the_oracle(demo) -> None:
-    drop, con = demo
+def test_demo_time_in_stage_matches_the_oracle(demo_night) -> None:
+    drop, con = demo_night
     for quarter in ("2026Q2", "2026Q3"):
         expected = _oracle_time_in_stage(drop, quarter)
         assert expected, quarter

@@ -99,3 +99,36 @@
         else cast(0 as decimal(9, 6))
     end
 {%- endmacro %}
+
+{#- First day of the period named by label_expr ('2026-07', '2026Q3', '2026'), following var
+    fiscal_year_start_month for quarters and years (the inverse of period_label). Null for a
+    label of none of these forms. -#}
+{% macro period_start_from_label(label_expr) -%}
+    {%- set shift = fiscal_shift_months() -%}
+    case
+        when regexp_full_match({{ label_expr }}, '\d{4}-(0[1-9]|1[0-2])')
+            then cast({{ label_expr }} || '-01' as date)
+        when regexp_full_match({{ label_expr }}, '\d{4}Q[1-4]')
+            then cast(
+                make_date(cast(left({{ label_expr }}, 4) as integer), 1, 1)
+                + to_months({{ shift }} + 3 * (cast(right({{ label_expr }}, 1) as integer) - 1))
+                as date
+            )
+        when regexp_full_match({{ label_expr }}, '\d{4}')
+            then cast(make_date(cast({{ label_expr }} as integer), 1, 1) + to_months({{ shift }}) as date)
+    end
+{%- endmacro %}
+
+{#- The period type a label names (month | quarter | year), null for anything else. -#}
+{% macro period_type_of_label(label_expr) -%}
+    case
+        when regexp_full_match({{ label_expr }}, '\d{4}') then 'year'
+        when regexp_full_match({{ label_expr }}, '\d{4}Q[1-4]') then 'quarter'
+        when regexp_full_match({{ label_expr }}, '\d{4}-(0[1-9]|1[0-2])') then 'month'
+    end
+{%- endmacro %}
+
+{#- SQL CASE giving the months of a period type column (month 1, quarter 3, year 12). -#}
+{% macro period_months_expr(period_type_expr) -%}
+    case {{ period_type_expr }} when 'month' then 1 when 'quarter' then 3 when 'year' then 12 end
+{%- endmacro %}

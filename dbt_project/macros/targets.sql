@@ -1,12 +1,15 @@
 {#- Targets of one period type: the explicit rows of `explicit`, plus the rows of `rolled`
-    (sums of finer-grained targets) for the scopes and periods with no explicit row. -#}
+    (sums of finer-grained targets) for the (period, level, scope, metric, product line) with
+    no explicit row. -#}
 {% macro explicit_else_rolled_up(explicit, rolled, period_type) -%}
     select
         period_type,
         period,
         level,
         scope_id,
-        revenue_target,
+        metric,
+        product_line,
+        target_value,
         'explicit' as target_source
     from {{ explicit }}
     where period_type = '{{ period_type }}'
@@ -18,7 +21,9 @@
         rolled.period,
         rolled.level,
         rolled.scope_id,
-        rolled.revenue_target,
+        rolled.metric,
+        rolled.product_line,
+        rolled.target_value,
         'rolled_up' as target_source
     from {{ rolled }} as rolled
     left join {{ explicit }} as explicit
@@ -27,5 +32,33 @@
             and rolled.period = explicit.period
             and rolled.level = explicit.level
             and rolled.scope_id = explicit.scope_id
+            and rolled.metric = explicit.metric
+            and rolled.product_line is not distinct from explicit.product_line
     where explicit.period is null
+{%- endmacro %}
+
+{#- The target metrics of the contract (targets.metric), results first. -#}
+{% macro result_target_metrics() -%}
+    {{- return(['revenue', 'collections', 'new_customers', 'units']) -}}
+{%- endmacro %}
+
+{% macro process_target_metrics() -%}
+    {{- return(['visits', 'proposals', 'quotes']) -}}
+{%- endmacro %}
+
+{#- var target_reasonableness_band as an exact DECIMAL(9,6) literal (a fraction like 0.3). -#}
+{% macro target_reasonableness_band() -%}
+    {%- set value = var('target_reasonableness_band') | string -%}
+    {%- if execute and not modules.re.match('^[0-9]+([.][0-9]+)?$', value) -%}
+        {{ exceptions.raise_compiler_error("var target_reasonableness_band must be a fraction like 0.3, got '" ~ value ~ "'") }}
+    {%- endif -%}
+    cast('{{ value }}' as decimal(9, 6))
+{%- endmacro %}
+
+{#- Attainment (完成率) = actual / target as DOUBLE; null when the target is null or not
+    positive. Uncapped: caps apply in the scorecard only. -#}
+{% macro attainment(actual, target) -%}
+    case
+        when {{ target }} > 0 then cast({{ actual }} as double) / cast({{ target }} as double)
+    end
 {%- endmacro %}

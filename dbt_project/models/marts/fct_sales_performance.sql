@@ -1,10 +1,13 @@
 {#-
-  Result and deal KPIs per period (month | quarter | year) and level (company | region | team |
-  rep). Revenue, orders, new customers and collections go to the rep on the order (and that
-  rep's current team and region); won, lost, deal size and cycle to the opportunity owner.
-  Only events with local date <= as_of_date. A (period, scope) has a row when it has an
-  event (order, payment, close) or a revenue target, with zeros (not nulls) for counts and
-  sums; a period without either has no row (read as zero).
+  Result, process and deal KPIs per period (month | quarter | year) and level (company | region
+  | team | rep), with the targets of every metric and their attainment. Revenue, orders, units,
+  new customers and collections go to the rep on the order; won, lost, deal size and cycle to
+  the opportunity owner; activities to their rep. Team and region are those the rep was in on
+  the event's own date (int_sales_rep_history): order date for revenue / orders / units / new
+  customers, payment date for collections, close date for won / lost, activity date for
+  activities. Only events with local date <= as_of_date. A (period, scope) has a row when it
+  has an event (order, payment, close, activity) or a target of any metric (all product lines),
+  with zeros (not nulls) for counts and sums; a period without either has no row (read as zero).
 -#}
 with
 
@@ -20,6 +23,12 @@ orders as (
 
 ),
 
+order_lines as (
+
+    select * from {{ ref('stg_erp__order_lines') }}
+
+),
+
 payments as (
 
     select * from {{ ref('int_payments_enriched') }}
@@ -32,31 +41,55 @@ opportunities as (
 
 ),
 
-revenue_targets as (
+activities as (
 
-    select * from {{ ref('int_revenue_targets') }}
+    select * from {{ ref('stg_crm__activities') }}
+
+),
+
+rep_history as (
+
+    select * from {{ ref('int_sales_rep_history') }}
+
+),
+
+targets as (
+
+    select * from {{ ref('int_targets') }}
+
+),
+
+order_units as (
+
+    select
+        order_id,
+        sum(quantity) as units
+    from order_lines
+    group by order_id
 
 ),
 
 order_events as (
 
     select
-        rep_id,
-        team,
-        region,
-        ordered_date as event_date,
-        total_amount_reporting as revenue,
+        orders.rep_id,
+        orders.ordered_date as event_date,
+        orders.total_amount_reporting as revenue,
         cast(null as decimal(18, 2)) as collections,
         1 as orders,
-        case when is_first_order then 1 else 0 end as new_customers,
+        order_units.units,
+        case when orders.is_first_order then 1 else 0 end as new_customers,
         0 as won,
         0 as lost,
         cast(null as decimal(18, 2)) as won_amount,
-        cast(null as bigint) as won_cycle_seconds
+        cast(null as bigint) as won_cycle_seconds,
+        cast(null as varchar) as activity_type
     from orders
+    left join order_units
+        on orders.order_id = order_units.order_id
     where
-        is_booked
-        and ordered_date <= {{ as_of_date() }}
+        orders.is_booked
+        and orders.ordered_date <= {{ as_of_date() }}
 
 ),
 
@@ -64,17 +97,17 @@ payment_events as (
 
     select
         rep_id,
-        team,
-        region,
         paid_date as event_date,
         cast(null as decimal(18, 2)) as revenue,
         amount_reporting as collections,
         0 as orders,
+        cast(null as decimal(18, 6)) as units,
         0 as new_customers,
         0 as won,
         0 as lost,
         cast(null as decimal(18, 2)) as won_amount,
-        cast(null as bigint) as won_cycle_seconds
+        cast(null as bigint) as won_cycle_seconds,
+        cast(null as varchar) as activity_type
     from payments
     where paid_date <= {{ as_of_date() }}
 
@@ -84,21 +117,41 @@ close_events as (
 
     select
         owner_rep_id as rep_id,
-        team,
-        region,
         close_date as event_date,
         cast(null as decimal(18, 2)) as revenue,
         cast(null as decimal(18, 2)) as collections,
         0 as orders,
+        cast(null as decimal(18, 6)) as units,
         0 as new_customers,
         case when is_won then 1 else 0 end as won,
         case when is_lost then 1 else 0 end as lost,
         case when is_won then amount_reporting end as won_amount,
-        case when is_won then sales_cycle_seconds end as won_cycle_seconds
+        case when is_won then sales_cycle_seconds end as won_cycle_seconds,
+        cast(null as varchar) as activity_type
     from opportunities
     where
         (is_won or is_lost)
         and close_date <= {{ as_of_date() }}
+
+),
+
+activity_events as (
+
+    select
+        rep_id,
+        occurred_date as event_date,
+        cast(null as decimal(18, 2)) as revenue,
+        cast(null as decimal(18, 2)) as collections,
+        0 as orders,
+        cast(null as decimal(18, 6)) as units,
+        0 as new_customers,
+        0 as won,
+        0 as lost,
+        cast(null as decimal(18, 2)) as won_amount,
+        cast(null as bigint) as won_cycle_seconds,
+        type as activity_type
+    from activities
+    where occurred_date <= {{ as_of_date() }}
 
 ),
 
@@ -109,6 +162,23 @@ events as (
     select * from payment_events
     union all
     select * from close_events
+    union all
+    select * from activity_events
+
+),
+
+attributed as (
+
+    select
+        events.*,
+        rep_history.team,
+        rep_history.region
+    from events
+    left join rep_history
+        on
+            events.rep_id = rep_history.rep_id
+            and events.event_date >= rep_history.valid_from
+            and events.event_date < rep_history.valid_to
 
 ),
 
@@ -132,14 +202,14 @@ scoped_events as (
         levels.level,
         case levels.level
             when 'company' then 'all'
-            when 'region' then events.region
-            when 'team' then events.team
-            when 'rep' then events.rep_id
+            when 'region' then attributed.region
+            when 'team' then attributed.team
+            when 'rep' then attributed.rep_id
         end as scope_id,
-        events.*
-    from events
+        attributed.*
+    from attributed
     inner join periods
-        on events.event_date between periods.period_start and periods.period_end
+        on attributed.event_date between periods.period_start and periods.period_end
     cross join levels
 
 ),
@@ -156,6 +226,7 @@ metrics as (
         sum(orders) as orders,
         -- orders with a reporting amount (an order without an fx rate has no revenue yet)
         count(revenue) as priced_orders,
+        sum(units) as units,
         sum(new_customers) as new_customers,
         sum(won) as won,
         sum(lost) as lost,
@@ -163,7 +234,12 @@ metrics as (
         count(won_amount) as won_amount_count,
         -- integer seconds: the mean of a BIGINT is summed exactly, so reruns give identical bits
         avg(won_cycle_seconds) / 86400.0 as avg_sales_cycle_days,
-        median(won_cycle_seconds) / 86400.0 as median_sales_cycle_days
+        median(won_cycle_seconds) / 86400.0 as median_sales_cycle_days,
+        count(*) filter (where activity_type = 'visit') as visits,
+        count(*) filter (where activity_type = 'call') as calls,
+        count(*) filter (where activity_type = 'demo') as demos,
+        count(*) filter (where activity_type = 'proposal') as proposals,
+        count(*) filter (where activity_type = 'quote') as quotes
     from scoped_events
     where scope_id is not null
     group by period_type, period, level, scope_id
@@ -172,12 +248,25 @@ metrics as (
 
 targets_in_periods as (
 
-    select revenue_targets.*
-    from revenue_targets
+    select
+        targets.period_type,
+        targets.period,
+        targets.level,
+        targets.scope_id,
+        max(case when targets.metric = 'revenue' then targets.target_value end) as revenue_target,
+        max(case when targets.metric = 'collections' then targets.target_value end) as collections_target,
+        max(case when targets.metric = 'new_customers' then targets.target_value end) as new_customers_target,
+        max(case when targets.metric = 'units' then targets.target_value end) as units_target,
+        max(case when targets.metric = 'visits' then targets.target_value end) as visits_target,
+        max(case when targets.metric = 'proposals' then targets.target_value end) as proposals_target,
+        max(case when targets.metric = 'quotes' then targets.target_value end) as quotes_target
+    from targets
     inner join periods
         on
-            revenue_targets.period_type = periods.period_type
-            and revenue_targets.period = periods.period
+            targets.period_type = periods.period_type
+            and targets.period = periods.period
+    where targets.product_line is null
+    group by targets.period_type, targets.period, targets.level, targets.scope_id
 
 ),
 
@@ -214,14 +303,26 @@ combined as (
         cast(coalesce(metrics.collections, 0) as decimal(18, 2)) as collections,
         cast(coalesce(metrics.orders, 0) as bigint) as orders,
         cast(coalesce(metrics.priced_orders, 0) as bigint) as priced_orders,
+        cast(coalesce(metrics.units, 0) as decimal(18, 6)) as units,
         cast(coalesce(metrics.new_customers, 0) as bigint) as new_customers,
         metrics.won_amount,
         metrics.won_amount_count,
-        targets_in_periods.revenue_target,
         cast(coalesce(metrics.won, 0) as bigint) as won,
         cast(coalesce(metrics.lost, 0) as bigint) as lost,
         metrics.avg_sales_cycle_days,
-        metrics.median_sales_cycle_days
+        metrics.median_sales_cycle_days,
+        cast(coalesce(metrics.visits, 0) as bigint) as visits,
+        cast(coalesce(metrics.calls, 0) as bigint) as calls,
+        cast(coalesce(metrics.demos, 0) as bigint) as demos,
+        cast(coalesce(metrics.proposals, 0) as bigint) as proposals,
+        cast(coalesce(metrics.quotes, 0) as bigint) as quotes,
+        targets_in_periods.revenue_target,
+        targets_in_periods.collections_target,
+        targets_in_periods.new_customers_target,
+        targets_in_periods.units_target,
+        targets_in_periods.visits_target,
+        targets_in_periods.proposals_target,
+        targets_in_periods.quotes_target
     from scopes
     inner join periods
         on
@@ -257,15 +358,31 @@ final as (
         new_customers,
         {{ divide_decimal('revenue', 'priced_orders', 2) }} as avg_order_value,
         revenue_target,
-        case
-            when revenue_target > 0 then cast(revenue as double) / cast(revenue_target as double)
-        end as revenue_attainment,
+        {{ attainment('revenue', 'revenue_target') }} as revenue_attainment,
         won,
         lost,
         case when won + lost > 0 then cast(won as double) / cast(won + lost as double) end as win_rate,
         {{ divide_decimal('won_amount', 'won_amount_count', 2) }} as avg_deal_size,
         avg_sales_cycle_days,
-        median_sales_cycle_days
+        median_sales_cycle_days,
+        collections_target,
+        {{ attainment('collections', 'collections_target') }} as collections_attainment,
+        new_customers_target,
+        {{ attainment('new_customers', 'new_customers_target') }} as new_customers_attainment,
+        units,
+        units_target,
+        {{ attainment('units', 'units_target') }} as units_attainment,
+        visits,
+        calls,
+        demos,
+        proposals,
+        quotes,
+        visits_target,
+        {{ attainment('visits', 'visits_target') }} as visits_attainment,
+        proposals_target,
+        {{ attainment('proposals', 'proposals_target') }} as proposals_attainment,
+        quotes_target,
+        {{ attainment('quotes', 'quotes_target') }} as quotes_attainment
     from combined
 
 )

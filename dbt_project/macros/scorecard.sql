@@ -1,0 +1,47 @@
+{#-
+  Scorecard parameters (fct_rep_scorecard). var scorecard_weights maps result / process /
+  capability to weights in 0..1 that sum to 1; var scorecard_attainment_cap is the attainment
+  (a fraction, 1.5 = 150%) at which a result or process metric reaches the full 100 points.
+-#}
+
+{#- The weight of one part (result | process | capability) as a DECIMAL(9,6) literal, after
+    checking the whole mapping. -#}
+{% macro scorecard_weight(part) -%}
+    {%- set weights = var('scorecard_weights') -%}
+    {%- set parts = ['result', 'process', 'capability'] -%}
+    {%- if execute -%}
+        {%- if weights is not mapping or (weights.keys() | list | sort) != (parts | sort) -%}
+            {{ exceptions.raise_compiler_error("var scorecard_weights must map exactly result, process and capability to weights, got " ~ weights) }}
+        {%- endif -%}
+        {%- set ns = namespace(total=0) -%}
+        {%- for name in parts -%}
+            {%- set value = weights[name] -%}
+            {%- if value is not number or value < 0 or value > 1 -%}
+                {{ exceptions.raise_compiler_error("var scorecard_weights." ~ name ~ " must be a number from 0 to 1, got " ~ value) }}
+            {%- endif -%}
+            {%- set ns.total = ns.total + value -%}
+        {%- endfor -%}
+        {%- if (ns.total - 1) | abs > 0.000001 -%}
+            {{ exceptions.raise_compiler_error("var scorecard_weights must sum to 1 (result + process + capability), got " ~ ns.total ~ " from " ~ weights ~ "; fix the weights in dbt_project.yml or --vars") }}
+        {%- endif -%}
+    {%- endif -%}
+    cast('{{ weights[part] if weights is mapping else 0 }}' as decimal(9, 6))
+{%- endmacro %}
+
+{#- var scorecard_attainment_cap as a DOUBLE literal, checked to be a positive number. -#}
+{% macro scorecard_attainment_cap() -%}
+    {%- set value = var('scorecard_attainment_cap') -%}
+    {%- if execute and (value is not number or value <= 0) -%}
+        {{ exceptions.raise_compiler_error("var scorecard_attainment_cap must be a positive number like 1.5 (150%), got " ~ value) }}
+    {%- endif -%}
+    cast({{ value }} as double)
+{%- endmacro %}
+
+{#- Points (0..100, DOUBLE) of an attainment: least(attainment, cap) / cap × 100; null stays
+    null (DuckDB's least skips nulls, hence the case). Attainment is never negative. -#}
+{% macro capped_points(attainment) -%}
+    case
+        when {{ attainment }} is not null
+            then least({{ attainment }}, {{ scorecard_attainment_cap() }}) / {{ scorecard_attainment_cap() }} * 100
+    end
+{%- endmacro %}

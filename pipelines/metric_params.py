@@ -118,3 +118,19 @@ def load_metric_params(path: Path | None, project_file: Path = DBT_PROJECT_FILE)
         name: {**defaults[name], **value} if isinstance(value, dict) else value
         for name, value in data.items()
     }
+
+
+def effective_params(home: Path, configured: str | None) -> dict[str, Any]:
+    """Every metric parameter as the runs use it: the defaults, overridden by the file."""
+    return metric_defaults() | load_metric_params(metric_params_path(home, configured))
+
+
+def fiscal_year_start_month(home: Path, configured: str | None) -> int:
+    """The first month of the fiscal year the marts' quarters and years follow."""
+    value = effective_params(home, configured)["fiscal_year_start_month"]
+    if not isinstance(value, int) or not 1 <= value <= 12:
+        raise SalesOpsError(
+            f"fiscal_year_start_month must be a month number 1..12, got {value!r}",
+            "Fix it in the metrics file (HOME/metrics.yaml) or dbt_project/dbt_project.yml.",
+        )
+    return value

@@ -14,6 +14,7 @@ from pipelines.errors import SalesOpsError
 from pipelines.metric_params import (
     DBT_PROJECT_FILE,
     RUN_CONTEXT_VARS,
+    fiscal_year_start_month,
     load_metric_params,
     metric_defaults,
     metric_params_path,
@@ -77,6 +78,16 @@ def test_a_wrong_setting_names_the_file_and_line(tmp_path: Path, text, line, wor
     assert "docs/metrics.md" in err.value.fix or "SALESOPS_" in err.value.fix
 
 
+def test_the_python_side_reads_the_same_fiscal_year_start(tmp_path: Path):
+    shipped = yaml.safe_load(DBT_PROJECT_FILE.read_text(encoding="utf-8"))["vars"]
+    assert fiscal_year_start_month(tmp_path, None) == shipped["fiscal_year_start_month"]
+    write(tmp_path, "fiscal_year_start_month: 4\n")
+    assert fiscal_year_start_month(tmp_path, None) == 4
+    write(tmp_path, "fiscal_year_start_month: 13\n")
+    with pytest.raises(SalesOpsError, match="must be a month number 1..12, got 13"):
+        fiscal_year_start_month(tmp_path, None)
+
+
 def test_invalid_yaml_and_a_missing_file_are_clear(tmp_path: Path):
     with pytest.raises(SalesOpsError, match=r"metrics.yaml:2: the metrics file is not valid YAML"):
         load_metric_params(write(tmp_path, "a: 1\n\tb: 2\n"))
@@ -109,6 +120,8 @@ def test_the_nightly_run_builds_the_marts_with_the_file(inbox: Path, tmp_path: P
     assert quarters["2026Q1"] == date(2026, 4, 1)
     assert quarters["2026Q2"] == date(2026, 7, 1)  # holds AS_OF (2026-09-30)
     assert "2026Q3" not in quarters
+    # the nightly pack follows the same fiscal calendar: AS_OF is in fiscal 2026Q2
+    assert [p.name for p in (home / "reports").iterdir() if p.is_dir()] == ["2026Q2"]
 
 
 def test_a_wrong_parameter_stops_the_run_before_anything_changes(inbox: Path, tmp_path: Path):

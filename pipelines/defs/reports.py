@@ -9,12 +9,13 @@
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from pipelines.errors import retry_only_transient
-from pipelines.periods import Quarter
+from pipelines.periods import fiscal_quarter_of
 from pipelines.progress import say
 from pipelines.settings import Settings
 from pipelines.warehouse.resource import WarehouseResource
@@ -48,7 +49,9 @@ def build_report_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
 
         started = time.perf_counter()
         work_path = warehouse.open_working_copy()  # the run's copy (made here if run alone)
-        quarter = Quarter.of(warehouse.business_date).label
+        quarter = fiscal_quarter_of(
+            warehouse.business_date, fiscal_year_start_month(warehouse.settings)
+        ).label
         staged_dir = warehouse.run_dir / "reports" / quarter
         try:
             path = render_quarterly_pack(
@@ -76,19 +79,13 @@ def build_report_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
 # --------------------------------------------------------------------------- period packs
 
 
-def fiscal_year_start_month() -> int:
-    """dbt var ``fiscal_year_start_month`` (dbt_project/dbt_project.yml): the marts' quarters."""
-    import yaml
+def fiscal_year_start_month(settings: Settings | None = None) -> int:
+    """The marts' fiscal year start: dbt var ``fiscal_year_start_month``, as the metrics file
+    (HOME/metrics.yaml) sets it for the runs."""
+    from pipelines.metric_params import fiscal_year_start_month as configured_start
 
-    from pipelines.paths import DBT_PROJECT_DIR
-
-    path = DBT_PROJECT_DIR / "dbt_project.yml"
-    value = (yaml.safe_load(path.read_text(encoding="utf-8")).get("vars") or {}).get(
-        "fiscal_year_start_month", 1
-    )
-    if not isinstance(value, int) or not 1 <= value <= 12:
-        raise ValueError(f"{path}: vars.fiscal_year_start_month must be 1..12, got {value!r}")
-    return value
+    settings = settings or Settings()
+    return configured_start(Path(settings.home), settings.metrics_config)
 
 
 def quarter_start_months(start_month: int) -> list[int]:
@@ -109,7 +106,7 @@ def period_partitions(
     from datetime import datetime
 
     settings = settings or Settings()
-    fiscal_start = fiscal_start or fiscal_year_start_month()
+    fiscal_start = fiscal_start or fiscal_year_start_month(settings)
     hour, minute = (int(x) for x in settings.report_time.split(":"))
     first = datetime.strptime(settings.report_first_month, "%Y-%m")
     monthly = dg.MonthlyPartitionsDefinition(
@@ -196,7 +193,7 @@ def build_period_packs(dbt_assets: dg.AssetsDefinition) -> PeriodPacks:
     period that just ended, as of its end, on the 1st at SALESOPS_REPORT_TIME.
     """
     settings = Settings()
-    fiscal_start = fiscal_year_start_month()
+    fiscal_start = fiscal_year_start_month(settings)
     monthly_parts, quarterly_parts = period_partitions(settings, fiscal_start)
     deps = [get_asset_key_for_model([dbt_assets], m) for m in PACK_MARTS]
 

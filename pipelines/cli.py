@@ -93,6 +93,53 @@ def run(inbox: Path, home: Path | None, as_of: date | None, profile: str | None)
 
 @main.command()
 @click.option(
+    "--from",
+    "start",
+    callback=_date,
+    required=True,
+    help="First business date to load (YYYY-MM-DD).",
+)
+@click.option(
+    "--to", "end", callback=_date, required=True, help="Last business date to load (YYYY-MM-DD)."
+)
+@click.option(
+    "--inbox",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Inbox root holding one folder per business date (YYYY-MM-DD). "
+    "Default: $SALESOPS_INBOX_ROOT or HOME/inbox.",
+)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Warehouse home. Default: $SALESOPS_HOME or ./.salesops in the project.",
+)
+@click.option("--profile", default=None, help="Mapping profile (as for `salesops run`).")
+def backfill(
+    start: date, end: date, inbox: Path | None, home: Path | None, profile: str | None
+) -> None:
+    """Load the drops of business dates --from to --to in date order, one load per date.
+
+    Dates without a drop folder are skipped with a notice; the first failed date stops the
+    backfill with the dates loaded so far and the command that resumes it.
+    """
+    from pipelines.backfill import run_backfill
+    from pipelines.profiles.loader import load_profile
+    from pipelines.settings import Settings
+
+    if profile:
+        load_profile(profile)
+    settings = Settings()
+    home = _home(home)
+    default_root = Path(settings.inbox_root) if settings.inbox_root else home / "inbox"
+    root = (inbox or default_root).expanduser().resolve()
+    result = run_backfill(root, start, end, home, profile=profile, echo=click.echo)
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
+@click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,

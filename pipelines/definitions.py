@@ -12,7 +12,9 @@ from dagster_dbt import DbtCliResource
 from pipelines.defs.alerts import build_alerts_asset, build_run_failure_sensor
 from pipelines.defs.automation import build_automation
 from pipelines.defs.dbt import build_dbt_assets, dbt_executable, ensure_manifest
-from pipelines.defs.ingest import drop, entity_assets
+from pipelines.defs.freshness import build_freshness
+from pipelines.defs.ingest import build_ingest_assets
+from pipelines.defs.partitions import business_date_partitions
 from pipelines.defs.reports import build_period_packs, build_report_asset
 from pipelines.settings import Settings
 from pipelines.warehouse.resource import WarehouseResource
@@ -39,26 +41,34 @@ def nightly_retry_policy(settings: Settings) -> dg.RetryPolicy | None:
 
 
 def build_definitions() -> dg.Definitions:
+    settings = Settings()
     project = ensure_manifest()
+    ingest_assets = build_ingest_assets(business_date_partitions(settings))
     dbt_assets = build_dbt_assets(project)
     report = build_report_asset(dbt_assets)
     alerts = build_alerts_asset(dbt_assets)
     packs = build_period_packs(dbt_assets)  # monthly / quarterly packs: own jobs and schedules
+    freshness_check, freshness_job, freshness_schedule = build_freshness(settings)
     nightly = dg.define_asset_job(
         NIGHTLY_JOB,
-        selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*packs.assets),
-        description="Ingest the night's drop, validate it, build the dbt project, render "
-        "the quarterly review pack and send the data-quality alerts; the warehouse changes "
-        "only if every step succeeds.",
+        # every asset and check, except the period packs and the freshness check: they run
+        # on their own schedules
+        selection=dg.AssetSelection.all()
+        - dg.AssetSelection.assets(*packs.assets)
+        - dg.AssetSelection.checks(freshness_check),
+        description="Ingest the night's drop (one daily partition per business date), "
+        "validate it, build the dbt project, render the quarterly review pack and send the "
+        "data-quality alerts; the warehouse changes only if every step succeeds.",
         executor_def=dg.in_process_executor,
-        op_retry_policy=nightly_retry_policy(Settings()),
+        op_retry_policy=nightly_retry_policy(settings),
     )
     schedule, sensor = build_automation(nightly)
     failure_alert = build_run_failure_sensor(nightly, sensor.default_status)
     return dg.Definitions(
-        assets=[drop, *entity_assets, dbt_assets, report, alerts, *packs.assets],
-        jobs=[nightly, *packs.jobs],
-        schedules=[schedule, *packs.schedules],
+        assets=[*ingest_assets, dbt_assets, report, alerts, *packs.assets],
+        asset_checks=[freshness_check],
+        jobs=[nightly, freshness_job, *packs.jobs],
+        schedules=[schedule, freshness_schedule, *packs.schedules],
         sensors=[sensor, failure_alert],
         resources={
             "warehouse": WarehouseResource(),

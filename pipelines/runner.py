@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from pipelines.run_summary import (
     write_summary,
 )
 from pipelines.settings import Settings
+from pipelines.warehouse import runs
 from pipelines.warehouse.resource import WAREHOUSE_FILE
 
 
@@ -49,13 +50,17 @@ def run_nightly(
     echo: bool = True,
     profile: str | None = None,
 ) -> dict[str, Any]:
-    """Execute the ``nightly_load`` job for one drop; return (and write) its summary."""
+    """Execute the ``nightly_load`` job for one drop (the partition of its business date);
+    return (and write) its summary."""
     from pipelines.definitions import NIGHTLY_JOB, build_definitions
+    from pipelines.defs.partitions import check_business_date
 
     settings = Settings()
     home = (home or Path(settings.home)).expanduser().resolve()
     as_of = as_of or settings.yesterday()
+    check_business_date(as_of, settings)
     started = time.perf_counter()
+    started_at = datetime.now(UTC)
     if echo:
         say("run", f"preparing definitions (home {home})")
     job = build_definitions().resolve_job_def(NIGHTLY_JOB)
@@ -75,7 +80,10 @@ def run_nightly(
     logging.getLogger("dagster").setLevel(logging.ERROR)
     with _instance() as instance:
         result = job.execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False
+            run_config=run_config,
+            instance=instance,
+            partition_key=as_of.isoformat(),
+            raise_on_error=False,
         )
         run_id = result.run_id
         steps = step_seconds(instance, run_id)
@@ -100,6 +108,9 @@ def run_nightly(
         else:
             step, message = failure_of(instance, run_id)
             summary.update({"failed_step": step, "error": message, "as_of_date": str(as_of)})
+            runs.record_failure_if_missing(
+                home, run_id, as_of, started_at, datetime.now(UTC), step, message
+            )
             _alert_failure(home, run_id, step, message, as_of)
     run_dir = home / "runs" / run_id
     summary["summary_path"] = str(run_dir / "summary.json")

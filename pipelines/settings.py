@@ -9,7 +9,7 @@ Values come from environment variables prefixed ``SALESOPS_`` (e.g.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     ready_marker: str = "_READY"
     #: ... or when no file in it changed for this many minutes (0 = marker only).
     stable_minutes: int = 0
+    #: First business date of the nightly job's daily partitions (YYYY-MM-DD); drops dated
+    #: earlier cannot be loaded.
+    partitions_start: str = "2020-01-01"
+    #: The drop of business date D must have arrived by this time (HH:MM, business timezone)
+    #: on D + 1; the freshness check fails, and alerts, when it has not.
+    freshness_deadline: str = "07:00"
     #: Start the schedule and sensor as running (true on a server with the Dagster daemon).
     automation_on: bool = False
     #: Free disk space a run needs beyond twice the warehouse file (its working copy + growth).
@@ -100,6 +106,22 @@ class Settings(BaseSettings):
             raise ValueError(f"{v} must not be negative")
         return v
 
+    @field_validator("partitions_start")
+    @classmethod
+    def _iso_date(cls, v: str) -> str:
+        try:
+            date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is not a date like 2020-01-01") from None
+        return v
+
+    @field_validator("freshness_deadline")
+    @classmethod
+    def _clock_time(cls, v: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v.strip()):
+            raise ValueError(f"{v!r} is not a time of day like 07:00 (HH:MM, 24-hour clock)")
+        return v.strip()
+
     @field_validator("duckdb_memory_limit")
     @classmethod
     def _memory_size(cls, v: str) -> str:
@@ -142,6 +164,15 @@ class Settings(BaseSettings):
         if len(v) != 3 or not v.isalpha() or not v.isupper():
             raise ValueError(f"reporting currency {v!r} must be an ISO 4217 code such as CNY")
         return v
+
+    @property
+    def first_business_date(self) -> date:
+        return date.fromisoformat(self.partitions_start)
+
+    @property
+    def deadline_time(self) -> time:
+        hours, minutes = self.freshness_deadline.split(":")
+        return time(int(hours), int(minutes))
 
     def yesterday(self) -> date:
         """The default business date of a drop: yesterday in the business timezone."""

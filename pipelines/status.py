@@ -1,12 +1,13 @@
-"""`salesops status`: the last runs, open findings, whether a run is writing now, and when
-the schedule fires next / what waits in the sensor's inbox."""
+"""`salesops status`: the last runs (meta.runs, plus failed runs not recorded there yet),
+open findings, whether a run is writing now, when the schedules fire next and what waits
+in the sensor's inbox."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -14,23 +15,30 @@ from pipelines.errors import WarehouseBusy
 from pipelines.settings import Settings
 from pipelines.warehouse import lock
 from pipelines.warehouse.resource import WAREHOUSE_FILE
+from pipelines.warehouse.runs import RunRecord, last_runs
 
 #: How many upcoming schedule ticks `salesops status` lists.
 NEXT_TICKS = 3
 
 
-def recent_runs(home: Path, limit: int = 10) -> list[dict[str, Any]]:
-    """Summaries of the latest runs (newest first), from HOME/runs/<run_id>/summary.json."""
-    paths = sorted(
-        (home / "runs").glob("*/summary.json"), key=lambda p: p.stat().st_mtime, reverse=True
+def run_line(r: RunRecord, zone: ZoneInfo) -> str:
+    """One run of `salesops status`: when, business date, outcome, rows, findings, time."""
+    started = r.started_at.astimezone(zone)
+    rows_in = sum(e.get("rows_in") or 0 for e in r.entities)
+    quarantined = sum(e.get("rows_quarantined") or 0 for e in r.entities)
+    if r.status == "succeeded":
+        detail = f"load {r.load_id}, {rows_in:,} rows in, {quarantined:,} quarantined"
+        if r.findings_open is not None:
+            detail += f", findings {r.findings_open:,} open / {r.findings_new:,} new"
+    else:
+        first = str(r.error or "").splitlines()[0] if r.error else "unknown error"
+        detail = f"failed at {r.failed_step}: {first}"
+        if r.pending:
+            detail += " (not in meta.runs yet: recorded by the next run that publishes)"
+    return (
+        f"  {started:%Y-%m-%d %H:%M %Z}  {r.run_id}  {r.status:<9} business date "
+        f"{r.business_date}  {detail}  ({r.seconds:.0f}s)"
     )
-    runs = []
-    for path in paths[:limit]:
-        try:
-            runs.append(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError):
-            runs.append({"run_id": path.parent.name, "status": "unreadable summary"})
-    return runs
 
 
 def open_findings(home: Path) -> list[tuple[str, str, int]]:
@@ -145,6 +153,7 @@ def automation_lines(home: Path, settings: Settings, now: datetime) -> list[str]
         lines += [f"    {t:%a %Y-%m-%d %H:%M %Z (UTC%z)}" for t in ticks]
         if not settings.automation_on:
             lines.append("    (only if the schedule is turned on)")
+    lines.append(freshness_line(settings, now))
     root = settings.inbox_root_path
     lines.append(f"  inbox_sensor: watches {root}")
     waiting = newest_drop(settings, now.timestamp())
@@ -176,6 +185,19 @@ def automation_lines(home: Path, settings: Settings, now: datetime) -> list[str]
     return lines
 
 
+def freshness_line(settings: Settings, now: datetime) -> str:
+    """When the freshness check runs next, and for which business date."""
+    from pipelines.defs.freshness import deadline_cron
+
+    (check,) = next_fire_times(deadline_cron(settings), settings.business_timezone, now, 1)
+    due = check.date() - timedelta(days=1)
+    return (
+        f"  drop_freshness_schedule: a drop is due by {settings.freshness_deadline} "
+        f"{settings.business_timezone} the day after its business date; next check "
+        f"{check:%a %Y-%m-%d %H:%M %Z} (for {due})"
+    )
+
+
 def format_status(
     home: Path, limit: int = 10, now: datetime | None = None, settings: Settings | None = None
 ) -> str:
@@ -192,21 +214,10 @@ def format_status(
     lines.append("")
     lines += automation_lines(home, settings, now)
     lines.append("")
-    runs = recent_runs(home, limit)
-    lines.append(f"last {len(runs)} run(s), newest first:")
-    for r in runs:
-        files = r.get("files") or []
-        rows_in = sum(f.get("rows_in", 0) for f in files)
-        quarantined = sum(f.get("rows_quarantined", 0) for f in files)
-        detail = (
-            f"load {r.get('load_id')}, {rows_in:,} rows in, {quarantined:,} quarantined"
-            if r.get("status") == "success"
-            else f"failed at {r.get('failed_step')}: {str(r.get('error', '')).splitlines()[0]}"
-        )
-        lines.append(
-            f"  {r.get('run_id')}  {r.get('status'):<8} business date {r.get('as_of_date')}  "
-            f"{detail}  ({r.get('seconds_total', 0):.0f}s)"
-        )
+    runs = last_runs(home, warehouse, limit)
+    zone = ZoneInfo(settings.business_timezone)
+    lines.append(f"last {len(runs)} run(s), newest first (meta.runs):")
+    lines += [run_line(r, zone) for r in runs]
     findings = open_findings(home)
     lines.append("")
     lines.append(f"open data-quality findings: {sum(n for _, _, n in findings):,}")

@@ -69,3 +69,15 @@ def test_a_second_writer_is_refused_with_a_clear_message(tmp_path, monkeypatch):
     assert "retry" in result.output
     assert "Fix:" in result.output
     assert not (home / "warehouse.duckdb").exists()
+
+
+def test_run_refuses_a_business_date_outside_the_partitions(tmp_path):
+    runner = CliRunner()
+    args = ["run", "--inbox", str(tmp_path), "--home", str(tmp_path / "home"), "--as-of"]
+    future = runner.invoke(main, [*args, "2099-01-01"])
+    assert future.exit_code == 1
+    assert "business date 2099-01-01 is not over yet in Asia/Shanghai" in str(future.exception)
+    early = runner.invoke(main, [*args, "2019-12-31"])
+    assert "before the first partition of the nightly job (2020-01-01)" in str(early.exception)
+    assert "SALESOPS_PARTITIONS_START" in early.exception.fix
+    assert not (tmp_path / "home").exists()

@@ -78,3 +78,11 @@ def test_workspace_yaml_validates_as_dagster_dev_loads_it(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "All code locations passed validation" in done.stdout + done.stderr
+
+
+def test_the_freshness_check_runs_in_its_own_job_only():
+    definitions = build_definitions()
+    nightly = set(definitions.resolve_job_def(NIGHTLY_JOB).graph.node_dict)
+    freshness = set(definitions.resolve_job_def("drop_freshness_check").graph.node_dict)
+    assert freshness == {"raw__drop_drop_arrived_by_deadline"}
+    assert "raw__drop" in nightly and not nightly & freshness

@@ -121,3 +121,14 @@ def test_salesops_status_prints_the_next_runs(env):
     now = datetime.now(UTC)
     first = next_fire_times("15 3 * * 1-5", "Europe/Berlin", now)[0]
     assert first > now and first.astimezone(BERLIN).hour == 3
+
+
+def test_status_shows_the_next_freshness_check(env, monkeypatch):
+    monkeypatch.setenv("SALESOPS_FRESHNESS_DEADLINE", "07:00")
+    now = datetime(2026, 10, 23, 10, 0, tzinfo=BERLIN)  # 16:00 in Shanghai
+    out = format_status(env / "home", now=now)
+    # by hand: today's 07:00 in Shanghai has passed; the next is Saturday's, for Friday
+    assert (
+        "  drop_freshness_schedule: a drop is due by 07:00 Asia/Shanghai the day after its "
+        "business date; next check Sat 2026-10-24 07:00 CST (for 2026-10-23)"
+    ) in out.splitlines()

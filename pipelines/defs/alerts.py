@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import get_asset_key_for_model
 
+from pipelines import run_log
 from pipelines.alerts.message import Message
 from pipelines.errors import retry_only_transient
 from pipelines.progress import say
@@ -103,6 +104,17 @@ def build_alerts_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
             + (f", {failed} FAILED ({'; '.join(summary['failures'][:3])})" if failed else "")
             + f" ({time.perf_counter() - started:.1f}s)",
         )
+        run_log.emit(
+            "warning" if failed else "info",
+            "alerts",
+            "alerts_sent",
+            messages=summary["messages"],
+            new_findings=summary["new"],
+            reminders=summary["reminders"],
+            delivered=summary["delivered"],
+            failed=failed,
+            failures=summary["failures"],
+        )
         if failed:
             context.log.warning(f"alert delivery failures: {summary['failures']}")
         return dg.MaterializeResult(
@@ -161,6 +173,29 @@ def send_run_failure(home: Path, settings, message) -> list:
     return deliver([message], channels)
 
 
+def record_setup_failure(
+    context: dg.RunFailureSensorContext, home: Path, as_of: str, step: str, error: str
+) -> None:
+    """meta.runs' pending row for a run that failed before its warehouse resource could
+    write one (a failure at run start); see pipelines/warehouse/runs.py."""
+    from datetime import UTC, date, datetime
+
+    from pipelines.warehouse.runs import record_failure_if_missing
+
+    run = context.dagster_run
+    record = context.instance.get_run_record_by_id(run.run_id)
+    now = datetime.now(UTC)
+    started = (
+        datetime.fromtimestamp(record.start_time, UTC) if record and record.start_time else now
+    )
+    finished = datetime.fromtimestamp(record.end_time, UTC) if record and record.end_time else now
+    partition = run.tags.get("dagster/partition")
+    day = as_of or partition
+    record_failure_if_missing(
+        home, run.run_id, date.fromisoformat(day) if day else None, started, finished, step, error
+    )
+
+
 def build_run_failure_sensor(job, default_status) -> dg.SensorDefinition:
     @dg.run_failure_sensor(
         name="run_failure_alert",
@@ -178,8 +213,12 @@ def build_run_failure_sensor(job, default_status) -> dg.SensorDefinition:
         step, error = failure_of(context.instance, run.run_id)
         config = (run.run_config or {}).get("resources", {}).get("warehouse", {}).get("config", {})
         home = Path(config.get("home") or settings.home)
-        as_of = str(config.get("as_of_date") or "")
+        as_of = str(config.get("as_of_date") or run.tags.get("dagster/partition") or "")
         message = run_failure_message(run.run_id, run.job_name, step, error, as_of)
+        try:
+            record_setup_failure(context, home, as_of, step, error)
+        except Exception as exc:  # noqa: BLE001 - the alert matters more than the record
+            context.log.warning(f"failed run not recorded for meta.runs: {exc}")
         results = send_run_failure(home, settings, message)
         failed = [r for r in results if not r.ok]
         if failed:

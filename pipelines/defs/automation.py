@@ -6,6 +6,8 @@ configurable); the sensor loads any complete folder as soon as it is complete: i
 marker file (``_READY``), or, with ``SALESOPS_STABLE_MINUTES`` > 0, nothing in it changed for
 that long. A run key made of the folder and its files' fingerprints means a drop is never
 loaded twice, while a corrected re-delivery of the same date (different files) loads again.
+Every run request is for the partition of the drop's business date
+(:mod:`pipelines.defs.partitions`); folders dated outside the partitions are not loaded.
 """
 
 import hashlib
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.defs.partitions import in_range
 from pipelines.settings import Settings
 
 DROP_FOLDER_FORMAT = "YYYY-MM-DD"
@@ -74,6 +77,16 @@ def complete_drops(settings: Settings, now: float | None = None) -> list[tuple[d
     return drops
 
 
+def drop_run_request(settings: Settings, folder: Path, as_of: date) -> dg.RunRequest:
+    """The run of one drop: its business date's partition, keyed by the drop's files."""
+    return dg.RunRequest(
+        run_key=f"{as_of}:{drop_fingerprint(folder)}",
+        run_config=drop_run_config(settings, folder, as_of),
+        partition_key=as_of.isoformat(),
+        tags={"salesops/business_date": str(as_of)},
+    )
+
+
 def build_automation(job) -> tuple[dg.ScheduleDefinition, dg.SensorDefinition]:
     """The schedule and sensor of ``job`` (the nightly asset job)."""
     settings = Settings()
@@ -102,11 +115,12 @@ def build_automation(job) -> tuple[dg.ScheduleDefinition, dg.SensorDefinition]:
             return dg.SkipReason(
                 f"no drop folder {folder} for business date {as_of}; nothing to load"
             )
-        return dg.RunRequest(
-            run_key=f"{as_of}:{drop_fingerprint(folder)}",
-            run_config=drop_run_config(current, folder, as_of),
-            tags={"salesops/business_date": str(as_of)},
-        )
+        if as_of < current.first_business_date:
+            return dg.SkipReason(
+                f"business date {as_of} is before SALESOPS_PARTITIONS_START "
+                f"({current.partitions_start}); not loaded"
+            )
+        return drop_run_request(current, folder, as_of)
 
     @dg.sensor(
         name="inbox_sensor",
@@ -118,19 +132,19 @@ def build_automation(job) -> tuple[dg.ScheduleDefinition, dg.SensorDefinition]:
     )
     def inbox_sensor(context: dg.SensorEvaluationContext):
         current = Settings()
-        drops = complete_drops(current)
+        found = complete_drops(current)
+        drops = [(as_of, folder) for as_of, folder in found if in_range(as_of, current)]
+        for as_of, folder in found:
+            if (as_of, folder) not in drops:
+                context.log.warning(
+                    f"drop folder {folder} is dated outside the nightly job's partitions "
+                    f"({current.partitions_start} to yesterday); not loaded"
+                )
         if not drops:
             return dg.SkipReason(
                 f"no complete drop in {current.inbox_root_path} (folders named "
                 f"{DROP_FOLDER_FORMAT} holding {current.ready_marker})"
             )
-        return [
-            dg.RunRequest(
-                run_key=f"{as_of}:{drop_fingerprint(folder)}",
-                run_config=drop_run_config(current, folder, as_of),
-                tags={"salesops/business_date": str(as_of)},
-            )
-            for as_of, folder in drops
-        ]
+        return [drop_run_request(current, folder, as_of) for as_of, folder in drops]
 
     return nightly_load_schedule, inbox_sensor

@@ -11,6 +11,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from pipelines import run_log
 from pipelines.errors import retry_only_transient
 from pipelines.ingest.drop import current_load_id
 from pipelines.paths import DBT_PROJECT_DIR
@@ -104,5 +105,8 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
                     not_passed += 0 if event.passed else 1
                 yield event
         say("dbt", f"{models} models built, {tests} tests run, {not_passed} warned; log {log_path}")
+        run_log.emit(
+            "info", "dbt", "dbt_built", models=models, tests=tests, warned=not_passed, log=log_path
+        )
 
     return salesops_dbt_assets

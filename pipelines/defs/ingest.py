@@ -1,5 +1,8 @@
 """Ingest assets: the night's drop, then one ``raw/<entity>`` asset per contract entity.
 
+Both are partitioned by business date (:mod:`pipelines.defs.partitions`): a partition is
+one night's drop. The dbt marts downstream are not: they are rebuilt from every load.
+
 Each entity asset loads its file and reports its Great Expectations suite as
 the asset check ``contract_suite`` (pass/fail counts and failing record ids in
 the check's metadata). Dependencies follow the contract's references, so a
@@ -12,6 +15,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from pipelines import run_log
 from pipelines.contract import ENTITIES, Entity
 from pipelines.errors import retry_only_transient
 from pipelines.ingest.drop import current_load_id, register_load, scan_inbox
@@ -29,35 +33,42 @@ def raw_key(entity_name: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", entity_name])
 
 
-@dg.asset(
-    key=DROP_KEY,
-    group_name="ingest",
-    kinds={"duckdb"},
-    description="The night's export files in the inbox, registered as one load with a "
-    "business date (meta.loads). Running the same drop again reuses its load.",
-)
-@retry_only_transient
-def drop(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    found = scan_inbox(warehouse.inbox_path, load_profile(warehouse.profile_name))
-    with warehouse.connect() as con:
-        load_id, is_new = register_load(con, found, context.run_id, warehouse.business_date)
-    say(
-        "drop",
-        f"inbox {found.inbox} (profile {found.profile.profile}): "
-        f"{len(found.entity_files)} export file(s), "
-        f"{len(found.ignored)} ignored; business date {warehouse.business_date}; "
-        + (f"load {load_id}" if is_new else f"nothing new since load {load_id}"),
+def build_drop_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=DROP_KEY,
+        group_name="ingest",
+        kinds={"duckdb"},
+        partitions_def=partitions_def,
+        description="The night's export files in the inbox, registered as one load with a "
+        "business date (meta.loads); one partition per business date. Running the same drop "
+        "again reuses its load.",
     )
-    return dg.MaterializeResult(
-        metadata={
-            "load_id": load_id,
-            "new_load": is_new,
-            "as_of_date": str(warehouse.business_date),
-            "files": sorted(p.name for p in found.entity_files.values()),
-            "ignored_files": found.ignored,
-            "profile": found.profile.profile,
-        }
-    )
+    @retry_only_transient
+    def drop(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        found = scan_inbox(warehouse.inbox_path, load_profile(warehouse.profile_name))
+        with warehouse.connect() as con:
+            load_id, is_new = register_load(con, found, context.run_id, warehouse.business_date)
+        say(
+            "drop",
+            f"inbox {found.inbox} (profile {found.profile.profile}): "
+            f"{len(found.entity_files)} export file(s), "
+            f"{len(found.ignored)} ignored; business date {warehouse.business_date}; "
+            + (f"load {load_id}" if is_new else f"nothing new since load {load_id}"),
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "load_id": load_id,
+                "new_load": is_new,
+                "as_of_date": str(warehouse.business_date),
+                "files": sorted(p.name for p in found.entity_files.values()),
+                "ignored_files": found.ignored,
+                "profile": found.profile.profile,
+            }
+        )
+
+    return drop
 
 
 def _check_result(entity: Entity, result: FileResult, released: int) -> dg.AssetCheckResult:
@@ -94,7 +105,9 @@ def _check_result(entity: Entity, result: FileResult, released: int) -> dg.Asset
     )
 
 
-def build_entity_asset(entity: Entity) -> dg.AssetsDefinition:
+def build_entity_asset(
+    entity: Entity, partitions_def: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
     key = raw_key(entity.name)
     deps = [DROP_KEY] + sorted(
         {raw_key(r.entity) for r in entity.references if r.entity != entity.name},
@@ -105,6 +118,7 @@ def build_entity_asset(entity: Entity) -> dg.AssetsDefinition:
         key=key,
         deps=deps,
         group_name="ingest",
+        partitions_def=partitions_def,
         kinds={"duckdb", "polars"},
         description=f"raw.{entity.name}: {entity.description} Append-only versions; "
         "rejected rows go to meta.quarantine with their reasons.",
@@ -158,6 +172,20 @@ def build_entity_asset(entity: Entity) -> dg.AssetsDefinition:
         if released:
             line += f"; {released} parked row(s) released"
         say(f"ingest {entity.name}", f"{line} ({seconds:.1f}s)")
+        run_log.emit(
+            "warning" if result.status == "rejected" else "info",
+            f"ingest {entity.name}",
+            "entity_loaded",
+            entity=entity.name,
+            file=result.file_name,
+            status=result.status,
+            rows_in=result.rows_in,
+            rows_loaded=result.rows_loaded,
+            rows_quarantined=result.rows_quarantined,
+            rows_flagged=result.rows_flagged,
+            rows_released=released,
+            seconds=round(seconds, 2),
+        )
         if result.new_extra_columns:
             # Reported the first night a column appears, not every night (meta.schema_drift).
             context.log.warning(
@@ -195,4 +223,8 @@ def build_entity_asset(entity: Entity) -> dg.AssetsDefinition:
     return _entity_asset
 
 
-entity_assets = [build_entity_asset(e) for e in ENTITIES]
+def build_ingest_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """The drop asset and one asset per contract entity, partitioned by business date."""
+    return [build_drop_asset(partitions_def)] + [
+        build_entity_asset(e, partitions_def) for e in ENTITIES
+    ]

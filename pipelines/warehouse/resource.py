@@ -9,10 +9,19 @@ to one writer at a time.
 
 Order of events. At run start (resource setup) HOME is created if needed and
 probed for writing, and the disk must have room for the copy (:func:`check_free_space`);
-either failing stops the run before anything is touched. The lock is taken and the
+either failing stops the run before anything is touched. The run's structured log
+(HOME/logs/, :mod:`pipelines.run_log`) opens once HOME is usable. The lock is taken and the
 copy made by the first step that uses the warehouse (:meth:`WarehouseResource.open_working_copy`),
 not at run start: Dagster retries failed *steps* (the job's ``RetryPolicy``), never a failed
 resource setup, and a lock held by another run is exactly the failure worth retrying.
+
+At teardown a run that succeeded writes its ``meta.runs`` row into the copy and publishes
+it; a run that failed leaves its row pending in HOME/runs/<run_id>/ (see
+:mod:`pipelines.warehouse.runs`) and the live warehouse untouched.
+
+The business date is the ``as_of_date`` setting, else the run's partition key (a run
+launched for a partition, e.g. by the schedule, the inbox sensor or a backfill from the UI),
+else yesterday. A partitioned run without an ``inbox`` reads INBOX_ROOT/<business date>.
 """
 
 from __future__ import annotations
@@ -22,13 +31,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 from dagster import ConfigurableResource, DagsterEventType, InitResourceContext
 from pydantic import PrivateAttr
 
+from pipelines import run_log
 from pipelines.errors import (
     HomeNotUsable,
     SalesOpsError,
@@ -39,8 +49,8 @@ from pipelines.errors import (
 from pipelines.metric_params import load_metric_params, metric_params_path
 from pipelines.progress import say
 from pipelines.settings import Settings
-from pipelines.warehouse import lock
-from pipelines.warehouse.schema import ensure_schema
+from pipelines.warehouse import lock, runs
+from pipelines.warehouse.schema import ensure_schema, fetch_first
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 MIB = 2**20
@@ -109,6 +119,8 @@ class WarehouseResource(ConfigurableResource):
 
     _settings: Settings = PrivateAttr()
     _run_id: str = PrivateAttr()
+    _partition_key: str | None = PrivateAttr(default=None)
+    _started_at: datetime = PrivateAttr()
     _lock_fh: object = PrivateAttr(default=None)
     _opened: bool = PrivateAttr(default=False)
     _metric_params: dict = PrivateAttr(default_factory=dict)
@@ -128,7 +140,11 @@ class WarehouseResource(ConfigurableResource):
 
     @property
     def inbox_path(self) -> Path:
-        return Path(self.inbox).expanduser().resolve() if self.inbox else self.home_path / "inbox"
+        if self.inbox:
+            return Path(self.inbox).expanduser().resolve()
+        if self._partition_key:
+            return (self._settings.inbox_root_path / self.business_date.isoformat()).resolve()
+        return self.home_path / "inbox"
 
     @property
     def live_path(self) -> Path:
@@ -151,6 +167,8 @@ class WarehouseResource(ConfigurableResource):
     def business_date(self) -> date:
         if self.as_of_date:
             return date.fromisoformat(self.as_of_date)
+        if self._partition_key:
+            return date.fromisoformat(self._partition_key)
         return self._settings.yesterday()
 
     @contextmanager
@@ -166,8 +184,13 @@ class WarehouseResource(ConfigurableResource):
 
     # --- lifecycle -------------------------------------------------------
     def setup_for_execution(self, context: InitResourceContext) -> None:
+        from pipelines.defs.partitions import PARTITION_TAG
+
         self._settings = Settings()
         self._run_id = context.run_id
+        self._started_at = datetime.now(UTC)
+        run = context.dagster_run
+        self._partition_key = run.tags.get(PARTITION_TAG) if run is not None else None
         if self.as_of_date:
             try:
                 date.fromisoformat(self.as_of_date)
@@ -176,6 +199,13 @@ class WarehouseResource(ConfigurableResource):
                     f"as-of date {self.as_of_date!r} is not a date",
                     "give the business date as YYYY-MM-DD, e.g. --as-of 2026-09-30",
                 ) from None
+            if self._partition_key and self._partition_key != self.as_of_date:
+                raise SalesOpsError(
+                    f"the run is for partition {self._partition_key} but its as_of_date "
+                    f"is {self.as_of_date}",
+                    "launch the run for the partition of the drop's business date, or leave "
+                    "as_of_date out of the run config (the partition key is the business date)",
+                )
         home = self.home_path
         # A wrong metric parameter stops the run now, not after the load, at the dbt step.
         self._metric_params = load_metric_params(
@@ -184,11 +214,27 @@ class WarehouseResource(ConfigurableResource):
         # Before anything is changed (the lock file, too, lives in HOME): a usable home and
         # room for the working copy. Both are for a person to fix: the run stops here.
         check_home(home)
-        check_free_space(
-            home,
-            self._settings.min_free_mb,
-            sum(_size(p) for p in _stale_copies(home, self._run_id)),
+        run_log.start(home, self._run_id, self.business_date, self._settings.business_timezone)
+        run_log.emit(
+            "info",
+            "run",
+            "run_started",
+            business_date=self.business_date,
+            home=str(home),
+            inbox=str(self.inbox_path),
+            profile=self.profile_name,
+            partition=self._partition_key,
         )
+        try:
+            check_free_space(
+                home,
+                self._settings.min_free_mb,
+                sum(_size(p) for p in _stale_copies(home, self._run_id)),
+            )
+        except HomeNotUsable as exc:
+            run_log.emit("error", "run", "run_failed", failed_step="run start", error=str(exc))
+            run_log.finish()
+            raise
 
     def open_working_copy(self) -> Path:
         """Take the writer lock and make this run's copy (once; every step may call it).
@@ -261,30 +307,104 @@ class WarehouseResource(ConfigurableResource):
         )
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
+        from pipelines.run_summary import failure_of, step_seconds
+
+        instance = context.instance
+        status = "failed"
+        steps: dict[str, float] = {}
         try:
-            if self._lock_fh is None:
-                return  # no step reached the warehouse: nothing was copied, nothing to publish
-            failed = context.instance.all_logs(
-                context.run_id, of_type=DagsterEventType.STEP_FAILURE
-            )
-            if failed or not self._opened:
-                self.work_path.unlink(missing_ok=True)
-            else:
-                self._publish()
+            failed = instance.all_logs(context.run_id, of_type=DagsterEventType.STEP_FAILURE)
+            steps = {s["step"]: s["seconds"] for s in step_seconds(instance, context.run_id)}
+            if failed:
+                step, error = failure_of(instance, context.run_id)
+                self._record_failure(steps, step, error)
+            # Without the lock no step reached the warehouse: nothing to discard or publish.
+            if self._lock_fh is not None:
+                if failed or not self._opened:
+                    self.work_path.unlink(missing_ok=True)
+                else:
+                    self._publish(steps)
+            status = "failed" if failed else "succeeded"
         finally:
             if self._lock_fh is not None:
                 lock.release(self._lock_fh)
                 self._lock_fh = None
+            for step_key, seconds in steps.items():
+                run_log.emit("info", step_key, "step_finished", seconds=seconds)
+            run_log.emit(
+                "info" if status == "succeeded" else "error",
+                "run",
+                "run_finished",
+                status=status,
+                seconds=round((datetime.now(UTC) - self._started_at).total_seconds(), 2),
+            )
+            run_log.finish()
 
-    def _publish(self) -> None:
+    def _record_failure(self, steps: dict[str, float], step: str, error: str) -> None:
+        """A failed run's meta.runs row, kept pending in HOME/runs/<run_id>/ (the live
+        warehouse is not touched); rows per entity from the copy when the run made one."""
+        entities: list = []
+        if self._opened and self.work_path.exists():
+            try:
+                with self.connect() as con:
+                    entities = runs.entity_rows(con, self._run_id)
+            except Exception:  # noqa: BLE001 - a broken copy must not hide the failure
+                entities = []
+        record = runs.RunRecord(
+            run_id=self._run_id,
+            business_date=self.business_date,
+            status="failed",
+            started_at=self._started_at,
+            finished_at=datetime.now(UTC),
+            entities=entities,
+            step_seconds=steps,
+            failed_step=step,
+            error=error,
+        )
+        runs.write_pending(self.home_path, record)
+        run_log.emit("error", step, "run_failed", failed_step=step, error=error)
+
+    def _publish(self, steps: dict[str, float]) -> None:
         with self.connect() as con:
             con.execute(
                 "update meta.loads set status = 'complete', finished_at = now() "
                 "where run_id = ? and status = 'running'",
                 [self._run_id],
             )
+            load = fetch_first(
+                con, "select max(load_id) from meta.loads where run_id = ?", [self._run_id]
+            )
+            load_id = load[0] if load and load[0] is not None else None
+            findings_open, findings_new = runs.findings_counts(con, load_id)
+            if load_id is None:  # the drop brought nothing new: the latest load is current
+                load = fetch_first(con, "select max(load_id) from meta.loads")
+                load_id = load[0] if load else None
+            record = runs.RunRecord(
+                run_id=self._run_id,
+                business_date=self.business_date,
+                status="succeeded",
+                started_at=self._started_at,
+                finished_at=datetime.now(UTC),
+                load_id=load_id,
+                entities=runs.entity_rows(con, self._run_id),
+                findings_open=findings_open,
+                findings_new=findings_new,
+                step_seconds=steps,
+            )
+            folded = runs.fold_pending(con, self.home_path)
+            runs.insert(con, record)
             con.execute("checkpoint")
         os.replace(self.work_path, self.live_path)
+        run_log.emit(
+            "info",
+            "publish",
+            "published",
+            warehouse=str(self.live_path),
+            load_id=load_id,
+            findings_open=findings_open,
+            findings_new=findings_new,
+            pending_runs_recorded=folded,
+        )
         for published in ("reports", "alerts"):  # files the run staged beside its copy
             staged = self.run_dir / published
             if not staged.exists():

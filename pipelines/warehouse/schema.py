@@ -19,7 +19,8 @@ whose latest version is a deletion marker.
 it was valid from and to, so the warehouse as it stood on any date can be
 queried later.
 
-``meta.*`` records loads, files, quarantined rows and row-level warnings.
+``meta.*`` records loads, files, quarantined rows, row-level warnings and runs
+(``meta.runs``, see :mod:`pipelines.warehouse.runs`).
 dbt reads both schemas as sources; only Python writes them.
 """
 
@@ -38,6 +39,24 @@ LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_extra", "JSON"),
     ("_deleted", "BOOLEAN NOT NULL DEFAULT false"),
 )
+
+#: One row per nightly run (how failed runs get here: pipelines/warehouse/runs.py).
+RUNS_DDL = """create table if not exists meta.runs (
+    run_id        varchar primary key,
+    business_date date,
+    status        varchar not null,     -- succeeded | failed
+    started_at    timestamptz not null,
+    finished_at   timestamptz not null,
+    seconds       double not null,
+    load_id       bigint,               -- the load published (succeeded runs)
+    entities      json not null,        -- [{entity, file, status, rows_in, rows_loaded,
+                                        --   rows_quarantined}, ...]
+    findings_open integer,              -- open findings in marts.dq_findings after the run
+    findings_new  integer,              -- of which first seen in this run's load
+    step_seconds  json not null,        -- {"<dagster step>": seconds, ...}
+    failed_step   varchar,
+    error         varchar
+)"""
 
 META_DDL: tuple[str, ...] = (
     """create table if not exists meta.loads (
@@ -112,6 +131,7 @@ META_DDL: tuple[str, ...] = (
         attempts     integer not null,
         error        varchar
     )""",
+    RUNS_DDL,
     """create table if not exists meta.row_findings (
         load_id      bigint not null,
         entity       varchar not null,

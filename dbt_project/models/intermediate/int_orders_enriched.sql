@@ -1,8 +1,28 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ incremental_fact_history_reset() }}",
+        post_hook="{{ incremental_fact_drop_tombstones() }}"
+    )
+}}
+
+{#- Incremental: macros/incremental.sql (incremental_orders_ctes lists what recomputes an order). -#}
 with
+
+{% if incremental_fact_active() -%}
+{{ incremental_orders_ctes(ref('int_fx_rates')) }}
+{%- endif %}
 
 orders as (
 
+    {% if incremental_fact_active() -%}
+    {{ incremental_staged_orders() }}
+    {%- else -%}
     select * from {{ ref('stg_erp__orders') }}
+    {%- endif %}
 
 ),
 
@@ -49,6 +69,9 @@ converted as (
 
 first_orders as (
 
+    {% if incremental_fact_active() -%}
+    {{ incremental_first_orders('converted') }}
+    {%- else -%}
     select
         *,
         is_booked
@@ -57,12 +80,20 @@ first_orders as (
             order by ordered_at, order_id
         ) = 1 as is_first_order
     from converted
+    {%- endif %}
 
 ),
 
 final as (
 
-    select * from first_orders
+    select
+        *,
+        {{ fact_load_stamp() }} as processed_load_id
+    from first_orders
+    {%- if incremental_fact_active() %}
+    union all by name
+    {{ incremental_order_tombstones() }}
+    {%- endif %}
 
 )
 

@@ -1,14 +1,38 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='payment_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ incremental_fact_history_reset() }}",
+        post_hook="{{ incremental_fact_drop_tombstones() }}"
+    )
+}}
+
+{#- Incremental: macros/incremental.sql (incremental_payments_ctes lists what recomputes a payment). -#}
 with
+
+{% if incremental_fact_active() -%}
+{{ incremental_payments_ctes(ref('int_orders_enriched'), ref('int_fx_rates')) }}
+{%- endif %}
 
 payments as (
 
+    {% if incremental_fact_active() -%}
+    {{ incremental_staged_payments() }}
+    {%- else -%}
     select * from {{ ref('stg_finance__payments') }}
+    {%- endif %}
 
 ),
 
 invoices as (
 
+    {% if incremental_fact_active() -%}
+    {{ incremental_staged_invoices() }}
+    {%- else -%}
     select * from {{ ref('stg_erp__invoices') }}
+    {%- endif %}
 
 ),
 
@@ -77,7 +101,14 @@ converted as (
 
 final as (
 
-    select * from converted
+    select
+        *,
+        {{ fact_load_stamp() }} as processed_load_id
+    from converted
+    {%- if incremental_fact_active() %}
+    union all by name
+    {{ incremental_payment_tombstones() }}
+    {%- endif %}
 
 )
 

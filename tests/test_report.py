@@ -33,7 +33,16 @@ DDL = [
         revenue decimal(18,2), collections decimal(18,2), orders bigint, new_customers bigint,
         avg_order_value decimal(18,2), revenue_target decimal(18,2), revenue_attainment double,
         won bigint, lost bigint, win_rate double, avg_deal_size decimal(18,2),
-        avg_sales_cycle_days double, median_sales_cycle_days double)""",
+        avg_sales_cycle_days double, median_sales_cycle_days double,
+        visits bigint default 0, calls bigint default 0, demos bigint default 0,
+        proposals bigint default 0, quotes bigint default 0,
+        visits_target decimal(18,2), visits_attainment double,
+        proposals_target decimal(18,2), proposals_attainment double,
+        quotes_target decimal(18,2), quotes_attainment double)""",
+    """create table marts.fct_rep_scorecard (
+        period_type varchar, period varchar, rep_id varchar, team varchar, region varchar,
+        result_score decimal(9,2), process_score decimal(9,2), capability_score decimal(9,2),
+        scorecard_score decimal(9,2), rank_in_team bigint, rank_in_company bigint)""",
     """create table marts.fct_funnel_conversion (
         period_type varchar, period varchar, stage_order integer, stage_from varchar,
         stage_to varchar, reached_from bigint, reached_to bigint, conversion_rate double)""",
@@ -63,6 +72,16 @@ DDL = [
         status varchar, rows_in bigint, rows_loaded bigint, rows_quarantined bigint,
         rows_unchanged bigint, rows_released bigint, message varchar)""",
 ]
+
+#: The columns _perf_row fills (the process columns keep their defaults).
+PERF_COLUMNS = (
+    "period_type, period, period_start, period_end, level, scope_id, revenue, collections, "
+    "orders, new_customers, avg_order_value, revenue_target, revenue_attainment, won, lost, "
+    "win_rate, avg_deal_size, avg_sales_cycle_days, median_sales_cycle_days"
+)
+INSERT_PERF = (
+    f"insert into marts.fct_sales_performance ({PERF_COLUMNS}) values ({', '.join(['?'] * 19)})"
+)
 
 D = Decimal
 Q_DATES = {
@@ -292,7 +311,8 @@ def build_warehouse(path: Path, latest_load_as_of: date = date(2026, 9, 30)) -> 
                 )
             )
     con.executemany(
-        f"insert into marts.fct_sales_performance values ({', '.join(['?'] * 19)})", perf
+        INSERT_PERF,
+        perf,
     )
 
     funnel = []
@@ -710,7 +730,7 @@ def test_sparse_warehouse_renders_with_na(tmp_path):
         con.execute(ddl)
     start, end = Q_DATES["2026Q3"]
     con.execute(
-        f"insert into marts.fct_sales_performance values ({', '.join(['?'] * 19)})",
+        INSERT_PERF,
         _perf_row("quarter", "2026Q3", start, end, "company", "all", D("1000.00"), None),
     )
     con.close()

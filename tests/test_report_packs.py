@@ -24,6 +24,7 @@ from pipelines.reports import PackOptions, render_pack, render_period
 from tests.test_report import (
     GENERATED_AT,
     IMG_VALUE,
+    PERF_COLUMNS,
     REPS,
     SCRIPT_NAME,
     build_warehouse,
@@ -46,7 +47,7 @@ def _extend(db: Path) -> Path:
     """Region rows (sums of their reps), contact details and a formula-like account."""
     con = duckdb.connect(str(db))
     con.execute(
-        """insert into marts.fct_sales_performance
+        f"""insert into marts.fct_sales_performance ({PERF_COLUMNS})
            select p.period_type, p.period, p.period_start, p.period_end, 'region', r.region,
                   sum(p.revenue), sum(p.collections), sum(p.orders), sum(p.new_customers),
                   null, sum(p.revenue_target),
@@ -379,12 +380,14 @@ def test_workbook_sheets_typed_numbers_and_frozen_headers(warehouse, tmp_path):
         "2 Monthly trend",
         "3 Funnel conversion",
         "4 Attainment ranking",
-        "5 Receivables aging",
-        "6 Data-quality appendix",
+        "5 Rep scorecard",
+        "6 Process activity",
+        "7 Receivables aging",
+        "8 Data-quality appendix",
     ]
     for ws in wb.worksheets[1:]:
         assert ws.freeze_panes is not None, ws.title
-    aging = wb[wb.sheetnames[5]]
+    aging = wb[next(n for n in wb.sheetnames if n.endswith(" Receivables aging"))]
     rows = {r[0].value: r for r in aging.iter_rows() if r[0].value}
     buckets = dict(
         marts(

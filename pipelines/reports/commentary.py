@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Literal
 
 from pipelines.reports.data import (
+    PROCESS_ACTIVITIES,
+    PROCESS_TARGETED,
     AgingBucket,
     DataQuality,
     FunnelStage,
@@ -21,8 +23,10 @@ from pipelines.reports.data import (
     LoadQuality,
     MonthPoint,
     PeriodMetrics,
+    ProcessRow,
     RankingRow,
     Receivables,
+    Scorecard,
 )
 from pipelines.reports.formatting import Change, Formatter, to_decimal
 from pipelines.reports.i18n import Strings
@@ -521,4 +525,93 @@ def quality_commentary(dq: DataQuality, fmt: Formatter, t: Strings) -> list[str]
         out.append(t("quality.top_team_unowned", count=fmt.count(count)))
     else:
         out.append(t("quality.top_team", team=team, count=fmt.count(count)))
+    return out
+
+
+# --------------------------------------------------------------------------- scorecard, process
+
+
+def scorecard_commentary(card: Scorecard, fmt: Formatter, t: Strings, rep_pack: bool) -> list[str]:
+    """Rep pack: the rep's score and ranks against the team average. Otherwise: the top
+    scorer (rows come best first; a tie goes to the first listed) and how many were scored."""
+    scored = [r for r in card.rows if r.scorecard_score is not None]
+    if not scored:
+        return [t("scorecard.empty")]
+    if rep_pack:
+        r = scored[0]
+        out = [
+            t(
+                "scorecard.rep",
+                name=r.name,
+                score=fmt.number(r.scorecard_score, 2),
+                rank_in_team=fmt.count(r.rank_in_team),
+                rank_in_company=fmt.count(r.rank_in_company),
+            )
+        ]
+        if card.team_average is not None:
+            out.append(
+                t(
+                    "scorecard.rep_vs_team",
+                    team=r.team or fmt.na,
+                    average=fmt.number(card.team_average, 2),
+                    n=fmt.count(card.team_scored),
+                )
+            )
+        return out
+    top, bottom = scored[0], scored[-1]
+    return [
+        t(
+            "scorecard.top",
+            top=top.name,
+            top_team=top.team or fmt.na,
+            top_score=fmt.number(top.scorecard_score, 2),
+            bottom=bottom.name,
+            bottom_score=fmt.number(bottom.scorecard_score, 2),
+            scored=len(scored),
+            n=len(card.rows),
+        )
+    ]
+
+
+def lowest_process_attainment(rows: list[ProcessRow]) -> tuple[ProcessRow, str] | None:
+    """The (rep, activity) with the lowest attainment; ties go to the first listed."""
+    found = [
+        (a, i, row, m)
+        for i, row in enumerate(rows)
+        for m in PROCESS_TARGETED
+        if (a := row.attainment.get(m)) is not None
+    ]
+    if not found:
+        return None
+    _a, _i, row, metric = min(found, key=lambda x: (x[0], x[1], PROCESS_TARGETED.index(x[3])))
+    return row, metric
+
+
+def process_commentary(rows: list[ProcessRow], fmt: Formatter, t: Strings) -> list[str]:
+    """Totals of each activity over the rows, then the lowest attainment against a target."""
+    if not rows:
+        return [t("process.empty")]
+    totals = {m: sum(r.counts[m] for r in rows) for m in PROCESS_ACTIVITIES}
+    out = [
+        t.plural(
+            "process.totals",
+            len(rows),
+            **{m: fmt.count(v) for m, v in totals.items()},
+        )
+    ]
+    lowest = lowest_process_attainment(rows)
+    if lowest is None:
+        out.append(t("process.no_targets"))
+    else:
+        row, metric = lowest
+        out.append(
+            t(
+                "process.lowest",
+                name=row.name,
+                activity=t(f"process.{metric}"),
+                attainment=fmt.pct(row.attainment[metric]),
+                actual=fmt.count(row.counts[metric]),
+                target=fmt.number(row.targets[metric], 0),
+            )
+        )
     return out

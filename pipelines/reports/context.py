@@ -27,6 +27,8 @@ from markupsafe import Markup
 from pipelines.reports import charts, commentary
 from pipelines.reports.data import (
     AGING_BUCKETS,
+    PROCESS_ACTIVITIES,
+    PROCESS_TARGETED,
     SEVERITIES,
     FindingCount,
     PackData,
@@ -783,6 +785,126 @@ def quality_section(data: PackData, c: Ctx) -> SectionContent:
     )
 
 
+def scorecard_section(data: PackData, c: Ctx) -> SectionContent | None:
+    """The weighted scorecard of the scope's reps; a rep's pack: own row + team average."""
+    card = data.scorecard
+    if card is None:
+        return None
+    t, fmt = c.t, c.fmt
+    rep_pack = data.scope.level == "rep"
+
+    def score(v) -> str:
+        return fmt.number(v, 2)
+
+    rows = [
+        dict(
+            rep_id=r.rep_id,
+            name=r.name,
+            team=r.team or fmt.na,
+            result=score(r.result_score),
+            process=score(r.process_score),
+            capability=score(r.capability_score),
+            score=score(r.scorecard_score),
+            rank_in_team=fmt.count(r.rank_in_team),
+            rank_in_company=fmt.count(r.rank_in_company),
+        )
+        for r in card.rows
+    ]
+    team = card.rows[0].team if rep_pack and card.rows else None
+    average_label = t("scorecard.team_average", team=team or fmt.na)
+    table_rows: list[list[object]] = [
+        [
+            r.name,
+            r.team,
+            r.result_score,
+            r.process_score,
+            r.capability_score,
+            r.scorecard_score,
+            r.rank_in_team,
+            r.rank_in_company,
+        ]
+        for r in card.rows
+    ]
+    if card.team_average is not None:
+        table_rows.append([average_label, team, None, None, None, card.team_average, None, None])
+    table = Table(
+        "scorecard",
+        t("section.scorecard"),
+        [
+            Column(t("ranking.rep")),
+            Column(t("ranking.team")),
+            Column(t("scorecard.result"), "number"),
+            Column(t("scorecard.process"), "number"),
+            Column(t("scorecard.capability"), "number"),
+            Column(t("scorecard.score"), "number"),
+            Column(t("scorecard.rank_in_team"), "count"),
+            Column(t("scorecard.rank_in_company"), "count"),
+        ],
+        table_rows,
+    )
+    return SectionContent(
+        dict(
+            rows=rows,
+            team_average=dict(label=average_label, score=score(card.team_average))
+            if card.team_average is not None
+            else None,
+            note=t("scorecard.note"),
+            source=f"marts.fct_rep_scorecard ({c.kind}), marts.dim_sales_reps",
+        ),
+        commentary.scorecard_commentary(card, fmt, t, rep_pack),
+        [table],
+    )
+
+
+def process_section(data: PackData, c: Ctx) -> SectionContent:
+    """Visits, calls, demos, proposals and quotes of the scope's reps, against their targets."""
+    t, fmt = c.t, c.fmt
+    rows = [
+        dict(
+            rep_id=r.rep_id,
+            name=r.name,
+            team=r.team or fmt.na,
+            cells=[
+                dict(
+                    count=fmt.count(r.counts[m]),
+                    target=fmt.number(r.targets[m], 0) if m in r.targets else None,
+                    attainment=fmt.pct(r.attainment[m]) if m in r.attainment else None,
+                    status=_status(r.attainment.get(m)),
+                )
+                for m in PROCESS_ACTIVITIES
+            ],
+        )
+        for r in data.process
+    ]
+    columns = [Column(t("ranking.rep")), Column(t("ranking.team"))]
+    for m in PROCESS_ACTIVITIES:
+        columns.append(Column(t(f"process.{m}"), "count"))
+        if m in PROCESS_TARGETED:
+            columns.append(Column(t("process.target_of", activity=t(f"process.{m}")), "number"))
+            columns.append(Column(t("process.attainment_of", activity=t(f"process.{m}")), "pct"))
+    table_rows: list[list[object]] = []
+    for r in data.process:
+        values: list[object] = [r.name, r.team]
+        for m in PROCESS_ACTIVITIES:
+            values.append(r.counts[m])
+            if m in PROCESS_TARGETED:
+                values += [r.targets[m], r.attainment[m]]
+        table_rows.append(values)
+    return SectionContent(
+        dict(
+            activities=[
+                dict(key=m, label=t(f"process.{m}"), targeted=m in PROCESS_TARGETED)
+                for m in PROCESS_ACTIVITIES
+            ],
+            rows=rows,
+            note=t("process.note"),
+            source=f"marts.fct_sales_performance ({c.kind}, rep), marts.fct_rep_scorecard",
+        ),
+        commentary.process_commentary(data.process, fmt, t),
+        [Table("process", t("section.process"), columns, table_rows)],
+    )
+
+
 Builder = Callable[[PackData, Ctx], SectionContent | None]
 
 #: The pack's sections in order. A new section (pipeline coverage, customer tiers,
@@ -793,6 +915,8 @@ SECTIONS: tuple[tuple[str, Builder], ...] = (
     ("trend", trend_section),
     ("funnel", funnel_section),
     ("ranking", ranking_section),
+    ("scorecard", scorecard_section),
+    ("process", process_section),
     ("receivables", receivables_section),
     ("quality", quality_section),
 )

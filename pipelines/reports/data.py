@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
 
@@ -23,6 +23,7 @@ REQUIRED_TABLES: tuple[str, ...] = (
     "marts.fct_funnel_conversion",
     "marts.fct_lead_sources",
     "marts.fct_receivables_aging",
+    "marts.fct_rep_scorecard",
     "marts.dq_findings",
     "marts.dim_sales_reps",
     "marts.dim_accounts",
@@ -231,6 +232,8 @@ class PackData:
     team_average: TeamAverage | None = None
     rep_name: str | None = None  # rep packs: the rep's name from dim_sales_reps
     available_periods: tuple[str, str] | None = field(default=None)
+    scorecard: Scorecard | None = None
+    process: list[ProcessRow] = field(default_factory=list)
 
     @property
     def quarter(self) -> Period:
@@ -662,6 +665,8 @@ def read_pack_data(
         else None,
         rep_name=_rep_name(con, scope.scope_id) if scope.level == "rep" else None,
         available_periods=available,
+        scorecard=scorecard(con, kind, period.label, scope),
+        process=process_activity(con, kind, period.label, scope),
     )
 
 
@@ -676,3 +681,119 @@ def read_quarterly_data(
 ) -> PackData:
     """The company pack of ``quarter`` (the first entry point; see :func:`read_pack_data`)."""
     return read_pack_data(con, quarter, Scope.company(), as_of_date)
+
+
+# --------------------------------------------------------------------------- scorecard, process
+
+
+@dataclass(frozen=True)
+class ScorecardRow:
+    """One rep's row of ``marts.fct_rep_scorecard`` (scores 0–100, None: part not scored)."""
+
+    rep_id: str
+    name: str
+    team: str | None  # the team the rep was ranked in (the period's team)
+    result_score: Decimal | None
+    process_score: Decimal | None
+    capability_score: Decimal | None
+    scorecard_score: Decimal | None
+    rank_in_team: int | None
+    rank_in_company: int | None
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    rows: list[ScorecardRow]
+    #: Rep packs: the mean scorecard_score of the reps of the rep's team with a score
+    #: (rounded half up to 2 places) and how many reps that is; None elsewhere.
+    team_average: Decimal | None = None
+    team_scored: int = 0
+
+
+def scorecard(
+    con: duckdb.DuckDBPyConnection, period_type: str, period: str, scope: Scope | None = None
+) -> Scorecard:
+    """Scorecard rows of the reps in ``scope``, best score first (unscored last).
+
+    A rep's pack gets only the rep's own row, plus their team's average score.
+    """
+    scope = scope or Scope.company()
+    where, params = scope.rep_filter("s.rep_id")
+    rows = [
+        ScorecardRow(*r)
+        for r in _rows(
+            con,
+            f"""select s.rep_id, coalesce(r.rep_name, s.rep_id) as name, s.team,
+                       s.result_score, s.process_score, s.capability_score, s.scorecard_score,
+                       s.rank_in_team, s.rank_in_company
+                from marts.fct_rep_scorecard s
+                left join marts.dim_sales_reps r on r.rep_id = s.rep_id
+                where s.period_type = ? and s.period = ? and {where}
+                order by s.scorecard_score desc nulls last, name, s.rep_id""",
+            [period_type, period, *params],
+        )
+    ]
+    if scope.level != "rep" or not rows or rows[0].team is None:
+        return Scorecard(rows)
+    total, scored = con.execute(
+        """select sum(scorecard_score), count(scorecard_score) from marts.fct_rep_scorecard
+           where period_type = ? and period = ? and team = ?""",
+        [period_type, period, rows[0].team],
+    ).fetchone()
+    average = (Decimal(total) / scored).quantize(Decimal("0.01"), ROUND_HALF_UP) if scored else None
+    return Scorecard(rows, average, scored)
+
+
+#: Process activities of fct_sales_performance, and those that can have a target.
+PROCESS_ACTIVITIES: tuple[str, ...] = ("visits", "calls", "demos", "proposals", "quotes")
+PROCESS_TARGETED: tuple[str, ...] = ("visits", "proposals", "quotes")
+
+
+@dataclass(frozen=True)
+class ProcessRow:
+    """A rep's process activity in the period: counts, and target / attainment where set."""
+
+    rep_id: str
+    name: str
+    team: str | None
+    counts: dict[str, int]  # every PROCESS_ACTIVITIES name
+    targets: dict[str, Decimal | None]  # every PROCESS_TARGETED name
+    attainment: dict[str, float | None]
+
+
+def process_activity(
+    con: duckdb.DuckDBPyConnection, period_type: str, period: str, scope: Scope | None = None
+) -> list[ProcessRow]:
+    """Rep rows of ``fct_sales_performance`` (level rep) in ``scope``, by team and name.
+
+    The team shown is the scorecard's (the period's team), else the rep's current one.
+    """
+    where, params = (scope or Scope.company()).rep_filter("p.scope_id")
+    targeted = ", ".join(f"p.{m}_target, p.{m}_attainment" for m in PROCESS_TARGETED)
+    out = []
+    for r in _rows(
+        con,
+        f"""select p.scope_id, coalesce(r.rep_name, p.scope_id) as name,
+                   coalesce(s.team, r.team) as team,
+                   {", ".join(f"p.{m}" for m in PROCESS_ACTIVITIES)}, {targeted}
+            from marts.fct_sales_performance p
+            left join marts.dim_sales_reps r on r.rep_id = p.scope_id
+            left join marts.fct_rep_scorecard s
+              on s.period_type = p.period_type and s.period = p.period and s.rep_id = p.scope_id
+            where p.period_type = ? and p.period = ? and p.level = 'rep' and {where}
+            order by team nulls last, name, p.scope_id""",
+        [period_type, period, *params],
+    ):
+        n = len(PROCESS_ACTIVITIES)
+        pairs = r[3 + n :]
+        out.append(
+            ProcessRow(
+                r[0],
+                r[1],
+                r[2],
+                dict(zip(PROCESS_ACTIVITIES, r[3 : 3 + n], strict=True)),
+                dict(zip(PROCESS_TARGETED, pairs[0::2], strict=True)),
+                dict(zip(PROCESS_TARGETED, pairs[1::2], strict=True)),
+            )
+        )
+    return out

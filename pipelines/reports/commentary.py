@@ -28,6 +28,13 @@ from pipelines.reports.data import (
     Receivables,
     Scorecard,
 )
+from pipelines.reports.data_outlook import (
+    Channel,
+    Customers,
+    ForecastQuarter,
+    PipelineCoverage,
+    ReceivablesKpis,
+)
 from pipelines.reports.formatting import Change, Formatter, to_decimal
 from pipelines.reports.i18n import Strings
 
@@ -614,4 +621,204 @@ def process_commentary(rows: list[ProcessRow], fmt: Formatter, t: Strings) -> li
                 target=fmt.number(row.targets[metric], 0),
             )
         )
+    return out
+# --------------------------------------------------------------------------- outlook sections
+
+
+def coverage_text(fmt: Formatter, coverage: float | None) -> str:
+    """Coverage as a multiple of the target: ``2.35×``."""
+    return fmt.na if coverage is None else fmt.t("pipeline.times", value=fmt.number(coverage, 2))
+
+
+def pipeline_commentary(cov: PipelineCoverage, fmt: Formatter, t: Strings) -> list[str]:
+    """Next quarter's pipeline and coverage (snapshot), then the first listed quarter's gap."""
+    out: list[str] = []
+    snap = cov.snapshot
+    if snap is None:
+        out.append(t("pipeline.no_snapshot"))
+    else:
+        out.append(
+            t(
+                "pipeline.entering",
+                date=fmt.date(snap.snapshot_date),
+                quarter=snap.next_quarter,
+                open=fmt.headline_money(snap.open_pipeline),
+                weighted=fmt.headline_money(snap.weighted_pipeline),
+            )
+        )
+        if snap.coverage is not None:
+            out.append(
+                t(
+                    "pipeline.coverage",
+                    coverage=coverage_text(fmt, snap.coverage),
+                    quarter=snap.next_quarter,
+                    target=fmt.headline_money(snap.revenue_target),
+                )
+            )
+        else:
+            out.append(t("pipeline.no_target", quarter=snap.next_quarter))
+    first = next((p for p in cov.periods if p.remaining_target is not None), None)
+    if first is not None:
+        if first.remaining_target <= 0:
+            out.append(
+                t(
+                    "pipeline.target_met",
+                    period=first.period,
+                    booked=fmt.headline_money(first.revenue_booked),
+                    target=fmt.headline_money(first.revenue_target),
+                )
+            )
+        else:
+            out.append(
+                t(
+                    "pipeline.remaining_sentence",
+                    period=first.period,
+                    remaining=fmt.headline_money(first.remaining_target),
+                    open=fmt.headline_money(first.open_pipeline),
+                    coverage=coverage_text(fmt, first.pipeline_coverage),
+                )
+            )
+    return out
+
+
+def forecast_commentary(rows: list[ForecastQuarter], fmt: Formatter, t: Strings) -> list[str]:
+    """The next quarter's two forecasts, then how the last known quarter came in."""
+    if not rows:
+        return [t("forecast.none")]
+    nxt = rows[-1]
+    out = []
+    if nxt.trend_forecast is None:
+        out.append(
+            t(
+                "forecast.no_trend",
+                quarter=nxt.forecast_quarter,
+                pipeline=fmt.headline_money(nxt.pipeline_forecast),
+            )
+        )
+    else:
+        out.append(
+            t(
+                "forecast.next",
+                quarter=nxt.forecast_quarter,
+                trend=fmt.headline_money(nxt.trend_forecast),
+                pipeline=fmt.headline_money(nxt.pipeline_forecast),
+            )
+        )
+        if nxt.pipeline_forecast is not None and nxt.trend_forecast > 0:
+            out.append(
+                t("forecast.ratio", share=fmt.pct(nxt.pipeline_forecast / nxt.trend_forecast))
+            )
+    known = [r for r in rows if r.actual_revenue is not None and r.trend_forecast]
+    if known:
+        last = known[-1]
+        out.append(
+            t(
+                "forecast.actual",
+                quarter=last.forecast_quarter,
+                actual=fmt.headline_money(last.actual_revenue),
+                trend=fmt.headline_money(last.trend_forecast),
+                share=fmt.pct(last.actual_revenue / last.trend_forecast),
+            )
+        )
+    return out
+
+
+def customers_commentary(
+    cust: Customers, period: str, fmt: Formatter, t: Strings, *, company: bool
+) -> list[str]:
+    """Active, gained and churned customers; repeat purchase; the A tier's share (company)."""
+    out = []
+    r = cust.retention
+    if r is None:
+        out.append(t("customers.none", period=period))
+    else:
+        out.append(
+            t(
+                "customers.movement",
+                start=fmt.count(r.active_at_start),
+                end=fmt.count(r.active_at_end),
+                date=fmt.date(r.measure_date),
+                gained=fmt.count(r.gained),
+                churned=fmt.count(r.churned),
+                churn=fmt.pct(r.churn_rate),
+                retention=fmt.pct(r.retention_rate),
+            )
+        )
+        out.append(
+            t(
+                "customers.repeat",
+                trailing=fmt.count(r.trailing_customers),
+                repeat=fmt.count(r.repeat_customers),
+                rate=fmt.pct(r.repeat_purchase_rate),
+            )
+        )
+    total = sum((x.trailing_revenue for x in cust.tiers), Decimal(0))
+    a = next(x for x in cust.tiers if x.tier == "A")
+    if company and total > 0:
+        out.append(
+            t(
+                "customers.tier_a",
+                accounts=fmt.count(a.accounts),
+                all=fmt.count(sum(x.accounts for x in cust.tiers)),
+                share=fmt.pct(a.trailing_revenue / total),
+            )
+        )
+    return out
+
+
+def receivables_kpi_commentary(k: ReceivablesKpis, period: str, fmt: Formatter, t: Strings) -> str:
+    """One sentence: DSO and the on-time collection rate of the period."""
+    dso = t("receivables.dso_sentence", period=period, dso=fmt.days(k.dso_days))
+    if k.on_time_collection_rate is None:
+        return dso + t("fmt.sentence_sep") + t("receivables.nothing_due", period=period)
+    return (
+        dso
+        + t("fmt.sentence_sep")
+        + t(
+            "receivables.on_time_sentence",
+            rate=fmt.pct(k.on_time_collection_rate),
+            due=fmt.headline_money(k.due_in_period),
+        )
+    )
+
+
+#: fct_sales_channels' value for an unknown source or channel (never named as the best).
+UNKNOWN_CHANNEL = "(none)"
+
+
+def channels_commentary(
+    channels: list[Channel], period: str, fmt: Formatter, t: Strings
+) -> list[str]:
+    """The sales channel with the most revenue, the known lead source with the most won amount."""
+    sales = [c for c in channels if c.channel_type == "sales_channel"]
+    sources = [c for c in channels if c.channel_type == "lead_source"]
+    if not channels:
+        return [t("channels.none", period=period)]
+    out = []
+    total = sum((c.revenue for c in sales), Decimal(0))
+    if total > 0:
+        top = max(sales, key=lambda c: (c.revenue, _neg(c.channel)))
+        out.append(
+            t(
+                "channels.top_channel",
+                channel=top.channel,
+                period=period,
+                revenue=fmt.headline_money(top.revenue),
+                share=fmt.pct(top.revenue / total),
+                total=fmt.headline_money(total),
+            )
+        )
+    won = [c for c in sources if c.won_amount > 0 and c.channel != UNKNOWN_CHANNEL]
+    if won:
+        best = max(won, key=lambda c: (c.won_amount, _neg(c.channel)))
+        out.append(
+            t(
+                "channels.top_source",
+                source=best.channel,
+                amount=fmt.headline_money(best.won_amount),
+                won=fmt.count(best.won),
+            )
+        )
+    if not out:
+        out.append(t("channels.no_revenue", period=period))
     return out

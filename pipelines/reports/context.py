@@ -17,14 +17,14 @@ builder here and its template block.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from markupsafe import Markup
 
-from pipelines.reports import charts, commentary
+from pipelines.reports import charts, commentary, data_outlook
 from pipelines.reports.data import (
     AGING_BUCKETS,
     PROCESS_ACTIVITIES,
@@ -624,6 +624,39 @@ def receivables_section(data: PackData, c: Ctx) -> SectionContent:
             ],
         ),
     ]
+    # DSO and on-time collection of the period (fct_receivables_kpis), when the mart exists
+    k = data.receivables_kpis
+    kpi_names = (
+        ("dso_days", "days"),
+        ("on_time_collection_rate", "pct"),
+        ("receivables_end", "money"),
+        ("revenue", "money"),
+        ("due_in_period", "money"),
+        ("paid_on_time", "money"),
+        ("days_measured", "count"),
+    )
+    kpi_table = Table(
+        "receivables-kpis",
+        t("receivables.kpis_heading"),
+        [Column(t("receivables.kpi")), Column(c.period, "number")],
+        [[t(f"receivables.{n}"), getattr(k, n) if k else None] for n, _kind in kpi_names],
+        row_kinds=[kind for _n, kind in kpi_names],  # type: ignore[misc]
+    )
+    kpi_rows = (
+        [
+            dict(
+                key=n,
+                label=t(f"receivables.{n}"),
+                value=_format_kind(fmt, kind, getattr(k, n), headline=False),
+            )
+            for n, kind in kpi_names
+        ]
+        if k
+        else []
+    )
+    sentences = commentary.receivables_commentary(rec, fmt.date(data.as_of_date), fmt, t)
+    if k:
+        sentences.append(commentary.receivables_kpi_commentary(k, c.period, fmt, t))
     return SectionContent(
         dict(
             snapshot=fmt.date(rec.snapshot_date) if rec.snapshot_date else None,
@@ -663,10 +696,13 @@ def receivables_section(data: PackData, c: Ctx) -> SectionContent:
             top=top,
             overdue_orders=rec.overdue_orders,
             note=t("receivables.note"),
-            source="marts.fct_receivables_aging, marts.dim_accounts, marts.dim_sales_reps",
+            kpis=kpi_rows,
+            kpis_note=t("receivables.kpis_note", date=fmt.date(k.measure_date)) if k else None,
+            source="marts.fct_receivables_aging, marts.dim_accounts, marts.dim_sales_reps"
+            + (f", marts.fct_receivables_kpis ({c.kind}, {data.scope.level})" if k else ""),
         ),
-        commentary.receivables_commentary(rec, fmt.date(data.as_of_date), fmt, t),
-        tables if rec.snapshot_date else [],
+        sentences,
+        ([kpi_table] if k else []) + (tables if rec.snapshot_date else []),
     )
 
 
@@ -902,22 +938,369 @@ def process_section(data: PackData, c: Ctx) -> SectionContent:
         ),
         commentary.process_commentary(data.process, fmt, t),
         [Table("process", t("section.process"), columns, table_rows)],
+# --------------------------------------------------------------------------- outlook sections
+# Each shows its tables through the template macro ``m.grid``: a heading, column labels
+# (numeric columns right-aligned) and rows of already formatted strings.
+
+
+#: A table of more columns than this prints smaller (class ``wide``) to fit the page.
+WIDE_COLUMNS = 6
+
+
+def _grid(key: str, heading: str | None, table: Table, rows: list[list[str]]) -> dict[str, Any]:
+    return dict(
+        id=f"{key}-table",
+        heading=heading,
+        columns=[dict(label=col.label, num=col.kind != "text") for col in table.columns],
+        rows=rows,
+        wide=len(table.columns) > WIDE_COLUMNS,
+    )
+
+
+def _company_note(data: PackData, c: Ctx) -> str | None:
+    return c.t("outlook.company_note") if data.scope.level != "company" else None
+
+
+def pipeline_section(data: PackData, c: Ctx) -> SectionContent | None:
+    """Coverage entering next quarter (snapshot) and open pipeline by expected-close quarter."""
+    cov = data.pipeline
+    if cov is None:
+        return None
+    t, fmt = c.t, c.fmt
+    snap = cov.snapshot
+    coverage = Table(
+        "coverage",
+        t("pipeline.coverage_heading"),
+        [
+            Column(t("pipeline.snapshot_date"), "date"),
+            Column(t("pipeline.quarter")),
+            Column(t("pipeline.open"), "money"),
+            Column(t("pipeline.weighted"), "money"),
+            Column(t("pipeline.target"), "money"),
+            Column(t("pipeline.coverage_col"), "number"),
+        ],
+        [
+            [
+                snap.snapshot_date,
+                snap.next_quarter,
+                snap.open_pipeline,
+                snap.weighted_pipeline,
+                snap.revenue_target,
+                snap.coverage,
+            ]
+        ]
+        if snap
+        else [],
+    )
+    by_period = Table(
+        "pipeline",
+        t("pipeline.by_period_heading"),
+        [
+            Column(t("pipeline.quarter")),
+            Column(t("pipeline.opportunities"), "count"),
+            Column(t("pipeline.open"), "money"),
+            Column(t("pipeline.weighted"), "money"),
+            Column(t("pipeline.target"), "money"),
+            Column(t("pipeline.booked"), "money"),
+            Column(t("pipeline.remaining"), "money"),
+            Column(t("pipeline.coverage_col"), "number"),
+        ],
+        [
+            [
+                p.period,
+                p.open_opportunities,
+                p.open_pipeline,
+                p.weighted_pipeline,
+                p.revenue_target,
+                p.revenue_booked,
+                p.remaining_target,
+                p.pipeline_coverage,
+            ]
+            for p in cov.periods
+        ],
+    )
+    grids = []
+    if snap:
+        grids.append(
+            _grid(
+                "coverage",
+                None,
+                coverage,
+                [
+                    [
+                        fmt.date(snap.snapshot_date),
+                        snap.next_quarter,
+                        fmt.money(snap.open_pipeline),
+                        fmt.money(snap.weighted_pipeline),
+                        fmt.money(snap.revenue_target),
+                        commentary.coverage_text(fmt, snap.coverage),
+                    ]
+                ],
+            )
+        )
+    if cov.periods:
+        grids.append(
+            _grid(
+                "pipeline",
+                t("pipeline.by_period_heading"),
+                by_period,
+                [
+                    [
+                        p.period,
+                        fmt.count(p.open_opportunities),
+                        fmt.money(p.open_pipeline),
+                        fmt.money(p.weighted_pipeline),
+                        fmt.money(p.revenue_target),
+                        fmt.money(p.revenue_booked),
+                        fmt.money(p.remaining_target),
+                        commentary.coverage_text(fmt, p.pipeline_coverage),
+                    ]
+                    for p in cov.periods
+                ],
+            )
+        )
+    return SectionContent(
+        dict(
+            grids=grids,
+            notes=[t("pipeline.note")],
+            source="marts.fct_pipeline_snapshots, marts.fct_pipeline"
+            f" (quarter, {data.scope.level})",
+        ),
+        commentary.pipeline_commentary(cov, fmt, t),
+        [x for x in (coverage, by_period) if x.rows],
+    )
+
+
+def forecast_section(data: PackData, c: Ctx) -> SectionContent | None:
+    """Trend and pipeline forecast of next quarter beside the past quarters' actuals."""
+    rows = data.forecast
+    if rows is None:
+        return None
+    t, fmt = c.t, c.fmt
+    table = Table(
+        "forecast",
+        t("section.forecast"),
+        [
+            Column(t("forecast.quarter")),
+            Column(t("forecast.origin"), "date"),
+            Column(t("forecast.trend"), "money"),
+            Column(t("forecast.pipeline"), "money"),
+            Column(t("forecast.actual_col"), "money"),
+            Column(t("forecast.method")),
+        ],
+        [
+            [
+                r.forecast_quarter,
+                r.origin_date,
+                r.trend_forecast,
+                r.pipeline_forecast,
+                r.actual_revenue,
+                t(f"forecast.method_{r.trend_method or 'none'}"),
+            ]
+            for r in rows
+        ],
+    )
+    grid = _grid(
+        "forecast",
+        None,
+        table,
+        [
+            [
+                r.forecast_quarter,
+                fmt.date(r.origin_date),
+                fmt.money(r.trend_forecast),
+                fmt.money(r.pipeline_forecast),
+                fmt.money(r.actual_revenue),
+                t(f"forecast.method_{r.trend_method or 'none'}"),
+            ]
+            for r in rows
+        ],
+    )
+    notes = [n for n in (_company_note(data, c), t("forecast.note")) if n]
+    return SectionContent(
+        dict(grids=[grid] if rows else [], notes=notes, source="marts.fct_revenue_forecast"),
+        commentary.forecast_commentary(rows, fmt, t),
+        [table] if rows else [],
+    )
+
+
+def customers_section(data: PackData, c: Ctx) -> SectionContent | None:
+    """Customer movement and repeat purchase of the scope; ABC tiers (company-wide)."""
+    cust = data.customers
+    if cust is None:
+        return None
+    t, fmt = c.t, c.fmt
+    r = cust.retention
+    kinds = ["count", "count", "count", "count", "count", "pct", "pct", "count", "count", "pct"]
+    names = [
+        "active_at_start",
+        "active_at_end",
+        "new_customers",
+        "gained",
+        "churned",
+        "churn_rate",
+        "retention_rate",
+        "trailing_customers",
+        "repeat_customers",
+        "repeat_purchase_rate",
+    ]
+
+    def value(name: str):
+        if name == "new_customers":
+            return data.current.new_customers
+        return getattr(r, name) if r else None
+
+    movement = Table(
+        "customers",
+        t("customers.movement_heading"),
+        [Column(t("customers.measure")), Column(c.period, "number")],
+        [[t(f"customers.{n}"), value(n)] for n in names],
+        row_kinds=kinds,  # type: ignore[arg-type]
+    )
+    total = sum((x.trailing_revenue for x in cust.tiers), Decimal(0))
+    tiers = Table(
+        "tiers",
+        t("customers.tiers_heading"),
+        [
+            Column(t("customers.tier")),
+            Column(t("customers.accounts"), "count"),
+            Column(t("customers.trailing_revenue"), "money"),
+            Column(t("customers.share"), "pct"),
+        ],
+        [
+            [x.tier, x.accounts, x.trailing_revenue, x.trailing_revenue / total if total else None]
+            for x in cust.tiers
+        ],
+    )
+
+    def shown(name: str, kind: str) -> str:
+        v = value(name)
+        return fmt.pct(v) if kind == "pct" else fmt.count(v)
+
+    grids = [
+        _grid(
+            "customers",
+            None,
+            movement,
+            [[t(f"customers.{n}"), shown(n, k)] for n, k in zip(names, kinds, strict=True)],
+        ),
+        _grid(
+            "tiers",
+            t("customers.tiers_heading"),
+            tiers,
+            [
+                [
+                    x.tier,
+                    fmt.count(x.accounts),
+                    fmt.money(x.trailing_revenue),
+                    fmt.pct(x.trailing_revenue / total if total else None),
+                ]
+                for x in cust.tiers
+            ],
+        ),
+    ]
+    notes = [t("customers.note")]
+    if data.scope.level != "company":
+        notes.append(t("customers.tiers_company_note"))
+    return SectionContent(
+        dict(
+            grids=grids,
+            notes=notes,
+            source=f"marts.fct_customer_retention ({c.kind}, {data.scope.level}), "
+            f"marts.fct_customer_value_tiers ({c.kind}), marts.fct_sales_performance",
+        ),
+        commentary.customers_commentary(
+            cust, c.period, fmt, t, company=data.scope.level == "company"
+        ),
+        [movement, tiers],
+    )
+
+
+def channels_section(data: PackData, c: Ctx) -> SectionContent | None:
+    """Leads, conversion, won amount and revenue by lead source and by sales channel."""
+    channels = data.channels
+    if channels is None:
+        return None
+    t, fmt = c.t, c.fmt
+    tables, grids = [], []
+    for kind in data_outlook.CHANNEL_TYPES:
+        rows = [x for x in channels if x.channel_type == kind]
+        if not rows:
+            continue
+        sources = kind == "lead_source"
+        columns = [Column(t(f"channels.{kind}"))]
+        if sources:
+            columns += [
+                Column(t("channels.leads"), "count"),
+                Column(t("channels.converted"), "count"),
+                Column(t("channels.conversion"), "pct"),
+            ]
+        columns += [
+            Column(t("channels.opportunities"), "count"),
+            Column(t("channels.won"), "count"),
+            Column(t("channels.won_amount"), "money"),
+            Column(t("channels.orders"), "count"),
+            Column(t("channels.revenue"), "money"),
+        ]
+
+        def typed(x, sources: bool = sources) -> list[object]:
+            lead = [x.leads, x.converted_leads, x.lead_conversion_rate] if sources else []
+            return [
+                c.crm(x.channel),
+                *lead,
+                x.opportunities_created,
+                x.won,
+                x.won_amount,
+                x.orders,
+                x.revenue,
+            ]
+
+        def shown(x, sources: bool = sources) -> list[str]:
+            lead = (
+                [fmt.count(x.leads), fmt.count(x.converted_leads), fmt.pct(x.lead_conversion_rate)]
+                if sources
+                else []
+            )
+            return [
+                c.crm(x.channel) or fmt.na,
+                *lead,
+                fmt.count(x.opportunities_created),
+                fmt.count(x.won),
+                fmt.money(x.won_amount),
+                fmt.count(x.orders),
+                fmt.money(x.revenue),
+            ]
+
+        key = f"channels-{kind.replace('_', '-')}"
+        table = Table(key, t(f"channels.{kind}_heading"), columns, [typed(x) for x in rows])
+        tables.append(table)
+        grids.append(_grid(key, t(f"channels.{kind}_heading"), table, [shown(x) for x in rows]))
+    notes = [n for n in (_company_note(data, c), t("channels.note")) if n]
+    masked = [replace(x, channel=c.crm(x.channel) or fmt.na) for x in channels]
+    return SectionContent(
+        dict(grids=grids, notes=notes, source=f"marts.fct_sales_channels ({c.kind})"),
+        commentary.channels_commentary(masked, c.period, fmt, t),
+        tables,
     )
 
 
 Builder = Callable[[PackData, Ctx], SectionContent | None]
 
-#: The pack's sections in order. A new section (pipeline coverage, customer tiers,
-#: process activity, scorecard, forecast band, ...) is one entry here, one data
-#: function in data.py and one block in reports/templates/sections/<key>.html.
+#: The pack's sections in order. A new section (process activity, scorecard, ...) is
+#: one entry here, one data function in data.py (or data_outlook.py) and one block in
+#: reports/templates/sections/<key>.html.
 SECTIONS: tuple[tuple[str, Builder], ...] = (
     ("kpis", kpis_section),
     ("trend", trend_section),
+    ("forecast", forecast_section),
     ("funnel", funnel_section),
     ("ranking", ranking_section),
     ("scorecard", scorecard_section),
     ("process", process_section),
+    ("pipeline", pipeline_section),
     ("receivables", receivables_section),
+    ("customers", customers_section),
+    ("channels", channels_section),
     ("quality", quality_section),
 )
 

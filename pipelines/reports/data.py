@@ -15,6 +15,14 @@ from decimal import ROUND_HALF_UP, Decimal
 import duckdb
 
 from pipelines.periods import Period, Quarter, resolve_as_of, trailing_month_starts
+from pipelines.reports import data_outlook
+from pipelines.reports.data_outlook import (
+    Channel,
+    Customers,
+    ForecastQuarter,
+    PipelineCoverage,
+    ReceivablesKpis,
+)
 from pipelines.reports.scope import Scope
 
 #: Tables the quarterly pack reads; checked up front for a clear error.
@@ -234,6 +242,12 @@ class PackData:
     available_periods: tuple[str, str] | None = field(default=None)
     scorecard: Scorecard | None = None
     process: list[ProcessRow] = field(default_factory=list)
+    # Sections of data_outlook.py (None: the warehouse lacks the mart; section left out)
+    pipeline: PipelineCoverage | None = None
+    forecast: list[ForecastQuarter] | None = None
+    customers: Customers | None = None
+    receivables_kpis: ReceivablesKpis | None = None
+    channels: list[Channel] | None = None
 
     @property
     def quarter(self) -> Period:
@@ -667,6 +681,11 @@ def read_pack_data(
         available_periods=available,
         scorecard=scorecard(con, kind, period.label, scope),
         process=process_activity(con, kind, period.label, scope),
+        pipeline=data_outlook.pipeline_coverage(con, scope, current.period_start, as_of),
+        forecast=data_outlook.revenue_forecast(con, current.period_end),
+        customers=data_outlook.customers(con, kind, period.label, scope),
+        receivables_kpis=data_outlook.receivables_kpis(con, kind, period.label, scope),
+        channels=data_outlook.sales_channels(con, kind, period.label),
     )
 
 

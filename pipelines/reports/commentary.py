@@ -622,6 +622,8 @@ def process_commentary(rows: list[ProcessRow], fmt: Formatter, t: Strings) -> li
             )
         )
     return out
+
+
 # --------------------------------------------------------------------------- outlook sections
 
 

@@ -938,6 +938,9 @@ def process_section(data: PackData, c: Ctx) -> SectionContent:
         ),
         commentary.process_commentary(data.process, fmt, t),
         [Table("process", t("section.process"), columns, table_rows)],
+    )
+
+
 # --------------------------------------------------------------------------- outlook sections
 # Each shows its tables through the template macro ``m.grid``: a heading, column labels
 # (numeric columns right-aligned) and rows of already formatted strings.

@@ -39,15 +39,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.warehouse.schema import ensure_schema
+from tests.dbt_warehouse import add_load, build_warehouse, insert_row, run_dbt, ts
 
-PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 AS_OF = "2026-09-30"
-
-
-def ts(local: str) -> str:
-    """A Shanghai local time as an ISO instant."""
-    return f"{local}+08:00"
 
 
 RAW: dict[str, list[tuple[int, dict]]] = {
@@ -524,59 +518,17 @@ ROW_FINDINGS = [
 ]
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, row: dict) -> None:
-    cols = ", ".join(f'"{c}"' for c in row)
-    marks = ", ".join("?" for _ in row)
-    con.execute(f"insert into {table} ({cols}) values ({marks})", list(row.values()))
+LOADED_AT = dt.datetime(2026, 9, 30, 23, 0, tzinfo=dt.UTC)
 
 
 def _build_warehouse(path: Path) -> None:
+    build_warehouse(path, RAW, loaded_at=LOADED_AT)
     con = duckdb.connect(str(path))
-    ensure_schema(con)
-    loaded_at = dt.datetime(2026, 9, 30, 23, 0, tzinfo=dt.UTC)
-    for table, versions in RAW.items():
-        for n, (load_id, row) in enumerate(versions, start=2):
-            lineage = dict(
-                _load_id=load_id,
-                _source_file=f"{table}.csv",
-                _source_row=n,
-                _row_hash=f"h{n}",
-                _loaded_at=loaded_at,
-            )
-            _insert(con, f"raw.{table}", {**row, **lineage})
     for row in QUARANTINE:
-        _insert(con, "meta.quarantine", row)
+        insert_row(con, "meta.quarantine", row)
     for row in ROW_FINDINGS:
-        _insert(con, "meta.row_findings", row)
+        insert_row(con, "meta.row_findings", row)
     con.close()
-
-
-def _dbt(command: str, tmp: Path, db: Path, load_id: int, *extra: str) -> None:
-    from dbt.cli.main import dbtRunner
-
-    vars_ = {"warehouse_path": str(db), "as_of_date": AS_OF, "load_id": load_id}
-    result = dbtRunner().invoke(
-        [
-            *command.split(),
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(tmp / "target"),
-            "--log-path",
-            str(tmp / "logs"),
-            "--vars",
-            json.dumps(vars_),
-            "--quiet",
-            *extra,
-        ]
-    )
-    assert result.success, result.exception or [
-        (r.node.name, r.status, r.message)
-        for r in (result.result or [])
-        if r.status not in ("success", "pass")
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -586,7 +538,7 @@ def built_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp / "warehouse.duckdb"
     _build_warehouse(db)
     started = time.monotonic()
-    _dbt("build", tmp, db, load_id=2)
+    run_dbt(["build"], db=db, tmp=tmp, as_of=AS_OF, load_id=2)
     print(f"dbt build took {time.monotonic() - started:.1f}s")
     return db
 
@@ -814,7 +766,7 @@ def test_dq_findings_incremental(
     copy.write_bytes(built_db.read_bytes())
     con = duckdb.connect(str(copy))
     row = dict(RAW["orders"][2][1], currency="CNY")
-    _insert(
+    insert_row(
         con,
         "raw.orders",
         {
@@ -829,7 +781,13 @@ def test_dq_findings_incremental(
     con.close()
     for _ in range(2):  # the second run must change nothing
         # the incremental facts are tables: they take in load 3 before the findings do
-        _dbt("run", tmp_path, copy, 3, "--select", "int_orders_enriched", "dq_findings")
+        run_dbt(
+            ["run", "--select", "int_orders_enriched", "dq_findings"],
+            db=copy,
+            tmp=tmp_path,
+            as_of=AS_OF,
+            load_id=3,
+        )
         con = duckdb.connect(str(copy))
         findings = _open_findings(con)
         con.close()
@@ -847,12 +805,9 @@ def test_staging_drops_deleted_records_and_rebuilds_as_of_a_past_date(
     copy.write_bytes(built_db.read_bytes())
     con = duckdb.connect(str(copy))
     for load_id, day in ((1, "2026-09-29"), (2, "2026-09-30"), (3, "2026-10-02")):
-        con.execute(
-            "insert or ignore into meta.loads values (?, 'r', ?, 'inbox', now(), now(), 'ok')",
-            [load_id, day],
-        )
+        add_load(con, load_id, day, run_id="r", status="ok", if_missing=True)
     a1 = dict(RAW["accounts"][0][1])
-    _insert(
+    insert_row(
         con,
         "raw.accounts",
         {
@@ -867,8 +822,15 @@ def test_staging_drops_deleted_records_and_rebuilds_as_of_a_past_date(
     )
     con.close()
 
-    def accounts(*vars_: str) -> list[tuple]:
-        _dbt("run", tmp_path, copy, 3, "--select", "stg_crm__accounts", *vars_)
+    def accounts(vars_: dict | None = None) -> list[tuple]:
+        run_dbt(
+            ["run", "--select", "stg_crm__accounts"],
+            db=copy,
+            tmp=tmp_path,
+            as_of=AS_OF,
+            load_id=3,
+            vars=vars_,
+        )
         c = duckdb.connect(str(copy))
         rows = c.execute(
             "select account_id, account_name from staging.stg_crm__accounts order by 1"
@@ -884,7 +846,7 @@ def test_staging_drops_deleted_records_and_rebuilds_as_of_a_past_date(
         "history_as_of_date": "2026-09-29",
     }
     # As of 2026-09-29 only load 1 counts: A1 exists and A2 still has its old name.
-    assert accounts("--vars", json.dumps(past)) == [("A1", "Acme Ltd"), ("A2", "Beta Old")]
+    assert accounts(past) == [("A1", "Acme Ltd"), ("A2", "Beta Old")]
 
 
 def test_marts_columns_match_their_docs(warehouse: duckdb.DuckDBPyConnection) -> None:
@@ -911,7 +873,7 @@ def test_marts_columns_match_their_docs(warehouse: duckdb.DuckDBPyConnection) ->
 
 
 def test_dbt_docs_generate_works(built_db: Path, tmp_path: Path) -> None:
-    _dbt("docs generate", tmp_path, built_db, 2)
+    run_dbt(["docs", "generate"], db=built_db, tmp=tmp_path, as_of=AS_OF, load_id=2)
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text(encoding="utf-8"))
     built = {n.split(".")[-1] for n in catalog["nodes"] if n.startswith("model.")}
     assert {"fct_sales_performance", "fct_receivables_aging", "dq_findings"} <= built

@@ -35,13 +35,11 @@ P2 pays O4 exactly (overpaid_order).
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.warehouse.schema import ensure_schema
-from tests.test_dbt_project import _dbt, _insert, ts
+from tests.dbt_warehouse import build_warehouse, run_dbt, ts
 
 NEW_RULES = (
     "stage_moved_backwards",
@@ -178,21 +176,12 @@ RAW: dict[str, list[dict]] = {
 def findings(tmp_path_factory: pytest.TempPathFactory) -> list[tuple]:
     tmp = tmp_path_factory.mktemp("dq_rules")
     db = tmp / "warehouse.duckdb"
-    con = duckdb.connect(str(db))
-    ensure_schema(con)
-    loaded_at = dt.datetime(2026, 9, 30, 23, 0, tzinfo=dt.UTC)
-    for table, rows in RAW.items():
-        for n, row in enumerate(rows, start=2):
-            lineage = dict(
-                _load_id=1,
-                _source_file=f"{table}.csv",
-                _source_row=n,
-                _row_hash=f"h{n}",
-                _loaded_at=loaded_at,
-            )
-            _insert(con, f"raw.{table}", {**row, **lineage})
-    con.close()
-    _dbt("run", tmp, Path(db), 1, "--select", "+dq_findings")
+    build_warehouse(
+        db,
+        {table: [(1, row) for row in rows] for table, rows in RAW.items()},
+        loaded_at=dt.datetime(2026, 9, 30, 23, 0, tzinfo=dt.UTC),
+    )
+    run_dbt(["run", "--select", "+dq_findings"], db=db, tmp=tmp, as_of="2026-09-30", load_id=1)
     con = duckdb.connect(str(db))
     rows = con.execute("""select rule, entity, record_id, record_name, owner_rep_id,
                                  column_name, value_seen, severity, first_seen_load,

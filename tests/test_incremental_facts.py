@@ -30,7 +30,6 @@ Load 4 (2026-07-04): an order cancelled, a corrected rate, a new EUR quote, an i
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -38,15 +37,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.warehouse.schema import ensure_schema
+from tests.dbt_warehouse import build_warehouse, hash_by_load_and_row, run_dbt, ts
 
-PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 AS_OF = "2026-07-04"
 FACTS = ("int_orders_enriched", "int_payments_enriched")
-
-
-def ts(local: str) -> str:
-    return f"{local}+08:00"
 
 
 def order(order_id, account, rep, day, currency, total, status="received") -> dict:
@@ -148,31 +142,16 @@ LOADS: dict[int, tuple[str, dict[str, list[dict]]]] = {
 }
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, row: dict) -> None:
-    cols = ", ".join(f'"{c}"' for c in row)
-    marks = ", ".join("?" for _ in row)
-    con.execute(f"insert into {table} ({cols}) values ({marks})", list(row.values()))
-
-
 def _load(db: Path, load_id: int) -> None:
     day, tables = LOADS[load_id]
-    con = duckdb.connect(str(db))
-    ensure_schema(con)
-    con.execute(
-        "insert into meta.loads values (?, ?, ?, 'inbox', now(), now(), 'complete')",
-        [load_id, f"run{load_id}", day],
+    build_warehouse(
+        db,
+        {table: [(load_id, row) for row in rows] for table, rows in tables.items()},
+        loads={load_id: day},
+        loaded_at=dt.datetime(2026, 7, load_id, tzinfo=dt.UTC),
+        row_hash=hash_by_load_and_row,
+        status="complete",
     )
-    for table, rows in tables.items():
-        for n, row in enumerate(rows, start=2):
-            lineage = dict(
-                _load_id=load_id,
-                _source_file=f"{table}.csv",
-                _source_row=n,
-                _row_hash=f"h{load_id}-{n}",
-                _loaded_at=dt.datetime(2026, 7, load_id, tzinfo=dt.UTC),
-            )
-            _insert(con, f"raw.{table}", {**row, **lineage})
-    con.close()
 
 
 _MANIFEST: list = []
@@ -181,37 +160,21 @@ _MANIFEST: list = []
 def _dbt(args: list[str], db: Path, load_id: int, **extra_vars: str) -> None:
     """Run dbt in-process. The project is parsed once (parsing dominates a run on this tiny
     warehouse); vars and the warehouse path are applied at run time."""
-    from dbt.cli.main import dbtRunner
 
-    def invoke(runner: dbtRunner, command: list[str]):
-        vars_ = {"warehouse_path": str(db), "as_of_date": AS_OF, "load_id": load_id, **extra_vars}
-        return runner.invoke(
-            [
-                *command,
-                "--project-dir",
-                str(PROJECT_DIR),
-                "--profiles-dir",
-                str(PROJECT_DIR),
-                "--target-path",
-                str(db.parent / "target"),
-                "--log-path",
-                str(db.parent / "logs"),
-                "--vars",
-                json.dumps(vars_),
-                "--quiet",
-            ]
+    def invoke(command: list[str], manifest: object | None = None):
+        return run_dbt(
+            command,
+            db=db,
+            tmp=db.parent,
+            as_of=AS_OF,
+            load_id=load_id,
+            vars=extra_vars,
+            manifest=manifest,
         )
 
     if not _MANIFEST:
-        parsed = invoke(dbtRunner(), ["parse"])
-        assert parsed.success, parsed.exception
-        _MANIFEST.append(parsed.result)
-    result = invoke(dbtRunner(manifest=_MANIFEST[0]), args)
-    assert result.success, result.exception or [
-        (r.node.name, r.status, r.message)
-        for r in (result.result or [])
-        if r.status not in ("success", "pass")
-    ]
+        _MANIFEST.append(invoke(["parse"]).result)
+    invoke(args, _MANIFEST[0])
 
 
 def _incremental(db: Path, load_id: int) -> None:

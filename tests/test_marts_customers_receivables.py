@@ -32,9 +32,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import duckdb
 import pytest
 
-from pipelines.warehouse.schema import ensure_schema
 from tests import oracle
-from tests.test_dbt_project import _dbt, _insert, ts
+from tests.dbt_warehouse import build_warehouse, run_dbt, ts
 
 MARTS = (
     "fct_receivables_kpis",
@@ -122,21 +121,18 @@ RAW: dict[str, list[dict]] = {
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     tmp = tmp_path_factory.mktemp("customers_receivables")
     db = tmp / "warehouse.duckdb"
-    con = duckdb.connect(str(db))
-    ensure_schema(con)
-    loaded_at = dt.datetime(2026, 9, 30, 23, 0, tzinfo=dt.UTC)
-    for table, rows in RAW.items():
-        for n, row in enumerate(rows, start=2):
-            lineage = dict(
-                _load_id=1,
-                _source_file=f"{table}.csv",
-                _source_row=n,
-                _row_hash=f"h{n}",
-                _loaded_at=loaded_at,
-            )
-            _insert(con, f"raw.{table}", {**row, **lineage})
-    con.close()
-    _dbt("run", tmp, db, 1, "--select", *(f"+{m}" for m in MARTS))
+    build_warehouse(
+        db,
+        {table: [(1, row) for row in rows] for table, rows in RAW.items()},
+        loaded_at=dt.datetime(2026, 9, 30, 23, 0, tzinfo=dt.UTC),
+    )
+    run_dbt(
+        ["run", "--select", *(f"+{m}" for m in MARTS)],
+        db=db,
+        tmp=tmp,
+        as_of="2026-09-30",
+        load_id=1,
+    )
     con = duckdb.connect(str(db))
     yield con
     con.close()

@@ -30,7 +30,6 @@ Targets (revenue): 2026Q3 company 5000; 2026Q4 company 10000, rep R1 4000.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import statistics
 from collections import defaultdict
 from datetime import date
@@ -40,9 +39,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.warehouse.schema import ensure_schema
 from tests import oracle
-from tests.test_dbt_project import _dbt, _insert, ts
+from tests.dbt_warehouse import (
+    add_load,
+    add_version,
+    build_warehouse,
+    hash_by_load_and_row,
+    run_dbt,
+    ts,
+)
 
 AS_OF = "2026-09-30"
 LOAD_DATES = {1: "2026-09-28", 2: "2026-09-30", 3: "2026-10-01", 4: "2026-10-01"}
@@ -238,44 +243,38 @@ RAW: dict[str, list[tuple[int, dict]]] = {
 }
 
 
+LOADED_AT = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+
+
 def _add_version(
     con: duckdb.DuckDBPyConnection, table: str, load_id: int, row: dict, n: int
 ) -> None:
-    lineage = dict(
-        _load_id=load_id,
-        _source_file=f"{table}.csv",
-        _source_row=n,
-        _row_hash=f"h{load_id}-{n}",
-        _loaded_at=dt.datetime(2026, 10, 1, tzinfo=dt.UTC),
-    )
-    _insert(con, f"raw.{table}", {**row, **lineage})
+    add_version(con, table, load_id, row, n, loaded_at=LOADED_AT, row_hash=hash_by_load_and_row)
 
 
 def _add_load(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
-    con.execute(
-        "insert into meta.loads values (?, ?, ?, 'inbox', now(), now(), 'success')",
-        [load_id, f"run{load_id}", LOAD_DATES[load_id]],
-    )
-
-
-def _build_warehouse(path: Path) -> None:
-    con = duckdb.connect(str(path))
-    ensure_schema(con)
-    for load_id in (1, 2):
-        _add_load(con, load_id)
-    for table, versions in RAW.items():
-        for n, (load_id, row) in enumerate(versions, start=2):
-            _add_version(con, table, load_id, row, n)
-    con.close()
+    add_load(con, load_id, LOAD_DATES[load_id])
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("funnel")
     db = tmp / "warehouse.duckdb"
-    _build_warehouse(db)
+    build_warehouse(
+        db,
+        RAW,
+        loads={load_id: LOAD_DATES[load_id] for load_id in (1, 2)},
+        loaded_at=LOADED_AT,
+        row_hash=hash_by_load_and_row,
+    )
     # cautious: tests of the other marts that also read an unselected model are left out
-    _dbt("build", tmp, db, 2, "--select", MARTS, "--indirect-selection", "cautious")
+    run_dbt(
+        ["build", "--select", MARTS, "--indirect-selection", "cautious"],
+        db=db,
+        tmp=tmp,
+        as_of=AS_OF,
+        load_id=2,
+    )
     con = duckdb.connect(str(db))
     con.execute("checkpoint")  # fold the WAL in, so copies of the file hold everything
     con.close()
@@ -499,17 +498,12 @@ def test_snapshots_append_new_days_and_full_refresh_rebuilds_them(
     con.close()
 
     def run(*extra: str) -> list[tuple]:
-        vars_ = {"warehouse_path": str(copy), "as_of_date": "2026-10-01", "load_id": 3}
-        _dbt(
-            "run",
-            tmp_path,
-            copy,
-            3,
-            "--select",
-            "fct_pipeline_snapshots",
-            "--vars",
-            json.dumps(vars_),
-            *extra,
+        run_dbt(
+            ["run", "--select", "fct_pipeline_snapshots", *extra],
+            db=copy,
+            tmp=tmp_path,
+            as_of="2026-10-01",
+            load_id=3,
         )
         c = duckdb.connect(str(copy))
         rows = _rows(c, SNAPSHOT_SQL + " order by all")
@@ -715,33 +709,23 @@ def test_demo_time_in_stage_matches_the_oracle(demo_night) -> None:
 
 def test_snapshot_integrity_test_fails_on_a_missing_day(built: Path, tmp_path: Path) -> None:
     """no_missing_days: drop 09-29 from a copy, and the data test names that day."""
-    from dbt.cli.main import dbtRunner
-
     copy = tmp_path / "warehouse.duckdb"
     copy.write_bytes(built.read_bytes())
     con = duckdb.connect(str(copy))
     con.execute("delete from marts.fct_pipeline_snapshots where snapshot_date = '2026-09-29'")
     con.close()
-    project = str(Path(__file__).resolve().parents[1] / "dbt_project")
-    vars_ = {"warehouse_path": str(copy), "as_of_date": AS_OF, "load_id": 2}
-    result = dbtRunner().invoke(
+    result = run_dbt(
         [
             "test",
-            "--project-dir",
-            project,
-            "--profiles-dir",
-            project,
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-            "--vars",
-            json.dumps(vars_),
             "--select",
             "fct_pipeline_snapshots,test_name:no_missing_days",
             "--store-failures",
-            "--quiet",
-        ]
+        ],
+        db=copy,
+        tmp=tmp_path,
+        as_of=AS_OF,
+        load_id=2,
+        ok=False,
     )
     assert not result.success
     ((name, status, failures),) = [(r.node.name, r.status, r.failures) for r in result.result]

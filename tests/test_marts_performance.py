@@ -21,23 +21,16 @@ North A. Every expected number is worked out by hand next to its assertion.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.warehouse.schema import ensure_schema
+from tests.dbt_warehouse import build_warehouse, run_dbt, ts
 
-PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 AS_OF = "2026-09-30"
 LOADS = {1: "2026-07-31", 2: "2026-08-16", 3: "2026-09-30"}
-
-
-def ts(local: str) -> str:
-    """A Shanghai local time as an ISO instant."""
-    return f"{local}+08:00"
 
 
 def _rep(rep_id: str, name: str, team: str, region: str, email: str) -> dict:
@@ -150,60 +143,17 @@ RAW: dict[str, list[tuple[int, dict]]] = {
 }
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, row: dict) -> None:
-    cols = ", ".join(f'"{c}"' for c in row)
-    marks = ", ".join("?" for _ in row)
-    con.execute(f"insert into {table} ({cols}) values ({marks})", list(row.values()))
-
-
-def _build_warehouse(path: Path) -> None:
-    con = duckdb.connect(str(path))
-    ensure_schema(con)
-    for load_id, day in LOADS.items():
-        con.execute(
-            "insert into meta.loads values (?, 'run', ?, 'inbox', now(), now(), 'succeeded')",
-            [load_id, day],
-        )
-    for table, versions in RAW.items():
-        for n, (load_id, row) in enumerate(versions, start=2):
-            lineage = dict(
-                _load_id=load_id,
-                _source_file=f"{table}.csv",
-                _source_row=n,
-                _row_hash=f"h{n}",
-                _loaded_at=dt.datetime.fromisoformat(f"{LOADS[load_id]}T23:00:00+08:00"),
-            )
-            _insert(con, f"raw.{table}", {**row, **lineage})
-    con.close()
-
-
 def _dbt(tmp: Path, db: Path, *args: str, vars_: dict | None = None, ok: bool = True):
-    from dbt.cli.main import dbtRunner
-
-    all_vars = {"warehouse_path": str(db), "as_of_date": AS_OF, "load_id": 3, **(vars_ or {})}
-    result = dbtRunner().invoke(
-        [
-            *args,
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(tmp / "target"),
-            "--log-path",
-            str(tmp / "logs"),
-            "--vars",
-            json.dumps(all_vars),
-            "--quiet",
-        ]
+    return run_dbt(
+        args,
+        db=db,
+        tmp=tmp,
+        as_of=AS_OF,
+        load_id=3,
+        vars=vars_,
+        allowed=("success", "pass", "warn"),
+        ok=ok,
     )
-    if ok:
-        assert result.success, result.exception or [
-            (r.node.name, r.status, r.message)
-            for r in (result.result or [])
-            if r.status not in ("success", "pass", "warn")
-        ]
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +161,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
     """The warehouse after `dbt build`; also the build's results (for the warned tests)."""
     tmp = tmp_path_factory.mktemp("perf")
     db = tmp / "warehouse.duckdb"
-    _build_warehouse(db)
+    build_warehouse(
+        db,
+        RAW,
+        loads=LOADS,
+        loaded_at=lambda load_id: dt.datetime.fromisoformat(f"{LOADS[load_id]}T23:00:00+08:00"),
+        run_id="run",
+        status="succeeded",
+    )
     result = _dbt(tmp, db, "build")
     return db, list(result.result or [])
 

@@ -56,6 +56,14 @@ WAREHOUSE_FILE = "warehouse.duckdb"
 MIB = 2**20
 
 
+def _is_iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
 def configure_connection(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Session settings every pipeline connection to the warehouse runs with."""
     con.execute("set TimeZone = 'UTC'")
@@ -190,7 +198,10 @@ class WarehouseResource(ConfigurableResource):
         self._run_id = context.run_id
         self._started_at = datetime.now(UTC)
         run = context.dagster_run
-        self._partition_key = run.tags.get(PARTITION_TAG) if run is not None else None
+        key = run.tags.get(PARTITION_TAG) if run is not None else None
+        # The nightly job's daily partitions are business dates; a monthly pack's key
+        # ("2026-09") is not (the pack assets read their period from their own key).
+        self._partition_key = key if key and _is_iso_date(key) else None
         if self.as_of_date:
             try:
                 date.fromisoformat(self.as_of_date)

@@ -20,5 +20,9 @@ ruff check .
 ruff format --check .
 echo "==> sqlfluff (dbt models)"
 sqlfluff lint dbt_project/models --processes 2
+echo "==> dbt parse (once, before the test workers share the project)"
+dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
 echo "==> pytest"
-pytest -q "$@"
+# Two workers (SALESOPS_TEST_WORKERS); each test file runs whole on one worker, so module
+# fixtures (a real nightly run, a dbt build) are built once.
+pytest -q -n "${SALESOPS_TEST_WORKERS:-2}" --dist loadfile "$@"

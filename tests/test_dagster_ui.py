@@ -99,7 +99,10 @@ def test_asset_graph_renders_in_the_dagster_ui(tmp_path):
                 time.sleep(1)
         group = f"{base}/locations/salesops/asset-groups/marts"
         # The lineage view draws only the nodes in view; the list view names them all.
-        dom = render(f"{group}/list", tmp_path / "p1", "--dump-dom").stdout
+        # A tall window, so the list (virtualised too) draws every mart's row.
+        dom = render(
+            f"{group}/list", tmp_path / "p1", "--window-size=1600,9000", "--dump-dom"
+        ).stdout
         ARTIFACTS.mkdir(exist_ok=True)
         shot = ARTIFACTS / "dagster-asset-graph-marts.png"
         render(group, tmp_path / "p2", f"--screenshot={shot}")

@@ -52,6 +52,8 @@ def maven(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("SALESOPS_REPORTING_CURRENCY", "USD")
     mp.setenv("SALESOPS_BUSINESS_TIMEZONE", "America/New_York")
+    # the dataset ends in 2017, before the default first partition (2020-01-01)
+    mp.setenv("SALESOPS_PARTITIONS_START", "2016-01-01")
     try:
         summary = run_nightly(
             inbox=inbox, home=root / "home", as_of=AS_OF, echo=False, profile="maven_crm"

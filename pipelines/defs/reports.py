@@ -15,6 +15,7 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from pipelines.errors import retry_only_transient
+from pipelines.metric_params import fiscal_year_start_month as configured_fiscal_start
 from pipelines.periods import fiscal_quarter_of
 from pipelines.progress import say
 from pipelines.settings import Settings
@@ -49,9 +50,11 @@ def build_report_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
 
         started = time.perf_counter()
         work_path = warehouse.open_working_copy()  # the run's copy (made here if run alone)
-        quarter = fiscal_quarter_of(
-            warehouse.business_date, fiscal_year_start_month(warehouse.settings)
-        ).label
+        # the fiscal year start of this run's home (its metrics file), as dbt used it
+        fiscal_start = configured_fiscal_start(
+            warehouse.home_path, warehouse.settings.metrics_config
+        )
+        quarter = fiscal_quarter_of(warehouse.business_date, fiscal_start).label
         staged_dir = warehouse.run_dir / "reports" / quarter
         try:
             path = render_quarterly_pack(

@@ -43,6 +43,12 @@ DDL = [
         period_type varchar, period varchar, rep_id varchar, team varchar, region varchar,
         result_score decimal(9,2), process_score decimal(9,2), capability_score decimal(9,2),
         scorecard_score decimal(9,2), rank_in_team bigint, rank_in_company bigint)""",
+    """create table marts.fct_team_averages (
+        period_type varchar, period varchar, period_start date, period_end date, team varchar,
+        reps bigint, avg_revenue decimal(18,2), reps_with_revenue_target bigint,
+        avg_revenue_target decimal(18,2), avg_collections decimal(18,2),
+        avg_orders decimal(18,2), avg_new_customers decimal(18,2), scored_reps bigint,
+        avg_scorecard_score decimal(18,2))""",
     """create table marts.fct_funnel_conversion (
         period_type varchar, period varchar, stage_order integer, stage_from varchar,
         stage_to varchar, reached_from bigint, reached_to bigint, conversion_rate double)""",
@@ -123,6 +129,19 @@ REP_Q2 = {
     "R004": (D("250000.00"), D("400000.00"), 1, 3),
     "R005": (D("100000.00"), D("150000.00"), 1, 1),
 }
+# Team averages over the reps of REP_Q3 / REP_Q2 (each rep: collections = revenue, 10 orders,
+# 1 new customer, no score): team, reps, mean revenue, reps with a target, mean target.
+TEAM_AVERAGES = {
+    # (500,000.40 + 300,000) / 2; (400,000 + 350,000) / 2
+    "2026Q3": [("华东一组", 2, D("400000.20"), 2, D("375000.00")),
+               ("华东二组", 1, D("180000.00"), 1, D("300000.00")),
+               # (450,000 + 100,000) / 2; R005 has no target: 450,000 / 1
+               ("华北一组", 2, D("275000.00"), 1, D("450000.00"))],
+    # (200,000 + 350,000) / 2; (400,000 + 300,000) / 2 ...
+    "2026Q2": [("华东一组", 2, D("275000.00"), 2, D("350000.00")),
+               ("华东二组", 1, D("300000.00"), 1, D("250000.00")),
+               ("华北一组", 2, D("175000.00"), 2, D("275000.00"))],
+}  # fmt: skip
 TEAM_TARGETS_Q3 = {
     "华东一组": D("750000.00"),
     "华东二组": D("300000.00"),
@@ -313,6 +332,24 @@ def build_warehouse(path: Path, latest_load_as_of: date = date(2026, 9, 30)) -> 
     con.executemany(
         INSERT_PERF,
         perf,
+    )
+    con.executemany(
+        "insert into marts.fct_rep_scorecard (period_type, period, rep_id, team, region)"
+        " values ('quarter', ?, ?, ?, ?)",
+        [
+            (q, rid, team, region)
+            for q in ("2026Q3", "2026Q2")
+            for rid, _n, team, region, _a in REPS
+        ],
+    )
+    con.executemany(
+        "insert into marts.fct_team_averages values"
+        " ('quarter', ?, ?, ?, ?, ?, ?, ?, ?, ?, 10, 1, 0, null)",
+        [
+            (q, *Q_DATES[q], team, reps, revenue, targeted, target, revenue)
+            for q, rows in TEAM_AVERAGES.items()
+            for team, reps, revenue, targeted, target in rows
+        ],
     )
 
     funnel = []

@@ -239,6 +239,71 @@ def test_rep_pack_shows_only_the_reps_own_row_and_the_team_average(warehouse, te
         assert any(v == name for v in text)
 
 
+def test_rep_pack_kpi_team_average_is_the_mean_over_the_reps_of_the_period_team(
+    warehouse, tmp_path
+):
+    """Beside a rep's KPIs: the mean over the reps who were in the rep's team on the quarter's
+    last day (the hierarchy as it was, int_sales_rep_history) and have a rep row, worked out
+    here from the rep rows of fct_sales_performance in plain Python."""
+    on_day = marts(
+        warehouse,
+        """select rep_id, team from intermediate.int_sales_rep_history
+           where valid_from <= date '2026-09-30' and date '2026-09-30' < valid_to""",
+    )
+    team_of = dict(on_day)
+    assert len(team_of) == len(on_day), "one team per rep on a day"
+    rows = marts(
+        warehouse,
+        """select scope_id, revenue, revenue_target, collections, orders, new_customers
+           from marts.fct_sales_performance
+           where period_type = 'quarter' and period = ? and level = 'rep'""",
+        [PERIOD],
+    )
+    by_team: dict[str, list[tuple]] = {}
+    for row in rows:
+        if team_of.get(row[0]) is not None:
+            by_team.setdefault(team_of[row[0]], []).append(row)
+    team = min(t for t, members in by_team.items() if len(members) >= 2)
+    members = by_team[team]
+    rep_id = min(r[0] for r in members)
+
+    def mean(column: int) -> Decimal:
+        values = [D(r[column]) for r in members if r[column] is not None]
+        return (sum(values) / len(values)).quantize(D("0.01"), ROUND_HALF_UP)
+
+    expected = {
+        "revenue": mean(1),
+        "revenue_target": mean(2),
+        "collections": mean(3),
+        "orders": mean(4),
+        "new_customers": mean(5),
+    }
+    pack = render_pack(
+        warehouse, PERIOD, tmp_path, scope=f"rep:{rep_id}", formats=["html", "xlsx"],
+        options=OPTIONS,
+    )  # fmt: skip
+    _, p = parse(pack.files["html"])
+    for name in ("revenue", "revenue_target", "collections"):
+        whole = expected[name].quantize(D("1"), ROUND_HALF_UP)
+        assert p.text_by_id[f"kpi-{name}-team"] == f"¥{whole:,}", name
+    assert (
+        f"over the {len(members)} reps who were in team {team} at the end of {PERIOD}"
+        in (p.text_by_id["team-average-note"])
+    )
+    assert p.text_by_id["meta-company"].endswith(f"team {team}")
+    # the workbook holds the exact means (the KPI table's last column)
+    labels = {
+        "Revenue": "revenue",
+        "Revenue target": "revenue_target",
+        "Collections": "collections",
+        "Orders": "orders",
+        "New customers": "new_customers",
+    }
+    sheet = sheet_rows(pack.files["xlsx"], "Headline KPIs")
+    found = {labels[r[0]]: r[-1] for r in sheet if r and r[0] in labels}
+    assert {k: D(str(v)) for k, v in found.items()} == expected
+
+
 def test_chinese_pack_renders_both_sections(warehouse, team, tmp_path):
     pack = render_pack(
         warehouse, PERIOD, tmp_path, scope=f"team:{team}", lang="zh", formats=["html", "xlsx"],

@@ -34,6 +34,7 @@ from pipelines.reports.data_outlook import (
     ForecastQuarter,
     PipelineCoverage,
     ReceivablesKpis,
+    Retention,
 )
 from pipelines.reports.formatting import Change, Formatter, to_decimal
 from pipelines.reports.i18n import Strings
@@ -119,6 +120,20 @@ def trust_statement(
         open_quarantine=t.plural("trust.open_quarantine", a.open_quarantine),
     )
     return [facts, rule, t(f"trust.advice.{a.level}")]
+
+
+def trust_summary(a: TrustAssessment, fmt: Formatter, t: Strings) -> str:
+    """One sentence for "At a glance": the level and both measures it was judged on."""
+    level = t(f"trust.level.{a.level}")
+    open_quarantine = t.plural("trust.open_quarantine", a.open_quarantine)
+    if a.share is None:
+        return t("trust.summary_unknown", level=level, open_quarantine=open_quarantine)
+    return t(
+        "trust.summary",
+        level=level,
+        share=fmt.pct(a.share, 2),
+        open_quarantine=open_quarantine,
+    )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -824,3 +839,67 @@ def channels_commentary(
     if not out:
         out.append(t("channels.no_revenue", period=period))
     return out
+
+
+# --------------------------------------------------------------------------- at a glance
+# One sentence per outlook section for the top of the pack, from the section's own figures;
+# None (no sentence) when the figure it states is missing.
+
+
+def glance_pipeline(cov: PipelineCoverage | None, fmt: Formatter, t: Strings) -> str | None:
+    """Open pipeline entering next quarter and its coverage of that quarter's target."""
+    snap = cov.snapshot if cov is not None else None
+    if snap is None or snap.coverage is None:
+        return None
+    return t(
+        "glance.pipeline",
+        quarter=snap.next_quarter,
+        open=fmt.headline_money(snap.open_pipeline),
+        date=fmt.date(snap.snapshot_date),
+        coverage=coverage_text(fmt, snap.coverage),
+        target=fmt.headline_money(snap.revenue_target),
+    )
+
+
+def glance_receivables(
+    rec: Receivables, kpis: ReceivablesKpis | None, period: str, fmt: Formatter, t: Strings
+) -> str | None:
+    """DSO of the period and the overdue exposure of the aging snapshot (either may be absent)."""
+    clauses = []
+    if kpis is not None and kpis.dso_days is not None:
+        clauses.append(t("glance.dso", period=period, dso=fmt.days(kpis.dso_days)))
+    if rec.snapshot_date is not None:
+        total = sum((b.outstanding for b in rec.buckets), Decimal(0))
+        date = fmt.date(rec.snapshot_date)
+        if total > 0:
+            overdue = total - bucket_total(rec.buckets, "not_due")
+            clauses.append(
+                t(
+                    "glance.overdue",
+                    overdue=fmt.headline_money(overdue),
+                    date=date,
+                    share=fmt.pct(overdue / total),
+                    total=fmt.headline_money(total),
+                )
+            )
+        else:
+            clauses.append(t("glance.nothing_outstanding", date=date))
+    if not clauses:
+        return None
+    return t("glance.receivables", clauses=t("glance.clause_sep").join(clauses))
+
+
+def glance_customers(
+    retention: Retention | None, new_customers: int | None, period: str, fmt: Formatter, t: Strings
+) -> str | None:
+    """New (first order) and churned customers of the period, and those active at its end."""
+    if retention is None or new_customers is None:
+        return None
+    return t(
+        "glance.customers",
+        new=fmt.count(new_customers),
+        churned=fmt.count(retention.churned),
+        period=period,
+        active=fmt.count(retention.active_at_end),
+        date=fmt.date(retention.measure_date),
+    )

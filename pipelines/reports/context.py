@@ -92,6 +92,8 @@ def _format_kind(fmt: Formatter, kind: str, value, headline: bool = True) -> str
         return fmt.days(value)
     if kind == "count":
         return fmt.number(value, 0) if isinstance(value, Decimal) else fmt.count(value)
+    if kind == "date":
+        return fmt.date(value)
     return fmt.na if value is None else str(value)
 
 
@@ -804,13 +806,7 @@ def quality_section(data: PackData, c: Ctx) -> SectionContent:
                 level=assessment.level,
                 label=t("trust.label", level=t(f"trust.level.{assessment.level}")),
                 sentences=commentary.trust_statement(assessment, fmt, t),
-                summary=t(
-                    "trust.summary",
-                    level=t(f"trust.level.{assessment.level}"),
-                    share=fmt.pct(assessment.share, 2),
-                )
-                if assessment.share is not None
-                else t("trust.summary_unknown", level=t(f"trust.level.{assessment.level}")),
+                summary=commentary.trust_summary(assessment, fmt, t),
             ),
             oldest=oldest,
             scope_note=t("quality.scope_note") if data.scope.level != "company" else None,
@@ -960,6 +956,32 @@ def _grid(key: str, heading: str | None, table: Table, rows: list[list[str]]) ->
     )
 
 
+def _table_grid(
+    key: str,
+    heading: str | None,
+    table: Table,
+    fmt: Formatter,
+    cells: dict[int, Callable[[Any], str]] | None = None,
+) -> dict[str, Any]:
+    """The HTML grid of ``table``, each value formatted as its kind says (the row's kind
+    where the table has ``row_kinds``, amounts in full); ``cells`` formats the columns of
+    those indexes another way. The workbook gets ``table`` itself: one set of values, two
+    renderings."""
+    rows = []
+    for i, row in enumerate(table.rows):
+        shown = []
+        for j, (column, value) in enumerate(zip(table.columns, row, strict=True)):
+            kind = column.kind
+            if table.row_kinds is not None and kind != "text":
+                kind = table.row_kinds[i]
+            if cells and j in cells:
+                shown.append(cells[j](value))
+            else:
+                shown.append(_format_kind(fmt, kind, value, headline=False))
+        rows.append(shown)
+    return _grid(key, heading, table, rows)
+
+
 def _company_note(data: PackData, c: Ctx) -> str | None:
     return c.t("outlook.company_note") if data.scope.level != "company" else None
 
@@ -1022,46 +1044,15 @@ def pipeline_section(data: PackData, c: Ctx) -> SectionContent | None:
             for p in cov.periods
         ],
     )
-    grids = []
-    if snap:
-        grids.append(
-            _grid(
-                "coverage",
-                None,
-                coverage,
-                [
-                    [
-                        fmt.date(snap.snapshot_date),
-                        snap.next_quarter,
-                        fmt.money(snap.open_pipeline),
-                        fmt.money(snap.weighted_pipeline),
-                        fmt.money(snap.revenue_target),
-                        commentary.coverage_text(fmt, snap.coverage),
-                    ]
-                ],
-            )
-        )
-    if cov.periods:
-        grids.append(
-            _grid(
-                "pipeline",
-                t("pipeline.by_period_heading"),
-                by_period,
-                [
-                    [
-                        p.period,
-                        fmt.count(p.open_opportunities),
-                        fmt.money(p.open_pipeline),
-                        fmt.money(p.weighted_pipeline),
-                        fmt.money(p.revenue_target),
-                        fmt.money(p.revenue_booked),
-                        fmt.money(p.remaining_target),
-                        commentary.coverage_text(fmt, p.pipeline_coverage),
-                    ]
-                    for p in cov.periods
-                ],
-            )
-        )
+
+    def times(coverage: float | None) -> str:
+        return commentary.coverage_text(fmt, coverage)
+
+    grids = [
+        _table_grid(x.key, heading, x, fmt, cells={len(x.columns) - 1: times})
+        for x, heading in ((coverage, None), (by_period, t("pipeline.by_period_heading")))
+        if x.rows
+    ]
     return SectionContent(
         dict(
             grids=grids,
@@ -1176,31 +1167,9 @@ def customers_section(data: PackData, c: Ctx) -> SectionContent | None:
         ],
     )
 
-    def shown(name: str, kind: str) -> str:
-        v = value(name)
-        return fmt.pct(v) if kind == "pct" else fmt.count(v)
-
     grids = [
-        _grid(
-            "customers",
-            None,
-            movement,
-            [[t(f"customers.{n}"), shown(n, k)] for n, k in zip(names, kinds, strict=True)],
-        ),
-        _grid(
-            "tiers",
-            t("customers.tiers_heading"),
-            tiers,
-            [
-                [
-                    x.tier,
-                    fmt.count(x.accounts),
-                    fmt.money(x.trailing_revenue),
-                    fmt.pct(x.trailing_revenue / total if total else None),
-                ]
-                for x in cust.tiers
-            ],
-        ),
+        _table_grid("customers", None, movement, fmt),
+        _table_grid("tiers", t("customers.tiers_heading"), tiers, fmt),
     ]
     notes = [t("customers.note")]
     if data.scope.level != "company":
@@ -1389,7 +1358,18 @@ def build_context(
         summary.append(by_key["funnel"].commentary[0])
     if "ranking" in by_key:
         summary.append(by_key["ranking"].commentary[0])
-    summary.append(by_key["receivables"].commentary[0])
+    outlook = (
+        commentary.glance_pipeline(data.pipeline, fmt, t),
+        commentary.glance_receivables(data.receivables, data.receivables_kpis, c.period, fmt, t),
+        commentary.glance_customers(
+            data.customers.retention if data.customers else None,
+            cur.new_customers,
+            c.period,
+            fmt,
+            t,
+        ),
+    )
+    summary += [s for s in outlook if s is not None]
     summary.append(by_key["quality"].data["trust"]["summary"])
 
     return dict(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import duckdb
 
@@ -32,6 +32,7 @@ REQUIRED_TABLES: tuple[str, ...] = (
     "marts.fct_lead_sources",
     "marts.fct_receivables_aging",
     "marts.fct_rep_scorecard",
+    "marts.fct_team_averages",
     "marts.dq_findings",
     "marts.dim_sales_reps",
     "marts.dim_accounts",
@@ -201,11 +202,8 @@ class DataQuality:
 
 @dataclass(frozen=True)
 class TeamAverage:
-    """A rep pack's benchmark: the rep's team in the same period.
-
-    Sums and counts are the mean over the team's reps that have a row for the
-    period (``reps``); rates and averages are the team's own row (a mean of rates
-    would weigh a rep with one deal like a rep with fifty).
+    """A rep pack's benchmark: one row of ``marts.fct_team_averages`` (formula and grain
+    in its yml) and the team's own ``fct_sales_performance`` row for rates and averages.
     """
 
     team: str
@@ -439,35 +437,25 @@ def rep_ranking(
 def team_average(
     con: duckdb.DuckDBPyConnection, period_type: str, period: str, rep_id: str
 ) -> TeamAverage | None:
-    """The benchmark beside a rep's figures: their team's per-rep mean and team row."""
-    row = con.execute("select team from marts.dim_sales_reps where rep_id = ?", [rep_id]).fetchone()
-    if row is None or row[0] is None:
+    """The benchmark beside a rep's figures: ``marts.fct_team_averages`` of the team the rep
+    was in for the period (``fct_rep_scorecard.team``) and that team's own row.
+
+    None when the rep has no team for the period.
+    """
+    rows = con.execute(
+        """select a.team, a.reps, a.avg_revenue, a.avg_revenue_target, a.avg_collections,
+                  a.avg_orders, a.avg_new_customers
+           from marts.fct_rep_scorecard s
+           join marts.fct_team_averages a
+             on a.period_type = s.period_type and a.period = s.period and a.team = s.team
+           where s.period_type = ? and s.period = ? and s.rep_id = ?""",
+        [period_type, period, rep_id],
+    ).fetchall()
+    if not rows:
         return None
-    team = row[0]
-    sums = con.execute(
-        """select count(*), sum(p.revenue), sum(p.revenue_target), count(p.revenue_target),
-                  sum(p.collections), sum(p.orders), sum(p.new_customers)
-           from marts.fct_sales_performance p
-           join marts.dim_sales_reps r on r.rep_id = p.scope_id
-           where p.period_type = ? and p.period = ? and p.level = 'rep' and r.team = ?""",
-        [period_type, period, team],
-    ).fetchone()
-    n, revenue, target, targeted, collections, orders, new_customers = sums
-
-    def mean(total, count: int) -> Decimal | None:
-        if not count or total is None:
-            return None
-        return (Decimal(total) / Decimal(count)).quantize(Decimal("0.01"))
-
+    team, *figures = rows[0]
     return TeamAverage(
-        team=team,
-        reps=n,
-        revenue=mean(revenue, n),
-        revenue_target=mean(target, targeted),
-        collections=mean(collections, n),
-        orders=mean(orders, n),
-        new_customers=mean(new_customers, n),
-        team_row=period_metrics(con, period_type, period, "team", team),
+        team, *figures, team_row=period_metrics(con, period_type, period, "team", team)
     )
 
 
@@ -723,8 +711,8 @@ class ScorecardRow:
 @dataclass(frozen=True)
 class Scorecard:
     rows: list[ScorecardRow]
-    #: Rep packs: the mean scorecard_score of the reps of the rep's team with a score
-    #: (rounded half up to 2 places) and how many reps that is; None elsewhere.
+    #: Rep packs: fct_team_averages.avg_scorecard_score of the rep's team (the mean over its
+    #: scored reps) and scored_reps, how many reps that is; None elsewhere.
     team_average: Decimal | None = None
     team_scored: int = 0
 
@@ -754,13 +742,12 @@ def scorecard(
     ]
     if scope.level != "rep" or not rows or rows[0].team is None:
         return Scorecard(rows)
-    total, scored = con.execute(
-        """select sum(scorecard_score), count(scorecard_score) from marts.fct_rep_scorecard
+    found = con.execute(
+        """select avg_scorecard_score, scored_reps from marts.fct_team_averages
            where period_type = ? and period = ? and team = ?""",
         [period_type, period, rows[0].team],
-    ).fetchone()
-    average = (Decimal(total) / scored).quantize(Decimal("0.01"), ROUND_HALF_UP) if scored else None
-    return Scorecard(rows, average, scored)
+    ).fetchall()
+    return Scorecard(rows, *found[0]) if found else Scorecard(rows)
 
 
 #: Process activities of fct_sales_performance, and those that can have a target.

@@ -651,7 +651,8 @@ def test_funnel_conversion(warehouse: duckdb.DuckDBPyConnection) -> None:
     rows = warehouse.execute("""select stage_order, stage_from, stage_to, reached_from, reached_to,
                                        conversion_rate
                                 from marts.fct_funnel_conversion
-                                where period = '2026Q3' order by stage_order""").fetchall()
+                                where period = '2026Q3' and level = 'company'
+                                order by stage_order""").fetchall()
     assert [r[:5] for r in rows] == [
         (1, "qualified", "discovery", 4, 3),
         (2, "discovery", "proposal", 3, 2),
@@ -665,6 +666,7 @@ def test_lead_sources(warehouse: duckdb.DuckDBPyConnection) -> None:
     # Q3: web L2 (converted) + L3 (working) -> 1 of 2; referral L4 (converted_at set) -> 1 of 1
     rows = warehouse.execute("""select source, leads, converted, lead_conversion_rate
                                 from marts.fct_lead_sources where period = '2026Q3'
+                                  and level = 'company'
                                 order by source""").fetchall()
     assert rows == [("referral", 1, 1, 1.0), ("web", 2, 1, 0.5)]
 

@@ -203,7 +203,7 @@ def test_lead_sources_match_the_files(demo):
         r[0]: (r[1], r[2])
         for r in con.execute(
             "select source, leads, converted from marts.fct_lead_sources "
-            "where period_type = 'year' and period = '2025'"
+            "where period_type = 'year' and period = '2025' and level = 'company'"
         ).fetchall()
     }
     assert got == expected

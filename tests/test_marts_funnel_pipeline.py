@@ -24,6 +24,10 @@ Opportunities (times 10:00 local):
 Activities on OP1: 06-02, 06-20, 07-08 09:00 (before the close) and 07-09 (after): 3 touches.
 Orders: O1 R1 OP1 07-10 1000 channel ecommerce; O2 R2 09-05 600, cancelled by load 2;
   O3 R1 09-29 400 (load 2; account A1: direct).
+Leads: L1 web R1 05-20 (converted, OP1); L2 referral R2 06-25 (converted, OP2); L3 web
+  06-10 without an owner (new).
+Scoped rows are checked for rep R1, region East and team North A (R2's team never changes),
+and for team East A on leads (R1's team on the lead's creation date).
 Targets (revenue): 2026Q3 company 5000; 2026Q4 company 10000, rep R1 4000.
 """
 
@@ -52,7 +56,7 @@ from tests.dbt_warehouse import (
 AS_OF = "2026-09-30"
 LOAD_DATES = {1: "2026-09-28", 2: "2026-09-30", 3: "2026-10-01", 4: "2026-10-01"}
 MARTS = (
-    "+fct_time_in_stage +fct_loss_reasons +fct_sales_velocity +fct_pipeline "
+    "+fct_funnel_conversion +fct_time_in_stage +fct_loss_reasons +fct_sales_velocity +fct_pipeline "
     "+fct_pipeline_snapshots +fct_sales_channels +fct_revenue_forecast"
 )
 
@@ -130,6 +134,16 @@ RAW: dict[str, list[tuple[int, dict]]] = {
                 company_name="Account A2",
                 status="converted",
                 opportunity_id="OP2",
+            ),
+        ),
+        (
+            1,
+            dict(
+                lead_id="L3",
+                created_at=ts("2026-06-10 10:00:00"),
+                source="web",
+                company_name="Prospect Ltd",
+                status="new",
             ),
         ),
     ],
@@ -554,7 +568,8 @@ def test_sales_channels_add_up_to_the_company(wh) -> None:
         wh,
         """select channel_type, channel, leads, opportunities_created, won, won_amount, orders,
                   revenue
-           from marts.fct_sales_channels where period = '2026Q3' order by channel_type, channel""",
+           from marts.fct_sales_channels where period = '2026Q3' and level = 'company'
+           order by channel_type, channel""",
     )
     d = Decimal
     assert rows == [
@@ -576,7 +591,7 @@ def test_revenue_forecast_rows(wh) -> None:
         wh,
         """select forecast_quarter, cast(origin_date as varchar), history_months, trend_forecast,
                   pipeline_forecast, actual_revenue
-           from marts.fct_revenue_forecast order by 1""",
+           from marts.fct_revenue_forecast where level = 'company' order by 1""",
     )
     # spine 2026-05 .. 2026-09: Q3's forecast (origin 06-30) has 2 months and no snapshot;
     # Q4's (origin 09-30) has 5 months (< 6: no trend) and the 09-30 snapshot's Q4 weighted
@@ -584,6 +599,106 @@ def test_revenue_forecast_rows(wh) -> None:
     assert rows == [
         ("2026Q3", "2026-06-30", 2, None, None, Decimal("1400.00")),
         ("2026Q4", "2026-09-30", 5, None, Decimal("2100.00"), None),
+    ]
+
+
+# --- scopes: funnel, lead sources, channels and forecast per region / team / rep ---------------
+
+
+def test_funnel_per_scope(wh) -> None:
+    """Q3 cohort: OP2 (R2, reached discovery), OP3 (R1, negotiation), OP4 (R2, discovery),
+    OP5 (R1, qualified)."""
+    sql = """select stage_from, reached_from, reached_to, conversion_rate
+               from marts.fct_funnel_conversion
+               where period = '2026Q3' and level = ? and scope_id = ? order by stage_order"""
+    # company: qualified 4, discovery 3, proposal 1, negotiation 1, won 0
+    assert _rows(wh, sql, "company", "all") == [
+        ("qualified", 4, 3, 0.75),
+        ("discovery", 3, 1, pytest.approx(1 / 3)),
+        ("proposal", 1, 1, 1.0),
+        ("negotiation", 1, 0, 0.0),
+    ]
+    # R1 (and its region East): OP3 and OP5 -> qualified 2, discovery 1, proposal 1, nego 1
+    r1 = [
+        ("qualified", 2, 1, 0.5),
+        ("discovery", 1, 1, 1.0),
+        ("proposal", 1, 1, 1.0),
+        ("negotiation", 1, 0, 0.0),
+    ]
+    assert _rows(wh, sql, "rep", "R1") == r1
+    assert _rows(wh, sql, "region", "East") == r1
+    # North A (R2): OP2 and OP4 both reached discovery, neither went further
+    assert _rows(wh, sql, "team", "North A") == [
+        ("qualified", 2, 2, 1.0),
+        ("discovery", 2, 0, 0.0),
+        ("proposal", 0, 0, None),
+        ("negotiation", 0, 0, None),
+    ]
+    # a scope without a cohort in the period has no rows; the company has every period
+    assert _rows(wh, sql.replace("2026Q3", "2026Q2"), "team", "North A") == []
+    (periods,) = _rows(
+        wh,
+        """select count(distinct period) from marts.fct_funnel_conversion
+           where level = 'company' and period_type = 'month'""",
+    )
+    assert periods == (5,)  # spine 2026-05 .. 2026-09
+
+
+def test_lead_sources_per_scope(wh) -> None:
+    """Q2: L1 web R1 (team East A on 05-20, converted), L2 referral R2 (converted), L3 web
+    without an owner (company only)."""
+    sql = """select source, leads, converted, lead_conversion_rate from marts.fct_lead_sources
+             where period = '2026Q2' and level = ? and scope_id = ? order by source"""
+    assert _rows(wh, sql, "company", "all") == [("referral", 1, 1, 1.0), ("web", 2, 1, 0.5)]
+    assert _rows(wh, sql, "team", "East A") == [("web", 1, 1, 1.0)]
+    assert _rows(wh, sql, "region", "East") == [("web", 1, 1, 1.0)]
+    assert _rows(wh, sql, "rep", "R1") == [("web", 1, 1, 1.0)]
+    assert _rows(wh, sql, "team", "North A") == [("referral", 1, 1, 1.0)]
+    # R1 moved to East B on 09-30, after both of its leads: East B has none
+    (east_b,) = _rows(wh, "select count(*) from marts.fct_lead_sources where scope_id = 'East B'")
+    assert east_b == (0,)
+
+
+def test_sales_channels_per_scope(wh) -> None:
+    sql = """select channel_type, channel, leads, opportunities_created, won, won_amount, orders,
+                    revenue
+             from marts.fct_sales_channels
+             where period = '2026Q3' and level = ? and scope_id = ?
+             order by channel_type, channel"""
+    d = Decimal
+    r1 = [
+        # OP3, OP5 created without a lead; O3 (400) without an opportunity
+        ("lead_source", "(none)", 0, 2, 0, d("0.00"), 1, d("400.00")),
+        # OP1 (from L1) won 07-08 for 1000, its order O1
+        ("lead_source", "web", 0, 0, 1, d("1000.00"), 1, d("1000.00")),
+        # account A1: OP3, OP5 created, OP1 won, O3; O1 carries its own channel
+        ("sales_channel", "direct", None, 2, 1, d("1000.00"), 1, d("400.00")),
+        ("sales_channel", "ecommerce", None, 0, 0, d("0.00"), 1, d("1000.00")),
+    ]
+    assert _rows(wh, sql, "rep", "R1") == r1
+    assert _rows(wh, sql, "region", "East") == r1
+    # R2: OP2 (lead L2, referral) and OP4 (no lead) created on A2; O2 was cancelled
+    assert _rows(wh, sql, "team", "North A") == [
+        ("lead_source", "(none)", 0, 1, 0, d("0.00"), 0, d("0.00")),
+        ("lead_source", "referral", 0, 1, 0, d("0.00"), 0, d("0.00")),
+        ("sales_channel", "distribution", None, 2, 0, d("0.00"), 0, d("0.00")),
+    ]
+
+
+def test_revenue_forecast_per_scope(wh) -> None:
+    sql = """select forecast_quarter, history_months, trend_forecast, pipeline_forecast,
+                    actual_revenue
+             from marts.fct_revenue_forecast where level = ? and scope_id = ? order by 1"""
+    d = Decimal
+    # R1 booked O1 1000 + O3 400 in Q3; its OP3 (2100.00 weighted) closes in Q4
+    assert _rows(wh, sql, "rep", "R1") == [
+        ("2026Q3", 2, None, None, d("1400.00")),
+        ("2026Q4", 5, None, d("2100.00"), None),
+    ]
+    # North A booked nothing (O2 cancelled) and has nothing open for Q4 on 09-30: 0, not null
+    assert _rows(wh, sql, "team", "North A") == [
+        ("2026Q3", 2, None, None, d("0.00")),
+        ("2026Q4", 5, None, d("0.00"), None),
     ]
 
 
@@ -705,6 +820,145 @@ def test_demo_time_in_stage_matches_the_oracle(demo_night) -> None:
             assert visits == len(days), (quarter, stage)
             assert median == pytest.approx(statistics.median(days)), (quarter, stage)
             assert p75 == pytest.approx(_p75(days)), (quarter, stage)
+
+
+def _oracle_trend(
+    con: duckdb.DuckDBPyConnection, level: str, scope_id: str, quarter_start: date, origin: date
+) -> Decimal | None:
+    """The trend (x seasonal index) forecast worked out in Python from the scope's monthly
+    revenue (fct_sales_performance) over the spine's months (the company funnel's months)."""
+    months = [
+        m
+        for (m,) in _rows(
+            con,
+            """select distinct period_start from marts.fct_funnel_conversion
+               where level = 'company' and period_type = 'month' and period_end <= ?
+               order by 1""",
+            origin,
+        )
+    ]
+    revenue = dict(
+        _rows(
+            con,
+            """select period_start, revenue from marts.fct_sales_performance
+               where period_type = 'month' and level = ? and scope_id = ?""",
+            level,
+            scope_id,
+        )
+    )
+    if len(months) < int(oracle.dbt_var("forecast_min_months")):
+        return None
+    xs = [m.year * 12 + m.month for m in months]
+    ys = [float(revenue.get(m) or 0) for m in months]
+    slope, intercept = statistics.linear_regression(xs, ys)
+    index = dict.fromkeys(range(1, 13), 1.0)
+    if len(months) >= int(oracle.dbt_var("forecast_seasonal_min_months")):
+        ratios: dict[int, list[float]] = defaultdict(list)
+        for m, x, y in zip(months, xs, ys, strict=True):
+            if intercept + slope * x > 0:
+                ratios[m.month].append(y / (intercept + slope * x))
+        raw = {k: statistics.fmean(ratios[k]) if ratios[k] else 1.0 for k in range(1, 13)}
+        index = {k: v / statistics.fmean(raw.values()) for k, v in raw.items()}
+    total = 0.0
+    for offset in range(3):
+        years, month0 = divmod(quarter_start.month - 1 + offset, 12)
+        x = (quarter_start.year + years) * 12 + month0 + 1
+        total += max(intercept + slope * x, 0.0) * index[month0 + 1]
+    return Decimal(total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@pytest.mark.e2e
+def test_demo_forecast_per_scope_matches_a_python_recomputation(demo_night) -> None:
+    """Company, the largest team and the largest rep: 2026Q3 (origin 06-30, plain trend) and
+    2026Q4 (origin 09-30, 24 months: trend x seasonality); pipeline and actual per scope."""
+    _, con = demo_night
+    scopes = [("company", "all")] + [
+        (
+            level,
+            _rows(
+                con,
+                """select scope_id from marts.fct_sales_performance
+               where period = '2026Q3' and level = ? order by revenue desc, scope_id limit 1""",
+                level,
+            )[0][0],
+        )
+        for level in ("team", "rep")
+    ]
+    quarters = {
+        "2026Q3": (date(2026, 7, 1), date(2026, 6, 30)),
+        "2026Q4": (date(2026, 10, 1), DEMO_AS_OF),
+    }
+    trends = {}
+    for level, scope_id in scopes:
+        got = {
+            q: (trend, pipeline, actual)
+            for q, trend, pipeline, actual in _rows(
+                con,
+                """select forecast_quarter, trend_forecast, pipeline_forecast, actual_revenue
+                   from marts.fct_revenue_forecast where level = ? and scope_id = ?""",
+                level,
+                scope_id,
+            )
+        }
+        for quarter, (start, origin) in quarters.items():
+            expected = _oracle_trend(con, level, scope_id, start, origin)
+            assert expected is not None
+            assert abs(got[quarter][0] - expected) <= Decimal("0.01"), (level, quarter)
+            trends[(level, quarter)] = got[quarter][0]
+        # Q4's pipeline forecast: the scope's snapshot of 09-30 (0 without a row)
+        snapshot = _rows(
+            con,
+            """select next_quarter_weighted_pipeline from marts.fct_pipeline_snapshots
+               where snapshot_date = ? and level = ? and scope_id = ?""",
+            DEMO_AS_OF,
+            level,
+            scope_id,
+        )
+        assert got["2026Q4"][1] == (snapshot[0][0] if snapshot else Decimal("0.00"))
+        ((actual,),) = _rows(
+            con,
+            """select revenue from marts.fct_sales_performance
+               where period = '2026Q3' and level = ? and scope_id = ?""",
+            level,
+            scope_id,
+        )
+        assert got["2026Q3"][2] == actual and got["2026Q4"][2] is None
+    # the team's and the rep's series are their own, not the company's
+    assert trends[("team", "2026Q4")] < trends[("company", "2026Q4")]
+    assert trends[("rep", "2026Q4")] < trends[("team", "2026Q4")]
+
+
+@pytest.mark.e2e
+def test_demo_scopes_add_up_to_the_company(demo_night) -> None:
+    """Every demo lead has an owner and every rep a team and region, so at each level the
+    scopes of the funnel, lead-source and channel marts add up to the company rows."""
+    drop, con = demo_night
+    assert all(lead["owner_rep_id"] for lead in drop.rows("leads"))
+    sums = {
+        "fct_funnel_conversion": (
+            "period_type, period, stage_order",
+            "sum(reached_from), sum(reached_to)",
+        ),
+        "fct_lead_sources": ("period_type, period, source", "sum(leads), sum(converted)"),
+        "fct_sales_channels": (
+            "period_type, period, channel_type, channel",
+            "sum(coalesce(leads, 0)), sum(opportunities_created), sum(won), sum(won_amount), "
+            "sum(orders), sum(revenue)",
+        ),
+    }
+    for mart, (keys, measures) in sums.items():
+        sql = f"""select {keys}, {measures} from marts.{mart} where level = ?
+                  group by {keys} order by {keys}"""
+        width = keys.count(",") + 1
+
+        def totals(level: str, sql: str = sql, width: int = width) -> list[tuple]:
+            # a period the scopes have no cohort in is a row of zeros at company level only
+            return [r for r in _rows(con, sql, level) if any(r[width:])]
+
+        company = totals("company")
+        assert company, mart
+        for level in ("region", "team", "rep"):
+            assert totals(level) == company, (mart, level)
 
 
 def test_snapshot_integrity_test_fails_on_a_missing_day(built: Path, tmp_path: Path) -> None:

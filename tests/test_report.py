@@ -50,11 +50,12 @@ DDL = [
         avg_orders decimal(18,2), avg_new_customers decimal(18,2), scored_reps bigint,
         avg_scorecard_score decimal(18,2))""",
     """create table marts.fct_funnel_conversion (
-        period_type varchar, period varchar, stage_order integer, stage_from varchar,
+        period_type varchar, period varchar, level varchar, scope_id varchar,
+        stage_order integer, stage_from varchar,
         stage_to varchar, reached_from bigint, reached_to bigint, conversion_rate double)""",
     """create table marts.fct_lead_sources (
-        period_type varchar, period varchar, source varchar, leads bigint, converted bigint,
-        lead_conversion_rate double)""",
+        period_type varchar, period varchar, level varchar, scope_id varchar, source varchar,
+        leads bigint, converted bigint, lead_conversion_rate double)""",
     """create table marts.fct_receivables_aging (
         as_of_date date, order_id varchar, account_id varchar, rep_id varchar, currency varchar,
         due_date date, amount_due decimal(18,2), paid decimal(18,2),
@@ -355,14 +356,15 @@ def build_warehouse(path: Path, latest_load_as_of: date = date(2026, 9, 30)) -> 
     funnel = []
     for q, pairs in FUNNEL.items():
         for order, ((f, t), (a, b)) in enumerate(zip(STAGE_PAIRS, pairs, strict=True), start=1):
-            funnel.append(("quarter", q, order, f, t, a, b, b / a))
+            funnel.append(("quarter", q, "company", "all", order, f, t, a, b, b / a))
     # a month-level cohort with a much weaker first stage: must not leak into the quarter
-    funnel.append(("month", "2026-07", 1, "qualified", "discovery", 50, 1, 0.02))
+    funnel.append(("month", "2026-07", "company", "all", 1, "qualified", "discovery", 50, 1, 0.02))
     con.executemany(
-        "insert into marts.fct_funnel_conversion values (?, ?, ?, ?, ?, ?, ?, ?)", funnel
+        "insert into marts.fct_funnel_conversion values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", funnel
     )
     con.executemany(
-        "insert into marts.fct_lead_sources values ('quarter', '2026Q3', ?, ?, ?, ?)",
+        "insert into marts.fct_lead_sources "
+        "values ('quarter', '2026Q3', 'company', 'all', ?, ?, ?, ?)",
         [(s, n, c, c / n) for s, n, c in LEAD_SOURCES],
     )
 

@@ -167,23 +167,29 @@ def test_forecast_band_next_quarter_and_actuals(db, packs, level, lang):
     scope_id, pack = packs[(level, lang)]
     html, p = parse(pack.files["html"])
     rows = {r[0]: r for r in p.tables["forecast-table"][1:]}
-    nxt = one(db, "select * from marts.fct_revenue_forecast where forecast_quarter = '2026Q4'")
+    nxt = one(
+        db,
+        """select * from marts.fct_revenue_forecast
+           where forecast_quarter = '2026Q4' and level = ? and scope_id = ?""",
+        [level, scope_id],
+    )
     assert list(rows)[-1] == "2026Q4"
     assert rows["2026Q4"][2:5] == [
         money2(nxt["trend_forecast"]),
         money2(nxt["pipeline_forecast"]),
         "n/a" if lang == "en" else "无",
     ]
-    # 2026Q3 has ended: its actual is the company revenue of fct_sales_performance
+    # 2026Q3 has ended: its actual is the scope's revenue of fct_sales_performance
     (revenue,) = query(
         db,
         """select revenue from marts.fct_sales_performance
-           where period_type = 'quarter' and period = ? and level = 'company'""",
-        [QUARTER],
+           where period_type = 'quarter' and period = ? and level = ? and scope_id = ?""",
+        [QUARTER, level, scope_id],
     )[0]
     assert rows[QUARTER][4] == money2(revenue)
+    # the figures are the scope's own: no "whole company" note in any pack
     company_note = {"en": "whole company", "zh": "全公司口径"}[lang]
-    assert (company_note in p.text_by_id.get("forecast", html)) == (level == "team")
+    assert company_note not in html
 
 
 @pytest.mark.parametrize("level,lang", CASES)
@@ -272,25 +278,27 @@ def test_sales_channels_and_lead_sources(db, packs, level, lang):
         query(
             db,
             """select channel, revenue from marts.fct_sales_channels
-               where period_type = 'quarter' and period = ? and channel_type = 'sales_channel'""",
-            [QUARTER],
+               where period_type = 'quarter' and period = ? and channel_type = 'sales_channel'
+                 and level = ? and scope_id = ?""",
+            [QUARTER, level, scope_id],
         )
     )
     table = p.tables["channels-sales-channel-table"][1:]
     assert {r[0]: r[-1] for r in table} == {c: money2(v) for c, v in by_channel.items()}
-    # the channels add up to the company revenue of fct_sales_performance
+    # the channels add up to the scope's revenue of fct_sales_performance
     (revenue,) = query(
         db,
         """select revenue from marts.fct_sales_performance
-           where period_type = 'quarter' and period = ? and level = 'company'""",
-        [QUARTER],
+           where period_type = 'quarter' and period = ? and level = ? and scope_id = ?""",
+        [QUARTER, level, scope_id],
     )[0]
     assert sum(by_channel.values()) == revenue
     sources = query(
         db,
         """select channel, leads, won_amount from marts.fct_sales_channels
-           where period_type = 'quarter' and period = ? and channel_type = 'lead_source'""",
-        [QUARTER],
+           where period_type = 'quarter' and period = ? and channel_type = 'lead_source'
+             and level = ? and scope_id = ?""",
+        [QUARTER, level, scope_id],
     )
     shown = {r[0]: r for r in p.tables["channels-lead-source-table"][1:]}
     na = "n/a" if lang == "en" else "无"
@@ -302,6 +310,47 @@ def test_sales_channels_and_lead_sources(db, packs, level, lang):
     below = rows[[r[0] for r in rows].index(heading) + 2 :]  # title row, header row
     excel = {r[0]: [v for v in r if v is not None][-1] for r in below if r[0] in by_channel}
     assert {c: D(str(v)) for c, v in excel.items()} == by_channel
+
+
+def _funnel_and_leads(db: Path, level: str, scope_id: str) -> tuple[list[tuple], list[tuple]]:
+    funnel = query(
+        db,
+        """select reached_from, reached_to, conversion_rate from marts.fct_funnel_conversion
+           where period_type = 'quarter' and period = ? and level = ? and scope_id = ?
+           order by stage_order""",
+        [QUARTER, level, scope_id],
+    )
+    leads = query(
+        db,
+        """select source, leads, converted, lead_conversion_rate from marts.fct_lead_sources
+           where period_type = 'quarter' and period = ? and level = ? and scope_id = ?
+           order by leads desc, source""",
+        [QUARTER, level, scope_id],
+    )
+    return funnel, leads
+
+
+def test_team_pack_funnel_and_lead_sources_are_the_teams(db, packs, team):
+    """The team pack shows the team's rows of the funnel and lead-source marts, which differ
+    from the company's on the demo data; the note says who counts, not "company-wide"."""
+    funnel, leads = _funnel_and_leads(db, "team", team)
+    company_funnel, company_leads = _funnel_and_leads(db, "company", "all")
+    assert funnel and leads, "the demo team has a Q3 cohort and leads"
+    assert funnel != company_funnel and leads != company_leads
+    for level in ("team", "company"):
+        html, p = parse(packs[(level, "en")][1].files["html"])
+        want_funnel, want_leads = funnel, leads
+        if level == "company":
+            want_funnel, want_leads = company_funnel, company_leads
+        assert [r[1:4] for r in p.tables["funnel-table"][1:]] == [
+            [f"{a:,}", f"{b:,}", "n/a" if rate is None else pct(rate)] for a, b, rate in want_funnel
+        ]
+        assert p.tables["leads-table"][1:] == [
+            [source, f"{n:,}", f"{c:,}", pct(rate)] for source, n, c, rate in want_leads
+        ]
+        note = p.text_by_id.get("funnel-scope-note", "")
+        assert ("without an owner" in note) == (level == "team")
+        assert "Company-wide" not in html
 
 
 def test_rep_pack_new_sections_hold_only_the_rep(db, tmp_path):

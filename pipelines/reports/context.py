@@ -490,8 +490,8 @@ def funnel_section(data: PackData, c: Ctx) -> SectionContent:
                 rows=leads_rows,
                 commentary=commentary.lead_source_commentary(data.lead_sources, c.period, fmt, t),
             ),
-            source=f"marts.fct_funnel_conversion ({c.kind})",
-            leads_source=f"marts.fct_lead_sources ({c.kind})",
+            source=f"marts.fct_funnel_conversion ({c.kind}, {data.scope.level})",
+            leads_source=f"marts.fct_lead_sources ({c.kind}, {data.scope.level})",
         ),
         commentary.funnel_commentary(
             data.funnel,
@@ -982,10 +982,6 @@ def _table_grid(
     return _grid(key, heading, table, rows)
 
 
-def _company_note(data: PackData, c: Ctx) -> str | None:
-    return c.t("outlook.company_note") if data.scope.level != "company" else None
-
-
 def pipeline_section(data: PackData, c: Ctx) -> SectionContent | None:
     """Coverage entering next quarter (snapshot) and open pipeline by expected-close quarter."""
     cov = data.pipeline
@@ -1110,9 +1106,10 @@ def forecast_section(data: PackData, c: Ctx) -> SectionContent | None:
             for r in rows
         ],
     )
-    notes = [n for n in (_company_note(data, c), t("forecast.note")) if n]
+    notes = [t("forecast.note")]
+    source = f"marts.fct_revenue_forecast ({data.scope.level})"
     return SectionContent(
-        dict(grids=[grid] if rows else [], notes=notes, source="marts.fct_revenue_forecast"),
+        dict(grids=[grid] if rows else [], notes=notes, source=source),
         commentary.forecast_commentary(rows, fmt, t),
         [table] if rows else [],
     )
@@ -1247,10 +1244,11 @@ def channels_section(data: PackData, c: Ctx) -> SectionContent | None:
         table = Table(key, t(f"channels.{kind}_heading"), columns, [typed(x) for x in rows])
         tables.append(table)
         grids.append(_grid(key, t(f"channels.{kind}_heading"), table, [shown(x) for x in rows]))
-    notes = [n for n in (_company_note(data, c), t("channels.note")) if n]
+    notes = [t("channels.note")]
     masked = [replace(x, channel=c.crm(x.channel) or fmt.na) for x in channels]
+    source = f"marts.fct_sales_channels ({c.kind}, {data.scope.level})"
     return SectionContent(
-        dict(grids=grids, notes=notes, source=f"marts.fct_sales_channels ({c.kind})"),
+        dict(grids=grids, notes=notes, source=source),
         commentary.channels_commentary(masked, c.period, fmt, t),
         tables,
     )

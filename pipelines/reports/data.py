@@ -346,33 +346,43 @@ def monthly_series(
 
 
 def funnel(
-    con: duckdb.DuckDBPyConnection, period: str, period_type: str = "quarter"
+    con: duckdb.DuckDBPyConnection,
+    period: str,
+    period_type: str = "quarter",
+    scope: Scope | None = None,
 ) -> list[FunnelStage]:
+    """The scope's stage pairs for the creation cohort of the period (default: company)."""
+    scope = scope or Scope.company()
     return [
         FunnelStage(*r)
         for r in _rows(
             con,
             """select stage_order, stage_from, stage_to, reached_from, reached_to, conversion_rate
                from marts.fct_funnel_conversion
-               where period_type = ? and period = ?
+               where period_type = ? and period = ? and level = ? and scope_id = ?
                order by stage_order""",
-            [period_type, period],
+            [period_type, period, scope.level, scope.scope_id],
         )
     ]
 
 
 def lead_sources(
-    con: duckdb.DuckDBPyConnection, period: str, period_type: str = "quarter"
+    con: duckdb.DuckDBPyConnection,
+    period: str,
+    period_type: str = "quarter",
+    scope: Scope | None = None,
 ) -> list[LeadSource]:
+    """The scope's leads by source (default: company; an unowned lead counts there only)."""
+    scope = scope or Scope.company()
     return [
         LeadSource(*r)
         for r in _rows(
             con,
             """select source, leads, converted, lead_conversion_rate
                from marts.fct_lead_sources
-               where period_type = ? and period = ?
+               where period_type = ? and period = ? and level = ? and scope_id = ?
                order by leads desc, source""",
-            [period_type, period],
+            [period_type, period, scope.level, scope.scope_id],
         )
     ]
 
@@ -655,9 +665,9 @@ def read_pack_data(
         previous=metrics(previous),
         year_ago=metrics(period.year_ago().label),
         months=monthly_series(con, current.period_end, scope=scope),
-        funnel=funnel(con, period.label, kind),
-        funnel_previous=funnel(con, previous, kind),
-        lead_sources=lead_sources(con, period.label, kind),
+        funnel=funnel(con, period.label, kind, scope),
+        funnel_previous=funnel(con, previous, kind, scope),
+        lead_sources=lead_sources(con, period.label, kind, scope),
         teams=teams,
         reps=reps,
         receivables=receivables(con, as_of, scope),
@@ -670,10 +680,10 @@ def read_pack_data(
         scorecard=scorecard(con, kind, period.label, scope),
         process=process_activity(con, kind, period.label, scope),
         pipeline=data_outlook.pipeline_coverage(con, scope, current.period_start, as_of),
-        forecast=data_outlook.revenue_forecast(con, current.period_end),
+        forecast=data_outlook.revenue_forecast(con, current.period_end, scope),
         customers=data_outlook.customers(con, kind, period.label, scope),
         receivables_kpis=data_outlook.receivables_kpis(con, kind, period.label, scope),
-        channels=data_outlook.sales_channels(con, kind, period.label),
+        channels=data_outlook.sales_channels(con, kind, period.label, scope),
     )
 
 

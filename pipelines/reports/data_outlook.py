@@ -124,7 +124,7 @@ def pipeline_coverage(
 
 @dataclass(frozen=True)
 class ForecastQuarter:
-    """One row of ``fct_revenue_forecast`` (company level)."""
+    """One row of ``fct_revenue_forecast`` (the pack's scope)."""
 
     forecast_quarter: str
     origin_date: date
@@ -135,19 +135,20 @@ class ForecastQuarter:
 
 
 def revenue_forecast(
-    con: duckdb.DuckDBPyConnection, period_end: date
+    con: duckdb.DuckDBPyConnection, period_end: date, scope: Scope
 ) -> list[ForecastQuarter] | None:
-    """The quarter after the pack's period and the quarters before it, oldest first."""
+    """The scope's quarter after the pack's period and the quarters before it, oldest first."""
     if not _has(con, "marts.fct_revenue_forecast"):
         return None
     rows = con.execute(
         """select forecast_quarter, origin_date, trend_method, trend_forecast, pipeline_forecast,
                   actual_revenue
            from marts.fct_revenue_forecast
-           where quarter_start <= (select min(quarter_start) from marts.fct_revenue_forecast
+           where level = ? and scope_id = ?
+             and quarter_start <= (select min(quarter_start) from marts.fct_revenue_forecast
                                    where quarter_start > ?)
            order by quarter_start desc limit ?""",
-        [period_end, FORECAST_HISTORY + 1],
+        [scope.level, scope.scope_id, period_end, FORECAST_HISTORY + 1],
     ).fetchall()
     return [ForecastQuarter(*r) for r in reversed(rows)]
 
@@ -272,9 +273,9 @@ class Channel:
 
 
 def sales_channels(
-    con: duckdb.DuckDBPyConnection, period_type: str, period: str
+    con: duckdb.DuckDBPyConnection, period_type: str, period: str, scope: Scope
 ) -> list[Channel] | None:
-    """Lead sources then sales channels of the period (company level), by revenue."""
+    """The scope's lead sources then sales channels of the period, by revenue."""
     if not _has(con, "marts.fct_sales_channels"):
         return None
     rows = con.execute(
@@ -282,8 +283,8 @@ def sales_channels(
                   coalesce(opportunities_created, 0), coalesce(won, 0),
                   coalesce(won_amount, 0), coalesce(orders, 0), coalesce(revenue, 0)
            from marts.fct_sales_channels
-           where period_type = ? and period = ?
+           where period_type = ? and period = ? and level = ? and scope_id = ?
            order by channel_type, coalesce(revenue, 0) desc, channel""",
-        [period_type, period],
+        [period_type, period, scope.level, scope.scope_id],
     ).fetchall()
     return [Channel(*r) for r in rows]

@@ -2,9 +2,18 @@
   Stage-to-stage conversion of each opportunity creation cohort (period of created_date),
   for the consecutive pairs of the path qualified -> discovery -> proposal -> negotiation -> won.
   Stages reached come from int_opportunity_stages_reached (history plus current stage; a later
-  stage implies the earlier ones). Every period of int_periods gets all four pairs.
+  stage implies the earlier ones). Scopes (macro scope_levels): an opportunity counts for its
+  owner and the owner's team and region as int_opportunities_enriched gives them. At company
+  level every period of int_periods gets all four pairs; another scope gets the four pairs
+  of the periods in which it has a cohort (at least one opportunity created).
 -#}
 with
+
+levels as (
+
+    {{ scope_levels() }}
+
+),
 
 periods as (
 
@@ -15,6 +24,32 @@ periods as (
 stages_reached as (
 
     select * from {{ ref('int_opportunity_stages_reached') }}
+
+),
+
+opportunities as (
+
+    select * from {{ ref('int_opportunities_enriched') }}
+
+),
+
+scoped_reached as (
+
+    select
+        stages_reached.opportunity_id,
+        stages_reached.created_date,
+        stages_reached.stage_order,
+        levels.level,
+        {{ scope_id_for(
+            'levels.level',
+            'opportunities.owner_rep_id',
+            'opportunities.team',
+            'opportunities.region'
+        ) }} as scope_id
+    from stages_reached
+    left join opportunities
+        on stages_reached.opportunity_id = opportunities.opportunity_id
+    cross join levels
 
 ),
 
@@ -37,12 +72,35 @@ reached_by_cohort as (
     select
         periods.period_type,
         periods.period,
-        stages_reached.stage_order,
-        count(distinct stages_reached.opportunity_id) as opportunities
-    from stages_reached
+        scoped_reached.level,
+        scoped_reached.scope_id,
+        scoped_reached.stage_order,
+        count(distinct scoped_reached.opportunity_id) as opportunities
+    from scoped_reached
     inner join periods
-        on stages_reached.created_date between periods.period_start and periods.period_end
-    group by periods.period_type, periods.period, stages_reached.stage_order
+        on scoped_reached.created_date between periods.period_start and periods.period_end
+    where scoped_reached.scope_id is not null
+    group by all
+
+),
+
+scopes as (
+
+    select
+        period_type,
+        period,
+        'company' as level,
+        'all' as scope_id
+    from periods
+
+    union
+
+    select
+        period_type,
+        period,
+        level,
+        scope_id
+    from reached_by_cohort
 
 ),
 
@@ -53,10 +111,16 @@ grid as (
         periods.period,
         periods.period_start,
         periods.period_end,
+        scopes.level,
+        scopes.scope_id,
         stage_pairs.stage_order,
         stage_pairs.stage_from,
         stage_pairs.stage_to
-    from periods
+    from scopes
+    inner join periods
+        on
+            scopes.period_type = periods.period_type
+            and scopes.period = periods.period
     cross join stage_pairs
 
 ),
@@ -68,6 +132,8 @@ final as (
         grid.period,
         grid.period_start,
         grid.period_end,
+        grid.level,
+        grid.scope_id,
         grid.stage_order,
         grid.stage_from,
         grid.stage_to,
@@ -80,11 +146,15 @@ final as (
         on
             grid.period_type = reached_from.period_type
             and grid.period = reached_from.period
+            and grid.level = reached_from.level
+            and grid.scope_id = reached_from.scope_id
             and grid.stage_order = reached_from.stage_order
     left join reached_by_cohort as reached_to
         on
             grid.period_type = reached_to.period_type
             and grid.period = reached_to.period
+            and grid.level = reached_to.level
+            and grid.scope_id = reached_to.scope_id
             and grid.stage_order + 1 = reached_to.stage_order
 
 )

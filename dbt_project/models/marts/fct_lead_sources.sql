@@ -1,8 +1,18 @@
 {#-
-  Lead-source effectiveness per lead creation cohort: leads created in the period (local date
-  <= as_of_date) by source, how many converted, and the rate.
+  Lead-source effectiveness per lead creation cohort and organisation scope: leads created in
+  the period (local date <= as_of_date) by source, how many converted, and the rate.
+  Scopes (macro scope_levels): a lead counts for its owner (owner_rep_id) and for the team and
+  region that owner was in on the lead's created_date (int_sales_rep_history). A lead without
+  an owner counts at company level only; an owner with no team or region that day counts for
+  the levels it has. The company rows hold every lead, whatever its owner.
 -#}
 with
+
+levels as (
+
+    {{ scope_levels() }}
+
+),
 
 periods as (
 
@@ -16,11 +26,18 @@ leads as (
 
 ),
 
+rep_history as (
+
+    select * from {{ ref('int_sales_rep_history') }}
+
+),
+
 flagged as (
 
     select
         lead_id,
         source,
+        owner_rep_id,
         created_date,
         -- converted by the as-of date: a dated conversion counts only if it happened by then;
         -- an undated one (status or opportunity link only) counts as soon as it is seen
@@ -33,6 +50,33 @@ flagged as (
 
 ),
 
+owned as (
+
+    select
+        flagged.*,
+        rep_history.team,
+        rep_history.region
+    from flagged
+    left join rep_history
+        on
+            flagged.owner_rep_id = rep_history.rep_id
+            and flagged.created_date >= rep_history.valid_from
+            and flagged.created_date < rep_history.valid_to
+
+),
+
+scoped as (
+
+    select
+        owned.*,
+        levels.level,
+        {{ scope_id_for('levels.level', 'owned.owner_rep_id', 'owned.team', 'owned.region') }}
+            as scope_id
+    from owned
+    cross join levels
+
+),
+
 by_cohort as (
 
     select
@@ -40,12 +84,15 @@ by_cohort as (
         periods.period,
         periods.period_start,
         periods.period_end,
-        flagged.source,
+        scoped.level,
+        scoped.scope_id,
+        scoped.source,
         count(*) as leads,
-        count(*) filter (where flagged.is_converted) as converted
-    from flagged
+        count(*) filter (where scoped.is_converted) as converted
+    from scoped
     inner join periods
-        on flagged.created_date between periods.period_start and periods.period_end
+        on scoped.created_date between periods.period_start and periods.period_end
+    where scoped.scope_id is not null
     group by all
 
 ),
@@ -57,6 +104,8 @@ final as (
         period,
         period_start,
         period_end,
+        level,
+        scope_id,
         source,
         leads,
         converted,

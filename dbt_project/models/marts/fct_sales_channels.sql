@@ -6,8 +6,17 @@
   take the account's channel. What has no source or channel counts under '(none)', so each
   channel_type adds up to the whole company. Events: opportunities by local creation date,
   wins by close date, orders (non-cancelled) by order date, all on or before as_of_date.
+  Scopes (macro scope_levels): opportunities count for their owner and the owner's team and
+  region (int_opportunities_enriched), orders for the scopes of int_order_scopes, leads as in
+  fct_lead_sources; within each scope each channel_type adds up to the scope's figures.
 -#}
 with
+
+levels as (
+
+    {{ scope_levels() }}
+
+),
 
 periods as (
 
@@ -39,6 +48,12 @@ orders as (
 
 ),
 
+order_scopes as (
+
+    select * from {{ ref('int_order_scopes') }}
+
+),
+
 accounts as (
 
     select * from {{ ref('stg_crm__accounts') }}
@@ -66,6 +81,9 @@ opportunity_channels as (
 
     select
         opportunities.opportunity_id,
+        opportunities.owner_rep_id,
+        opportunities.team,
+        opportunities.region,
         opportunities.created_date,
         opportunities.is_won,
         opportunities.close_date,
@@ -83,6 +101,7 @@ opportunity_channels as (
 order_channels as (
 
     select
+        orders.order_id,
         orders.ordered_date,
         orders.total_amount_reporting,
         coalesce(opportunity_sources.lead_source, '(none)') as lead_source,
@@ -98,6 +117,34 @@ order_channels as (
 
 ),
 
+scoped_opportunities as (
+
+    select
+        opportunity_channels.*,
+        levels.level,
+        {{ scope_id_for(
+            'levels.level',
+            'opportunity_channels.owner_rep_id',
+            'opportunity_channels.team',
+            'opportunity_channels.region'
+        ) }} as scope_id
+    from opportunity_channels
+    cross join levels
+
+),
+
+scoped_orders as (
+
+    select
+        order_channels.*,
+        order_scopes.level,
+        order_scopes.scope_id
+    from order_channels
+    inner join order_scopes
+        on order_channels.order_id = order_scopes.order_id
+
+),
+
 channel_types as (
 
     select unnest(['lead_source', 'sales_channel']) as channel_type
@@ -107,56 +154,65 @@ channel_types as (
 events as (
 
     select
+        scoped_opportunities.level,
+        scoped_opportunities.scope_id,
         channel_types.channel_type,
         case channel_types.channel_type
-            when 'lead_source' then opportunity_channels.lead_source
-            else opportunity_channels.sales_channel
+            when 'lead_source' then scoped_opportunities.lead_source
+            else scoped_opportunities.sales_channel
         end as channel,
-        opportunity_channels.created_date as event_date,
+        scoped_opportunities.created_date as event_date,
         1 as opportunities_created,
         0 as won,
         cast(null as decimal(18, 2)) as won_amount,
         0 as orders,
         cast(null as decimal(18, 2)) as revenue
-    from opportunity_channels
-    cross join channel_types
-    where opportunity_channels.created_date <= {{ as_of_date() }}
-
-    union all
-
-    select
-        channel_types.channel_type,
-        case channel_types.channel_type
-            when 'lead_source' then opportunity_channels.lead_source
-            else opportunity_channels.sales_channel
-        end as channel,
-        opportunity_channels.close_date as event_date,
-        0 as opportunities_created,
-        1 as won,
-        opportunity_channels.amount_reporting as won_amount,
-        0 as orders,
-        cast(null as decimal(18, 2)) as revenue
-    from opportunity_channels
+    from scoped_opportunities
     cross join channel_types
     where
-        opportunity_channels.is_won
-        and opportunity_channels.close_date <= {{ as_of_date() }}
+        scoped_opportunities.scope_id is not null
+        and scoped_opportunities.created_date <= {{ as_of_date() }}
 
     union all
 
     select
+        scoped_opportunities.level,
+        scoped_opportunities.scope_id,
         channel_types.channel_type,
         case channel_types.channel_type
-            when 'lead_source' then order_channels.lead_source
-            else order_channels.sales_channel
+            when 'lead_source' then scoped_opportunities.lead_source
+            else scoped_opportunities.sales_channel
         end as channel,
-        order_channels.ordered_date as event_date,
+        scoped_opportunities.close_date as event_date,
+        0 as opportunities_created,
+        1 as won,
+        scoped_opportunities.amount_reporting as won_amount,
+        0 as orders,
+        cast(null as decimal(18, 2)) as revenue
+    from scoped_opportunities
+    cross join channel_types
+    where
+        scoped_opportunities.scope_id is not null
+        and scoped_opportunities.is_won
+        and scoped_opportunities.close_date <= {{ as_of_date() }}
+
+    union all
+
+    select
+        scoped_orders.level,
+        scoped_orders.scope_id,
+        channel_types.channel_type,
+        case channel_types.channel_type
+            when 'lead_source' then scoped_orders.lead_source
+            else scoped_orders.sales_channel
+        end as channel,
+        scoped_orders.ordered_date as event_date,
         0 as opportunities_created,
         0 as won,
         cast(null as decimal(18, 2)) as won_amount,
         1 as orders,
-        order_channels.total_amount_reporting as revenue
-    from order_channels
+        scoped_orders.total_amount_reporting as revenue
+    from scoped_orders
     cross join channel_types
 
 ),
@@ -168,6 +224,8 @@ by_period as (
         periods.period,
         periods.period_start,
         periods.period_end,
+        events.level,
+        events.scope_id,
         events.channel_type,
         events.channel,
         sum(events.opportunities_created) as opportunities_created,
@@ -189,6 +247,8 @@ lead_cohorts as (
         period,
         period_start,
         period_end,
+        level,
+        scope_id,
         'lead_source' as channel_type,
         source as channel,
         leads,
@@ -205,6 +265,8 @@ keys as (
         period,
         period_start,
         period_end,
+        level,
+        scope_id,
         channel_type,
         channel
     from by_period
@@ -216,6 +278,8 @@ keys as (
         period,
         period_start,
         period_end,
+        level,
+        scope_id,
         channel_type,
         channel
     from lead_cohorts
@@ -229,6 +293,8 @@ final as (
         keys.period,
         keys.period_start,
         keys.period_end,
+        keys.level,
+        keys.scope_id,
         keys.channel_type,
         keys.channel,
         case when keys.channel_type = 'lead_source' then coalesce(lead_cohorts.leads, 0) end as leads,
@@ -245,12 +311,16 @@ final as (
         on
             keys.period_type = by_period.period_type
             and keys.period = by_period.period
+            and keys.level = by_period.level
+            and keys.scope_id = by_period.scope_id
             and keys.channel_type = by_period.channel_type
             and keys.channel = by_period.channel
     left join lead_cohorts
         on
             keys.period_type = lead_cohorts.period_type
             and keys.period = lead_cohorts.period
+            and keys.level = lead_cohorts.level
+            and keys.scope_id = lead_cohorts.scope_id
             and keys.channel_type = lead_cohorts.channel_type
             and keys.channel = lead_cohorts.channel
 

@@ -1,6 +1,6 @@
 """The incremental facts (int_orders_enriched, int_payments_enriched) against full rebuilds.
 
-A small hand-built warehouse receives four loads. After each one, `dbt run` updates the facts
+A small hand-built warehouse receives six loads. After each one, `dbt run` updates the facts
 incrementally in one copy of the warehouse, while a second copy of the same state rebuilds them
 with `--full-refresh`; every intermediate and mart relation must come out identical (the
 facts' bookkeeping column processed_load_id aside). Business timezone Asia/Shanghai, reporting
@@ -15,7 +15,8 @@ Load 1 (2026-07-01)
   first orders: A1 O1, A2 O3
 Load 2 (2026-07-02): new and changed records
   O5 A2 R1 06-10 CNY 200 (new, earlier than O3: A2's first order moves to O5); P5 200 for O5
-  O2 total 120 USD -> 840; R2 moves to team North B (O3, O4 and P4 follow)
+  O2 total 120 USD -> 840; R2 moves to team North B from 07-02: O3, O4 and P4 are recomputed
+  but stay North A (team at the order date, int_sales_rep_history)
 Load 3 (2026-07-03): a deletion and a late, back-dated fx rate
   O1 deleted: A1's first order becomes O2; P1 loses its order (has_order false)
   USD 7.10 dated 2026-06-22: O4 (06-25) 10 x 7.10 = 71.00; P2 (06-25) 100 x 7.10 = 710.00;
@@ -25,6 +26,13 @@ Load 4 (2026-07-04): an order cancelled, a corrected rate, a new EUR quote, an i
   USD 06-22 corrected to 7.20: O4 72.00, P2 720.00, P4 72.00
   EUR 8.50 dated 2026-06-12: O3 (06-15) 50 x 8.50 = 425.00
   I4 now bills O2: P4 links to O2 (A1, R1, East A)
+Load 5 (2026-07-05): a move that leaves the past alone, and new orders after R2's move
+  R1 moves to East B from 07-05: O2, O5 and their payments are recomputed and stay East A
+  O6 A2 R2 07-02 CNY 300 (North B, the move day); O7 A2 R2 07-04 CNY 400 (North B);
+  P7 400 CNY on 07-04 for O7
+Load 6 (business date 2026-07-03, loaded after load 5): a backfilled older sales_reps drop
+  R2 in North C on 07-03: R2 is North A before 07-02, North B on 07-02, North C from 07-03;
+  O7 (07-04) and P7 move to North C, O6 stays North B, O3 and O4 North A
 """
 
 from __future__ import annotations
@@ -43,12 +51,12 @@ AS_OF = "2026-07-04"
 FACTS = ("int_orders_enriched", "int_payments_enriched")
 
 
-def order(order_id, account, rep, day, currency, total, status="received") -> dict:
+def order(order_id, account, rep, day, currency, total, status="received", month="06") -> dict:
     return dict(
         order_id=order_id,
         account_id=account,
         rep_id=rep,
-        ordered_at=ts(f"2026-06-{day} 10:00:00"),
+        ordered_at=ts(f"2026-{month}-{day} 10:00:00"),
         status=status,
         currency=currency,
         total_amount=Decimal(total),
@@ -57,12 +65,12 @@ def order(order_id, account, rep, day, currency, total, status="received") -> di
     )
 
 
-def payment(payment_id, order_id, invoice_id, day, currency, amount) -> dict:
+def payment(payment_id, order_id, invoice_id, day, currency, amount, month="06") -> dict:
     return dict(
         payment_id=payment_id,
         order_id=order_id,
         invoice_id=invoice_id,
-        paid_at=ts(f"2026-06-{day} 12:00:00"),
+        paid_at=ts(f"2026-{month}-{day} 12:00:00"),
         amount=Decimal(amount),
         currency=currency,
         method="transfer",
@@ -139,7 +147,20 @@ LOADS: dict[int, tuple[str, dict[str, list[dict]]]] = {
             "invoices": [{**INVOICE_I4, "order_id": "O2"}],
         },
     ),
+    5: (
+        "2026-07-05",
+        {
+            "sales_reps": [rep("R1", "East B", "East")],
+            "orders": [
+                order("O6", "A2", "R2", "02", "CNY", "300", month="07"),
+                order("O7", "A2", "R2", "04", "CNY", "400", month="07"),
+            ],
+            "payments": [payment("P7", "O7", None, "04", "CNY", "400", month="07")],
+        },
+    ),
+    6: ("2026-07-03", {"sales_reps": [rep("R2", "North C", "North")]}),
 }
+LAST_LOAD = max(LOADS)
 
 
 def _load(db: Path, load_id: int) -> None:
@@ -255,21 +276,37 @@ EXPECTED_ORDERS = {
     2: {
         "O1": ("A1", "East A", D("1"), D("1000.00"), True, True),
         "O2": ("A1", "East A", D("7"), D("840.00"), True, False),
-        "O3": ("A2", "North B", D("8"), D("400.00"), True, False),
-        "O4": ("A2", "North B", D("7"), D("70.00"), True, False),
+        "O3": ("A2", "North A", D("8"), D("400.00"), True, False),
+        "O4": ("A2", "North A", D("7"), D("70.00"), True, False),
         "O5": ("A2", "East A", D("1"), D("200.00"), True, True),
     },
     3: {
         "O2": ("A1", "East A", D("7"), D("840.00"), True, True),
-        "O3": ("A2", "North B", D("8"), D("400.00"), True, False),
-        "O4": ("A2", "North B", D("7.1"), D("71.00"), True, False),
+        "O3": ("A2", "North A", D("8"), D("400.00"), True, False),
+        "O4": ("A2", "North A", D("7.1"), D("71.00"), True, False),
         "O5": ("A2", "East A", D("1"), D("200.00"), True, True),
     },
     4: {
         "O2": ("A1", "East A", D("7"), D("840.00"), True, True),
-        "O3": ("A2", "North B", D("8.5"), D("425.00"), True, True),
-        "O4": ("A2", "North B", D("7.2"), D("72.00"), True, False),
+        "O3": ("A2", "North A", D("8.5"), D("425.00"), True, True),
+        "O4": ("A2", "North A", D("7.2"), D("72.00"), True, False),
         "O5": ("A2", "East A", D("1"), D("200.00"), False, False),
+    },
+    5: {
+        "O2": ("A1", "East A", D("7"), D("840.00"), True, True),
+        "O3": ("A2", "North A", D("8.5"), D("425.00"), True, True),
+        "O4": ("A2", "North A", D("7.2"), D("72.00"), True, False),
+        "O5": ("A2", "East A", D("1"), D("200.00"), False, False),
+        "O6": ("A2", "North B", D("1"), D("300.00"), True, False),
+        "O7": ("A2", "North B", D("1"), D("400.00"), True, False),
+    },
+    6: {
+        "O2": ("A1", "East A", D("7"), D("840.00"), True, True),
+        "O3": ("A2", "North A", D("8.5"), D("425.00"), True, True),
+        "O4": ("A2", "North A", D("7.2"), D("72.00"), True, False),
+        "O5": ("A2", "East A", D("1"), D("200.00"), False, False),
+        "O6": ("A2", "North B", D("1"), D("300.00"), True, False),
+        "O7": ("A2", "North C", D("1"), D("400.00"), True, False),
     },
 }
 EXPECTED_PAYMENTS = {
@@ -281,14 +318,14 @@ EXPECTED_PAYMENTS = {
     2: {
         "P1": ("O1", True, "East A", D("1"), D("500.00"), D("500")),
         "P2": ("O2", True, "East A", D("7"), D("700.00"), D("100")),
-        "P4": ("O4", True, "North B", D("7"), D("70.00"), D("10")),
+        "P4": ("O4", True, "North A", D("7"), D("70.00"), D("10")),
         "P5": ("O5", True, "East A", D("1"), D("200.00"), D("200")),
     },
     3: {
         # P1's order is gone: no order currency, no conversion into it
         "P1": ("O1", False, None, D("1"), D("500.00"), None),
         "P2": ("O2", True, "East A", D("7.1"), D("710.00"), D("100")),
-        "P4": ("O4", True, "North B", D("7.1"), D("71.00"), D("10")),
+        "P4": ("O4", True, "North A", D("7.1"), D("71.00"), D("10")),
         "P5": ("O5", True, "East A", D("1"), D("200.00"), D("200")),
     },
     4: {
@@ -296,6 +333,20 @@ EXPECTED_PAYMENTS = {
         "P2": ("O2", True, "East A", D("7.2"), D("720.00"), D("100")),
         "P4": ("O2", True, "East A", D("7.2"), D("72.00"), D("10")),
         "P5": ("O5", True, "East A", D("1"), D("200.00"), D("200")),
+    },
+    5: {
+        "P1": ("O1", False, None, D("1"), D("500.00"), None),
+        "P2": ("O2", True, "East A", D("7.2"), D("720.00"), D("100")),
+        "P4": ("O2", True, "East A", D("7.2"), D("72.00"), D("10")),
+        "P5": ("O5", True, "East A", D("1"), D("200.00"), D("200")),
+        "P7": ("O7", True, "North B", D("1"), D("400.00"), D("400")),
+    },
+    6: {
+        "P1": ("O1", False, None, D("1"), D("500.00"), None),
+        "P2": ("O2", True, "East A", D("7.2"), D("720.00"), D("100")),
+        "P4": ("O2", True, "East A", D("7.2"), D("72.00"), D("10")),
+        "P5": ("O5", True, "East A", D("1"), D("200.00"), D("200")),
+        "P7": ("O7", True, "North C", D("1"), D("400.00"), D("400")),
     },
 }
 
@@ -344,12 +395,32 @@ def test_an_incremental_run_recomputes_only_what_changed(loaded: dict[int, Path]
     assert payments == {"P1": 3, "P2": 3, "P4": 3, "P5": 2}
 
 
+def test_a_rep_move_recomputes_the_reps_orders(loaded: dict[int, Path]) -> None:
+    """Load 5 moved R1 (O2, O5 and the payments of those orders rewritten, values unchanged);
+    load 6, a backfilled drop of R2, rewrote R2's orders O3, O4, O6, O7 and P7, O7's payment."""
+    con = duckdb.connect(str(loaded[6]))
+    orders = dict(
+        con.execute(
+            "select order_id, processed_load_id from intermediate.int_orders_enriched"
+        ).fetchall()
+    )
+    payments = dict(
+        con.execute(
+            """select payment_id, processed_load_id from intermediate.int_payments_enriched
+               where payment_id != 'P1'"""
+        ).fetchall()
+    )
+    con.close()
+    assert orders == {"O2": 5, "O3": 6, "O4": 6, "O5": 5, "O6": 6, "O7": 6}
+    assert payments == {"P2": 5, "P4": 5, "P5": 5, "P7": 6}
+
+
 def test_a_second_run_without_a_new_load_changes_nothing(
     loaded: dict[int, Path], tmp_path: Path
 ) -> None:
-    db = _copy(loaded[4], tmp_path / "again")
+    db = _copy(loaded[LAST_LOAD], tmp_path / "again")
     before = _relations(db)
-    _incremental(db, 4)
+    _incremental(db, LAST_LOAD)
     assert _relations(db) == before
 
 
@@ -358,13 +429,13 @@ def test_the_incremental_path_alone_rebuilds_every_row(
 ) -> None:
     """Emptied facts (watermark 0) are rebuilt wholly by the incremental SQL: its copies of the
     staging columns (macros/incremental.sql) must equal the staging models."""
-    db = _copy(loaded[4], tmp_path / "empty")
+    db = _copy(loaded[LAST_LOAD], tmp_path / "empty")
     before = _relations(db)
     con = duckdb.connect(str(db))
     for fact in FACTS:
         con.execute(f"delete from intermediate.{fact}")
     con.close()
-    _incremental(db, 4)
+    _incremental(db, LAST_LOAD)
     assert _relations(db) == before
 
 

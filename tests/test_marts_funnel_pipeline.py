@@ -313,11 +313,13 @@ def test_stage_visits_measure_each_stay(wh) -> None:
                   owner_rep_id, team
            from marts.fct_opportunity_stage_visits order by opportunity_id, visit_number""",
     )
+    # team at the attribution date: OP1 was won on 07-08, while R1 was in East A; OP3 is open,
+    # so R1's team on as_of_date 09-30 (East B from load 2)
     assert rows == [
-        ("OP1", 1, "qualified", "discovery", 3.0, False, "R1", "East B"),
-        ("OP1", 2, "discovery", "proposal", 10.0, False, "R1", "East B"),
-        ("OP1", 3, "proposal", "won", 24.0, False, "R1", "East B"),
-        ("OP1", 4, "won", None, None, True, "R1", "East B"),
+        ("OP1", 1, "qualified", "discovery", 3.0, False, "R1", "East A"),
+        ("OP1", 2, "discovery", "proposal", 10.0, False, "R1", "East A"),
+        ("OP1", 3, "proposal", "won", 24.0, False, "R1", "East A"),
+        ("OP1", 4, "won", None, None, True, "R1", "East A"),
         ("OP2", 1, "qualified", "discovery", 5.0, False, "R2", "North A"),
         ("OP2", 2, "discovery", "lost", 45.0, False, "R2", "North A"),
         ("OP2", 3, "lost", None, None, True, "R2", "North A"),

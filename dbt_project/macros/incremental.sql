@@ -119,8 +119,10 @@
 {#- CTEs (each followed by a comma) an incremental run of int_orders_enriched adds before its
     own: watermark, fx_changed, changed_order_keys (every order to recompute, deleted ones
     included) and order_versions (their current versions with _deleted). Triggers: a new version
-    of the order; a new version of its rep (team, region); a changed fx quote covering its
-    currency and order date (fx_changed_ranges). Accounts whose first order can move are handled
+    of the order; a new version of its rep in any load, a backfilled older one included (it can
+    change the rep's team / region on any date of int_sales_rep_history, so every order of the
+    rep is recomputed); a changed fx quote covering its currency and order date
+    (fx_changed_ranges). Accounts whose first order can move are handled
     by incremental_first_orders. -#}
 {% macro incremental_orders_ctes(fx_rates) -%}
 watermark as (

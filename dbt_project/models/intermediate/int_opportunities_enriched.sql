@@ -1,8 +1,9 @@
 {#-
-  Opportunities with the owner's team and region, the close date used for attribution
-  (closed_at, or last_modified_at when a won/lost deal lacks closed_at), the amount in the
-  reporting currency (rate of the close date when closed, else of the creation date) and the
-  stage probability from var stage_probabilities.
+  Opportunities with the close date used for attribution (closed_at, or last_modified_at when a
+  won/lost deal lacks closed_at), the owner's team and region at the attribution date (closed:
+  the close date; open: as_of_date; int_sales_rep_history), the amount in the reporting
+  currency (rate of the close date when closed, else of the creation date) and the stage
+  probability from var stage_probabilities.
 -#}
 with
 
@@ -12,9 +13,9 @@ opportunities as (
 
 ),
 
-sales_reps as (
+rep_history as (
 
-    select * from {{ ref('stg_crm__sales_reps') }}
+    select * from {{ ref('int_sales_rep_history') }}
 
 ),
 
@@ -28,8 +29,6 @@ classified as (
 
     select
         opportunities.*,
-        sales_reps.team,
-        sales_reps.region,
         opportunities.stage = 'won' as is_won,
         opportunities.stage = 'lost' as is_lost,
         opportunities.stage not in ('won', 'lost') as is_open,
@@ -38,8 +37,6 @@ classified as (
                 then coalesce(opportunities.closed_at, opportunities.last_modified_at)
         end as close_at
     from opportunities
-    left join sales_reps
-        on opportunities.owner_rep_id = sales_reps.rep_id
 
 ),
 
@@ -48,45 +45,62 @@ dated as (
     select
         *,
         {{ local_date('close_at') }} as close_date,
-        coalesce({{ local_date('close_at') }}, created_date) as valuation_date
+        coalesce({{ local_date('close_at') }}, created_date) as valuation_date,
+        coalesce({{ local_date('close_at') }}, {{ as_of_date() }}) as attribution_date
     from classified
+
+),
+
+attributed as (
+
+    select
+        dated.*,
+        rep_history.team,
+        rep_history.region
+    from dated
+    left join rep_history
+        on
+            dated.owner_rep_id = rep_history.rep_id
+            and dated.attribution_date >= rep_history.valid_from
+            and dated.attribution_date < rep_history.valid_to
 
 ),
 
 converted as (
 
     select
-        dated.opportunity_id,
-        dated.account_id,
-        dated.owner_rep_id,
-        dated.team,
-        dated.region,
-        dated.name,
-        dated.lead_id,
-        dated.product_line,
-        dated.stage,
-        dated.is_open,
-        dated.is_won,
-        dated.is_lost,
-        dated.created_at,
-        dated.created_date,
-        dated.expected_close_date,
-        dated.closed_at,
-        dated.last_modified_at,
-        dated.last_modified_date,
-        dated.close_at,
-        dated.close_date,
-        dated.valuation_date,
-        dated.currency,
-        dated.amount,
+        attributed.opportunity_id,
+        attributed.account_id,
+        attributed.owner_rep_id,
+        attributed.team,
+        attributed.region,
+        attributed.name,
+        attributed.lead_id,
+        attributed.product_line,
+        attributed.stage,
+        attributed.is_open,
+        attributed.is_won,
+        attributed.is_lost,
+        attributed.created_at,
+        attributed.created_date,
+        attributed.expected_close_date,
+        attributed.closed_at,
+        attributed.last_modified_at,
+        attributed.last_modified_date,
+        attributed.close_at,
+        attributed.close_date,
+        attributed.valuation_date,
+        attributed.attribution_date,
+        attributed.currency,
+        attributed.amount,
         fx.rate_to_reporting as fx_rate,
-        {{ to_reporting('dated.amount', 'fx.rate_to_reporting') }} as amount_reporting,
-        {{ stage_probability('dated.stage') }} as stage_probability,
-        date_diff('second', dated.created_at, dated.close_at) as sales_cycle_seconds,
-        date_diff('second', dated.created_at, dated.close_at) / 86400.0 as sales_cycle_days
-    from dated
+        {{ to_reporting('attributed.amount', 'fx.rate_to_reporting') }} as amount_reporting,
+        {{ stage_probability('attributed.stage') }} as stage_probability,
+        date_diff('second', attributed.created_at, attributed.close_at) as sales_cycle_seconds,
+        date_diff('second', attributed.created_at, attributed.close_at) / 86400.0 as sales_cycle_days
+    from attributed
     left join fx_rates as fx
-        on {{ fx_rate_for('fx', 'dated.currency', 'dated.valuation_date') }}
+        on {{ fx_rate_for('fx', 'attributed.currency', 'attributed.valuation_date') }}
 
 ),
 

@@ -9,7 +9,12 @@
     )
 }}
 
-{#- Incremental: macros/incremental.sql (incremental_orders_ctes lists what recomputes an order). -#}
+{#-
+  Orders with the reporting amount, the first-order flag and the team and region the rep was
+  in on the order date (int_sales_rep_history: valid_from <= ordered_date < valid_to), so a
+  later move of the rep does not move past orders. Incremental: macros/incremental.sql
+  (incremental_orders_ctes lists what recomputes an order).
+-#}
 with
 
 {% if incremental_fact_active() -%}
@@ -26,9 +31,9 @@ orders as (
 
 ),
 
-sales_reps as (
+rep_history as (
 
-    select * from {{ ref('stg_crm__sales_reps') }}
+    select * from {{ ref('int_sales_rep_history') }}
 
 ),
 
@@ -45,8 +50,8 @@ converted as (
         orders.account_id,
         orders.opportunity_id,
         orders.rep_id,
-        sales_reps.team,
-        sales_reps.region,
+        rep_history.team,
+        rep_history.region,
         orders.ordered_at,
         orders.ordered_date,
         orders.status,
@@ -60,8 +65,11 @@ converted as (
         orders.delivered_at,
         orders.delivered_date
     from orders
-    left join sales_reps
-        on orders.rep_id = sales_reps.rep_id
+    left join rep_history
+        on
+            orders.rep_id = rep_history.rep_id
+            and orders.ordered_date >= rep_history.valid_from
+            and orders.ordered_date < rep_history.valid_to
     left join fx_rates as fx
         on {{ fx_rate_for('fx', 'orders.currency', 'orders.ordered_date') }}
 

@@ -1,7 +1,7 @@
 {#-
   Lost opportunities per period of their local close date (<= as_of_date), per lost reason
-  and scope (owner, owner's team and region). A lost deal without a reason counts under
-  '(none)'.
+  and scope (owner, owner's team and region at the close date, from
+  int_opportunities_enriched). A lost deal without a reason counts under '(none)'.
 -#}
 with
 

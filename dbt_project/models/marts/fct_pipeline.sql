@@ -1,6 +1,7 @@
 {#-
   Open and weighted pipeline by expected-close period, with coverage of the revenue still to
-  book. Open = current stage not won/lost, created on or before as_of_date. Amounts and
+  book. Open = current stage not won/lost, created on or before as_of_date; team and region
+  are the owner's on as_of_date (int_opportunities_enriched). Amounts and
   weights come from int_opportunities_enriched (creation-date rate; var stage_probabilities).
   Target from int_revenue_targets and revenue booked from fct_sales_performance (not
   redefined). A row exists where there is open pipeline, or a revenue target for a period that

@@ -3,7 +3,7 @@
   here is the sum of order-line amounts (quantity × unit_price − discount_amount, in the order
   currency, converted at the order date's rate and rounded per line), so it need not equal
   fct_sales_performance.revenue (order totals). Booked orders with local order date <=
-  as_of_date; rep on the order, team and region at the order date (int_sales_rep_history).
+  as_of_date; rep on the order, team and region at the order date (int_orders_enriched).
   Lines whose product is unknown or has no product line are left out.
 -#}
 with
@@ -32,12 +32,6 @@ products as (
 
 ),
 
-rep_history as (
-
-    select * from {{ ref('int_sales_rep_history') }}
-
-),
-
 targets as (
 
     select * from {{ ref('int_targets') }}
@@ -49,8 +43,8 @@ line_events as (
     select
         orders.order_id,
         orders.rep_id,
-        rep_history.team,
-        rep_history.region,
+        orders.team,
+        orders.region,
         orders.ordered_date as event_date,
         products.product_line,
         order_lines.quantity as units,
@@ -63,11 +57,6 @@ line_events as (
         on order_lines.order_id = orders.order_id
     inner join products
         on order_lines.product_id = products.product_id
-    left join rep_history
-        on
-            orders.rep_id = rep_history.rep_id
-            and orders.ordered_date >= rep_history.valid_from
-            and orders.ordered_date < rep_history.valid_to
     where
         orders.is_booked
         and orders.ordered_date <= {{ as_of_date() }}

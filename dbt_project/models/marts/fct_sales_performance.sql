@@ -4,8 +4,9 @@
   new customers and collections go to the rep on the order; won, lost, deal size and cycle to
   the opportunity owner; activities to their rep. Team and region are those the rep was in on
   the event's own date (int_sales_rep_history): order date for revenue / orders / units / new
-  customers, payment date for collections, close date for won / lost, activity date for
-  activities. Only events with local date <= as_of_date. A (period, scope) has a row when it
+  customers (resolved in int_orders_enriched), close date for won / lost (resolved in
+  int_opportunities_enriched), payment date for collections and activity date for activities
+  (joined here). Only events with local date <= as_of_date. A (period, scope) has a row when it
   has an event (order, payment, close, activity) or a target of any metric (all product lines),
   with zeros (not nulls) for counts and sums; a period without either has no row (read as zero).
 -#}
@@ -73,6 +74,8 @@ order_events as (
 
     select
         orders.rep_id,
+        orders.team,
+        orders.region,
         orders.ordered_date as event_date,
         orders.total_amount_reporting as revenue,
         cast(null as decimal(18, 2)) as collections,
@@ -96,10 +99,12 @@ order_events as (
 payment_events as (
 
     select
-        rep_id,
-        paid_date as event_date,
+        payments.rep_id,
+        rep_history.team,
+        rep_history.region,
+        payments.paid_date as event_date,
         cast(null as decimal(18, 2)) as revenue,
-        amount_reporting as collections,
+        payments.amount_reporting as collections,
         0 as orders,
         cast(null as decimal(18, 6)) as units,
         0 as new_customers,
@@ -109,7 +114,12 @@ payment_events as (
         cast(null as bigint) as won_cycle_seconds,
         cast(null as varchar) as activity_type
     from payments
-    where paid_date <= {{ as_of_date() }}
+    left join rep_history
+        on
+            payments.rep_id = rep_history.rep_id
+            and payments.paid_date >= rep_history.valid_from
+            and payments.paid_date < rep_history.valid_to
+    where payments.paid_date <= {{ as_of_date() }}
 
 ),
 
@@ -117,6 +127,8 @@ close_events as (
 
     select
         owner_rep_id as rep_id,
+        team,
+        region,
         close_date as event_date,
         cast(null as decimal(18, 2)) as revenue,
         cast(null as decimal(18, 2)) as collections,
@@ -138,8 +150,10 @@ close_events as (
 activity_events as (
 
     select
-        rep_id,
-        occurred_date as event_date,
+        activities.rep_id,
+        rep_history.team,
+        rep_history.region,
+        activities.occurred_date as event_date,
         cast(null as decimal(18, 2)) as revenue,
         cast(null as decimal(18, 2)) as collections,
         0 as orders,
@@ -149,9 +163,14 @@ activity_events as (
         0 as lost,
         cast(null as decimal(18, 2)) as won_amount,
         cast(null as bigint) as won_cycle_seconds,
-        type as activity_type
+        activities.type as activity_type
     from activities
-    where occurred_date <= {{ as_of_date() }}
+    left join rep_history
+        on
+            activities.rep_id = rep_history.rep_id
+            and activities.occurred_date >= rep_history.valid_from
+            and activities.occurred_date < rep_history.valid_to
+    where activities.occurred_date <= {{ as_of_date() }}
 
 ),
 
@@ -164,21 +183,6 @@ events as (
     select * from close_events
     union all
     select * from activity_events
-
-),
-
-attributed as (
-
-    select
-        events.*,
-        rep_history.team,
-        rep_history.region
-    from events
-    left join rep_history
-        on
-            events.rep_id = rep_history.rep_id
-            and events.event_date >= rep_history.valid_from
-            and events.event_date < rep_history.valid_to
 
 ),
 
@@ -202,14 +206,14 @@ scoped_events as (
         levels.level,
         case levels.level
             when 'company' then 'all'
-            when 'region' then attributed.region
-            when 'team' then attributed.team
-            when 'rep' then attributed.rep_id
+            when 'region' then events.region
+            when 'team' then events.team
+            when 'rep' then events.rep_id
         end as scope_id,
-        attributed.*
-    from attributed
+        events.*
+    from events
     inner join periods
-        on attributed.event_date between periods.period_start and periods.period_end
+        on events.event_date between periods.period_start and periods.period_end
     cross join levels
 
 ),

@@ -3,7 +3,8 @@
   fct_sales_performance, whose win rate, average deal size and average sales cycle it reuses
   (not redefined here). Open opportunities are counted at the period's last day (or
   as_of_date for the current period) from the current records: created on or before that day
-  and not closed by it.
+  and not closed by it. Team and region as int_opportunities_enriched resolves them (close
+  date, or as_of_date while open).
 -#}
 with
 

@@ -57,7 +57,8 @@ DDL = [
         period_type varchar, period varchar, level varchar, scope_id varchar, source varchar,
         leads bigint, converted bigint, lead_conversion_rate double)""",
     """create table marts.fct_receivables_aging (
-        as_of_date date, order_id varchar, account_id varchar, rep_id varchar, currency varchar,
+        as_of_date date, order_id varchar, account_id varchar, rep_id varchar, team varchar,
+        region varchar, currency varchar,
         due_date date, amount_due decimal(18,2), paid decimal(18,2),
         outstanding_original decimal(18,2), outstanding decimal(18,2), days_overdue integer,
         aging_bucket varchar)""",
@@ -375,9 +376,13 @@ def build_warehouse(path: Path, latest_load_as_of: date = date(2026, 9, 30)) -> 
         (date(2026, 10, 31), AGING_LATER),
     ):
         for order, acct, rep, cur, due, out, days, bucket in rows:
-            aging.append((snap, order, acct, rep, cur, due, out, D(0), out, out, days, bucket))
+            # the reps never move here: the team at the order date is the current one
+            team, region = next((t, r) for rid, _, t, r, _ in REPS if rid == rep)
+            aging.append(
+                (snap, order, acct, rep, team, region, cur, due, out, D(0), out, out, days, bucket)
+            )
     con.executemany(
-        f"insert into marts.fct_receivables_aging values ({', '.join(['?'] * 12)})", aging
+        f"insert into marts.fct_receivables_aging values ({', '.join(['?'] * 14)})", aging
     )
 
     con.executemany(
@@ -786,3 +791,35 @@ def test_sparse_warehouse_renders_with_na(tmp_path):
         "There is no receivables snapshot on or before 2026-09-30."
         in (p.text_by_id["receivables-commentary"])
     )
+
+
+def test_a_team_pack_ages_the_orders_its_reps_took_while_in_the_team(tmp_path):
+    """R003 is in 华东二组 now; an order R003 took while in 华东一组 stays in 华东一组's aging
+    (the mart's team at the order date), not in 华东二组's, and the rep's own pack keeps it."""
+    from pipelines.reports.data import receivables
+    from pipelines.reports.scope import Scope
+
+    db = build_warehouse(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute(
+        "insert into marts.fct_receivables_aging values (date '2026-09-30', 'O-1300', 'A003',"
+        " 'R003', '华东一组', '华东', 'CNY', date '2026-09-10', 4321.00, 0, 4321.00, 4321.00,"
+        " 20, '1_30')"
+    )
+    cutoff = date(2026, 9, 30)
+
+    def orders(scope: str) -> dict[str, Decimal]:
+        found = receivables(con, cutoff, Scope.parse(scope))
+        return {item.order_id: item.outstanding for item in found.top_overdue}
+
+    # by hand from AGING_Q3_END: 华东一组 (R001, R002) is owed O-1002 and O-1004, plus O-1300;
+    # 华东二组 (R003) only O-1003; R003's own pack holds both of R003's overdue orders.
+    assert orders("team:华东一组") == {
+        "O-1002": D("30000.00"),
+        "O-1004": D("12000.00"),
+        "O-1300": D("4321.00"),
+    }
+    assert orders("team:华东二组") == {"O-1003": D("20000.50")}
+    assert orders("rep:R003") == {"O-1003": D("20000.50"), "O-1300": D("4321.00")}
+    assert sum(orders("region:华东").values()) == D("66321.50")
+    con.close()

@@ -65,7 +65,8 @@ def _extend(db: Path) -> Path:
     )
     con.execute(
         "insert into marts.fct_receivables_aging values (date '2026-09-30', 'O-1201', 'A009',"
-        " 'R001', 'CNY', date '2026-09-01', 60000, 0, 60000, 60000, 29, '1_30')"
+        " 'R001', ?, ?, 'CNY', date '2026-09-01', 60000, 0, 60000, 60000, 29, '1_30')",
+        next([team, region] for rid, _, team, region, _ in REPS if rid == "R001"),
     )
     con.execute(
         """insert into marts.dq_findings values

@@ -427,16 +427,23 @@ def rep_ranking(
     scope: Scope | None = None,
 ) -> list[RankingRow]:
     """Reps of ``scope`` (default: all) by attainment (highest first, no target last)."""
-    where, params = (scope or Scope.company()).rep_filter("p.scope_id")
+    # A rep ranks in the team and region of the period (the scorecard's), else today's.
+    where, params = (scope or Scope.company()).rep_filter(
+        "p.scope_id", "coalesce(s.team, r.team)", "coalesce(s.region, r.region)"
+    )
     return [
         RankingRow(*r)
         for r in _rows(
             con,
-            f"""select p.scope_id, coalesce(r.rep_name, p.scope_id) as name, r.team, r.region,
+            f"""select p.scope_id, coalesce(r.rep_name, p.scope_id) as name,
+                       coalesce(s.team, r.team), coalesce(s.region, r.region),
                        r.is_active, p.revenue, p.revenue_target, p.revenue_attainment,
                        p.won, p.lost, p.win_rate
                 from marts.fct_sales_performance p
                 left join marts.dim_sales_reps r on r.rep_id = p.scope_id
+                left join marts.fct_rep_scorecard s
+                  on s.period_type = p.period_type and s.period = p.period
+                  and s.rep_id = p.scope_id
                 where p.period_type = ? and p.period = ? and p.level = 'rep' and {where}
                 {_RANKING_ORDER}""",
             [period_type, period, *params],
@@ -474,9 +481,10 @@ def receivables(
 ) -> Receivables:
     """The latest aging snapshot on or before ``cutoff``: bucket totals and top overdue.
 
-    Only orders whose rep is in ``scope`` (default: the company, every order).
+    Only orders of ``scope``: a team or region by the team the rep was in at the order date
+    (the mart's team / region, as in ``fct_receivables_kpis``); default: every order.
     """
-    where, params = (scope or Scope.company()).rep_filter("r.rep_id")
+    where, params = (scope or Scope.company()).rep_filter("r.rep_id", "r.team", "r.region")
     row = con.execute(
         "select max(as_of_date) from marts.fct_receivables_aging where as_of_date <= ?",
         [cutoff],
@@ -735,7 +743,7 @@ def scorecard(
     A rep's pack gets only the rep's own row, plus their team's average score.
     """
     scope = scope or Scope.company()
-    where, params = scope.rep_filter("s.rep_id")
+    where, params = scope.rep_filter("s.rep_id", "s.team", "s.region")
     rows = [
         ScorecardRow(*r)
         for r in _rows(
@@ -784,7 +792,9 @@ def process_activity(
 
     The team shown is the scorecard's (the period's team), else the rep's current one.
     """
-    where, params = (scope or Scope.company()).rep_filter("p.scope_id")
+    where, params = (scope or Scope.company()).rep_filter(
+        "p.scope_id", "coalesce(s.team, r.team)", "coalesce(s.region, r.region)"
+    )
     targeted = ", ".join(f"p.{m}_target, p.{m}_attainment" for m in PROCESS_TARGETED)
     out = []
     for r in _rows(

@@ -1,10 +1,12 @@
 """Who a pack is for: the company, one region, one team or one rep.
 
 A scope maps one-to-one onto the ``level`` / ``scope_id`` of
-``marts.fct_sales_performance`` (rep and team are the rep's current ones from
-``marts.dim_sales_reps``). Rows of other marts that carry a rep (receivables,
-data-quality findings) are kept when that rep belongs to the scope; that is the
-one rule that keeps a rep's pack free of other reps' individual rows.
+``marts.fct_sales_performance``. Rows of other marts that carry a rep are kept when
+that rep belongs to the scope (``Scope.rep_filter``): on the team and region the row
+itself carries where it has them (receivables: the team at the order date; a rep's
+rows of a period: the team of that period), else on the rep's current team
+(data-quality findings, which go to today's owner). That is the one rule that keeps a
+rep's pack free of other reps' individual rows.
 """
 
 from __future__ import annotations
@@ -56,17 +58,25 @@ class Scope:
             return "company"
         return f"{self.level}-{_UNSAFE_FILE_CHARS.sub('_', self.scope_id).strip('_') or '_'}"
 
-    def rep_filter(self, rep_column: str) -> tuple[str, list[object]]:
+    def rep_filter(
+        self, rep_column: str, team_column: str | None = None, region_column: str | None = None
+    ) -> tuple[str, list[object]]:
         """A SQL predicate (and its parameters) keeping rows whose ``rep_column`` is in scope.
 
-        Company keeps every row (also rows without a rep); the other levels keep rows
-        whose rep is in ``marts.dim_sales_reps`` with that region / team / rep_id.
+        Company keeps every row (also rows without a rep). Rows that carry the team and
+        region as they were (``team_column`` / ``region_column``: an order's team at the
+        order date, a rep's team in the period) are kept on those; otherwise a region or
+        team keeps the rows whose rep is in it now (``marts.dim_sales_reps``).
         """
         if self.level == "company":
             return "true", []
-        column = {"region": "region", "team": "team", "rep": "rep_id"}[self.level]
+        if self.level == "rep":
+            return f"{rep_column} = ?", [self.scope_id]
+        own = team_column if self.level == "team" else region_column
+        if own is not None:
+            return f"{own} = ?", [self.scope_id]
         return (
-            f"{rep_column} in (select rep_id from marts.dim_sales_reps where {column} = ?)",
+            f"{rep_column} in (select rep_id from marts.dim_sales_reps where {self.level} = ?)",
             [self.scope_id],
         )
 

@@ -2,7 +2,9 @@
   Receivables aging snapshots: one row per (as_of_date, order_id) with something outstanding,
   for the run's as_of_date and every quarter end on or before it since the first booked order.
   The balances are computed once in int_receivables_balances (which also holds month ends for
-  DSO); this mart publishes its aging snapshots with the original columns.
+  DSO); this mart publishes its aging snapshots with the original columns, plus the team and
+  region of the order's rep at the order date (the rule of int_orders_enriched), so a team's
+  aging counts the same orders as its DSO in fct_receivables_kpis.
 -#}
 with
 
@@ -19,6 +21,8 @@ final as (
         order_id,
         account_id,
         rep_id,
+        team,
+        region,
         currency,
         due_date,
         amount_due,

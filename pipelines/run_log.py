@@ -6,8 +6,8 @@
     level   info | warning | error
     run_id  the Dagster run id
     step    where it happened (drop, ingest accounts, dbt, alerts, run, ...)
-    event   what happened (run_started, progress, entity_loaded, dbt_built, step_finished,
-            run_finished, run_failed, ...)
+    event   what happened (run_started, progress, entity_loaded, fact_full_rebuild, dbt_built,
+            step_finished, run_finished, run_failed, ...)
     fields  an object with the event's values (rows, seconds, message, ...)
 
 Every progress line people see (:func:`pipelines.progress.say`) is also logged, as the

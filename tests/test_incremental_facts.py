@@ -1,4 +1,5 @@
-"""The incremental facts (int_orders_enriched, int_payments_enriched) against full rebuilds.
+"""The incremental facts (int_orders_enriched, int_payments_enriched, int_order_lines_enriched,
+int_activities) against full rebuilds.
 
 A small hand-built warehouse receives six loads. After each one, `dbt run` updates the facts
 incrementally in one copy of the warehouse, while a second copy of the same state rebuilds them
@@ -33,6 +34,14 @@ Load 5 (2026-07-05): a move that leaves the past alone, and new orders after R2'
 Load 6 (business date 2026-07-03, loaded after load 5): a backfilled older sales_reps drop
   R2 in North C on 07-03: R2 is North A before 07-02, North B on 07-02, North C from 07-03;
   O7 (07-04) and P7 move to North C, O6 stays North B, O3 and O4 North A
+
+Order lines (order, line: product, quantity) and activities (id: type, local date), same loads
+  1: products PRD1 software, PRD2 hardware; O1/1 PRD1 1, O1/2 PRD2 2, O2/1 PRD1 1, O3/1 PRD2 4;
+     AC1 call 06-10, AC2 visit 06-15
+  2: O2/1 changed to quantity 5; O2/2 PRD2 1 new; AC1 changed to a meeting; AC3 email 06-21 new
+  3: O3/1 deleted (O3 has no line left); PRD2 becomes services (O1/2 and O2/2 follow)
+  4: O2/2 deleted (O2 keeps O2/1); O4/1 PRD1 3 arrives late for an old order; AC4 demo 05-03
+     arrives late; AC2 deleted
 """
 
 from __future__ import annotations
@@ -48,7 +57,12 @@ import pytest
 from tests.dbt_warehouse import build_warehouse, hash_by_load_and_row, run_dbt, ts
 
 AS_OF = "2026-07-04"
-FACTS = ("int_orders_enriched", "int_payments_enriched")
+FACTS = (
+    "int_orders_enriched",
+    "int_payments_enriched",
+    "int_order_lines_enriched",
+    "int_activities",
+)
 
 
 def order(order_id, account, rep, day, currency, total, status="received", month="06") -> dict:
@@ -87,6 +101,36 @@ def rep(rep_id: str, team: str, region: str) -> dict:
     return dict(rep_id=rep_id, rep_name=rep_id, team=team, region=region, role="rep")
 
 
+def line(order_id: str, line_no: int, product: str, quantity: str) -> dict:
+    return dict(
+        order_id=order_id,
+        line_no=line_no,
+        product_id=product,
+        quantity=Decimal(quantity),
+        unit_price=Decimal("10"),
+        discount_amount=Decimal("0"),
+    )
+
+
+def product(product_id: str, product_line: str) -> dict:
+    return dict(
+        product_id=product_id,
+        product_name=product_id,
+        product_line=product_line,
+        list_price=Decimal("10"),
+    )
+
+
+def activity(activity_id: str, rep_id: str, account: str, kind: str, day: str) -> dict:
+    return dict(
+        activity_id=activity_id,
+        rep_id=rep_id,
+        account_id=account,
+        type=kind,
+        occurred_at=ts(f"2026-{day} 10:00:00"),
+    )
+
+
 INVOICE_I4 = dict(
     invoice_id="I4",
     order_id="O4",
@@ -119,6 +163,17 @@ LOADS: dict[int, tuple[str, dict[str, list[dict]]]] = {
                 payment("P2", "O2", None, "25", "USD", "100"),
                 payment("P4", None, "I4", "28", "USD", "10"),
             ],
+            "products": [product("PRD1", "software"), product("PRD2", "hardware")],
+            "order_lines": [
+                line("O1", 1, "PRD1", "1"),
+                line("O1", 2, "PRD2", "2"),
+                line("O2", 1, "PRD1", "1"),
+                line("O3", 1, "PRD2", "4"),
+            ],
+            "activities": [
+                activity("AC1", "R1", "A1", "call", "06-10"),
+                activity("AC2", "R2", "A2", "visit", "06-15"),
+            ],
         },
     ),
     2: (
@@ -130,6 +185,11 @@ LOADS: dict[int, tuple[str, dict[str, list[dict]]]] = {
                 order("O2", "A1", "R1", "20", "USD", "120"),
             ],
             "payments": [payment("P5", "O5", None, "12", "CNY", "200")],
+            "order_lines": [line("O2", 1, "PRD1", "5"), line("O2", 2, "PRD2", "1")],
+            "activities": [
+                activity("AC1", "R1", "A1", "meeting", "06-10"),
+                activity("AC3", "R1", "A2", "email", "06-21"),
+            ],
         },
     ),
     3: (
@@ -137,6 +197,8 @@ LOADS: dict[int, tuple[str, dict[str, list[dict]]]] = {
         {
             "orders": [{**order("O1", "A1", "R1", "10", "CNY", "1000"), "_deleted": True}],
             "fx_rates": [rate("2026-06-22", "USD", "7.10")],
+            "order_lines": [{**line("O3", 1, "PRD2", "4"), "_deleted": True}],
+            "products": [product("PRD2", "services")],
         },
     ),
     4: (
@@ -145,6 +207,14 @@ LOADS: dict[int, tuple[str, dict[str, list[dict]]]] = {
             "orders": [order("O5", "A2", "R1", "10", "CNY", "200", status="cancelled")],
             "fx_rates": [rate("2026-06-22", "USD", "7.20"), rate("2026-06-12", "EUR", "8.50")],
             "invoices": [{**INVOICE_I4, "order_id": "O2"}],
+            "order_lines": [
+                {**line("O2", 2, "PRD2", "1"), "_deleted": True},
+                line("O4", 1, "PRD1", "3"),
+            ],
+            "activities": [
+                activity("AC4", "R2", "A2", "demo", "05-03"),
+                {**activity("AC2", "R2", "A2", "visit", "06-15"), "_deleted": True},
+            ],
         },
     ),
     5: (
@@ -262,6 +332,25 @@ def _payments(db: Path) -> dict[str, tuple]:
     return {r[0]: r[1:] for r in rows}
 
 
+def _lines(db: Path) -> dict[tuple, tuple]:
+    con = duckdb.connect(str(db))
+    rows = con.execute(
+        """select order_id, line_no, product_id, quantity, product_line
+           from intermediate.int_order_lines_enriched"""
+    ).fetchall()
+    con.close()
+    return {r[:2]: r[2:] for r in rows}
+
+
+def _activities(db: Path) -> dict[str, tuple]:
+    con = duckdb.connect(str(db))
+    rows = con.execute(
+        "select activity_id, type, occurred_date from intermediate.int_activities"
+    ).fetchall()
+    con.close()
+    return {r[0]: r[1:] for r in rows}
+
+
 D = Decimal
 
 
@@ -351,6 +440,47 @@ EXPECTED_PAYMENTS = {
 }
 
 
+_LINES_1 = {
+    ("O1", 1): ("PRD1", D("1"), "software"),
+    ("O1", 2): ("PRD2", D("2"), "hardware"),
+    ("O2", 1): ("PRD1", D("1"), "software"),
+    ("O3", 1): ("PRD2", D("4"), "hardware"),
+}
+_LINES_2 = {
+    **_LINES_1,
+    ("O2", 1): ("PRD1", D("5"), "software"),
+    ("O2", 2): ("PRD2", D("1"), "hardware"),
+}
+_LINES_3 = {
+    ("O1", 1): ("PRD1", D("1"), "software"),
+    ("O1", 2): ("PRD2", D("2"), "services"),
+    ("O2", 1): ("PRD1", D("5"), "software"),
+    ("O2", 2): ("PRD2", D("1"), "services"),
+}
+EXPECTED_LINES = {
+    1: _LINES_1,
+    2: _LINES_2,
+    3: _LINES_3,
+    4: {k: v for k, v in _LINES_3.items() if k != ("O2", 2)}
+    | {("O4", 1): ("PRD1", D("3"), "software")},
+}
+_ACTIVITIES_2 = {
+    "AC1": ("meeting", dt.date(2026, 6, 10)),
+    "AC2": ("visit", dt.date(2026, 6, 15)),
+    "AC3": ("email", dt.date(2026, 6, 21)),
+}
+EXPECTED_ACTIVITIES = {
+    1: {"AC1": ("call", dt.date(2026, 6, 10)), "AC2": ("visit", dt.date(2026, 6, 15))},
+    2: _ACTIVITIES_2,
+    3: _ACTIVITIES_2,
+    4: {
+        "AC1": ("meeting", dt.date(2026, 6, 10)),
+        "AC3": ("email", dt.date(2026, 6, 21)),
+        "AC4": ("demo", dt.date(2026, 5, 3)),
+    },
+}
+
+
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
     """After each load: the incrementally updated warehouse, checked against a full rebuild."""
@@ -374,6 +504,8 @@ def test_incremental_facts_hold_the_hand_worked_values(
 ) -> None:
     assert _orders(loaded[load_id]) == EXPECTED_ORDERS[load_id]
     assert _payments(loaded[load_id]) == EXPECTED_PAYMENTS[load_id]
+    assert _lines(loaded[load_id]) == EXPECTED_LINES[load_id]
+    assert _activities(loaded[load_id]) == EXPECTED_ACTIVITIES[load_id]
 
 
 def test_an_incremental_run_recomputes_only_what_changed(loaded: dict[int, Path]) -> None:
@@ -413,6 +545,29 @@ def test_a_rep_move_recomputes_the_reps_orders(loaded: dict[int, Path]) -> None:
     con.close()
     assert orders == {"O2": 5, "O3": 6, "O4": 6, "O5": 5, "O6": 6, "O7": 6}
     assert payments == {"P2": 5, "P4": 5, "P5": 5, "P7": 6}
+
+
+def test_lines_are_recomputed_per_order_and_activities_per_activity(
+    loaded: dict[int, Path],
+) -> None:
+    """Load 4 deleted O2/2 (O2's other line is rewritten with it) and added O4/1; O1's lines
+    (rewritten by load 3's product change) stay. It added AC4 and deleted AC2; AC1 and AC3
+    (load 2) stay."""
+    con = duckdb.connect(str(loaded[4]))
+    lines = dict(
+        con.execute(
+            """select order_id || '/' || line_no, processed_load_id
+               from intermediate.int_order_lines_enriched"""
+        ).fetchall()
+    )
+    activities = dict(
+        con.execute(
+            "select activity_id, processed_load_id from intermediate.int_activities"
+        ).fetchall()
+    )
+    con.close()
+    assert lines == {"O1/1": 3, "O1/2": 3, "O2/1": 4, "O4/1": 4}
+    assert activities == {"AC1": 2, "AC3": 2, "AC4": 4}
 
 
 def test_a_second_run_without_a_new_load_changes_nothing(

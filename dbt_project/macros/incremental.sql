@@ -1,5 +1,6 @@
 {#-
-  Incremental per-record facts (int_orders_enriched, int_payments_enriched).
+  Incremental per-record facts (int_orders_enriched, int_payments_enriched,
+  int_order_lines_enriched, int_activities).
 
   A fact row carries processed_load_id: the load (var load_id) of the run that last wrote it.
   The watermark of a run is max(processed_load_id) of the fact. An incremental run recomputes
@@ -61,20 +62,23 @@
     where _load_id > (select load_id from {{ watermark }}) and {{ key_column }} is not null
 {%- endmacro %}
 
-{#- The current version (as current_versions picks it) of each key in the CTE `keys`, deletion
-    markers included (column _deleted): the key filter runs before the window, so only the
-    versions of those keys are ranked. -#}
-{% macro current_versions_of(relation, key_column, keys) -%}
+{#- The current version (as current_versions picks it) of each record whose `keys_column`
+    (default: the record key, when it is one column) is in the CTE `keys`, deletion markers
+    included (column _deleted): the key filter runs before the window, so only the versions of
+    those records are ranked. `key_columns`: the record key, a column or a list of columns. -#}
+{% macro current_versions_of(relation, key_columns, keys, keys_column=none) -%}
+    {%- set key_columns = [key_columns] if key_columns is string else key_columns -%}
+    {%- set keys_column = keys_column or key_columns[0] -%}
     select * exclude (_version_rank)
     from (
         select
             *,
             row_number() over (
-                partition by {{ key_column }}
+                partition by {{ key_columns | join(', ') }}
                 order by _load_id desc, _source_row desc
             ) as _version_rank
         from {{ relation }}
-        where {{ key_column }} in (select {{ key_column }} from {{ keys }})
+        where {{ keys_column }} in (select {{ keys_column }} from {{ keys }})
     ) as versions
     where _version_rank = 1
 {%- endmacro %}
@@ -335,4 +339,53 @@ invoice_versions as (
 {% macro incremental_payment_tombstones() -%}
     select payment_id from payment_versions
     where coalesce(_deleted, false)
+{%- endmacro %}
+
+
+{#- ------------------------------------------------- facts over one raw table (generic) -#}
+
+{#- CTEs (each followed by a comma) an incremental run of a fact kept per `fact_key` over the
+    raw table `relation` adds before its own: watermark; changed_keys, the fact keys to
+    recompute (a new version of any record under the key, plus the keys the SQL `also_changed`
+    selects, when given: e.g. the fact rows whose looked-up record changed); record_versions,
+    the current versions of every record under those keys (`record_key`: the raw table's key,
+    a column or a list), deletion markers included; live_versions, those that are not deletion
+    markers. The fact rewrites every row of a changed key (delete+insert on `fact_key`) and
+    emits incremental_key_tombstones, so a key whose records are all deleted loses its rows. -#}
+{% macro incremental_record_ctes(relation, fact_key, record_key, also_changed=none) -%}
+watermark as (
+    {{ incremental_watermark() }}
+),
+
+changed_keys as (
+    {{ keys_with_new_versions(relation, fact_key) }}
+    {%- if also_changed %}
+    union
+    {{ also_changed }}
+    {%- endif %}
+),
+
+record_versions as (
+    {{ current_versions_of(relation, record_key, 'changed_keys', fact_key) }}
+),
+
+live_versions as (
+    select * from record_versions
+    where not coalesce(_deleted, false)
+),
+{%- endmacro %}
+
+{#- Fact keys whose rows look up a record of `relation` (fact column `lookup_column` holds its
+    key `relation_key`) that has a new version: an also_changed of incremental_record_ctes. -#}
+{% macro fact_keys_looking_up_changed(fact_key, lookup_column, relation, relation_key) -%}
+    select fact.{{ fact_key }} from {{ this }} as fact
+    where fact.{{ lookup_column }} in (
+        {{ keys_with_new_versions(relation, relation_key) }}
+    )
+{%- endmacro %}
+
+{#- Key-only rows (processed_load_id null) for every recomputed key: delete+insert removes the
+    key's old rows, the post-hook incremental_fact_drop_tombstones the tombstone. -#}
+{% macro incremental_key_tombstones(fact_key) -%}
+    select {{ fact_key }} from changed_keys
 {%- endmacro %}

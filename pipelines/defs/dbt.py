@@ -9,13 +9,23 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines import run_log
 from pipelines.errors import retry_only_transient
 from pipelines.ingest.drop import current_load_id
+from pipelines.metric_params import metric_defaults
 from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.progress import say
+from pipelines.warehouse.fact_fingerprints import (
+    Fingerprint,
+    drop_for_full_rebuild,
+    fact_fingerprints,
+    load_manifest,
+    record_fingerprints,
+    stale_facts,
+)
 from pipelines.warehouse.resource import WarehouseResource
 
 MARTS_GROUP = "marts"
@@ -73,6 +83,31 @@ def dbt_vars(warehouse: WarehouseResource, load_id: int) -> dict[str, Any]:
     }
 
 
+def selected_fact_fingerprints(
+    context: dg.AssetExecutionContext, manifest_path: Path, run_vars: Mapping[str, Any]
+) -> list[Fingerprint]:
+    """The fingerprints of the incremental facts this run builds (its asset selection)."""
+    manifest = load_manifest(manifest_path)
+    translator = SalesOpsDbtTranslator()
+    selected = context.selected_asset_keys
+    models = [
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node.get("resource_type") == "model" and translator.get_asset_key(node) in selected
+    ]
+    return fact_fingerprints(manifest, {**metric_defaults(), **run_vars}, models)
+
+
+def rebuild_stale_facts(con: duckdb.DuckDBPyConnection, fingerprints: list[Fingerprint]) -> None:
+    """Drop (in the run's copy) the facts built with another fingerprint, so this run's dbt
+    builds them in full; say why."""
+    stale = stale_facts(con, fingerprints)
+    for model, reasons in stale.items():
+        say("dbt", f"{model} is rebuilt in full: {'; '.join(reasons)}")
+        run_log.emit("warning", "dbt", "fact_full_rebuild", model=model, reasons=reasons)
+    drop_for_full_rebuild(con, fingerprints, stale)
+
+
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=project.manifest_path,
@@ -85,7 +120,10 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     ):
         with warehouse.connect() as con:
             load_id = current_load_id(con, context.run_id)
-        args = ["build", "--vars", json.dumps(dbt_vars(warehouse, load_id))]
+            run_vars = dbt_vars(warehouse, load_id)
+            facts = selected_fact_fingerprints(context, project.manifest_path, run_vars)
+            rebuild_stale_facts(con, facts)
+        args = ["build", "--vars", json.dumps(run_vars)]
         say("dbt", f"dbt build (load {load_id}, as of {warehouse.business_date})")
         models = tests = not_passed = 0
         log_path = warehouse.run_dir / "dbt.log"
@@ -104,6 +142,8 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
                     tests += 1
                     not_passed += 0 if event.passed else 1
                 yield event
+        with warehouse.connect() as con:
+            record_fingerprints(con, facts, load_id)
         say("dbt", f"{models} models built, {tests} tests run, {not_passed} warned; log {log_path}")
         run_log.emit(
             "info", "dbt", "dbt_built", models=models, tests=tests, warned=not_passed, log=log_path

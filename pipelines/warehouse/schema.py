@@ -20,7 +20,9 @@ it was valid from and to, so the warehouse as it stood on any date can be
 queried later.
 
 ``meta.*`` records loads, files, quarantined rows, row-level warnings and runs
-(``meta.runs``, see :mod:`pipelines.warehouse.runs`).
+(``meta.runs``, see :mod:`pipelines.warehouse.runs`), and the fingerprints the incremental
+facts were built with (``meta.fact_fingerprints``, see
+:mod:`pipelines.warehouse.fact_fingerprints`).
 dbt reads both schemas as sources; only Python writes them.
 """
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.contract import DUCKDB_TYPES, ENTITIES, Entity
+from pipelines.warehouse.fact_fingerprints import FINGERPRINTS_DDL
 
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_load_id", "BIGINT NOT NULL"),
@@ -132,6 +135,7 @@ META_DDL: tuple[str, ...] = (
         error        varchar
     )""",
     RUNS_DDL,
+    FINGERPRINTS_DDL,
     """create table if not exists meta.row_findings (
         load_id      bigint not null,
         entity       varchar not null,

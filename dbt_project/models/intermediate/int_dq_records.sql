@@ -44,7 +44,7 @@ stage_history as (
 
 activities as (
 
-    select * from {{ ref('stg_crm__activities') }}
+    select * exclude (processed_load_id) from {{ ref('int_activities') }}
 
 ),
 
@@ -74,7 +74,7 @@ orders as (
 
 order_lines as (
 
-    select * from {{ ref('stg_erp__order_lines') }}
+    select * exclude (product_line, processed_load_id) from {{ ref('int_order_lines_enriched') }}
 
 ),
 

@@ -12,13 +12,7 @@ orders as (
 
 order_lines as (
 
-    select * from {{ ref('stg_erp__order_lines') }}
-
-),
-
-products as (
-
-    select * from {{ ref('stg_erp__products') }}
+    select * from {{ ref('int_order_lines_enriched') }}
 
 ),
 
@@ -31,12 +25,10 @@ opportunities as (
 from_lines as (
 
     select distinct
-        order_lines.order_id,
-        products.product_line
+        order_id,
+        product_line
     from order_lines
-    inner join products
-        on order_lines.product_id = products.product_id
-    where products.product_line is not null
+    where product_line is not null
 
 ),
 

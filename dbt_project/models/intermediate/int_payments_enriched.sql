@@ -4,6 +4,7 @@
         unique_key='payment_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        tags=['incremental_fact'],
         pre_hook="{{ incremental_fact_history_reset() }}",
         post_hook="{{ incremental_fact_drop_tombstones() }}"
     )

@@ -3,7 +3,8 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='snapshot_date',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        tags=['incremental_fact']
     )
 }}
 {#-

@@ -22,13 +22,7 @@ orders as (
 
 order_lines as (
 
-    select * from {{ ref('stg_erp__order_lines') }}
-
-),
-
-products as (
-
-    select * from {{ ref('stg_erp__products') }}
+    select * from {{ ref('int_order_lines_enriched') }}
 
 ),
 
@@ -46,7 +40,7 @@ line_events as (
         orders.team,
         orders.region,
         orders.ordered_date as event_date,
-        products.product_line,
+        order_lines.product_line,
         order_lines.quantity as units,
         {{ to_reporting(
             'order_lines.quantity * order_lines.unit_price - coalesce(order_lines.discount_amount, 0)',
@@ -55,12 +49,10 @@ line_events as (
     from order_lines
     inner join orders
         on order_lines.order_id = orders.order_id
-    inner join products
-        on order_lines.product_id = products.product_id
     where
         orders.is_booked
         and orders.ordered_date <= {{ as_of_date() }}
-        and products.product_line is not null
+        and order_lines.product_line is not null
 
 ),
 

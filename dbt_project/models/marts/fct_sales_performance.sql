@@ -26,7 +26,7 @@ orders as (
 
 order_lines as (
 
-    select * from {{ ref('stg_erp__order_lines') }}
+    select * from {{ ref('int_order_lines_enriched') }}
 
 ),
 
@@ -44,7 +44,7 @@ opportunities as (
 
 activities as (
 
-    select * from {{ ref('stg_crm__activities') }}
+    select * from {{ ref('int_activities') }}
 
 ),
 

@@ -28,7 +28,7 @@ opportunities as (
 
 activities as (
 
-    select * from {{ ref('stg_crm__activities') }}
+    select * from {{ ref('int_activities') }}
 
 ),
 

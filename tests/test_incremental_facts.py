@@ -464,6 +464,8 @@ EXPECTED_LINES = {
     4: {k: v for k, v in _LINES_3.items() if k != ("O2", 2)}
     | {("O4", 1): ("PRD1", D("3"), "software")},
 }
+# Loads 5 and 6 (a rep move, new orders O6 and O7 without lines) bring no line or activity.
+EXPECTED_LINES[5] = EXPECTED_LINES[6] = EXPECTED_LINES[4]
 _ACTIVITIES_2 = {
     "AC1": ("meeting", dt.date(2026, 6, 10)),
     "AC2": ("visit", dt.date(2026, 6, 15)),
@@ -479,6 +481,7 @@ EXPECTED_ACTIVITIES = {
         "AC4": ("demo", dt.date(2026, 5, 3)),
     },
 }
+EXPECTED_ACTIVITIES[5] = EXPECTED_ACTIVITIES[6] = EXPECTED_ACTIVITIES[4]
 
 
 @pytest.fixture(scope="module")

@@ -25,4 +25,5 @@ dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
 echo "==> pytest"
 # Two workers (SALESOPS_TEST_WORKERS); each test file runs whole on one worker, so module
 # fixtures (a real nightly run, a dbt build) are built once.
-pytest -q -n "${SALESOPS_TEST_WORKERS:-2}" --dist loadfile "$@"
+# --durations: the slowest tests are printed at the end, to keep the CI time in view.
+pytest -q -n "${SALESOPS_TEST_WORKERS:-2}" --dist loadfile --durations=25 "$@"

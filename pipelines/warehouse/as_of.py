@@ -87,8 +87,8 @@ def rebuild_as_of(
     dbt = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
     with tempfile.TemporaryDirectory(prefix="salesops-as-of-") as tmp:
         invocation = dbt.cli(
-            # unit tests check the SQL on fixed rows: they ran on the nightly build, and do
-            # not take the history var
+            # unit tests check the SQL on fixed rows, not the data (the test suite runs them),
+            # and do not take the history var
             [
                 "build",
                 "--full-refresh",

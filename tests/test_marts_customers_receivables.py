@@ -259,14 +259,43 @@ def test_abc_tiers_q3(warehouse: duckdb.DuckDBPyConnection) -> None:
     # A2's order (2025-09-15) is outside the window, A5's is cancelled.
     assert _rows(
         warehouse,
-        """select account_id, trailing_revenue, revenue_rank, value_tier
+        """select account_id, trailing_revenue, scope_trailing_revenue, revenue_rank, value_tier
            from marts.fct_customer_value_tiers
-           where period_type = 'quarter' and period = '2026Q3' order by revenue_rank""",
+           where period_type = 'quarter' and period = '2026Q3' and level = 'company'
+           order by revenue_rank""",
     ) == [
-        ("A1", Decimal("2000.00"), 1, "A"),
-        ("A3", Decimal("1000.00"), 2, "A"),
-        ("A4", Decimal("400.00"), 3, "B"),
-        ("A6", Decimal("100.00"), 4, "C"),
+        ("A1", Decimal("2000.00"), Decimal("2000.00"), 1, "A"),
+        ("A3", Decimal("1000.00"), Decimal("1000.00"), 2, "A"),
+        ("A4", Decimal("400.00"), Decimal("400.00"), 3, "B"),
+        ("A6", Decimal("100.00"), Decimal("100.00"), 4, "C"),
+    ]
+
+
+def test_abc_tiers_q3_by_team_and_rep(warehouse: duckdb.DuckDBPyConnection) -> None:
+    # Trailing orders: R1 (East A, East) took O2 (A1 2000; O1, O3 are outside the window, O7
+    # is cancelled); R2 (North A, North) took O4 + O5 (A3 700 + 300) and O6 (A4 400), O9 (A6
+    # 100). Each account keeps its company tier and rank (test above); its scope revenue is
+    # the scope's orders alone.
+    got = _rows(
+        warehouse,
+        """select level, scope_id, account_id, scope_trailing_revenue, revenue_rank, value_tier
+           from marts.fct_customer_value_tiers
+           where period_type = 'quarter' and period = '2026Q3' and level <> 'company'
+           order by level, scope_id, revenue_rank""",
+    )
+    assert got == [
+        ("region", "East", "A1", Decimal("2000.00"), 1, "A"),
+        ("region", "North", "A3", Decimal("1000.00"), 2, "A"),
+        ("region", "North", "A4", Decimal("400.00"), 3, "B"),
+        ("region", "North", "A6", Decimal("100.00"), 4, "C"),
+        ("rep", "R1", "A1", Decimal("2000.00"), 1, "A"),
+        ("rep", "R2", "A3", Decimal("1000.00"), 2, "A"),
+        ("rep", "R2", "A4", Decimal("400.00"), 3, "B"),
+        ("rep", "R2", "A6", Decimal("100.00"), 4, "C"),
+        ("team", "East A", "A1", Decimal("2000.00"), 1, "A"),
+        ("team", "North A", "A3", Decimal("1000.00"), 2, "A"),
+        ("team", "North A", "A4", Decimal("400.00"), 3, "B"),
+        ("team", "North A", "A6", Decimal("100.00"), 4, "C"),
     ]
 
 
@@ -413,7 +442,8 @@ def test_demo_abc_tiers_match_a_second_computation(demo_night) -> None:
     got = _rows(
         con,
         """select account_id, trailing_revenue, value_tier from marts.fct_customer_value_tiers
-           where period_type = 'quarter' and period = '2026Q3' order by revenue_rank""",
+           where period_type = 'quarter' and period = '2026Q3' and level = 'company'
+           order by revenue_rank""",
     )
     assert got == expected
     assert {t for *_, t in expected} == {"A", "B", "C"}

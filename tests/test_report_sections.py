@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -18,6 +19,8 @@ import pytest
 from openpyxl import load_workbook
 
 from pipelines.reports import PackOptions, render_pack
+from tests import oracle
+from tests.conftest import DEMO_AS_OF
 from tests.test_report import GENERATED_AT, parse
 
 D = Decimal
@@ -225,13 +228,13 @@ def test_customers_movement_and_tiers(db, packs, level, lang):
     assert half_up(D(ret["churned"]) / ret["active_at_start"], "0.001") == half_up(
         ret["churn_rate"], "0.001"
     )
-    # ABC tiers: counted and summed here in Python from the account rows
+    # ABC tiers: the scope's account rows, counted and summed here in Python
     tiers: dict[str, list] = {"A": [0, D(0)], "B": [0, D(0)], "C": [0, D(0)]}
     for tier, revenue in query(
         db,
-        """select value_tier, trailing_revenue from marts.fct_customer_value_tiers
-           where period_type = 'quarter' and period = ?""",
-        [QUARTER],
+        """select value_tier, scope_trailing_revenue from marts.fct_customer_value_tiers
+           where period_type = 'quarter' and period = ? and level = ? and scope_id = ?""",
+        [QUARTER, level, scope_id],
     ):
         tiers[tier][0] += 1
         tiers[tier][1] += revenue
@@ -244,6 +247,74 @@ def test_customers_movement_and_tiers(db, packs, level, lang):
     assert [r[1] for r in rows if r[0] in ("A", "B", "C")][:3] == [n for n, _ in tiers.values()]
     assert D(str(next(r[2] for r in rows if r[0] == "A"))) == tiers["A"][1]
     assert ret["churned"] in [r[1] for r in rows]
+
+
+def _tiers_recomputed(db: Path, team: str) -> dict[str, tuple[int, Decimal]]:
+    """Accounts and trailing revenue of ``team`` per company ABC tier, in plain Python from
+    int_orders_enriched: rank every account by its company trailing revenue (12 months to
+    2026-09-30), cut at the ABC shares, then sum the team's own orders per account."""
+    months = int(oracle.dbt_var("trailing_months"))
+    a_share = D(str(oracle.dbt_var("abc_a_share")))
+    b_share = D(str(oracle.dbt_var("abc_b_share")))
+    end = DEMO_AS_OF
+    start = end.replace(year=end.year - months // 12)  # the window is (start, end]
+    assert months % 12 == 0, "this recomputation assumes whole years"
+    company: dict[str, Decimal] = defaultdict(D)
+    in_team: dict[str, Decimal] = defaultdict(D)
+    for account, team_then, amount in query(
+        db,
+        """select account_id, team, total_amount_reporting from intermediate.int_orders_enriched
+           where is_booked and ordered_date > ? and ordered_date <= ?
+             and total_amount_reporting is not null""",
+        [start, end],
+    ):
+        company[account] += amount
+        if team_then == team:
+            in_team[account] += amount
+    ranked = sorted((r for r in company.items() if r[1] > 0), key=lambda r: (-r[1], r[0]))
+    total = sum(r for _, r in ranked)
+    tier_of, before = {}, D(0)
+    for account, amount in ranked:
+        a_cut, b_cut = total * a_share, total * b_share
+        tier_of[account] = "A" if before < a_cut else "B" if before < b_cut else "C"
+        before += amount
+    out = {k: (0, D("0.00")) for k in ("A", "B", "C")}
+    for account, amount in in_team.items():
+        if amount > 0 and account in tier_of:
+            n, rev = out[tier_of[account]]
+            out[tier_of[account]] = (n + 1, rev + amount)
+    return out
+
+
+def test_team_pack_tiers_are_the_teams_accounts(db, packs, team):
+    """The team pack's tier table: the team's accounts under their company tier with the
+    team's revenue, as the mart's team rows say and as recomputed from the orders."""
+    html, p = parse(packs[("team", "en")][1].files["html"])
+    shown = {r[0]: (r[1], r[2]) for r in p.tables["tiers-table"][1:]}
+    mart = {
+        tier: (n, rev)
+        for tier, n, rev in query(
+            db,
+            """select value_tier, count(*), sum(scope_trailing_revenue)
+               from marts.fct_customer_value_tiers
+               where period_type = 'quarter' and period = ? and level = 'team' and scope_id = ?
+               group by value_tier""",
+            [QUARTER, team],
+        )
+    }
+    expected = _tiers_recomputed(db, team)
+    assert {k: v for k, v in expected.items() if v[0]} == mart
+    assert shown == {k: (f"{n:,}", money2(rev)) for k, (n, rev) in expected.items()}
+    # the team is not the company: fewer accounts than the company ranking holds
+    (company_accounts,) = query(
+        db,
+        """select count(*) from marts.fct_customer_value_tiers
+           where period_type = 'quarter' and period = ? and level = 'company'""",
+        [QUARTER],
+    )[0]
+    assert 0 < sum(n for n, _ in expected.values()) < company_accounts
+    assert "ABC value tiers (company ranking)" in html
+    assert "each account keeps its tier in the company ranking" in html
 
 
 @pytest.mark.parametrize("level,lang", CASES)

@@ -740,10 +740,9 @@ def forecast_commentary(rows: list[ForecastQuarter], fmt: Formatter, t: Strings)
     return out
 
 
-def customers_commentary(
-    cust: Customers, period: str, fmt: Formatter, t: Strings, *, company: bool
-) -> list[str]:
-    """Active, gained and churned customers; repeat purchase; the A tier's share (company)."""
+def customers_commentary(cust: Customers, period: str, fmt: Formatter, t: Strings) -> list[str]:
+    """Active, gained and churned customers; repeat purchase; the scope's A-tier accounts and
+    their share of the scope's trailing revenue."""
     out = []
     r = cust.retention
     if r is None:
@@ -771,7 +770,7 @@ def customers_commentary(
         )
     total = sum((x.trailing_revenue for x in cust.tiers), Decimal(0))
     a = next(x for x in cust.tiers if x.tier == "A")
-    if company and total > 0:
+    if total > 0:
         out.append(
             t(
                 "customers.tier_a",

@@ -1116,7 +1116,7 @@ def forecast_section(data: PackData, c: Ctx) -> SectionContent | None:
 
 
 def customers_section(data: PackData, c: Ctx) -> SectionContent | None:
-    """Customer movement and repeat purchase of the scope; ABC tiers (company-wide)."""
+    """Customer movement and repeat purchase of the scope; its accounts by company ABC tier."""
     cust = data.customers
     if cust is None:
         return None
@@ -1170,17 +1170,16 @@ def customers_section(data: PackData, c: Ctx) -> SectionContent | None:
     ]
     notes = [t("customers.note")]
     if data.scope.level != "company":
-        notes.append(t("customers.tiers_company_note"))
+        notes.append(t("customers.tiers_scope_note"))
     return SectionContent(
         dict(
             grids=grids,
             notes=notes,
             source=f"marts.fct_customer_retention ({c.kind}, {data.scope.level}), "
-            f"marts.fct_customer_value_tiers ({c.kind}), marts.fct_sales_performance",
+            f"marts.fct_customer_value_tiers ({c.kind}, {data.scope.level}), "
+            "marts.fct_sales_performance",
         ),
-        commentary.customers_commentary(
-            cust, c.period, fmt, t, company=data.scope.level == "company"
-        ),
+        commentary.customers_commentary(cust, c.period, fmt, t),
         [movement, tiers],
     )
 

@@ -174,6 +174,8 @@ class Retention:
 
 @dataclass(frozen=True)
 class ValueTier:
+    """The scope's accounts in one company ABC tier and their trailing revenue in the scope."""
+
     tier: str
     accounts: int
     trailing_revenue: Decimal
@@ -182,7 +184,7 @@ class ValueTier:
 @dataclass(frozen=True)
 class Customers:
     retention: Retention | None  # None: the scope has no row for the period
-    tiers: list[ValueTier]  # company-wide ranking, every tier (0 when empty)
+    tiers: list[ValueTier]  # the scope's accounts by company tier, every tier (0 when empty)
 
 
 def customers(
@@ -201,11 +203,11 @@ def customers(
     found = {
         r[0]: r
         for r in con.execute(
-            """select value_tier, count(*), sum(trailing_revenue)
+            """select value_tier, count(*), sum(scope_trailing_revenue)
                from marts.fct_customer_value_tiers
-               where period_type = ? and period = ?
+               where period_type = ? and period = ? and level = ? and scope_id = ?
                group by value_tier""",
-            [period_type, period],
+            [period_type, period, scope.level, scope.scope_id],
         ).fetchall()
     }
     unknown = sorted(str(k) for k in found if k not in VALUE_TIERS)

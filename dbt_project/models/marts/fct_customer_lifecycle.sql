@@ -108,7 +108,7 @@ current_tiers as (
         account_id,
         value_tier
     from value_tiers
-    where period_type = 'month' and measure_date = {{ as_of_date() }}
+    where level = 'company' and period_type = 'month' and measure_date = {{ as_of_date() }}
 
 ),
 

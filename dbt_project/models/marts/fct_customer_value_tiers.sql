@@ -5,6 +5,11 @@
   (measure_date - trailing_months months, measure_date], for the whole company. An account is
   A while the revenue of the accounts ranked before it is below abc_a_share of the total (so
   the account that crosses the threshold is still A), B while below abc_b_share, else C.
+  Levels (macro scope_levels): the company rows ('all') are that ranking. A region, team or
+  rep lists the accounts with scope_trailing_revenue > 0, i.e. trailing-window orders of the
+  scope's reps (team and region of the order date, as int_orders_enriched carries them);
+  their value_tier, trailing_revenue, rank and shares stay the COMPANY ones (ABC is a company
+  ranking), and scope_trailing_revenue is the revenue of those orders alone.
 -#}
 {%- set trailing_months = var('trailing_months') | int -%}
 with
@@ -21,6 +26,12 @@ orders as (
 
 ),
 
+levels as (
+
+    {{ scope_levels() }}
+
+),
+
 judged_periods as (
 
     select
@@ -34,11 +45,13 @@ judged_periods as (
 
 ),
 
-trailing_revenue as (
+scoped_trailing_revenue as (
 
     select
         judged_periods.period_type,
         judged_periods.period,
+        levels.level,
+        {{ scope_id_for('levels.level', 'orders.rep_id', 'orders.team', 'orders.region') }} as scope_id,
         orders.account_id,
         sum(orders.total_amount_reporting) as trailing_revenue
     from orders
@@ -46,8 +59,21 @@ trailing_revenue as (
         on
             orders.ordered_date <= judged_periods.measure_date
             and orders.ordered_date > judged_periods.measure_date - interval {{ trailing_months }} month
+    cross join levels
     where orders.is_booked
-    group by judged_periods.period_type, judged_periods.period, orders.account_id
+    group by all
+
+),
+
+trailing_revenue as (
+
+    select
+        period_type,
+        period,
+        account_id,
+        trailing_revenue
+    from scoped_trailing_revenue
+    where level = 'company'
 
 ),
 
@@ -74,7 +100,7 @@ ranked as (
 
 ),
 
-final as (
+company_tiers as (
 
     select
         ranked.period_type,
@@ -100,6 +126,35 @@ final as (
         on
             ranked.period_type = judged_periods.period_type
             and ranked.period = judged_periods.period
+
+),
+
+final as (
+
+    select
+        scoped_trailing_revenue.level,
+        scoped_trailing_revenue.scope_id,
+        company_tiers.period_type,
+        company_tiers.period,
+        company_tiers.period_start,
+        company_tiers.period_end,
+        company_tiers.measure_date,
+        company_tiers.account_id,
+        company_tiers.trailing_revenue,
+        cast(scoped_trailing_revenue.trailing_revenue as decimal(18, 2)) as scope_trailing_revenue,
+        company_tiers.revenue_rank,
+        company_tiers.revenue_share,
+        company_tiers.cumulative_share,
+        company_tiers.value_tier
+    from scoped_trailing_revenue
+    inner join company_tiers
+        on
+            scoped_trailing_revenue.period_type = company_tiers.period_type
+            and scoped_trailing_revenue.period = company_tiers.period
+            and scoped_trailing_revenue.account_id = company_tiers.account_id
+    where
+        scoped_trailing_revenue.scope_id is not null
+        and scoped_trailing_revenue.trailing_revenue > 0
 
 )
 

@@ -59,10 +59,7 @@ attributed as (
         rep_history.region
     from dated
     left join rep_history
-        on
-            dated.owner_rep_id = rep_history.rep_id
-            and dated.attribution_date >= rep_history.valid_from
-            and dated.attribution_date < rep_history.valid_to
+        on {{ rep_history_at('rep_history', 'dated.owner_rep_id', 'dated.attribution_date') }}
 
 ),
 

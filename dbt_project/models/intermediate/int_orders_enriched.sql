@@ -67,10 +67,7 @@ converted as (
         orders.delivered_date
     from orders
     left join rep_history
-        on
-            orders.rep_id = rep_history.rep_id
-            and orders.ordered_date >= rep_history.valid_from
-            and orders.ordered_date < rep_history.valid_to
+        on {{ rep_history_at('rep_history', 'orders.rep_id', 'orders.ordered_date') }}
     left join fx_rates as fx
         on {{ fx_rate_for('fx', 'orders.currency', 'orders.ordered_date') }}
 

@@ -58,10 +58,7 @@ owned as (
         rep_history.region
     from flagged
     left join rep_history
-        on
-            flagged.owner_rep_id = rep_history.rep_id
-            and flagged.created_date >= rep_history.valid_from
-            and flagged.created_date < rep_history.valid_to
+        on {{ rep_history_at('rep_history', 'flagged.owner_rep_id', 'flagged.created_date') }}
 
 ),
 

@@ -154,10 +154,7 @@ with_team as (
         end as scorecard_score
     from weighted
     left join rep_history
-        on
-            weighted.rep_id = rep_history.rep_id
-            and weighted.team_date >= rep_history.valid_from
-            and weighted.team_date < rep_history.valid_to
+        on {{ rep_history_at('rep_history', 'weighted.rep_id', 'weighted.team_date') }}
 
 ),
 

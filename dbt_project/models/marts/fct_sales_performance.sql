@@ -115,10 +115,7 @@ payment_events as (
         cast(null as varchar) as activity_type
     from payments
     left join rep_history
-        on
-            payments.rep_id = rep_history.rep_id
-            and payments.paid_date >= rep_history.valid_from
-            and payments.paid_date < rep_history.valid_to
+        on {{ rep_history_at('rep_history', 'payments.rep_id', 'payments.paid_date') }}
     where payments.paid_date <= {{ as_of_date() }}
 
 ),
@@ -166,10 +163,7 @@ activity_events as (
         activities.type as activity_type
     from activities
     left join rep_history
-        on
-            activities.rep_id = rep_history.rep_id
-            and activities.occurred_date >= rep_history.valid_from
-            and activities.occurred_date < rep_history.valid_to
+        on {{ rep_history_at('rep_history', 'activities.rep_id', 'activities.occurred_date') }}
     where activities.occurred_date <= {{ as_of_date() }}
 
 ),

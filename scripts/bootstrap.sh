@@ -36,12 +36,18 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 
+# Every Python package at the exact version requirements.lock pins (scripts/lock.sh writes it
+# from pyproject.toml), so a fresh clone installs what CI and every developer ran; then the
+# project itself without resolving anything further, and pip check proves the set consistent.
 stamp="$VENV/.salesops-installed"
-want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+want="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements.lock" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "==> installing the project and its dependencies (first time takes a few minutes)"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev]"
+  echo "==> installing the project and its locked dependencies (first time takes a few minutes)"
+  "$VENV/bin/python" -m pip install --quiet --no-warn-script-location -r "$ROOT/requirements.lock" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+  "$VENV/bin/python" -m pip install --quiet --no-deps -e "$ROOT" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+  "$VENV/bin/python" -m pip check
   echo "$want" > "$stamp"
 fi
 

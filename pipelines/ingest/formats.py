@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from pipelines.contract import DECIMAL_SCALE
+from pipelines.currencies import ISO_4217_CODES
 
 DateOrder = Literal["YMD", "MDY", "DMY"]
 DecimalMark = Literal[".", ","]
@@ -371,22 +372,12 @@ def _read_date(lf: pl.LazyFrame, formats: ValueFormats) -> pl.LazyFrame:
     return lf.with_columns(pl.coalesce(pl.col("_naive").dt.date(), zoned_date).alias(OUT))
 
 
-def _iso_currencies() -> list[str]:
-    try:
-        from babel.numbers import list_currencies
-    except ImportError:  # pragma: no cover - babel is a project dependency
-        codes: Iterable[str] = ("CNY", "USD", "EUR", "GBP", "JPY", "HKD", "TWD", "SGD")
-    else:
-        codes = list_currencies()
-    return sorted({c for c in codes if len(c) == 3 and c.isalpha() and c.isupper()} | {"RMB"})
-
-
 _SYMBOLS = ("¥", "$", "€", "£", "₩", "₹")
 _DOLLARS = ("US$", "HK$", "NT$", "NZ$", "AU$", "CA$", "SG$", "A$", "C$", "S$")
 #: Currency marks an amount may carry before or after the number (checked after matching:
 #: a regex alternation of ~300 ISO codes makes capture extraction ~15x slower).
 CURRENCY_TOKENS = frozenset(
-    [*_iso_currencies(), *_SYMBOLS, *_DOLLARS, "CN¥", "RMB¥", "元", "人民币"]
+    [*ISO_4217_CODES, "RMB", *_SYMBOLS, *_DOLLARS, "CN¥", "RMB¥", "元", "人民币"]
 )
 _PREFIX_CURRENCY = r"[A-Z]{0,2}\$|CN¥|RMB¥|[¥€£₩₹]|[A-Z]{3}"
 _SUFFIX_CURRENCY = r"元|人民币|[¥$€£₩₹]|[A-Z]{3}"

@@ -15,9 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from babel.numbers import list_currencies
-
 from pipelines.contract import CURRENCY_COLUMNS, ENTITIES, Entity
+from pipelines.currencies import ISO_4217_CODES
 from pipelines.paths import EXPECTATIONS_DIR
 
 QUARANTINE = "critical"
@@ -53,11 +52,6 @@ RULES: dict[str, str] = {
     "malformed_email": "correct the email address (name@domain.tld)",
     "malformed_phone": "correct the phone number (11-digit mobile, or area code + number)",
 }
-
-
-def _iso_currencies() -> list[str]:
-    # Babel ships the ISO 4217 list; keep only well-formed three-letter codes.
-    return sorted(c for c in list_currencies() if len(c) == 3 and c.isalpha() and c.isupper())
 
 
 def _exp(type_: str, severity: str, rule: str, message: str, **kwargs: Any) -> dict[str, Any]:
@@ -123,7 +117,7 @@ def build_suite(entity: Entity) -> dict[str, Any]:
                     "invalid_currency_code",
                     f"{col.name} must be an ISO 4217 currency code",
                     column=col.name,
-                    value_set=_iso_currencies(),
+                    value_set=list(ISO_4217_CODES),
                 )
             )
         if col.name == "period":

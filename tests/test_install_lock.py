@@ -1,0 +1,49 @@
+"""The lock file pins every dependency pyproject.toml declares, at a version it allows."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _locked() -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        spec = line.split("#", 1)[0].strip()
+        if spec:
+            name, _, version = spec.partition("==")
+            assert version, f"requirements.lock: {line!r} is not pinned with =="
+            pins[canonicalize_name(name)] = version.strip()
+    return pins
+
+
+def test_every_declared_dependency_is_pinned_within_its_range() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    pins = _locked()
+    for text in declared:
+        req = Requirement(text)
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req.name} is not in requirements.lock: run bash scripts/lock.sh"
+        assert req.specifier.contains(pins[name], prereleases=True), (
+            f"requirements.lock pins {req.name}=={pins[name]}, outside {req.specifier}: "
+            "run bash scripts/lock.sh"
+        )
+
+
+def test_the_installed_packages_are_the_locked_ones() -> None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    for name, pinned in _locked().items():
+        try:
+            installed = version(name)
+        except PackageNotFoundError as missing:
+            raise AssertionError(
+                f"{name} is locked but not installed: run scripts/bootstrap.sh"
+            ) from missing
+        assert installed == pinned, f"{name} {installed} installed, {pinned} locked"

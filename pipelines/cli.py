@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from pipelines.errors import SalesOpsError
+from pipelines.core.errors import SalesOpsError
 
 
 def _date(ctx, param, value):  # noqa: ARG001 - click callback signature
@@ -82,8 +82,8 @@ def demo_data(out_dir: Path, seed: int, scale: float, end_date: date) -> None:
 )
 def run(inbox: Path, home: Path | None, as_of: date | None, profile: str | None) -> None:
     """Load one drop: ingest, validate, build the marts, render the quarter's review pack."""
-    from pipelines.profiles.loader import load_profile
-    from pipelines.runner import run_nightly
+    from pipelines.ingest.profiles.loader import load_profile
+    from pipelines.ops.runner import run_nightly
 
     if profile:
         load_profile(profile)  # a broken profile fails here, before any run starts
@@ -124,9 +124,9 @@ def backfill(
     Dates without a drop folder are skipped with a notice; the first failed date stops the
     backfill with the dates loaded so far and the command that resumes it.
     """
-    from pipelines.backfill import run_backfill
-    from pipelines.profiles.loader import load_profile
-    from pipelines.settings import Settings
+    from pipelines.core.settings import Settings
+    from pipelines.ingest.profiles.loader import load_profile
+    from pipelines.ops.backfill import run_backfill
 
     if profile:
         load_profile(profile)
@@ -189,11 +189,11 @@ def report(
     out_dir: Path | None,
 ) -> None:
     """Render review packs (HTML, PDF, Excel) from the warehouse as it is now."""
-    from pipelines.periods import parse_period
-    from pipelines.reports import render_period
-    from pipelines.reports.render import PackOptions
-    from pipelines.reports.scope import Scope
-    from pipelines.settings import Settings
+    from pipelines.core.periods import parse_period
+    from pipelines.core.settings import Settings
+    from pipelines.packs import render_period
+    from pipelines.packs.render import PackOptions
+    from pipelines.packs.scope import Scope
 
     settings = Settings()
     home = (home or Path(settings.home)).expanduser().resolve()
@@ -245,7 +245,7 @@ def expectations() -> None:
 @expectations.command("write")
 def expectations_write() -> None:
     """(Re)write the baseline suites from the contract (overwrites local edits)."""
-    from pipelines.validation.suites import write_suites
+    from pipelines.ingest.checks.suites import write_suites
 
     for path in write_suites():
         click.echo(f"wrote {path}")
@@ -259,7 +259,7 @@ def profile() -> None:
 @profile.command("list")
 def profile_list() -> None:
     """List the shipped profiles."""
-    from pipelines.profiles.loader import load_profile, shipped_profiles
+    from pipelines.ingest.profiles.loader import load_profile, shipped_profiles
 
     for name, path in shipped_profiles().items():
         click.echo(f"{name:<12} {load_profile(name).description}  ({path.name})")
@@ -278,9 +278,9 @@ def profile_check(name: str, inbox: Path) -> None:
 
     Loads nothing. Exits 1 when a file would be rejected whole.
     """
-    from pipelines.profiles.check import check_inbox, render
-    from pipelines.profiles.loader import load_profile
-    from pipelines.settings import Settings
+    from pipelines.core.settings import Settings
+    from pipelines.ingest.profiles.check import check_inbox, render
+    from pipelines.ingest.profiles.loader import load_profile
 
     loaded = load_profile(name)
     checks = check_inbox(inbox, loaded, Settings().business_timezone)
@@ -302,7 +302,7 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 
 
 def _home(home: Path | None) -> Path:
-    from pipelines.settings import Settings
+    from pipelines.core.settings import Settings
 
     return (home or Path(Settings().home)).expanduser().resolve()
 
@@ -372,7 +372,7 @@ def restore_command(backup_file: Path, home: Path | None) -> None:
 def rebuild_command(as_of: date, out_path: Path | None, home: Path | None) -> None:
     """Rebuild the marts as the warehouse stood on a past date, in a copy (the warehouse
     itself is only read): the numbers reported then, whatever arrived since."""
-    from pipelines.warehouse.as_of import rebuild_as_of
+    from pipelines.transform.as_of import rebuild_as_of
 
     home = _home(home)
     out_path = out_path or home / "as-of" / f"warehouse-{as_of.isoformat()}.duckdb"
@@ -387,7 +387,7 @@ def rebuild_command(as_of: date, out_path: Path | None, home: Path | None) -> No
 @click.option("--runs", "limit", default=10, show_default=True, help="How many runs to list.")
 def status_command(home: Path | None, limit: int) -> None:
     """Show the last runs, the open data-quality findings and whether a run is writing."""
-    from pipelines.status import format_status
+    from pipelines.ops.status import format_status
 
     click.echo(format_status(_home(home), limit))
 
@@ -422,7 +422,7 @@ def alerts_preview(home: Path | None, out_dir: Path | None, lang: str | None) ->
     import duckdb
 
     from pipelines.alerts.digest import plan_alerts
-    from pipelines.settings import Settings
+    from pipelines.core.settings import Settings
     from pipelines.warehouse.schema import fetch_first
 
     settings = Settings()

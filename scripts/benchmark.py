@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from pipelines.demo import generate_drop
-from pipelines.runner import run_nightly
+from pipelines.ops.runner import run_nightly
 
 AS_OF = date(2026, 9, 30)
 TARGET_SECONDS = 120

@@ -115,7 +115,7 @@ def expected_bad(entity_name: str, rows: int) -> int:
 
 def generation_sql(n: dict[str, int]) -> dict[str, str]:
     """One SELECT per entity, canonical columns in contract order, rows ``i`` = 0..n-1."""
-    from pipelines.contract import CHANNELS, ORDER_STATUSES
+    from pipelines.core.contract import CHANNELS, ORDER_STATUSES
 
     reps, accounts = n["sales_reps"], n["accounts"]
     b = f"i % {BAD_PERIOD}"
@@ -329,7 +329,7 @@ PHASES = {
 
 def _seed_keys(con, entity_name: str, path: Path) -> None:
     """Put ``entity``'s keys straight into raw (for an entity not measured, referenced)."""
-    from pipelines.contract import entity
+    from pipelines.core.contract import entity
 
     e = entity(entity_name)
     (key,) = e.key
@@ -347,9 +347,9 @@ def _seed_keys(con, entity_name: str, path: Path) -> None:
 def child_ours(spec: dict) -> dict:
     import duckdb
 
-    from pipelines.contract import entity
+    from pipelines.core.contract import entity
+    from pipelines.core.settings import Settings
     from pipelines.ingest import load as load_mod
-    from pipelines.settings import Settings
     from pipelines.warehouse.resource import configure_connection
     from pipelines.warehouse.schema import ensure_schema
 

@@ -18,6 +18,8 @@ fi
 echo "==> ruff"
 ruff check .
 ruff format --check .
+echo "==> import-linter (layer contracts, .importlinter)"
+lint-imports --no-cache
 echo "==> sqlfluff (dbt models)"
 sqlfluff lint dbt_project/models --processes 2
 echo "==> dbt parse (once, before the test workers share the project)"

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from pipelines.demo import generate_drop
-from pipelines.runner import run_nightly
-from tests import oracle
+from pipelines.ops.runner import run_nightly
+from tests.support import oracle
 
 #: Business date of the shared demo night: the last day of 2026Q3.
 DEMO_AS_OF = date(2026, 9, 30)

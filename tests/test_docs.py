@@ -7,15 +7,15 @@ import re
 from click.testing import CliRunner
 
 from pipelines.cli import main
-from pipelines.contract_doc import DOC_PATH, render
-from pipelines.paths import PROJECT_ROOT
+from pipelines.core.contract_doc import DOC_PATH, render
+from pipelines.core.paths import PROJECT_ROOT
 
 DOCS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
 
 
 def test_contract_doc_is_generated_from_the_contract():
     assert DOC_PATH.read_text(encoding="utf-8") == render(), (
-        "docs/data-contract.md is stale: run `python -m pipelines.contract_doc`"
+        "docs/data-contract.md is stale: run `python -m pipelines.core.contract_doc`"
     )
 
 
@@ -94,17 +94,17 @@ def test_every_rule_is_in_the_catalogue_in_both_languages():
 
 
 def test_metrics_doc_is_generated_from_the_dbt_project():
-    from pipelines.metrics_doc import DOC_PATH as METRICS_DOC
-    from pipelines.metrics_doc import render as render_metrics
+    from pipelines.transform.metrics_doc import DOC_PATH as METRICS_DOC
+    from pipelines.transform.metrics_doc import render as render_metrics
 
     assert METRICS_DOC.read_text(encoding="utf-8") == render_metrics(), (
-        "docs/metrics.md is stale: run `python -m pipelines.metrics_doc`"
+        "docs/metrics.md is stale: run `python -m pipelines.transform.metrics_doc`"
     )
 
 
 def test_every_mart_and_column_is_documented_with_its_grain():
     """Each mart's yml says its grain and describes every column its SQL produces."""
-    from pipelines.metrics_doc import DBT_DIR, doc_blocks, mart_models, resolve
+    from pipelines.transform.metrics_doc import DBT_DIR, doc_blocks, mart_models, resolve
 
     models_dir = DBT_DIR / "models"
     blocks = doc_blocks(models_dir)

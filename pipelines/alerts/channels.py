@@ -35,8 +35,8 @@ from pydantic import (
     model_validator,
 )
 
-from pipelines.errors import SalesOpsError
-from pipelines.yaml_source import line_of, parse_yaml
+from pipelines.core.errors import SalesOpsError
+from pipelines.core.yaml_source import line_of, parse_yaml
 
 #: An environment variable's name (what ``*_env`` settings hold).
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -48,7 +48,7 @@ from pipelines.alerts.message import (
     teams_body,
     webhook_body,
 )
-from pipelines.errors import is_transient
+from pipelines.core.errors import is_transient
 
 log = logging.getLogger(__name__)
 

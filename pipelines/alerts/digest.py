@@ -32,9 +32,8 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from pipelines.alerts.message import Message
-from pipelines.paths import PROJECT_ROOT
-from pipelines.reports.i18n import Strings, load_strings
-from pipelines.reports.paths import ALERT_I18N_DIR, ALERT_TEMPLATES_DIR
+from pipelines.core.i18n import Strings, load_strings
+from pipelines.core.paths import ALERT_I18N_DIR, ALERT_TEMPLATES_DIR, PROJECT_ROOT
 
 RULES_FILE = PROJECT_ROOT / "expectations" / "rules.yml"
 #: Days in the ops summary's trend window.

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pipelines.contract import ENTITIES
+from pipelines.core.contract import ENTITIES
 
 from .render import manifest, render
 from .world import SKIPPED_ENTITIES, World

@@ -6,7 +6,7 @@ import random
 from datetime import datetime
 from typing import Any
 
-from pipelines.contract import ENTITIES, entity
+from pipelines.core.contract import ENTITIES, entity
 
 from .formats import (
     fmt_bool,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.errors import SalesOpsError
+from pipelines.core.errors import SalesOpsError
 from pipelines.ingest.load import file_sha256, latest_loaded_file
-from pipelines.profiles.loader import load_profile
-from pipelines.profiles.model import Profile
+from pipelines.ingest.profiles.loader import load_profile
+from pipelines.ingest.profiles.model import Profile
 from pipelines.warehouse.schema import fetch_first
 
 

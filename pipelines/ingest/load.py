@@ -2,7 +2,7 @@
 
 For one file: fingerprint (a file loaded before is skipped), then stream it in
 bounded batches. Each batch is mapped, parsed and checked against the entity's
-suite (:mod:`pipelines.validation.vectorised`) in polars, and spooled to a
+suite (:mod:`pipelines.ingest.checks.vectorised`) in polars, and spooled to a
 Parquet file next to the warehouse, its failures to a temp table; no batch
 outlives its turn, so a file of any size fits in memory. What needs the whole file is then settled
 in DuckDB SQL over the spool, in one transaction: rows that share an id with
@@ -30,17 +30,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.contract import ENTITY_BY_NAME, Entity
-from pipelines.errors import FileRejected
-from pipelines.ingest.formats import ValueFormats, currency_marks
-from pipelines.ingest.parse import ROW_INDEX, parse_frame_failures
-from pipelines.ingest.read import BATCH_ROWS
-from pipelines.profiles.apply import EXTRA, open_export
-from pipelines.profiles.loader import load_profile
-from pipelines.profiles.model import Profile
-from pipelines.validation.run import ExpectationOutcome, validate_rows
-from pipelines.validation.suites import ONE_OF_REQUIRED, one_of_column
-from pipelines.validation.vectorised import (
+from pipelines.core.contract import ENTITY_BY_NAME, Entity
+from pipelines.core.errors import FileRejected
+from pipelines.ingest.checks.run import ExpectationOutcome, validate_rows
+from pipelines.ingest.checks.suites import ONE_OF_REQUIRED, one_of_column
+from pipelines.ingest.checks.vectorised import (
     FAILURE_SCHEMA,
     CompiledSuite,
     Expectation,
@@ -48,6 +42,12 @@ from pipelines.validation.vectorised import (
     concat_failures,
     row_failures,
 )
+from pipelines.ingest.files.read import BATCH_ROWS
+from pipelines.ingest.profiles.apply import EXTRA, open_export
+from pipelines.ingest.profiles.loader import load_profile
+from pipelines.ingest.profiles.model import Profile
+from pipelines.ingest.values.formats import ValueFormats, currency_marks
+from pipelines.ingest.values.parse import ROW_INDEX, parse_frame_failures
 from pipelines.warehouse.schema import fetch_first
 
 HASH = "_row_hash"

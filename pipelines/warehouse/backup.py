@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.errors import SalesOpsError
+from pipelines.core.errors import SalesOpsError
 from pipelines.warehouse import lock
 from pipelines.warehouse.resource import WAREHOUSE_FILE
 

@@ -6,7 +6,7 @@ import fcntl
 from pathlib import Path
 from typing import IO
 
-from pipelines.errors import WarehouseBusy
+from pipelines.core.errors import WarehouseBusy
 
 LOCK_FILE = "warehouse.lock"
 

@@ -10,7 +10,7 @@ to one writer at a time.
 Order of events. At run start (resource setup) HOME is created if needed and
 probed for writing, and the disk must have room for the copy (:func:`check_free_space`);
 either failing stops the run before anything is touched. The run's structured log
-(HOME/logs/, :mod:`pipelines.run_log`) opens once HOME is usable. The lock is taken and the
+(HOME/logs/, :mod:`pipelines.core.run_log`) opens once HOME is usable. The lock is taken and the
 copy made by the first step that uses the warehouse (:meth:`WarehouseResource.open_working_copy`),
 not at run start: Dagster retries failed *steps* (the job's ``RetryPolicy``), never a failed
 resource setup, and a lock held by another run is exactly the failure worth retrying.
@@ -38,18 +38,20 @@ import duckdb
 from dagster import ConfigurableResource, DagsterEventType, InitResourceContext
 from pydantic import PrivateAttr
 
-from pipelines import run_log
-from pipelines.errors import (
+from pipelines.core import run_log
+from pipelines.core.errors import (
     HomeNotUsable,
     SalesOpsError,
     WarehouseBusy,
     is_transient,
     step_errors,
 )
-from pipelines.metric_params import load_metric_params, metric_params_path
-from pipelines.progress import say
-from pipelines.settings import Settings
+from pipelines.core.metric_params import load_metric_params, metric_params_path
+from pipelines.core.partitions import PARTITION_TAG
+from pipelines.core.progress import say
+from pipelines.core.settings import Settings
 from pipelines.warehouse import lock, runs
+from pipelines.warehouse.run_summary import failure_of, step_seconds
 from pipelines.warehouse.schema import ensure_schema, fetch_first
 
 WAREHOUSE_FILE = "warehouse.duckdb"
@@ -192,7 +194,6 @@ class WarehouseResource(ConfigurableResource):
 
     # --- lifecycle -------------------------------------------------------
     def setup_for_execution(self, context: InitResourceContext) -> None:
-        from pipelines.defs.partitions import PARTITION_TAG
 
         self._settings = Settings()
         self._run_id = context.run_id
@@ -318,7 +319,6 @@ class WarehouseResource(ConfigurableResource):
         )
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
-        from pipelines.run_summary import failure_of, step_seconds
 
         instance = context.instance
         status = "failed"

@@ -22,7 +22,7 @@ queried later.
 ``meta.*`` records loads, files, quarantined rows, row-level warnings and runs
 (``meta.runs``, see :mod:`pipelines.warehouse.runs`), and the fingerprints the incremental
 facts were built with (``meta.fact_fingerprints``, see
-:mod:`pipelines.warehouse.fact_fingerprints`).
+:mod:`pipelines.transform.fact_fingerprints`).
 dbt reads both schemas as sources; only Python writes them.
 """
 
@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.contract import DUCKDB_TYPES, ENTITIES, Entity
-from pipelines.warehouse.fact_fingerprints import FINGERPRINTS_DDL
+from pipelines.core.contract import DUCKDB_TYPES, ENTITIES, Entity
 
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_load_id", "BIGINT NOT NULL"),
@@ -60,6 +59,18 @@ RUNS_DDL = """create table if not exists meta.runs (
     failed_step   varchar,
     error         varchar
 )"""
+
+#: What the nightly run records of each incremental fact it built (see
+#: :mod:`pipelines.transform.fact_fingerprints`).
+FINGERPRINTS_DDL = """create table if not exists meta.fact_fingerprints (
+    model         varchar primary key,  -- dbt model name of the fact
+    relation      varchar not null,     -- schema.table it builds
+    sql_checksum  varchar not null,     -- the model, its upstream models and their macros
+    settings      json not null,        -- {var: value} of the vars that SQL reads
+    load_id       bigint,               -- load of the run that recorded it
+    recorded_at   timestamptz not null
+)"""
+
 
 META_DDL: tuple[str, ...] = (
     """create table if not exists meta.loads (

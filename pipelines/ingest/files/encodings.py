@@ -1,0 +1,302 @@
+"""Text encodings of CSV exports: detect them, check them, transcode to UTF-8.
+
+Exports arrive as UTF-8 (with or without a byte-order mark), as GB18030/GBK
+from Chinese-language systems, and as Windows-1252 or DOS code page 850 from
+older Western European tools. Detection works like this:
+
+1. A byte-order mark decides: ``EF BB BF`` is ``utf-8-sig``, ``FF FE`` or
+   ``FE FF`` is ``utf-16``.
+2. A file whose every byte decodes as UTF-8 is ``utf-8`` (plain ASCII too).
+3. Otherwise the lines holding non-ASCII bytes (up to about 1 MB of them) are
+   decoded with each of ``gb18030``, ``cp1252`` and ``cp850``:
+
+   * ``gb18030`` wins when the text decodes to Chinese characters built from
+     two non-ASCII bytes each. Western text often decodes "successfully" as
+     GB18030 too, but there each accented byte swallows the ASCII letter after
+     it, so it is never taken for Chinese.
+   * Between ``cp1252`` and ``cp850`` each non-ASCII character is scored in
+     its context: an accented letter inside a word scores high, a symbol
+     between two letters (``Berguvsv„gen``), box-drawing characters, an
+     upper-case letter after a lower-case one (``CafÚ``) score low. The best
+     average wins; when both read equally well charset-normalizer breaks the
+     tie and the note says the choice was a guess.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import charset_normalizer
+
+from pipelines.core.errors import FileRejected
+
+#: Bytes read at a time when scanning or transcoding.
+CHUNK = 1 << 20
+#: Most bytes of non-ASCII lines examined when guessing a legacy encoding.
+SAMPLE_LIMIT = 1 << 20
+#: Legacy encodings detection chooses from, besides UTF-8 and UTF-16.
+CANDIDATES = ("gb18030", "cp1252", "cp850")
+#: Declared names that are read with a superset codec.
+_SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "ascii": "utf-8"}
+
+Opener = Callable[[], BinaryIO]
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
+# Lower-case letters frequent in Western European languages, then rarer ones.
+_COMMON_LETTERS = frozenset("àáâäåæçèéêëíîïñóôöøùúûüßœ")
+_OTHER_LETTERS = frozenset("ãõìòýÿÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝŒŠšŽž")
+_COMMON_SYMBOLS = frozenset("€£¥¢°§©®™“”„‘’‚«»–—…•·±×¿¡ºª½¼¾²³")
+# Symbols that may legitimately sit between two letters (don’t, l·l, A–Z).
+_WORD_JOINERS = frozenset("’‘–—·")
+
+
+class NotText(Exception):
+    """The file holds binary data (NUL bytes), so it is no text export."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    encoding: str
+    note: str
+
+
+def normalise_encoding(name: str) -> str:
+    """Python codec name for a declared encoding (``GBK`` reads as ``gb18030``).
+
+    Raises ``LookupError`` for a name Python does not know.
+    """
+    codec = codecs.lookup(name.strip()).name
+    return _SUPERSETS.get(codec, codec)
+
+
+def _bom_encoding(head: bytes) -> str | None:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
+
+
+def _cut_safely(data: bytes, limit: int) -> bytes:
+    """At most ``limit`` bytes, cut after a byte no multi-byte sequence contains."""
+    if len(data) <= limit:
+        return data
+    cut = max(data.rfind(bytes([b]), 0, limit) for b in b" ,;\t|\"'\r")
+    return data[: cut + 1] if cut >= 0 else b""
+
+
+def _scan(open_stream: Opener) -> tuple[bool, bytes]:
+    """(valid UTF-8, sample of whole lines holding non-ASCII bytes, at most ~1 MB)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8_ok = True
+    sample = bytearray()
+    carry = b""
+    with open_stream() as fh:
+        chunk = fh.read(CHUNK)
+        if b"\x00" in chunk[:8192]:
+            raise NotText
+        while True:
+            if utf8_ok:
+                try:
+                    decoder.decode(chunk, final=not chunk)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+            if len(sample) < SAMPLE_LIMIT:
+                data = carry + chunk
+                end = data.rfind(b"\n") + 1 if chunk else len(data)
+                if len(data) - end > SAMPLE_LIMIT:  # one line longer than the sample
+                    end = len(data)
+                block, carry = data[:end], data[end:]
+                if not block.isascii():
+                    for line in _NON_ASCII_LINE.finditer(block):
+                        room = SAMPLE_LIMIT - len(sample)
+                        if room <= 0:
+                            break
+                        sample += _cut_safely(line.group(), room) + b"\n"
+            if not chunk or (not utf8_ok and len(sample) >= SAMPLE_LIMIT):
+                return utf8_ok, bytes(sample)
+            chunk = fh.read(CHUNK)
+
+
+def _looks_chinese(text: str) -> bool:
+    """Mostly CJK characters, each from two non-ASCII bytes (as real GB text is)."""
+    chars = _NON_ASCII.findall(text)
+    if not chars:
+        return False
+    cjk = sum(
+        1
+        for c in chars
+        if "\u3400" <= c <= "\u9fff"
+        or "\uf900" <= c <= "\ufaff"
+        or "\u3000" <= c <= "\u303f"
+        or "\uff00" <= c <= "\uffef"
+    )
+    paired = sum(1 for c in chars if min(c.encode("gb18030")) >= 0x80)
+    return cjk >= 0.6 * len(chars) and paired >= 0.9 * len(chars)
+
+
+def _char_score(c: str, before: str, after: str) -> int:
+    """How plausible one non-ASCII character is in Western text, given its neighbours."""
+    category = unicodedata.category(c)
+    inside_word = before.isalpha() and after.isalpha()
+    if category.startswith("L"):
+        if not (before.isalpha() or after.isalpha()):
+            return 0  # a letter standing alone proves little
+        score = 2 if c in _COMMON_LETTERS else 1 if c in _OTHER_LETTERS else 0
+        if c.isupper() and before.islower():
+            score -= 3  # "CafÚ"
+        if c.islower() and after.isupper():
+            score -= 3  # "ôHello"
+        return score
+    if category.startswith("Z"):  # a no-break space
+        return -3 if inside_word else 0
+    if category.startswith("C") or "\u2500" <= c <= "\u259f":
+        return -3  # control or box-drawing characters
+    if inside_word and c not in _WORD_JOINERS:
+        return -3  # "Berguvsv„gen", "M³ller"
+    return 1 if c in _COMMON_SYMBOLS else -1
+
+
+def plausibility(text: str) -> float:
+    """Average :func:`_char_score` over the non-ASCII characters of ``text``."""
+    scores = [
+        _char_score(
+            m.group(), text[m.start() - 1 : m.start()] or " ", text[m.end() : m.end() + 1] or " "
+        )
+        for m in _NON_ASCII.finditer(text)
+    ]
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def _choose_legacy(sample: bytes) -> tuple[str, str]:
+    """(encoding, reason) among :data:`CANDIDATES` for non-UTF-8 bytes."""
+    decoded: dict[str, str] = {}
+    for encoding in CANDIDATES:
+        try:
+            decoded[encoding] = sample.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    if "gb18030" in decoded and _looks_chinese(decoded["gb18030"]):
+        return "gb18030", "Chinese text"
+    western = {e: plausibility(t) for e, t in decoded.items() if e != "gb18030"}
+    if len(western) == 1:
+        (only,) = western
+        return only, f"the only candidate that decodes it ({', '.join(CANDIDATES)} tried)"
+    ranked = sorted(western, key=western.get, reverse=True)
+    best, second = ranked[0], ranked[1]
+    if western[best] - western[second] >= 0.05:
+        return best, f"accented letters read correctly, {second} gives odd symbols"
+    matches = charset_normalizer.from_bytes(sample, cp_isolation=ranked)
+    guess = matches.best()
+    pick = guess.encoding if guess is not None and guess.encoding in western else "cp1252"
+    return pick, f"{best} and {second} read equally well, a guess: check accented letters"
+
+
+def detect_encoding(open_stream: Opener) -> Detection:
+    """Detect the encoding of the byte stream ``open_stream()`` returns (see module doc).
+
+    Raises :class:`NotText` for binary content.
+    """
+    with open_stream() as fh:
+        head = fh.read(4)
+    bom = _bom_encoding(head)
+    if bom is not None:
+        return Detection(bom, f"encoding {bom} (detected from the byte-order mark)")
+    utf8_ok, sample = _scan(open_stream)
+    if utf8_ok:
+        ascii_only = not sample
+        return Detection(
+            "utf-8", "encoding utf-8 (detected)" + (", plain ASCII" if ascii_only else "")
+        )
+    encoding, reason = _choose_legacy(sample)
+    return Detection(encoding, f"encoding {encoding} (detected: {reason})")
+
+
+def resolve(open_stream: Opener, file_name: str, declared: str | None) -> tuple[str, bool, str]:
+    """(codec, detected?, note) for a CSV stream: the declared encoding, else detected.
+
+    A declared ``utf-8`` becomes ``utf-8-sig`` when the file starts with a BOM,
+    so the mark never ends up in the first header. Raises
+    :class:`FileRejected` for binary content or an unknown encoding name.
+    """
+    if declared is None:
+        try:
+            found = detect_encoding(open_stream)
+        except NotText as exc:
+            raise FileRejected(
+                file_name,
+                "is not a text file (it contains binary data)",
+                "re-export the file as CSV UTF-8 (comma-separated) with one header row",
+            ) from exc
+        return found.encoding, True, found.note
+    try:
+        encoding = normalise_encoding(declared)
+    except LookupError as exc:
+        raise FileRejected(
+            file_name,
+            f"cannot be read: the profile's encoding '{declared}' is unknown",
+            f"set encoding: to one of utf-8, {', '.join(CANDIDATES)} in the profile",
+        ) from exc
+    if encoding == "utf-8":
+        with open_stream() as fh:
+            if fh.read(3) == codecs.BOM_UTF8:
+                encoding = "utf-8-sig"
+    return encoding, False, f"encoding {encoding} (set in the profile)"
+
+
+def _decode_chunks(
+    open_stream: Opener, file_name: str, encoding: str, sink: Callable[[str], object] | None
+) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    with open_stream() as fh:
+        while True:
+            chunk = fh.read(CHUNK)
+            pending = len(decoder.getstate()[0])
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                bad = offset - pending + exc.start
+                raise _not_valid(open_stream, file_name, encoding, bad) from exc
+            if sink is not None and text:
+                sink(text)
+            if not chunk:
+                return
+            offset += len(chunk)
+
+
+def _not_valid(open_stream: Opener, file_name: str, encoding: str, offset: int) -> FileRejected:
+    try:
+        likely = detect_encoding(open_stream).encoding
+    except NotText:
+        likely = "utf-8"
+    other = (
+        f"set encoding: {likely} in the profile"
+        if likely != encoding
+        else ("set encoding: in the profile to the encoding it was saved in")
+    )
+    return FileRejected(
+        file_name,
+        f"is not valid {encoding} text (first bad byte at offset {offset})",
+        f"re-export as UTF-8 or {other}",
+    )
+
+
+def check_decodes(open_stream: Opener, file_name: str, encoding: str) -> None:
+    """Reject the file (:class:`FileRejected`) unless it is all valid ``encoding``."""
+    _decode_chunks(open_stream, file_name, encoding, None)
+
+
+def transcode(open_stream: Opener, file_name: str, encoding: str, out: BinaryIO) -> None:
+    """Write the stream as UTF-8 (without BOM) to ``out``, one chunk at a time.
+
+    Rejects the file (:class:`FileRejected`) at the first byte that is not
+    valid ``encoding``, naming its offset.
+    """
+    _decode_chunks(open_stream, file_name, encoding, lambda text: out.write(text.encode("utf-8")))

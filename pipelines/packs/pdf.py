@@ -1,0 +1,51 @@
+"""PDF packs: the pack's HTML laid out by WeasyPrint (A4, page numbers, contents).
+
+The PDF is the same HTML and CSS as the HTML pack: ``reports/styles/pack.css``
+holds the ``@page`` rules (A4, page number in the footer) and the print rules
+(the contents list gets page numbers through ``target-counter``). Charts are
+the same inline SVG. Fonts come from fontconfig: for 中文 the setup installs
+Debian's fonts-noto-cjk ("Noto Sans CJK SC"), which WeasyPrint embeds (subset)
+in the file.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from pipelines.core.errors import SalesOpsError
+
+
+class PdfUnavailable(SalesOpsError):
+    """WeasyPrint (or the Pango library it needs) is missing."""
+
+
+@lru_cache(maxsize=1)
+def _weasyprint():
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:  # OSError: Pango not installed
+        raise PdfUnavailable(
+            f"PDF packs need WeasyPrint and the Pango library ({exc})",
+            "run scripts/bootstrap.sh (it installs weasyprint, Pango and fonts-noto-cjk), "
+            "or render --format html,xlsx",
+        ) from exc
+    return weasyprint
+
+
+def html_to_pdf(html: str) -> bytes:
+    """The PDF of one pack's HTML (self-contained: no URL is fetched)."""
+    weasyprint = _weasyprint()
+
+    def no_fetch(url: str, *args, **kwargs):
+        raise ValueError(f"review packs fetch nothing; refused {url}")
+
+    # WeasyPrint's CSS parser warns about SVG presentation properties in the charts'
+    # style attributes (fill, stroke, ...) that its SVG renderer then applies: not news.
+    logger = logging.getLogger("weasyprint")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return weasyprint.HTML(string=html, url_fetcher=no_fetch).write_pdf()
+    finally:
+        logger.setLevel(level)

@@ -1,0 +1,203 @@
+"""The Maven "CRM + Sales Opportunities" export, as published, through the whole pipeline.
+
+The real job (Dagster, DuckDB, GE, dbt, report) runs with the shipped
+``maven_crm`` profile on the files of ../shared/realdata; every figure checked
+here is recomputed from the CSV files with the csv module and Decimal.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections import Counter, defaultdict
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.ops.runner import run_nightly
+
+pytestmark = pytest.mark.e2e
+
+REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
+MAVEN = REALDATA / "maven_crm_sales_opportunities"
+AS_OF = date(2017, 12, 31)
+SERIES = {  # products.csv: product -> series; the pipeline writes GTX Pro as "GTXPro"
+    "GTX Basic": "GTX",
+    "GTX Pro": "GTX",
+    "GTXPro": "GTX",
+    "GTX Plus Basic": "GTX",
+    "GTX Plus Pro": "GTX",
+    "MG Special": "MG",
+    "MG Advanced": "MG",
+    "GTK 500": "GTK",
+}
+
+
+def rows(name: str) -> list[dict]:
+    with (MAVEN / name).open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def maven(tmp_path_factory):
+    if not MAVEN.is_dir():
+        pytest.skip(f"real datasets not present at {REALDATA} (see its README.md)")
+    root = tmp_path_factory.mktemp("maven")
+    inbox = root / "inbox"
+    shutil.copytree(MAVEN, inbox)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SALESOPS_REPORTING_CURRENCY", "USD")
+    mp.setenv("SALESOPS_BUSINESS_TIMEZONE", "America/New_York")
+    # the dataset ends in 2017, before the default first partition (2020-01-01)
+    mp.setenv("SALESOPS_PARTITIONS_START", "2016-01-01")
+    try:
+        summary = run_nightly(
+            inbox=inbox, home=root / "home", as_of=AS_OF, echo=False, profile="maven_crm"
+        )
+    finally:
+        mp.undo()
+    assert summary["status"] == "success", summary.get("error")
+    con = duckdb.connect(str(root / "home" / "warehouse.duckdb"), read_only=True)
+    yield con
+    con.close()
+
+
+def test_every_row_is_accounted_for(maven):
+    files = {
+        r[0]: r[1:]
+        for r in maven.execute(
+            "select file_name, status, rows_in, rows_loaded, rows_quarantined from meta.load_files"
+        ).fetchall()
+    }
+    for name in ("sales_teams.csv", "accounts.csv", "products.csv", "sales_pipeline.csv"):
+        status, rows_in, loaded, quarantined = files[name]
+        assert status == "loaded"
+        assert rows_in == len(rows(name)) == loaded + quarantined
+    assert files["data_dictionary.csv"][0] == "ignored"
+
+
+def test_open_deals_without_dates_or_values_are_quarantined_and_routed(maven):
+    pipeline = rows("sales_pipeline.csv")
+    incomplete = {
+        r["opportunity_id"]: r["sales_agent"]
+        for r in pipeline
+        if not (r["engage_date"] and r["close_date"] and r["close_value"] and r["account"])
+    }
+    assert len(incomplete) == sum(r["deal_stage"] in ("Prospecting", "Engaging") for r in pipeline)
+    got = dict(
+        maven.execute(
+            "select record_id, owner_rep_id from meta.quarantine where entity = 'opportunities'"
+        ).fetchall()
+    )
+    assert got == incomplete
+    rules = Counter(
+        r[0]
+        for r in maven.execute(
+            "select rule from meta.quarantine where entity = 'opportunities'"
+        ).fetchall()
+    )
+    assert set(rules) == {"missing_required"}
+
+
+def test_quirks_are_translated_and_reported(maven):
+    notes = {
+        name: json.loads(n)
+        for name, n in maven.execute(
+            "select file_name, read_notes from meta.load_files where read_notes is not null"
+        ).fetchall()
+    }
+    industry = {t["seen"]: t["rows"] for t in notes["accounts.csv"]["translations"]["industry"]}
+    assert industry == {"technolgy": sum(r["sector"] == "technolgy" for r in rows("accounts.csv"))}
+    lines = {
+        t["seen"]: t["rows"] for t in notes["sales_pipeline.csv"]["translations"]["product_line"]
+    }
+    assert lines["GTXPro"] == sum(r["product"] == "GTXPro" for r in rows("sales_pipeline.csv"))
+    assert "subsidiary_of" in notes["accounts.csv"]["unmapped_headers"]
+    assert (
+        maven.execute(
+            "select count(*) from staging.stg_crm__accounts where industry = 'technolgy'"
+        ).fetchone()[0]
+        == 0
+    )
+    unowned = maven.execute(
+        "select count(distinct record_id) from meta.row_findings where rule = 'missing_owner'"
+    ).fetchone()[0]
+    assert unowned == len(rows("accounts.csv"))
+
+
+def test_win_rates_by_rep_team_and_region_match_the_csv(maven):
+    teams = {
+        r["sales_agent"]: (r["manager"], r["regional_office"]) for r in rows("sales_teams.csv")
+    }
+    won: dict[tuple, int] = defaultdict(int)
+    lost: dict[tuple, int] = defaultdict(int)
+    won_value: dict[tuple, Decimal] = defaultdict(Decimal)
+    for r in rows("sales_pipeline.csv"):
+        if r["deal_stage"] not in ("Won", "Lost") or not r["close_date"].startswith("2017"):
+            continue
+        manager, region = teams[r["sales_agent"]]
+        for scope in (
+            ("company", "all"),
+            ("team", manager),
+            ("region", region),
+            ("rep", r["sales_agent"]),
+        ):
+            if r["deal_stage"] == "Won":
+                won[scope] += 1
+                won_value[scope] += Decimal(r["close_value"])
+            else:
+                lost[scope] += 1
+    got = {
+        (level, scope): (w, lo, rate, size)
+        for level, scope, w, lo, rate, size in maven.execute(
+            "select level, scope_id, won, lost, win_rate, avg_deal_size "
+            "from marts.fct_sales_performance where period_type = 'year' and period = '2017'"
+        ).fetchall()
+    }
+    assert set(got) == set(won) | set(lost)
+    for scope in got:
+        w, l_, rate, size = got[scope]
+        assert (w, l_) == (won[scope], lost[scope]), scope
+        assert abs(Decimal(str(rate)) - Decimal(w) / Decimal(w + l_)) < Decimal("1e-6"), scope
+        expected_size = won_value[scope] / won[scope]
+        assert abs(Decimal(str(size)) - expected_size) < Decimal("0.01"), scope
+
+
+def test_products_map_to_their_series(maven):
+    got = dict(
+        maven.execute(
+            "select opportunity_id, product_line from staging.stg_crm__opportunities"
+        ).fetchall()
+    )
+    expected = {
+        r["opportunity_id"]: SERIES[r["product"]]
+        for r in rows("sales_pipeline.csv")
+        if r["deal_stage"] in ("Won", "Lost")
+    }
+    assert got == expected
+
+
+def test_profile_check_reports_what_would_be_quarantined():
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    if not MAVEN.is_dir():
+        pytest.skip(f"real datasets not present at {REALDATA}")
+    result = CliRunner().invoke(
+        main, ["profile", "check", "--profile", "maven_crm", "--inbox", str(MAVEN)]
+    )
+    assert result.exit_code == 0, result.output
+    pipeline = rows("sales_pipeline.csv")
+    no_close = sum(not r["close_date"] for r in pipeline)
+    no_account = sum(not r["account"] for r in pipeline)
+    assert f"expected_close_date: required but empty on {no_close:,} row(s)" in result.output
+    assert f"account_id: required but empty on {no_account:,} row(s)" in result.output
+    assert "data_dictionary.csv: matches no entity" in result.output
+    assert f"'GTXPro' -> 'GTX' ({sum(r['product'] == 'GTXPro' for r in pipeline):,})" in (
+        result.output
+    )

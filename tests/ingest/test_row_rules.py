@@ -1,0 +1,100 @@
+"""Every row-level rule of the suites: one bad row caught with its rule, one good row clean.
+
+Rows are written as an export would write them (text), typed by the loader's parser and
+checked by the committed suites exactly as ingest does (:func:`check_rows`); the loader's
+own rules (unreadable values, currency marks) are checked through the same steps.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from pipelines.core.contract import ENTITY_BY_NAME
+from pipelines.ingest.checks.vectorised import compile_suite
+from pipelines.ingest.load import check_rows, currency_failures
+from pipelines.ingest.values.parse import ROW_INDEX, ValueFormats, parse_frame_failures
+
+GOOD = {
+    "accounts": {
+        "account_id": "A1", "account_name": "上海华锐科技有限公司", "industry": "IT",
+        "size_band": "large", "region": "华东", "channel": "direct", "owner_rep_id": "R1",
+        "created_at": "2025-01-01 10:00:00", "phone": "13800138000", "email": "a@b.cn",
+    },
+    "targets": {
+        "period": "2026Q3", "level": "rep", "scope_id": "R1", "metric": "revenue",
+        "product_line": None, "target_value": "100000",
+    },
+    "capability_scores": {
+        "rep_id": "R1", "period": "2026Q3", "product_knowledge": "80", "selling_skill": "75",
+        "teamwork": "90",
+    },
+    "opportunities": {
+        "opportunity_id": "OP1", "account_id": "A1", "owner_rep_id": "R1", "name": "Deal",
+        "created_at": "2026-01-05 09:00:00", "stage": "won", "amount": "5000.00",
+        "currency": "CNY", "expected_close_date": "2026-03-01",
+        "closed_at": "2026-02-20 17:00:00", "lost_reason": None, "product_line": None,
+        "lead_id": None, "last_modified_at": "2026-02-20 17:00:00",
+    },
+    "payments": {
+        "payment_id": "P1", "order_id": "O1", "invoice_id": None,
+        "paid_at": "2026-03-01 10:00:00", "amount": "100.00", "currency": "CNY",
+        "method": "bank", "reference": None,
+    },
+}  # fmt: skip
+
+CASES = [
+    # (entity, changed fields of the bad row, rule, severity)
+    ("accounts", {"account_name": None}, "missing_required", "quarantine"),
+    ("accounts", {"owner_rep_id": None}, "missing_owner", "warn"),
+    ("accounts", {"channel": "telepathy"}, "value_not_allowed", "quarantine"),
+    ("accounts", {"email": "a.b.cn"}, "malformed_email", "warn"),
+    ("accounts", {"phone": "12345"}, "malformed_phone", "warn"),
+    ("accounts", {"created_at": "2025-02-30 10:00:00"}, "unparseable_value", "quarantine"),
+    ("targets", {"period": "Q3 2026"}, "malformed_period", "quarantine"),
+    ("targets", {"target_value": "-5"}, "negative_value", "quarantine"),
+    ("capability_scores", {"teamwork": "130"}, "value_out_of_range", "quarantine"),
+    ("opportunities", {"currency": "RMB"}, "invalid_currency_code", "quarantine"),
+    (
+        "opportunities",
+        {"closed_at": "2025-12-31 09:00:00"},
+        "timestamps_out_of_order",
+        "quarantine",
+    ),
+    ("opportunities", {"amount": "EUR 5,000.00"}, "currency_mismatch", "quarantine"),
+    ("payments", {"order_id": None}, "missing_required", "quarantine"),  # no order nor invoice
+]
+
+
+def _failures(entity_name: str, rows: list[dict]) -> pl.DataFrame:
+    entity = ENTITY_BY_NAME[entity_name]
+    text = pl.DataFrame(rows, schema={c: pl.String for c in entity.column_names}).with_row_index(
+        ROW_INDEX, offset=2
+    )
+    text = text.with_columns(pl.col(ROW_INDEX).cast(pl.Int64))
+    formats = ValueFormats(timezone="Asia/Shanghai")
+    typed, unread = parse_frame_failures(text, entity, formats)
+    suite, _ = check_rows(entity, compile_suite(entity_name), typed, text)
+    parsed = unread.select(ROW_INDEX, pl.lit("unparseable_value").alias("rule"))
+    money = currency_failures(entity, text, typed, formats).select(ROW_INDEX, "rule")
+    return pl.concat(
+        [
+            suite.select(ROW_INDEX, "rule", "severity"),
+            parsed.with_columns(pl.lit("quarantine").alias("severity")),
+            money.with_columns(pl.lit("quarantine").alias("severity")),
+        ]
+    )
+
+
+@pytest.mark.parametrize(("entity", "change", "rule", "severity"), CASES, ids=lambda v: str(v))
+def test_a_bad_row_is_caught_and_a_good_row_is_not(entity, change, rule, severity):
+    good = GOOD[entity]
+    failures = _failures(entity, [good, {**good, **change}])
+    assert failures.filter(pl.col(ROW_INDEX) == 2).is_empty(), "the good row is clean"
+    bad = failures.filter(pl.col(ROW_INDEX) == 3)
+    assert (rule, severity) in set(bad.select("rule", "severity").iter_rows()), bad
+
+
+def test_every_row_rule_of_the_suites_has_a_case():
+    rules = {e.rule for name in ENTITY_BY_NAME for e in compile_suite(name).row}
+    assert rules <= {c[2] for c in CASES}, sorted(rules - {c[2] for c in CASES})

@@ -1,0 +1,1 @@
+"""Shared builders and fixtures for the test suite."""

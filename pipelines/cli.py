@@ -1,4 +1,9 @@
-"""The ``salesops`` command line."""
+"""The ``salesops`` command line: the composition root.
+
+It reads the settings once per command and passes them on. Each command imports the area it
+drives inside its function, so that ``salesops --help`` and quick commands do not load Dagster,
+dbt and the pack renderer (several seconds); nothing below the CLI imports lazily.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from pathlib import Path
 import click
 
 from pipelines.core.errors import SalesOpsError
+from pipelines.core.settings import Settings
 
 
 def _date(ctx, param, value):  # noqa: ARG001 - click callback signature
@@ -25,6 +31,15 @@ def _date(ctx, param, value):  # noqa: ARG001 - click callback signature
 @click.group()
 def main() -> None:
     """Sales-operations warehouse: nightly exports -> DuckDB -> checks -> marts -> review packs."""
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+
+def _settings() -> Settings:
+    """The command's settings: read from the environment once, then passed to what it calls."""
+    ctx = click.get_current_context()
+    if not isinstance(ctx.find_root().obj, Settings):
+        ctx.find_root().obj = Settings()
+    return ctx.find_root().obj
 
 
 @main.command("demo-data")
@@ -87,7 +102,9 @@ def run(inbox: Path, home: Path | None, as_of: date | None, profile: str | None)
 
     if profile:
         load_profile(profile)  # a broken profile fails here, before any run starts
-    summary = run_nightly(inbox=inbox, home=home, as_of=as_of, profile=profile)
+    summary = run_nightly(
+        inbox=inbox, home=home, as_of=as_of, profile=profile, settings=_settings()
+    )
     sys.exit(0 if summary["status"] == "success" else 1)
 
 
@@ -124,17 +141,18 @@ def backfill(
     Dates without a drop folder are skipped with a notice; the first failed date stops the
     backfill with the dates loaded so far and the command that resumes it.
     """
-    from pipelines.core.settings import Settings
     from pipelines.ingest.profiles.loader import load_profile
     from pipelines.ops.backfill import run_backfill
 
     if profile:
         load_profile(profile)
-    settings = Settings()
+    settings = _settings()
     home = _home(home)
     default_root = Path(settings.inbox_root) if settings.inbox_root else home / "inbox"
     root = (inbox or default_root).expanduser().resolve()
-    result = run_backfill(root, start, end, home, profile=profile, echo=click.echo)
+    result = run_backfill(
+        root, start, end, home, profile=profile, echo=click.echo, settings=settings
+    )
     sys.exit(0 if result.ok else 1)
 
 
@@ -190,12 +208,11 @@ def report(
 ) -> None:
     """Render review packs (HTML, PDF, Excel) from the warehouse as it is now."""
     from pipelines.core.periods import parse_period
-    from pipelines.core.settings import Settings
     from pipelines.packs import render_period
     from pipelines.packs.render import PackOptions
     from pipelines.packs.scope import Scope
 
-    settings = Settings()
+    settings = _settings()
     home = (home or Path(settings.home)).expanduser().resolve()
     warehouse = home / "warehouse.duckdb"
     text = period or quarter
@@ -278,12 +295,11 @@ def profile_check(name: str, inbox: Path) -> None:
 
     Loads nothing. Exits 1 when a file would be rejected whole.
     """
-    from pipelines.core.settings import Settings
     from pipelines.ingest.profiles.check import check_inbox, render
     from pipelines.ingest.profiles.loader import load_profile
 
     loaded = load_profile(name)
-    checks = check_inbox(inbox, loaded, Settings().business_timezone)
+    checks = check_inbox(inbox, loaded, _settings().business_timezone)
     click.echo(render(checks, loaded, inbox), nl=False)
     if any(c.entity and c.rejected for c in checks):
         sys.exit(1)
@@ -298,13 +314,9 @@ def entrypoint() -> None:
         sys.exit(1)
 
 
-os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
-
-
 def _home(home: Path | None) -> Path:
-    from pipelines.core.settings import Settings
 
-    return (home or Path(Settings().home)).expanduser().resolve()
+    return (home or Path(_settings().home)).expanduser().resolve()
 
 
 @main.command("backup")
@@ -376,7 +388,9 @@ def rebuild_command(as_of: date, out_path: Path | None, home: Path | None) -> No
 
     home = _home(home)
     out_path = out_path or home / "as-of" / f"warehouse-{as_of.isoformat()}.duckdb"
-    path = rebuild_as_of(home / "warehouse.duckdb", as_of, out_path, home=home)
+    path = rebuild_as_of(
+        home / "warehouse.duckdb", as_of, out_path, settings=_settings(), home=home
+    )
     click.echo(f"marts as of {as_of}: {path}")
 
 
@@ -389,7 +403,7 @@ def status_command(home: Path | None, limit: int) -> None:
     """Show the last runs, the open data-quality findings and whether a run is writing."""
     from pipelines.ops.status import format_status
 
-    click.echo(format_status(_home(home), limit))
+    click.echo(format_status(_home(home), limit, settings=_settings()))
 
 
 @main.group()
@@ -422,10 +436,9 @@ def alerts_preview(home: Path | None, out_dir: Path | None, lang: str | None) ->
     import duckdb
 
     from pipelines.alerts.digest import plan_alerts
-    from pipelines.core.settings import Settings
     from pipelines.warehouse.schema import fetch_first
 
-    settings = Settings()
+    settings = _settings()
     home = _home(home)
     warehouse = home / "warehouse.duckdb"
     if not warehouse.exists():

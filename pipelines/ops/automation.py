@@ -87,9 +87,8 @@ def drop_run_request(settings: Settings, folder: Path, as_of: date) -> dg.RunReq
     )
 
 
-def build_automation(job) -> tuple[dg.ScheduleDefinition, dg.SensorDefinition]:
-    """The schedule and sensor of ``job`` (the nightly asset job)."""
-    settings = Settings()
+def build_automation(job, settings: Settings) -> tuple[dg.ScheduleDefinition, dg.SensorDefinition]:
+    """The schedule and sensor of ``job`` (the nightly asset job), under ``settings``."""
     status = (
         dg.DefaultScheduleStatus.RUNNING
         if settings.automation_on
@@ -108,7 +107,7 @@ def build_automation(job) -> tuple[dg.ScheduleDefinition, dg.SensorDefinition]:
         description="Loads yesterday's drop folder (INBOX_ROOT/YYYY-MM-DD) every night.",
     )
     def nightly_load_schedule(context: dg.ScheduleEvaluationContext):
-        current = Settings()
+        current = settings
         as_of = context.scheduled_execution_time.date() - timedelta(days=1)
         folder = current.inbox_root_path / as_of.isoformat()
         if not folder.is_dir():
@@ -131,7 +130,7 @@ def build_automation(job) -> tuple[dg.ScheduleDefinition, dg.SensorDefinition]:
         "stable for N minutes); each drop loads once.",
     )
     def inbox_sensor(context: dg.SensorEvaluationContext):
-        current = Settings()
+        current = settings
         found = complete_drops(current)
         drops = [(as_of, folder) for as_of, folder in found if in_range(as_of, current)]
         for as_of, folder in found:

@@ -81,9 +81,9 @@ def run_backfill(
     home: Path,
     profile: str | None = None,
     echo: Callable[[str], None] = print,
+    settings: Settings | None = None,
 ) -> BackfillResult:
-
-    settings = Settings()
+    settings = settings or Settings()
     check_business_date(start, settings)
     check_business_date(end, settings)
     dates = plan(root, start, end)
@@ -101,7 +101,9 @@ def run_backfill(
             result.skipped.append(as_of)
             continue
         echo(f"{tag}: loading {folder}")
-        summary = run_nightly(inbox=folder, home=home, as_of=as_of, echo=False, profile=profile)
+        summary = run_nightly(
+            inbox=folder, home=home, as_of=as_of, echo=False, profile=profile, settings=settings
+        )
         result.summaries.append(summary)
         if summary["status"] == "success":
             result.loaded.append(as_of)

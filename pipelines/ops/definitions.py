@@ -41,8 +41,10 @@ def nightly_retry_policy(settings: Settings) -> dg.RetryPolicy | None:
     )
 
 
-def build_definitions() -> dg.Definitions:
-    settings = Settings()
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    """Every asset, check, job, schedule and sensor, under ``settings`` (read from the
+    environment when not given: the code location's entry point)."""
+    settings = settings or Settings()
     project = ensure_manifest()
     ingest_assets = build_ingest_assets(business_date_partitions(settings))
     dbt_assets = build_dbt_assets(project)
@@ -63,7 +65,7 @@ def build_definitions() -> dg.Definitions:
         executor_def=dg.in_process_executor,
         op_retry_policy=nightly_retry_policy(settings),
     )
-    schedule, sensor = build_automation(nightly)
+    schedule, sensor = build_automation(nightly, settings)
     failure_alert = build_run_failure_sensor(nightly, sensor.default_status)
     return dg.Definitions(
         assets=[*ingest_assets, dbt_assets, report, alerts, *packs.assets],

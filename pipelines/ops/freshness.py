@@ -151,7 +151,7 @@ def build_freshness(settings: Settings) -> tuple:
         "arrived (inbox or warehouse) by SALESOPS_FRESHNESS_DEADLINE on D + 1.",
     )
     def drop_arrived_by_deadline(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        current = Settings()
+        current = settings
         tagged = context.run.tags.get(DATE_TAG)
         now = datetime.now(ZoneInfo(current.business_timezone))
         as_of = date.fromisoformat(tagged) if tagged else expected_business_date(now, current)

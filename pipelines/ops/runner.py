@@ -35,11 +35,13 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def _alert_failure(home: Path, run_id: str, step: str, message: str, as_of) -> None:
+def _alert_failure(
+    settings: Settings, home: Path, run_id: str, step: str, message: str, as_of
+) -> None:
     """Tell the alert channels (as the daemon's run-failure sensor does for its runs)."""
 
     alert = run_failure_message(run_id, NIGHTLY_JOB, step, message, str(as_of))
-    for r in send_run_failure(home, Settings(), alert):
+    for r in send_run_failure(home, settings, alert):
         if not r.ok:
             say("alerts", f"run-failure alert via {r.channel_name} failed: {r.error}")
 
@@ -50,11 +52,12 @@ def run_nightly(
     as_of: date | None = None,
     echo: bool = True,
     profile: str | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Execute the ``nightly_load`` job for one drop (the partition of its business date);
     return (and write) its summary."""
 
-    settings = Settings()
+    settings = settings or Settings()
     home = (home or Path(settings.home)).expanduser().resolve()
     as_of = as_of or settings.yesterday()
     check_business_date(as_of, settings)
@@ -62,7 +65,7 @@ def run_nightly(
     started_at = datetime.now(UTC)
     if echo:
         say("run", f"preparing definitions (home {home})")
-    job = build_definitions().resolve_job_def(NIGHTLY_JOB)
+    job = build_definitions(settings).resolve_job_def(NIGHTLY_JOB)
     run_config = {
         "resources": {
             "warehouse": {
@@ -110,7 +113,7 @@ def run_nightly(
             runs.record_failure_if_missing(
                 home, run_id, as_of, started_at, datetime.now(UTC), step, message
             )
-            _alert_failure(home, run_id, step, message, as_of)
+            _alert_failure(settings, home, run_id, step, message, as_of)
     run_dir = home / "runs" / run_id
     summary["summary_path"] = str(run_dir / "summary.json")
     try:

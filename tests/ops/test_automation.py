@@ -22,8 +22,10 @@ def env(tmp_path, monkeypatch):
     return tmp_path / "drops"
 
 
-@pytest.fixture(scope="module")
-def definitions():
+@pytest.fixture
+def definitions(env):
+    # built under the test's environment: the schedule and sensor keep the settings they
+    # were built with, as a code location does
     return build_definitions()
 
 

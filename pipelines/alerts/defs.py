@@ -160,7 +160,7 @@ def run_failure_message(run_id: str, job: str, step: str, error: str, as_of: str
     )
 
 
-def send_run_failure(home: Path, settings, message) -> list:
+def send_run_failure(home: Path, settings: Settings, message: Message) -> list:
     """Deliver a run-failure alert through the configured channels (files under
     HOME/alerts/failures/); never raises."""
 
@@ -195,7 +195,7 @@ def record_setup_failure(
     )
 
 
-def build_run_failure_sensor(job, default_status) -> dg.SensorDefinition:
+def build_run_failure_sensor(job, default_status, settings: Settings) -> dg.SensorDefinition:
     @dg.run_failure_sensor(
         name="run_failure_alert",
         monitored_jobs=[job],
@@ -204,8 +204,6 @@ def build_run_failure_sensor(job, default_status) -> dg.SensorDefinition:
         "fails.",
     )
     def run_failure_alert(context: dg.RunFailureSensorContext):
-
-        settings = Settings()
         run = context.dagster_run
         step, error = failure_of(context.instance, run.run_id)
         config = (run.run_config or {}).get("resources", {}).get("warehouse", {}).get("config", {})

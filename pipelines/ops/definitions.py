@@ -66,7 +66,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         op_retry_policy=nightly_retry_policy(settings),
     )
     schedule, sensor = build_automation(nightly, settings)
-    failure_alert = build_run_failure_sensor(nightly, sensor.default_status)
+    failure_alert = build_run_failure_sensor(nightly, sensor.default_status, settings)
     return dg.Definitions(
         assets=[*ingest_assets, dbt_assets, report, alerts, *packs.assets],
         asset_checks=[freshness_check],

@@ -349,6 +349,7 @@ def test_the_dagster_run_failure_sensor_alerts(tmp_path, monkeypatch):
     import dagster as dg
 
     from pipelines.alerts.defs import build_run_failure_sensor
+    from pipelines.core.settings import Settings
 
     home = tmp_path / "home"
     home.mkdir()
@@ -365,7 +366,7 @@ def test_the_dagster_run_failure_sensor_alerts(tmp_path, monkeypatch):
     instance = dg.DagsterInstance.ephemeral()
     result = nightly_load.execute_in_process(instance=instance, raise_on_error=False)
     assert not result.success
-    sensor = build_run_failure_sensor(nightly_load, dg.DefaultSensorStatus.STOPPED)
+    sensor = build_run_failure_sensor(nightly_load, dg.DefaultSensorStatus.STOPPED, Settings())
     context = dg.build_run_status_sensor_context(
         sensor_name=sensor.name,
         dagster_instance=instance,

@@ -11,8 +11,8 @@ from typing import Any
 
 from pipelines.core.contract import ENTITIES
 
-from .render import manifest, render
-from .world import SKIPPED_ENTITIES, World
+from .render import SKIPPED_ENTITIES, manifest, render
+from .world import World
 
 DEFECTS_FILE = "_defects.json"
 

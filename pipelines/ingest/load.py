@@ -42,7 +42,7 @@ from pipelines.ingest.checks.vectorised import (
     concat_failures,
     row_failures,
 )
-from pipelines.ingest.files.read import BATCH_ROWS
+from pipelines.ingest.files.table import BATCH_ROWS
 from pipelines.ingest.profiles.apply import EXTRA, open_export
 from pipelines.ingest.profiles.loader import load_profile
 from pipelines.ingest.profiles.model import Profile

@@ -19,7 +19,9 @@ from openpyxl import Workbook
 
 from pipelines.core.errors import FileRejected
 from pipelines.ingest.files import encodings
-from pipelines.ingest.files.read import RawTable, ReadOptions, find_header, read_table
+from pipelines.ingest.files.header import find_header
+from pipelines.ingest.files.read import open_table, read_table
+from pipelines.ingest.files.table import RawTable, ReadOptions
 from pipelines.ingest.files.xlsx import cell_text
 
 REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
@@ -625,7 +627,6 @@ def test_a_last_record_with_one_cell_but_no_blank_line_before_it_stays(tmp_path)
 def test_batches_cover_every_record_once_even_when_the_strict_parser_takes_over(tmp_path):
     """A trailing delimiter deep in the file stops the fast reader mid-stream; the strict
     parser carries on from the next unread record, so numbering and content are unbroken."""
-    from pipelines.ingest.files.read import open_table
 
     body = [f"{i},x{i}" for i in range(100)] + ["100,y,"] + [f"{i},z{i}" for i in range(101, 131)]
     path = write(tmp_path, "a.csv", ("id,name\n" + "\n".join(body) + "\n").encode())

@@ -46,7 +46,8 @@ from pipelines.ingest.files.table import BATCH_ROWS
 from pipelines.ingest.profiles.apply import EXTRA, open_export
 from pipelines.ingest.profiles.loader import load_profile
 from pipelines.ingest.profiles.model import Profile
-from pipelines.ingest.values.formats import ValueFormats, currency_marks
+from pipelines.ingest.values.formats import ValueFormats
+from pipelines.ingest.values.numbers import currency_marks
 from pipelines.ingest.values.parse import ROW_INDEX, parse_frame_failures
 from pipelines.warehouse.schema import fetch_first
 

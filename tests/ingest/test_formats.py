@@ -15,7 +15,6 @@ import polars as pl
 import pytest
 
 from pipelines.core.contract import DECIMAL_SCALE, Column, Entity, entity
-from pipelines.ingest.values.formats import parse_values
 from pipelines.ingest.values.parse import (
     ROW_INDEX,
     ParseFailure,
@@ -24,6 +23,7 @@ from pipelines.ingest.values.parse import (
     normalise_text,
     parse_frame,
 )
+from pipelines.ingest.values.readers import DTYPES, parse_values, plain_reader
 
 SH = "Asia/Shanghai"
 EXCEL_DAY0 = date(1899, 12, 30)
@@ -673,8 +673,6 @@ PLAIN_SAMPLES = {
 @pytest.mark.parametrize("tz", [SH, "Europe/Berlin"])
 def test_the_plain_fast_path_reads_what_the_full_reader_reads(type_: str, tz: str) -> None:
     """Where the fast reader gives a value it is the full reader's value; elsewhere it defers."""
-    from pipelines.ingest.values.formats import DTYPES, plain_reader
-
     formats = ValueFormats(timezone=tz)
     values = pl.Series("v", PLAIN_SAMPLES[type_], dtype=pl.String)
     full = parse_values(values, type_, formats)

@@ -58,7 +58,8 @@ def _emitted_rules() -> set[str]:
     """Every rule id the loader, the suites and the dbt checks can emit."""
     import json
 
-    from pipelines.ingest.load import CURRENCY_MISMATCH, MISSING_REFERENCE, UNPARSEABLE
+    from pipelines.ingest.load.references import MISSING_REFERENCE
+    from pipelines.ingest.load.rows import CURRENCY_MISMATCH, UNPARSEABLE
 
     rules = {MISSING_REFERENCE, UNPARSEABLE, CURRENCY_MISMATCH}
     for suite in (PROJECT_ROOT / "expectations").glob("*.json"):

@@ -21,7 +21,7 @@ import pytest
 from pipelines.core.contract import ENTITIES, Entity
 from pipelines.ingest.checks.run import validate_rows
 from pipelines.ingest.checks.vectorised import ROW_TYPES, compile_suite, row_failures
-from pipelines.ingest.load import _derive_one_of
+from pipelines.ingest.load.rows import derive_one_of
 from pipelines.ingest.values.parse import ROW_INDEX
 
 ROWS = 400
@@ -95,7 +95,7 @@ def _rows(entity: Entity, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
             for c in entity.columns
         ),
     )
-    return _derive_one_of(typed, entity), text
+    return derive_one_of(typed, entity), text
 
 
 @pytest.mark.parametrize("entity", ENTITIES, ids=lambda e: e.name)
@@ -127,7 +127,7 @@ def test_an_expectation_type_without_translation_is_run_by_ge(tmp_path, monkeypa
 
     from pipelines.core.contract import ENTITY_BY_NAME
     from pipelines.ingest.checks import suites
-    from pipelines.ingest.load import check_rows
+    from pipelines.ingest.load.rows import check_rows
 
     suite = suites.build_suite(ENTITY_BY_NAME["products"])
     suite["expectations"].append(

@@ -1,6 +1,7 @@
 """Rule family *references* at settle time: rows that point at a record no load has brought.
 
-Such a row is quarantined as ``missing_reference`` and *parked*: retried on every later load
+Such a row is quarantined as ``missing_reference`` (severity and texts from the rule
+catalogue) and *parked*: retried on every later load
 and released once the record exists (:mod:`.parked`).
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.core.contract import ENTITY_BY_NAME, Entity
+from pipelines.ingest.checks.catalogue import Sql
+from pipelines.ingest.checks.catalogue import rule as catalogue_rule
 from pipelines.ingest.checks.suites import ONE_OF_REQUIRED
 from pipelines.ingest.load.sql import sql_text
 from pipelines.ingest.values.parse import ROW_INDEX
@@ -31,6 +34,7 @@ def reference_failures_sql(
 ) -> str | None:
     """SQL selecting the failures (FAILURE_SCHEMA) of rows of ``relation`` whose reference
     names a record that exists in no load so far; None when there is nothing to check."""
+    rule = catalogue_rule(MISSING_REFERENCE)
     selects = []
     for i, ref in enumerate(entity.references):
         target = ENTITY_BY_NAME[ref.entity]
@@ -51,22 +55,12 @@ def reference_failures_sql(
         else:
             (key,) = target.key
             unresolved = f'not exists (select 1 from raw.{target.name} t where t."{key}" = {col})'
-        message = (
-            f"{sql_text(ref.column + ' ')} || '''' || {col} || '''' || "
-            f"{sql_text(f' matches no {target.name} record loaded so far')}"
-        )
-        fix = (
-            f"{sql_text(f'export the {target.name} record ')} || '''' || {col} || '''' || "
-            + sql_text(
-                f", or correct {ref.column}; the row is retried on every load and "
-                "released once it exists"
-            )
-        )
+        details = {"column": ref.column, "value": Sql(col), "target": target.name}
         selects.append(
             f"""select r.{ROW_INDEX}::bigint as {ROW_INDEX}, {ORD_REFERENCE + i}::integer as ord,
-                       '{MISSING_REFERENCE}' as rule, 'quarantine' as severity,
-                       '{ref.column}' as column_name, cast({col} as varchar) as value_seen,
-                       {message} as message, {fix} as fix
+                       {sql_text(MISSING_REFERENCE)} as rule, {sql_text(rule.severity)} as severity,
+                       {sql_text(ref.column)} as column_name, cast({col} as varchar) as value_seen,
+                       {rule.message.sql(**details)} as message, {rule.fix.sql(**details)} as fix
                 from {relation} r
                 where {col} is not null and {unresolved}"""
         )

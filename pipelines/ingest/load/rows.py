@@ -1,9 +1,11 @@
 """Row checks of one batch: the entity's suite, unreadable cells, contradicting currency marks.
 
-Each check returns a *failures frame* (``FAILURE_SCHEMA``): one row per (row, reason), with
-``ord`` placing the reason among the row's others (the first is the row's rule). Suite
-failures take their expectation's place in the suite; unreadable cells sort before them,
-currency marks after them and after the file's reference checks.
+The loader's own rules take their severity, message and fix from the rule catalogue
+(:mod:`pipelines.ingest.checks.catalogue`). Each check returns a *failures frame*
+(``FAILURE_SCHEMA``): one row per (row, reason), with ``ord`` placing the reason among the
+row's others (the first is the row's rule). Suite failures take their expectation's place in
+the suite; unreadable cells sort before them, currency marks after them and after the file's
+reference checks.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.core.contract import Entity
+from pipelines.ingest.checks.catalogue import rule as catalogue_rule
 from pipelines.ingest.checks.run import validate_rows
 from pipelines.ingest.checks.suites import ONE_OF_REQUIRED, one_of_column
 from pipelines.ingest.checks.vectorised import (
@@ -65,25 +68,19 @@ def check_rows(
     return failures, counts
 
 
-def _text(*parts: str | pl.Expr) -> pl.Expr:
-    """Text from literal and column parts (``pl.format`` panics on some filtered string
-    columns in polars 2.1; ``concat_str`` does not)."""
-    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in parts])
-
-
 def parse_failures(unread: pl.DataFrame) -> pl.DataFrame:
     """The failures frame of the cells the parser could not read."""
+    rule = catalogue_rule(UNPARSEABLE)
+    details = {"column": pl.col("column"), "value": pl.col("value"), "expected": pl.col("expected")}
     return unread.select(
         pl.col(ROW_INDEX),
         (pl.col("position") + ORD_PARSE).cast(pl.Int32).alias("ord"),
         pl.lit(UNPARSEABLE).alias("rule"),
-        pl.lit("quarantine").alias("severity"),
+        pl.lit(rule.severity).alias("severity"),
         pl.col("column").alias("column_name"),
         pl.col("value").alias("value_seen"),
-        _text(
-            pl.col("column"), ": cannot read '", pl.col("value"), "'; expected ", pl.col("expected")
-        ).alias("message"),
-        _text("correct the value so it is ", pl.col("expected")).alias("fix"),
+        rule.message.polars(**details).alias("message"),
+        rule.fix.polars(**details).alias("fix"),
     )
 
 
@@ -97,6 +94,7 @@ def currency_failures(
     """
     if "currency" not in entity.column_names:
         return concat_failures([])
+    rule = catalogue_rule(CURRENCY_MISMATCH)
     parts = []
     rows = typed.select(ROW_INDEX, "currency")
     for position, column in enumerate(c.name for c in entity.columns if c.type == "decimal"):
@@ -113,26 +111,22 @@ def currency_failures(
             & pl.col("currency").is_not_null()
             & ~pl.col("_codes").list.contains(pl.col("currency").str.to_uppercase())
         )
+        details = {
+            "column": column,
+            "value": pl.col(column),
+            "marks": pl.col("_codes").list.join("/"),
+            "currency": pl.col("currency"),
+        }
         parts.append(
             bad.select(
                 pl.col(ROW_INDEX),
                 pl.lit(ORD_CURRENCY + position, dtype=pl.Int32).alias("ord"),
                 pl.lit(CURRENCY_MISMATCH).alias("rule"),
-                pl.lit("quarantine").alias("severity"),
+                pl.lit(rule.severity).alias("severity"),
                 pl.lit(column).alias("column_name"),
                 pl.col(column).alias("value_seen"),
-                _text(
-                    f"{column} '",
-                    pl.col(column),
-                    "' is written in ",
-                    pl.col("_codes").list.join("/"),
-                    " but the row's currency is ",
-                    pl.col("currency"),
-                ).alias("message"),
-                pl.lit(
-                    "export the amount without a currency mark, or correct the row's "
-                    "currency (or the profile's currency default)"
-                ).alias("fix"),
+                rule.message.polars(**details).alias("message"),
+                rule.fix.polars(**details).alias("fix"),
             )
         )
     return concat_failures(parts)

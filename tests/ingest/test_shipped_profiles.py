@@ -18,7 +18,6 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import duckdb
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
@@ -28,7 +27,7 @@ from pipelines.core.contract import load_order
 from pipelines.ingest.drop import scan_inbox
 from pipelines.ingest.load import FileResult, ingest_file
 from pipelines.ingest.profiles.loader import load_profile, shipped_profiles
-from pipelines.warehouse.schema import ensure_schema
+from tests.ingest.support import write_export
 
 BUSINESS_TZ = "Asia/Shanghai"
 NOW = datetime(2026, 3, 2, 22, 0, tzinfo=UTC)
@@ -58,22 +57,6 @@ def csv_bytes(
     writer.writerows(rows)
     data = out.getvalue().encode(encoding)
     return (b"\xef\xbb\xbf" + data) if bom else data
-
-
-def put(inbox: Path, name: str, data: bytes) -> Path:
-    inbox.mkdir(parents=True, exist_ok=True)
-    path = inbox / name
-    path.write_bytes(data)
-    return path
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    c = duckdb.connect(str(tmp_path / "w.duckdb"))
-    c.execute("set TimeZone = 'UTC'")
-    ensure_schema(c)
-    yield c
-    c.close()
 
 
 def load_drop(con, inbox: Path, profile_name: str) -> dict[str, FileResult]:
@@ -145,7 +128,7 @@ OPP1, OPP2, OPP3, OPP4, OPP5 = (f"0065g00000Opp{i}AAA{i}" for i in range(1, 6))
 def salesforce_drop(inbox: Path) -> None:
     # Lightning "Details Only" CSV: UTF-8 with a byte-order mark, CRLF, every field quoted.
     lightning = {"bom": True, "crlf": True, "quote_all": True}
-    put(
+    write_export(
         inbox,
         "Users.csv",
         csv_bytes(
@@ -163,7 +146,7 @@ def salesforce_drop(inbox: Path) -> None:
         ),
     )
     # Classic export: ISO-8859-1/cp1252 (the US users' default export encoding), no BOM.
-    put(
+    write_export(
         inbox,
         "Accounts 2026-03-02.csv",
         csv_bytes(
@@ -185,7 +168,7 @@ def salesforce_drop(inbox: Path) -> None:
     header += ["Amount", "Opportunity Currency", "Close Date", "Created Date"]
     header += ["Last Modified Date", "Stage", "Probability (%)", "Loss Reason"]
     header += ["Opportunity ID", "Account ID"]
-    put(
+    write_export(
         inbox,
         "Opportunities.csv",
         csv_bytes(
@@ -211,7 +194,7 @@ def salesforce_drop(inbox: Path) -> None:
             **lightning,
         ),
     )
-    put(
+    write_export(
         inbox,
         "Activities.csv",
         csv_bytes(
@@ -346,7 +329,7 @@ def test_salesforce_classic_footer_lines_never_load_as_records(con, tmp_path):
         ],
         quote_all=True,
     )
-    put(inbox, "Users.csv", users + footer)
+    write_export(inbox, "Users.csv", users + footer)
     results = load_drop(con, inbox, "salesforce")
     reps = results["sales_reps"]
     assert reps.rows_loaded == 3
@@ -357,7 +340,7 @@ def test_salesforce_classic_footer_lines_never_load_as_records(con, tmp_path):
 
 def test_salesforce_default_report_file_name_is_not_guessed(tmp_path):
     inbox = tmp_path / "sf"
-    put(inbox, "report1772416800000.csv", b'"Full Name"\r\n"Ann Lee"\r\n')
+    write_export(inbox, "report1772416800000.csv", b'"Full Name"\r\n"Ann Lee"\r\n')
     result = CliRunner().invoke(
         main, ["profile", "check", "--profile", "salesforce", "--inbox", str(inbox)]
     )
@@ -372,7 +355,7 @@ DEAL1, DEAL2, DEAL3, DEAL4 = (f"1928374650{i}" for i in range(1, 5))
 
 
 def hubspot_drop(inbox: Path) -> None:
-    put(
+    write_export(
         inbox,
         "sales_reps.csv",
         csv_bytes(
@@ -409,13 +392,13 @@ def hubspot_drop(inbox: Path) -> None:
     )
     buf = io.BytesIO()
     wb.save(buf)
-    put(inbox, "hubspot-crm-exports-all-companies-2026-03-02.xlsx", buf.getvalue())
+    write_export(inbox, "hubspot-crm-exports-all-companies-2026-03-02.xlsx", buf.getvalue())
 
     header = ["Record ID", "Deal Name", "Deal Stage", "Pipeline", "Amount", "Close Date"]
     header += ["Create Date", "Last Modified Date", "Deal owner"]
     header += ["Associated Company IDs (Primary)", "Associated Company (Primary)"]
     header += ["Closed Lost Reason", "Deal Type"]
-    put(
+    write_export(
         inbox,
         "hubspot-crm-exports-all-deals-2026-03-02.csv",
         csv_bytes(
@@ -437,7 +420,7 @@ def hubspot_drop(inbox: Path) -> None:
             crlf=False,
         ),
     )
-    put(
+    write_export(
         inbox,
         "hubspot-crm-exports-all-activities-2026-03-02.csv",
         csv_bytes(
@@ -540,7 +523,7 @@ O_TRAINING = "星辰科技-培训服务"
 
 def fxiaoke_drop(inbox: Path) -> None:
     gb = {"encoding": "gb18030", "crlf": True}
-    put(
+    write_export(
         inbox,
         "员工列表_20260302.csv",
         csv_bytes(
@@ -558,7 +541,7 @@ def fxiaoke_drop(inbox: Path) -> None:
         ),
     )
     # A title line and a blank line above the header, as the list export writes them.
-    put(
+    write_export(
         inbox,
         "客户_20260302.csv",
         csv_bytes(
@@ -608,8 +591,8 @@ def fxiaoke_drop(inbox: Path) -> None:
     )
     buf = io.BytesIO()
     wb.save(buf)
-    put(inbox, "商机列表_20260302.xlsx", buf.getvalue())
-    put(
+    write_export(inbox, "商机列表_20260302.xlsx", buf.getvalue())
+    write_export(
         inbox,
         "跟进记录_20260302.csv",
         csv_bytes(

@@ -1,8 +1,11 @@
 """Builders the ingest tests share: a new warehouse, export files, a file loaded; one column
-of text typed, its failure checked, and the same values read a million times over."""
+of text typed, its failure checked, and the same values read a million times over; a
+vendor's whole drop written, loaded and checked."""
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -10,10 +13,14 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
+from click.testing import CliRunner
 
-from pipelines.core.contract import Column, Entity, entity
+from pipelines.cli import main
+from pipelines.core.contract import Column, Entity, entity, load_order
+from pipelines.ingest.drop import scan_inbox
 from pipelines.ingest.files.table import RawTable
 from pipelines.ingest.load import FileResult, ingest_file
+from pipelines.ingest.profiles.loader import load_profile
 from pipelines.ingest.profiles.model import Profile
 from pipelines.ingest.values.parse import (
     ROW_INDEX,
@@ -141,3 +148,87 @@ def assert_repeats_identically(type_: str, cases: list[tuple[str, ValueFormats]]
         assert repeated.null_count() == once.null_count() * REPEAT
         expected = pl.concat([once] * REPEAT)
         assert repeated.equals(expected)
+
+
+# ------------------------------------------------------------------ a vendor's whole drop
+
+#: The clock time of a vendor drop's load (the night of business date 2026-03-02).
+DROP_NOW = datetime(2026, 3, 2, 22, 0, tzinfo=UTC)
+
+
+def csv_bytes(
+    rows: list[list[str]],
+    *,
+    encoding: str = "utf-8",
+    bom: bool = False,
+    crlf: bool = True,
+    quote_all: bool = False,
+) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(
+        out,
+        lineterminator="\r\n" if crlf else "\n",
+        quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL,
+    )
+    writer.writerows(rows)
+    data = out.getvalue().encode(encoding)
+    return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+def load_drop(con, inbox: Path, profile_name: str) -> dict[str, FileResult]:
+    """Load every file of the drop, entities in dependency order (one load)."""
+    profile = load_profile(profile_name)
+    drop = scan_inbox(inbox, profile)
+    assert drop.ignored == []
+    con.execute(
+        "insert into meta.loads values (1, 'run1', ?, ?, now(), null, 'running')",
+        [date(2026, 3, 2), str(inbox)],
+    )
+    results = {}
+    for e in load_order():
+        path = drop.entity_files.get(e.name)
+        if path is None:
+            continue
+        results[e.name] = ingest_file(
+            con,
+            e,
+            path,
+            load_id=1,
+            run_id="run1",
+            timezone=SH,
+            now=DROP_NOW,
+            profile=profile,
+        )
+    for r in results.values():
+        assert r.status == "loaded", r.message
+        assert r.rows_in == r.rows_loaded + r.rows_quarantined
+    return results
+
+
+def counts(results: dict[str, FileResult]) -> dict[str, tuple[int, int, int]]:
+    return {e: (r.rows_in, r.rows_loaded, r.rows_quarantined) for e, r in results.items()}
+
+
+def rows(con, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def quarantined(con) -> list[tuple]:
+    return rows(
+        con,
+        "select entity, record_id, rule, column_name, value_seen from meta.quarantine "
+        "order by entity, source_row",
+    )
+
+
+def check_cli(profile_name: str, inbox: Path, expected: dict[str, tuple[str, int]]) -> str:
+    result = CliRunner().invoke(
+        main, ["profile", "check", "--profile", profile_name, "--inbox", str(inbox)]
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for file_name, (entity_name, n) in expected.items():
+        assert f"{file_name} -> {entity_name}: {n} rows" in out, out
+    assert "WOULD BE REJECTED" not in out
+    assert "matches no entity" not in out
+    return out

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import re
 
+import yaml
 from click.testing import CliRunner
 
 from pipelines.cli import main
 from pipelines.core.contract_doc import DOC_PATH, render
 from pipelines.core.paths import PROJECT_ROOT
+from pipelines.ingest.checks.catalogue import catalogue as rule_catalogue
+from pipelines.ingest.checks.rules_doc import DOC_PATH as RULES_DOC
+from pipelines.ingest.checks.rules_doc import dbt_var_defaults
+from pipelines.ingest.checks.rules_doc import parts as rule_doc_parts
+from pipelines.ingest.checks.rules_doc import render as render_rule_tables
+from pipelines.ingest.checks.vectorised import FILE_TYPES
+from pipelines.ingest.load.references import MISSING_REFERENCE
+from pipelines.ingest.load.rows import CURRENCY_MISMATCH, UNPARSEABLE
 
 DOCS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
 
@@ -54,19 +64,28 @@ def test_readme_commands_are_the_scripts():
     assert "bash scripts/test.sh" in ci
 
 
-def _emitted_rules() -> set[str]:
-    """Every rule id the loader, the suites and the dbt checks can emit."""
-    import json
-
-    from pipelines.ingest.load import CURRENCY_MISMATCH, MISSING_REFERENCE, UNPARSEABLE
-
-    rules = {MISSING_REFERENCE, UNPARSEABLE, CURRENCY_MISMATCH}
+def _emitted_rules_by_stage() -> dict[str, set[str]]:
+    """Every rule id the code can emit, by the stage that emits it: the suites' row checks
+    and the loader's own value checks (row_check), the suites' file-wide uniqueness and the
+    loader's reference check (settle, SQL over the whole file), the dbt rule models (dbt,
+    grepped from dbt_project/models)."""
+    by_stage: dict[str, set[str]] = {
+        "row_check": {UNPARSEABLE, CURRENCY_MISMATCH},
+        "settle": {MISSING_REFERENCE},
+        "dbt": set(),
+    }
     for suite in (PROJECT_ROOT / "expectations").glob("*.json"):
-        rules |= {e["meta"]["rule"] for e in json.loads(suite.read_text())["expectations"]}
+        for e in json.loads(suite.read_text())["expectations"]:
+            by_stage["settle" if e["type"] in FILE_TYPES else "row_check"].add(e["meta"]["rule"])
     dbt_sql = (PROJECT_ROOT / "dbt_project" / "models").rglob("*.sql")
     for path in dbt_sql:
-        rules |= set(re.findall(r"'([a-z_]+)' as rule", path.read_text(encoding="utf-8")))
-    return rules
+        by_stage["dbt"] |= set(re.findall(r"'([a-z_]+)' as rule", path.read_text(encoding="utf-8")))
+    return by_stage
+
+
+def _emitted_rules() -> set[str]:
+    """Every rule id the loader, the suites and the dbt checks can emit."""
+    return set().union(*_emitted_rules_by_stage().values())
 
 
 def test_every_rule_the_code_can_emit_is_documented():
@@ -78,8 +97,6 @@ def test_every_rule_the_code_can_emit_is_documented():
 def test_every_rule_is_in_the_catalogue_in_both_languages():
     """expectations/rules.yml (quoted by the alerts) describes every rule, and only rules
     that exist and are documented."""
-    import yaml
-
     catalogue = yaml.safe_load((PROJECT_ROOT / "expectations" / "rules.yml").read_text("utf-8"))
     emitted = _emitted_rules()
     assert emitted == set(catalogue), (
@@ -91,6 +108,29 @@ def test_every_rule_is_in_the_catalogue_in_both_languages():
         assert entry["routes_to"] and entry["category"], rule
         for lang in ("en", "zh"):
             assert entry[lang]["what"] and entry[lang]["fix"], (rule, lang)
+
+
+def test_each_rule_is_emitted_at_the_stage_the_catalogue_names():
+    """A rule's stage in the catalogue is where the code checks it, and only there."""
+    rules = rule_catalogue()
+    for stage, emitted in _emitted_rules_by_stage().items():
+        assert {r for r in emitted if rules[r].stage != stage} == set(), stage
+        assert {r.id for r in rules.values() if r.stage == stage} == emitted, stage
+
+
+def test_dbt_rule_thresholds_are_dbt_vars():
+    defaults = dbt_var_defaults()
+    for rule in rule_catalogue().values():
+        assert set(rule.vars) <= set(defaults), (rule.id, set(rule.vars) - set(defaults))
+
+
+def test_rule_tables_are_generated_from_the_catalogue():
+    text = RULES_DOC.read_text(encoding="utf-8")
+    assert rule_doc_parts(text) == ["families", "row_check", "settle", "dbt"]
+    assert text == render_rule_tables(text), (
+        "docs/data-quality.md's rule tables are stale: run "
+        "`python -m pipelines.ingest.checks.rules_doc`"
+    )
 
 
 def test_metrics_doc_is_generated_from_the_dbt_project():

@@ -7,17 +7,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import polars as pl
-import pytest
 
-from pipelines.core.contract import entity
+from pipelines.core.contract import ENTITIES, entity
+from pipelines.ingest.checks.suites import build_suite, read_suite
 from pipelines.ingest.load import ingest_file, release_parked
 from pipelines.ingest.values.parse import ROW_INDEX, normalise_text, parse_frame
-from pipelines.warehouse.schema import ensure_schema
-
-TZ = "Asia/Shanghai"
-NOW = datetime(2026, 10, 1, tzinfo=UTC)
+from tests.ingest.support import NOW, TZ, load_file, new_warehouse, write_export
 
 REPS = (
     "rep_id,rep_name,email,team,region,manager_id,role,hired_on,left_on\n"
@@ -32,34 +28,6 @@ ACCOUNT_HEADER = (
 ACCOUNT_A1 = (
     "A1,上海华锐科技有限公司,IT,large,华东,direct,R1,2025-01-01 10:00:00,13800138000,a@b.cn\n"
 )
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    c = duckdb.connect(str(tmp_path / "w.duckdb"))
-    c.execute("set TimeZone = 'UTC'")
-    ensure_schema(c)
-    yield c
-    c.close()
-
-
-def write(dir_: Path, name: str, text: str) -> Path:
-    dir_.mkdir(parents=True, exist_ok=True)
-    path = dir_ / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def load(con, entity_name: str, path: Path, load_id: int):
-    return ingest_file(
-        con,
-        entity(entity_name),
-        path,
-        load_id=load_id,
-        run_id=f"run{load_id}",
-        timezone=TZ,
-        now=NOW,
-    )
 
 
 def test_parse_reads_zones_and_reports_unreadable_cells():
@@ -93,8 +61,8 @@ def test_parse_reads_zones_and_reports_unreadable_cells():
 
 
 def test_rows_are_accounted_for_and_quarantined_with_reasons(con, tmp_path):
-    load(con, "sales_reps", write(tmp_path, "sales_reps.csv", REPS), 1)
-    accounts = write(
+    load_file(con, "sales_reps", write_export(tmp_path, "sales_reps.csv", REPS), 1)
+    accounts = write_export(
         tmp_path,
         "accounts.csv",
         ACCOUNT_HEADER
@@ -108,7 +76,7 @@ def test_rows_are_accounted_for_and_quarantined_with_reasons(con, tmp_path):
         + "A7,Two,IT,large,华东,direct,R2,2025-01-01 10:00:00,,\n"  # conflicting duplicate
         + ACCOUNT_A1,  # exact duplicate of the first row
     )
-    r = load(con, "accounts", accounts, 1)
+    r = load_file(con, "accounts", accounts, 1)
     assert r.rows_in == 9
     assert r.rows_in == r.rows_loaded + r.rows_quarantined
     # A1 twice (identical: one version), A6 loaded with a warning.
@@ -142,18 +110,20 @@ def test_rows_are_accounted_for_and_quarantined_with_reasons(con, tmp_path):
 
 
 def test_same_file_twice_changes_nothing(con, tmp_path):
-    reps = write(tmp_path, "sales_reps.csv", REPS)
-    load(con, "sales_reps", reps, 1)
+    reps = write_export(tmp_path, "sales_reps.csv", REPS)
+    load_file(con, "sales_reps", reps, 1)
     before = con.execute("select * from raw.sales_reps order by rep_id").fetchall()
-    r = load(con, "sales_reps", reps, 2)
+    r = load_file(con, "sales_reps", reps, 2)
     assert r.status == "skipped_seen"
     assert con.execute("select * from raw.sales_reps order by rep_id").fetchall() == before
 
 
 def test_later_export_supersedes_and_history_is_kept(con, tmp_path):
-    load(con, "sales_reps", write(tmp_path / "n1", "sales_reps.csv", REPS), 1)
+    load_file(con, "sales_reps", write_export(tmp_path / "n1", "sales_reps.csv", REPS), 1)
     changed = REPS.replace("Li Na,ln@example.cn,华东一组", "Li Na,ln@example.cn,华东二组")
-    r = load(con, "sales_reps", write(tmp_path / "n2", "sales_reps.csv", changed + "\n"), 2)
+    r = load_file(
+        con, "sales_reps", write_export(tmp_path / "n2", "sales_reps.csv", changed + "\n"), 2
+    )
     assert (r.rows_loaded, r.rows_unchanged) == (2, 1)  # R1 unchanged, R2 new version
     history = con.execute(
         "select team, _load_id from raw.sales_reps where rep_id = 'R2' order by _load_id"
@@ -162,14 +132,14 @@ def test_later_export_supersedes_and_history_is_kept(con, tmp_path):
 
 
 def test_missing_reference_is_parked_then_released(con, tmp_path):
-    load(con, "sales_reps", write(tmp_path / "n1", "sales_reps.csv", REPS), 1)
+    load_file(con, "sales_reps", write_export(tmp_path / "n1", "sales_reps.csv", REPS), 1)
     acc = ACCOUNT_HEADER + "A1,Alpha,IT,large,华东,direct,R3,2025-01-01 10:00:00,,\n"
-    r = load(con, "accounts", write(tmp_path / "n1", "accounts.csv", acc), 1)
+    r = load_file(con, "accounts", write_export(tmp_path / "n1", "accounts.csv", acc), 1)
     assert r.rows_quarantined == 1
     assert release_parked(con, entity("accounts"), load_id=1, timezone=TZ, now=NOW) == 0
 
     reps2 = REPS + "R3,王芳,wf@example.cn,华南一组,华南,,rep,2025-01-01,\n"
-    load(con, "sales_reps", write(tmp_path / "n2", "sales_reps.csv", reps2), 2)
+    load_file(con, "sales_reps", write_export(tmp_path / "n2", "sales_reps.csv", reps2), 2)
     assert release_parked(con, entity("accounts"), load_id=2, timezone=TZ, now=NOW) == 1
     row = con.execute(
         "select account_id, owner_rep_id, _load_id, _source_file, _source_row from raw.accounts"
@@ -182,16 +152,13 @@ def test_missing_reference_is_parked_then_released(con, tmp_path):
 
 def test_file_without_required_column_is_rejected_whole(con, tmp_path):
     bad = "rep_id,rep_name,team\nR1,张伟,华东一组\n"  # no region
-    r = load(con, "sales_reps", write(tmp_path, "sales_reps.csv", bad), 1)
+    r = load_file(con, "sales_reps", write_export(tmp_path, "sales_reps.csv", bad), 1)
     assert r.status == "rejected"
     assert "region" in r.message and "sales_reps.csv" in r.message and "Fix:" in r.message
     assert con.execute("select count(*) from raw.sales_reps").fetchone()[0] == 0
 
 
 def test_committed_suites_cover_the_contract():
-    from pipelines.core.contract import ENTITIES
-    from pipelines.ingest.checks.suites import build_suite, read_suite
-
     for e in ENTITIES:
         committed = read_suite(e.name)
         baseline = build_suite(e)
@@ -207,9 +174,9 @@ def test_committed_suites_cover_the_contract():
 
 def test_export_reverting_to_an_older_file_is_a_change(con, tmp_path):
     team_b = REPS.replace("Li Na,ln@example.cn,华东一组", "Li Na,ln@example.cn,华东二组")
-    load(con, "sales_reps", write(tmp_path / "n1", "sales_reps.csv", REPS), 1)
-    load(con, "sales_reps", write(tmp_path / "n2", "sales_reps.csv", team_b), 2)
-    r = load(con, "sales_reps", write(tmp_path / "n3", "sales_reps.csv", REPS), 3)
+    load_file(con, "sales_reps", write_export(tmp_path / "n1", "sales_reps.csv", REPS), 1)
+    load_file(con, "sales_reps", write_export(tmp_path / "n2", "sales_reps.csv", team_b), 2)
+    r = load_file(con, "sales_reps", write_export(tmp_path / "n3", "sales_reps.csv", REPS), 3)
     assert r.status == "loaded" and r.rows_unchanged == 1  # R1 unchanged, R2 back to 一组
     current = con.execute(
         "select team from raw.sales_reps where rep_id = 'R2' order by _load_id desc limit 1"
@@ -218,19 +185,24 @@ def test_export_reverting_to_an_older_file_is_a_change(con, tmp_path):
 
 
 def test_only_the_newest_parked_version_is_released(con, tmp_path):
-    load(con, "sales_reps", write(tmp_path / "n1", "sales_reps.csv", REPS), 1)
+    load_file(con, "sales_reps", write_export(tmp_path / "n1", "sales_reps.csv", REPS), 1)
     row = "A1,{name},IT,large,华东,direct,R3,2025-01-01 10:00:00,,\n"
     # load 2 parks 'Old' at row 3; load 3 parks 'New' at row 2 (a lower row number)
     old = ACCOUNT_HEADER + "A0,Filler,IT,large,华东,direct,R1,2025-01-01 10:00:00,,\n"
-    load(con, "accounts", write(tmp_path / "n2", "accounts.csv", old + row.format(name="Old")), 2)
-    load(
+    load_file(
         con,
         "accounts",
-        write(tmp_path / "n3", "accounts.csv", ACCOUNT_HEADER + row.format(name="New")),
+        write_export(tmp_path / "n2", "accounts.csv", old + row.format(name="Old")),
+        2,
+    )
+    load_file(
+        con,
+        "accounts",
+        write_export(tmp_path / "n3", "accounts.csv", ACCOUNT_HEADER + row.format(name="New")),
         3,
     )
     reps = REPS + "R3,王芳,wf@example.cn,华南一组,华南,,rep,2025-01-01,\n"
-    load(con, "sales_reps", write(tmp_path / "n4", "sales_reps.csv", reps), 4)
+    load_file(con, "sales_reps", write_export(tmp_path / "n4", "sales_reps.csv", reps), 4)
     assert release_parked(con, entity("accounts"), load_id=4, timezone=TZ, now=NOW) == 2
     assert con.execute(
         "select account_name from raw.accounts where account_id = 'A1'"
@@ -241,12 +213,14 @@ def test_only_the_newest_parked_version_is_released(con, tmp_path):
 
 
 def test_a_clean_row_resolves_the_records_quarantine(con, tmp_path):
-    load(con, "sales_reps", write(tmp_path / "n1", "sales_reps.csv", REPS), 1)
+    load_file(con, "sales_reps", write_export(tmp_path / "n1", "sales_reps.csv", REPS), 1)
     good = ACCOUNT_HEADER + "A1,Alpha,IT,large,华东,direct,R1,2025-01-01 10:00:00,,\n"
-    load(con, "accounts", write(tmp_path / "n1", "accounts.csv", good), 1)
+    load_file(con, "accounts", write_export(tmp_path / "n1", "accounts.csv", good), 1)
     bad = good.replace("direct", "wholesale")
-    assert load(con, "accounts", write(tmp_path / "n2", "accounts.csv", bad), 2).rows_quarantined
-    r = load(con, "accounts", write(tmp_path / "n3", "accounts.csv", good + "\n"), 3)
+    assert load_file(
+        con, "accounts", write_export(tmp_path / "n2", "accounts.csv", bad), 2
+    ).rows_quarantined
+    r = load_file(con, "accounts", write_export(tmp_path / "n3", "accounts.csv", good + "\n"), 3)
     assert r.rows_unchanged == 1  # identical to the current version: nothing appended
     assert con.execute(
         "select rule, resolved_load_id from meta.quarantine where record_id = 'A1'"
@@ -254,12 +228,12 @@ def test_a_clean_row_resolves_the_records_quarantine(con, tmp_path):
 
 
 def test_released_rows_get_the_warning_checks(con, tmp_path):
-    load(con, "sales_reps", write(tmp_path / "n1", "sales_reps.csv", REPS), 1)
+    load_file(con, "sales_reps", write_export(tmp_path / "n1", "sales_reps.csv", REPS), 1)
     acc = ACCOUNT_HEADER + "A1,Alpha,IT,large,华东,direct,R3,2025-01-01 10:00:00,,wang@@x\n"
-    load(con, "accounts", write(tmp_path / "n1", "accounts.csv", acc), 1)
+    load_file(con, "accounts", write_export(tmp_path / "n1", "accounts.csv", acc), 1)
     assert con.execute("select count(*) from meta.row_findings").fetchall() == [(0,)]
     reps = REPS + "R3,王芳,wf@example.cn,华南一组,华南,,rep,2025-01-01,\n"
-    load(con, "sales_reps", write(tmp_path / "n2", "sales_reps.csv", reps), 2)
+    load_file(con, "sales_reps", write_export(tmp_path / "n2", "sales_reps.csv", reps), 2)
     release_parked(con, entity("accounts"), load_id=2, timezone=TZ, now=NOW)
     assert con.execute(
         "select record_id, rule, value_seen, owner_rep_id, load_id from meta.row_findings"
@@ -273,14 +247,16 @@ def test_invoice_only_payment_needs_invoices(con, tmp_path):
         "channel,payment_terms_days,delivered_at\n"
         "O1,A1,,R1,2025-02-01 10:00:00,delivered,CNY,100.00,,30,\n"
     )
-    load(con, "sales_reps", write(tmp_path, "sales_reps.csv", REPS), 1)
-    load(con, "accounts", write(tmp_path, "accounts.csv", ACCOUNT_HEADER + ACCOUNT_A1), 1)
-    load(con, "orders", write(tmp_path, "orders.csv", orders), 1)
+    load_file(con, "sales_reps", write_export(tmp_path, "sales_reps.csv", REPS), 1)
+    load_file(
+        con, "accounts", write_export(tmp_path, "accounts.csv", ACCOUNT_HEADER + ACCOUNT_A1), 1
+    )
+    load_file(con, "orders", write_export(tmp_path, "orders.csv", orders), 1)
     payments = header + (
         "P1,O1,INV-9,2025-02-10 10:00:00,50.00,CNY,,\n"  # order link is enough
         "P2,,INV-9,2025-02-11 10:00:00,50.00,CNY,,\n"  # only an invoice nobody exported
     )
-    r = load(con, "payments", write(tmp_path, "payments.csv", payments), 1)
+    r = load_file(con, "payments", write_export(tmp_path, "payments.csv", payments), 1)
     assert (r.rows_loaded, r.rows_quarantined) == (1, 1)
     assert con.execute(
         "select record_id, rule, column_name, retryable from meta.quarantine"
@@ -295,7 +271,7 @@ def test_malformed_target_periods_are_quarantined(con, tmp_path):
         "2026 Q3,company,all,revenue,,1000.00\n"  # space
         "2026-7,company,all,revenue,,300.00\n"  # month without leading zero
     )
-    r = load(con, "targets", write(tmp_path, "targets.csv", targets), 1)
+    r = load_file(con, "targets", write_export(tmp_path, "targets.csv", targets), 1)
     assert (r.rows_loaded, r.rows_quarantined) == (2, 2)
     assert sorted(con.execute("select source_row, rule from meta.quarantine").fetchall()) == [
         (4, "malformed_period"),
@@ -350,13 +326,11 @@ def _accounts_export(rows: int) -> str:
 def test_streaming_in_small_batches_gives_the_same_warehouse_as_one_batch(tmp_path: Path):
     """Batch boundaries change nothing: repeats, conflicts, footers and parked rows that
     span batches end up exactly as when the whole file is one batch."""
-    reps = write(tmp_path, "sales_reps.csv", REPS)
-    export = write(tmp_path / "in", "accounts.csv", _accounts_export(200))
+    reps = write_export(tmp_path, "sales_reps.csv", REPS)
+    export = write_export(tmp_path / "in", "accounts.csv", _accounts_export(200))
     snapshots = {}
     for batch_rows in (7, 1_000_000):
-        c = duckdb.connect(str(tmp_path / f"w{batch_rows}.duckdb"))
-        c.execute("set TimeZone = 'UTC'")
-        ensure_schema(c)
+        c = new_warehouse(tmp_path / f"w{batch_rows}.duckdb")
         ingest_file(c, entity("sales_reps"), reps, load_id=1, run_id="r", timezone=TZ, now=NOW)
         result = ingest_file(
             c,

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -15,12 +14,9 @@ from pipelines.cli import main
 from pipelines.core.contract import entity
 from pipelines.core.errors import SalesOpsError
 from pipelines.ingest.drop import scan_inbox
-from pipelines.ingest.load import ingest_file, release_parked
+from pipelines.ingest.load import release_parked
 from pipelines.ingest.profiles.loader import load_profile, parse_profile, shipped_profiles
-from pipelines.warehouse.schema import ensure_schema
-
-TZ = "Asia/Shanghai"
-NOW = datetime(2026, 10, 1, tzinfo=UTC)
+from tests.ingest.support import NOW, TZ, load_file, register_load, write_export
 
 CRM_PROFILE = """\
 profile: testcrm
@@ -55,43 +51,15 @@ USERS = "User ID,Full Name,Department,Division\nU1,Ann Lee,East 1,East\nU2,Bo Ch
 
 
 @pytest.fixture
-def con(tmp_path: Path):
-    c = duckdb.connect(str(tmp_path / "w.duckdb"))
-    c.execute("set TimeZone = 'UTC'")
-    ensure_schema(c)
-    yield c
-    c.close()
-
-
-@pytest.fixture
 def profile(tmp_path: Path):
     path = tmp_path / "testcrm.yaml"
     path.write_text(CRM_PROFILE, encoding="utf-8")
     return load_profile(str(path))
 
 
-def write(dir_: Path, name: str, text: str) -> Path:
-    dir_.mkdir(parents=True, exist_ok=True)
-    path = dir_ / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def load(con, profile, entity_name, path, load_id, as_of=date(2026, 3, 1)):
-    con.execute(
-        "insert or ignore into meta.loads values (?, ?, ?, 'inbox', now(), null, 'running')",
-        [load_id, f"run{load_id}", as_of],
-    )
-    return ingest_file(
-        con,
-        entity(entity_name),
-        path,
-        load_id=load_id,
-        run_id=f"run{load_id}",
-        timezone=TZ,
-        now=NOW,
-        profile=profile,
-    )
+    register_load(con, load_id, as_of)
+    return load_file(con, entity_name, path, load_id, profile)
 
 
 def test_profile_errors_name_the_file_and_line(tmp_path):
@@ -125,8 +93,8 @@ def test_every_shipped_profile_is_valid():
 
 
 def test_headers_constants_defaults_translations_and_extras(con, profile, tmp_path):
-    load(con, profile, "sales_reps", write(tmp_path, "Users.csv", USERS), 1)
-    accounts = write(
+    load(con, profile, "sales_reps", write_export(tmp_path, "Users.csv", USERS), 1)
+    accounts = write_export(
         tmp_path,
         "Accounts 2026-03-01.csv",
         "ACCOUNT ID, account  name ,Legal Name,Billing Region,Owner ID,Created Date,Industry,"
@@ -167,7 +135,7 @@ def test_headers_constants_defaults_translations_and_extras(con, profile, tmp_pa
 def test_missing_required_column_names_column_profile_line_and_closest_header(
     con, profile, tmp_path
 ):
-    bad = write(tmp_path, "Users.csv", "User ID,Full Name,Departmnt,Division\nU1,Ann,E,E\n")
+    bad = write_export(tmp_path, "Users.csv", "User ID,Full Name,Departmnt,Division\nU1,Ann,E,E\n")
     r = load(con, profile, "sales_reps", bad, 1)
     assert r.status == "rejected"
     line = CRM_PROFILE.splitlines().index("      team: Department") + 1
@@ -178,10 +146,12 @@ def test_missing_required_column_names_column_profile_line_and_closest_header(
 
 
 def test_unknown_column_is_kept_and_reported_once(con, profile, tmp_path):
-    first = write(tmp_path / "n1", "Users.csv", USERS.replace("Division\n", "Division,Phone\n"))
+    first = write_export(
+        tmp_path / "n1", "Users.csv", USERS.replace("Division\n", "Division,Phone\n")
+    )
     r1 = load(con, profile, "sales_reps", first, 1)
     assert r1.new_extra_columns == ["Phone"]
-    second = write(
+    second = write_export(
         tmp_path / "n2",
         "Users.csv",
         "User ID,Full Name,Department,Division,Phone\nU1,Ann Lee,East 2,East,138\n",
@@ -198,13 +168,18 @@ def test_full_export_marks_missing_records_deleted_and_history_answers_past_date
     con, profile, tmp_path
 ):
     three = USERS + "U3,Cy Wu,East 2,East\n"
-    load(con, profile, "sales_reps", write(tmp_path / "n1", "Users.csv", three), 1)
+    load(con, profile, "sales_reps", write_export(tmp_path / "n1", "Users.csv", three), 1)
     # Night 2: U3 gone, U1 moved team.
     night2 = (
         "User ID,Full Name,Department,Division\nU1,Ann Lee,West 1,West\nU2,Bo Chan,East 1,East\n"
     )
     r = load(
-        con, profile, "sales_reps", write(tmp_path / "n2", "Users.csv", night2), 2, date(2026, 3, 2)
+        con,
+        profile,
+        "sales_reps",
+        write_export(tmp_path / "n2", "Users.csv", night2),
+        2,
+        date(2026, 3, 2),
     )
     assert r.rows_deleted == 1
     assert con.execute("select count(*) from raw.sales_reps").fetchone()[0] == 5  # 3 + U1 + marker
@@ -221,7 +196,12 @@ def test_full_export_marks_missing_records_deleted_and_history_answers_past_date
     assert as_of(date(2026, 3, 2)) == [("U1", "West 1"), ("U2", "East 1")]
     # Night 3: U3 is back: a new version, no longer deleted.
     r3 = load(
-        con, profile, "sales_reps", write(tmp_path / "n3", "Users.csv", three), 3, date(2026, 3, 3)
+        con,
+        profile,
+        "sales_reps",
+        write_export(tmp_path / "n3", "Users.csv", three),
+        3,
+        date(2026, 3, 3),
     )
     assert r3.rows_deleted == 0
     assert as_of(date(2026, 3, 3)) == [("U1", "East 1"), ("U2", "East 1"), ("U3", "East 2")]
@@ -229,12 +209,12 @@ def test_full_export_marks_missing_records_deleted_and_history_answers_past_date
 
 def test_delta_export_deletes_nothing_and_truncated_full_export_is_refused(con, profile, tmp_path):
     many = USERS + "U3,Cy Wu,East 2,East\nU4,Di Ma,East 2,East\n"
-    load(con, profile, "sales_reps", write(tmp_path / "n1", "Users.csv", many), 1)
+    load(con, profile, "sales_reps", write_export(tmp_path / "n1", "Users.csv", many), 1)
     one = "User ID,Full Name,Department,Division\nU1,Ann Lee,East 1,East\n"
-    r = load(con, profile, "sales_reps", write(tmp_path / "n2", "Users.csv", one), 2)
+    r = load(con, profile, "sales_reps", write_export(tmp_path / "n2", "Users.csv", one), 2)
     assert r.rows_deleted == 0 and "no deletions applied" in r.message
     delta = load_profile(str(_with_mode(tmp_path, "delta")))
-    r = load(con, delta, "sales_reps", write(tmp_path / "n3", "Users.csv", one + "\n"), 3)
+    r = load(con, delta, "sales_reps", write_export(tmp_path / "n3", "Users.csv", one + "\n"), 3)
     assert r.rows_deleted == 0 and r.message is None
     assert con.execute("select count(*) from raw.sales_reps where _deleted").fetchone()[0] == 0
 
@@ -246,29 +226,29 @@ def _with_mode(tmp_path: Path, mode: str) -> Path:
 
 
 def test_parked_row_read_with_profile_formats_is_released_next_night(con, profile, tmp_path):
-    load(con, profile, "sales_reps", write(tmp_path / "n1", "Users.csv", USERS), 1)
+    load(con, profile, "sales_reps", write_export(tmp_path / "n1", "Users.csv", USERS), 1)
     acc = (
         "Account ID,Account Name,Billing Region,Owner ID,Created Date\n"
         "A1,Acme,West,U9,12/31/2025 11:00 PM\n"
     )
-    r = load(con, profile, "accounts", write(tmp_path / "n1", "Accounts.csv", acc), 1)
+    r = load(con, profile, "accounts", write_export(tmp_path / "n1", "Accounts.csv", acc), 1)
     assert r.rows_quarantined == 1
     users2 = USERS + "U9,New Rep,West 1,West\n"
-    load(con, profile, "sales_reps", write(tmp_path / "n2", "Users.csv", users2), 2)
+    load(con, profile, "sales_reps", write_export(tmp_path / "n2", "Users.csv", users2), 2)
     assert release_parked(con, entity("accounts"), load_id=2, timezone=TZ, now=NOW) == 1
     row = con.execute("select account_id, owner_rep_id, created_at from raw.accounts").fetchone()
     # 2025-12-31 23:00 Shanghai = 15:00 UTC, read with the profile's MDY order.
     assert row == ("A1", "U9", datetime(2025, 12, 31, 15, 0, tzinfo=UTC))
     # The same row exported again is recognised as unchanged (hash of the row as exported).
-    r = load(con, profile, "accounts", write(tmp_path / "n3", "Accounts.csv", acc + "\n"), 3)
+    r = load(con, profile, "accounts", write_export(tmp_path / "n3", "Accounts.csv", acc + "\n"), 3)
     assert (r.rows_loaded, r.rows_unchanged) == (1, 1)
 
 
 def test_scan_inbox_matches_profile_patterns(tmp_path, profile):
     inbox = tmp_path / "inbox"
-    write(inbox, "Users 2026.csv", USERS)
-    write(inbox, "orders.csv", "x\n")
-    write(inbox, "notes.txt", "hello")
+    write_export(inbox, "Users 2026.csv", USERS)
+    write_export(inbox, "orders.csv", "x\n")
+    write_export(inbox, "notes.txt", "hello")
     drop = scan_inbox(inbox, profile)
     assert {k: v.name for k, v in drop.entity_files.items()} == {
         "sales_reps": "Users 2026.csv",
@@ -279,14 +259,14 @@ def test_scan_inbox_matches_profile_patterns(tmp_path, profile):
 
 def test_profile_check_reports_mapping_and_bad_values_without_loading(tmp_path):
     inbox = tmp_path / "inbox"
-    write(inbox, "Users.csv", USERS)
-    write(
+    write_export(inbox, "Users.csv", USERS)
+    write_export(
         inbox,
         "Accounts.csv",
         "Account ID,Account Name,Billing Region,Owner ID,Created Date,Fax\n"
         "A1,Acme,West,U1,13/45/2026,1\nA2,Beta,West,U1,1/2/2026,2\n",
     )
-    write(inbox, "stray.txt", "x")
+    write_export(inbox, "stray.txt", "x")
     profile_path = tmp_path / "testcrm.yaml"
     profile_path.write_text(CRM_PROFILE, encoding="utf-8")
     result = CliRunner().invoke(
@@ -311,7 +291,7 @@ def test_decimal_amounts_in_profile_formats_stay_exact(con, tmp_path):
         encoding="utf-8",
     )
     eu = load_profile(str(path))
-    f = write(tmp_path, "produkte.csv", "Nr;Name;Linie;Preis\nP1;Stift;B;1.234,50\n")
+    f = write_export(tmp_path, "produkte.csv", "Nr;Name;Linie;Preis\nP1;Stift;B;1.234,50\n")
     load(con, eu, "products", f, 1)
     assert con.execute("select list_price from raw.products").fetchone()[0] == Decimal("1234.5")
 
@@ -334,7 +314,7 @@ def test_amount_written_in_another_currency_is_quarantined_not_converted(con, tm
         encoding="utf-8",
     )
     pay = load_profile(str(path))
-    f = write(
+    f = write_export(
         tmp_path,
         "payments.csv",
         "payment_id,invoice_id,paid_at,amount,currency\n"

@@ -12,7 +12,7 @@ import pytest
 
 from pipelines.core.contract import ENTITY_BY_NAME
 from pipelines.ingest.checks.vectorised import compile_suite
-from pipelines.ingest.load import check_rows, currency_failures
+from pipelines.ingest.load.rows import check_rows, currency_failures
 from pipelines.ingest.values.parse import ROW_INDEX, ValueFormats, parse_frame_failures
 
 GOOD = {

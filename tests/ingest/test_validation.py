@@ -11,6 +11,7 @@ expectation type meets both outcomes.
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -18,10 +19,11 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from pipelines.core.contract import ENTITIES, Entity
+from pipelines.core.contract import ENTITIES, ENTITY_BY_NAME, Entity
+from pipelines.ingest.checks import suites
 from pipelines.ingest.checks.run import validate_rows
 from pipelines.ingest.checks.vectorised import ROW_TYPES, compile_suite, row_failures
-from pipelines.ingest.load import _derive_one_of
+from pipelines.ingest.load.rows import check_rows, derive_one_of
 from pipelines.ingest.values.parse import ROW_INDEX
 
 ROWS = 400
@@ -95,7 +97,7 @@ def _rows(entity: Entity, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
             for c in entity.columns
         ),
     )
-    return _derive_one_of(typed, entity), text
+    return derive_one_of(typed, entity), text
 
 
 @pytest.mark.parametrize("entity", ENTITIES, ids=lambda e: e.name)
@@ -123,12 +125,6 @@ def test_polars_translation_flags_what_ge_flags(entity: Entity) -> None:
 
 def test_an_expectation_type_without_translation_is_run_by_ge(tmp_path, monkeypatch) -> None:
     """A suite edited by hand with another GE type still applies, through GE."""
-    import json
-
-    from pipelines.core.contract import ENTITY_BY_NAME
-    from pipelines.ingest.checks import suites
-    from pipelines.ingest.load import check_rows
-
     suite = suites.build_suite(ENTITY_BY_NAME["products"])
     suite["expectations"].append(
         {

@@ -1,12 +1,13 @@
 """Great Expectations suites: one per entity, committed as JSON in expectations/.
 
-``build_suite`` derives the baseline suite from the contract; ``salesops
-expectations write`` writes it to ``expectations/<entity>.json``. Validation
-always reads the committed file, so a team can add or tune expectations there
-(e.g. a stricter regex) without touching code. Each expectation carries in its
-``meta`` the data-quality ``rule`` id and a ``fix`` hint; its GE ``severity``
-decides the fate of failing rows: ``critical`` = quarantine (kept out of the
-warehouse), ``warning`` = loaded and flagged.
+``build_suite`` derives the baseline suite from the contract (which expectations) and the
+rule catalogue, ``expectations/rules.yml`` (each one's rule, severity, message and fix:
+:mod:`.catalogue`); ``salesops expectations write`` writes it to
+``expectations/<entity>.json``. Validation always reads the committed file, so a team can
+add or tune expectations there (e.g. a stricter regex) without touching code. Each
+expectation carries in its ``meta`` the data-quality ``rule`` id, its message and a ``fix``
+hint; its GE ``severity`` decides the fate of failing rows: ``critical`` = quarantine (kept
+out of the warehouse), ``warning`` = loaded and flagged.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from pipelines.core.contract import CURRENCY_COLUMNS, ENTITIES, Entity
 from pipelines.core.currencies import ISO_4217_CODES
 from pipelines.core.errors import SalesOpsError
 from pipelines.core.paths import EXPECTATIONS_DIR
+from pipelines.ingest.checks.catalogue import GE_SEVERITY
+from pipelines.ingest.checks.catalogue import rule as catalogue_rule
 
-QUARANTINE = "critical"
-WARN = "warning"
+QUARANTINE = GE_SEVERITY["quarantine"]
+WARN = GE_SEVERITY["warn"]
 
 #: Email: something@domain.tld, no spaces, one @.
 EMAIL_REGEX = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
@@ -36,31 +39,23 @@ SCORE_COLUMNS = {
     "capability_scores": ("product_knowledge", "selling_skill", "teamwork"),
     "satisfaction_surveys": ("score",),
 }
-
-#: Rule ids the suites emit, with the default fix hint shown to the owner.
-RULES: dict[str, str] = {
-    "missing_required": "fill in the field in the source system and re-export",
-    "missing_owner": "assign an owner rep to the record in the CRM",
-    "value_not_allowed": "use one of the allowed values",
-    "invalid_currency_code": "use the ISO 4217 code (e.g. CNY, USD, EUR)",
-    "negative_value": "enter the amount or quantity as a positive number",
-    "malformed_period": "write the period as 2026 (year), 2026Q3 (quarter) or 2026-07 (month)",
-    "value_out_of_range": "enter a score between 0 and 100",
-    "timestamps_out_of_order": "correct the later date so it does not precede the earlier one",
-    "duplicate_id_conflict": (
-        "the export holds two different rows with this id; merge or remove one in the source"
-    ),
-    "malformed_email": "correct the email address (name@domain.tld)",
-    "malformed_phone": "correct the phone number (11-digit mobile, or area code + number)",
-}
+#: The scale of those scores.
+SCORE_RANGE = (0, 100)
 
 
-def _exp(type_: str, severity: str, rule: str, message: str, **kwargs: Any) -> dict[str, Any]:
+def _exp(type_: str, rule_id: str, details: dict[str, str], **kwargs: Any) -> dict[str, Any]:
+    """One expectation of ``rule_id``: severity, message and fix from the rule catalogue;
+    ``details`` fill in the message's and fix's fields."""
+    rule = catalogue_rule(rule_id)
     return {
         "type": type_,
         "kwargs": kwargs,
-        "meta": {"rule": rule, "message": message, "fix": RULES[rule]},
-        "severity": severity,
+        "meta": {
+            "rule": rule_id,
+            "message": rule.message.text(**details),
+            "fix": rule.fix.text(**details),
+        },
+        "severity": rule.ge_severity,
     }
 
 
@@ -76,37 +71,29 @@ ONE_OF_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
 
 
 def build_suite(entity: Entity) -> dict[str, Any]:
-    """The baseline GE 1.x suite (as JSON-able dict) for ``entity``."""
+    """The baseline GE 1.x suite (as JSON-able dict) for ``entity``.
+
+    Which expectations: from the contract. Each one's rule, severity, message and fix: from
+    the rule catalogue (``expectations/rules.yml``), its message's details filled in here.
+    """
     exps: list[dict[str, Any]] = []
     for col in entity.columns:
+        column = {"column": col.name}
         if col.required:
             exps.append(
-                _exp(
-                    "expect_column_values_to_not_be_null",
-                    QUARANTINE,
-                    "missing_required",
-                    f"{col.name} is required",
-                    column=col.name,
-                )
+                _exp("expect_column_values_to_not_be_null", "missing_required", column, **column)
             )
         if col.flag_if_empty:
             exps.append(
-                _exp(
-                    "expect_column_values_to_not_be_null",
-                    WARN,
-                    col.flag_if_empty,
-                    f"{col.name} is empty",
-                    column=col.name,
-                )
+                _exp("expect_column_values_to_not_be_null", col.flag_if_empty, column, **column)
             )
         if col.allowed:
             exps.append(
                 _exp(
                     "expect_column_values_to_be_in_set",
-                    QUARANTINE,
                     "value_not_allowed",
-                    f"{col.name} must be one of: {', '.join(col.allowed)}",
-                    column=col.name,
+                    {**column, "allowed": ", ".join(col.allowed)},
+                    **column,
                     value_set=list(col.allowed),
                 )
             )
@@ -114,10 +101,9 @@ def build_suite(entity: Entity) -> dict[str, Any]:
             exps.append(
                 _exp(
                     "expect_column_values_to_be_in_set",
-                    QUARANTINE,
                     "invalid_currency_code",
-                    f"{col.name} must be an ISO 4217 currency code",
-                    column=col.name,
+                    column,
+                    **column,
                     value_set=list(ISO_4217_CODES),
                 )
             )
@@ -125,10 +111,9 @@ def build_suite(entity: Entity) -> dict[str, Any]:
             exps.append(
                 _exp(
                     "expect_column_values_to_match_regex",
-                    QUARANTINE,
                     "malformed_period",
-                    "period must be like 2026, 2026Q3 or 2026-07",
-                    column=col.name,
+                    column,
+                    **column,
                     regex=PERIOD_REGEX,
                 )
             )
@@ -136,22 +121,20 @@ def build_suite(entity: Entity) -> dict[str, Any]:
             exps.append(
                 _exp(
                     "expect_column_values_to_be_between",
-                    QUARANTINE,
                     "value_out_of_range",
-                    f"{col.name} must be between 0 and 100",
-                    column=col.name,
-                    min_value=0,
-                    max_value=100,
+                    {**column, "min": str(SCORE_RANGE[0]), "max": str(SCORE_RANGE[1])},
+                    **column,
+                    min_value=SCORE_RANGE[0],
+                    max_value=SCORE_RANGE[1],
                 )
             )
         if col.name == "email":
             exps.append(
                 _exp(
                     "expect_column_values_to_match_regex",
-                    WARN,
                     "malformed_email",
-                    "email address is malformed",
-                    column=col.name,
+                    column,
+                    **column,
                     regex=EMAIL_REGEX,
                 )
             )
@@ -159,10 +142,9 @@ def build_suite(entity: Entity) -> dict[str, Any]:
             exps.append(
                 _exp(
                     "expect_column_values_to_match_regex",
-                    WARN,
                     "malformed_phone",
-                    "phone number is malformed",
-                    column=col.name,
+                    column,
+                    **column,
                     regex=PHONE_REGEX,
                 )
             )
@@ -170,9 +152,8 @@ def build_suite(entity: Entity) -> dict[str, Any]:
         exps.append(
             _exp(
                 "expect_column_values_to_not_be_null",
-                QUARANTINE,
                 "missing_required",
-                f"one of {' / '.join(group)} is required",
+                {"column": f"one of {' / '.join(group)}"},
                 column=one_of_column(group),
             )
         )
@@ -180,9 +161,8 @@ def build_suite(entity: Entity) -> dict[str, Any]:
         exps.append(
             _exp(
                 "expect_column_values_to_be_between",
-                QUARANTINE,
                 "negative_value",
-                f"{col_name} may not be negative",
+                {"column": col_name},
                 column=col_name,
                 min_value=0,
             )
@@ -191,9 +171,8 @@ def build_suite(entity: Entity) -> dict[str, Any]:
         exps.append(
             _exp(
                 "expect_column_pair_values_a_to_be_greater_than_b",
-                QUARANTINE,
                 "timestamps_out_of_order",
-                f"{later} is before {earlier}",
+                {"earlier": earlier, "later": later},
                 column_A=later,
                 column_B=earlier,
                 or_equal=True,
@@ -205,9 +184,8 @@ def build_suite(entity: Entity) -> dict[str, Any]:
         exps.append(
             _exp(
                 "expect_column_values_to_be_unique",
-                QUARANTINE,
                 "duplicate_id_conflict",
-                f"{key[0]} appears on several rows with different content",
+                {"key": key[0]},
                 column=key[0],
             )
         )
@@ -215,9 +193,8 @@ def build_suite(entity: Entity) -> dict[str, Any]:
         exps.append(
             _exp(
                 "expect_compound_columns_to_be_unique",
-                QUARANTINE,
                 "duplicate_id_conflict",
-                f"({', '.join(key)}) appears on several rows with different content",
+                {"key": f"({', '.join(key)})"},
                 column_list=key,
                 ignore_row_if="never",
             )
@@ -227,7 +204,8 @@ def build_suite(entity: Entity) -> dict[str, Any]:
         "expectations": exps,
         "meta": {
             "description": f"Row-level contract checks for {entity.name}.",
-            "generated_from": "pipelines/core/contract.py (salesops expectations write)",
+            "generated_from": "pipelines/core/contract.py and expectations/rules.yml "
+            "(salesops expectations write)",
         },
     }
 

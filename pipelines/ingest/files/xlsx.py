@@ -6,20 +6,28 @@ float rendering: ``1234.5`` stays ``1234.5``, a whole number stored as
 ``2026-03-01 09:30:00``, a time ``09:30:00``, booleans ``true``/``false``.
 Formulas give their last computed value (as Excel saved it). A merged cell
 holds its value in its top-left cell only; the other cells are empty.
+:func:`open_xlsx` opens the sheet as a :class:`TableStream` like a CSV file's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zipfile
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import polars as pl
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from pipelines.core.errors import FileRejected
+from pipelines.ingest.files.clean import cleaner_for
+from pipelines.ingest.files.header import choose_header
+from pipelines.ingest.files.table import ReadOptions, TableStream
+from pipelines.ingest.values.parse import ROW_INDEX
 
 Cell = str | int | float | bool | dt.date | dt.time | dt.timedelta | None
 
@@ -107,3 +115,46 @@ def read_sheet(path: Path, file_name: str, sheet: str | None) -> tuple[str, list
         return worksheet.title, titles, rows
     finally:
         workbook.close()
+
+
+def xlsx_is_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def open_xlsx(source: Path, name: str, options: ReadOptions) -> TableStream:
+    """Open a worksheet (read whole: a sheet holds at most about a million rows)."""
+    title, titles, rows = read_sheet(source, name, options.sheet)
+    notes = []
+    if len(titles) > 1:
+        others = ", ".join(f"'{t}'" for t in titles if t != title)
+        notes.append(f"sheet '{title}' of {len(titles)} (others: {others})")
+    header_row = choose_header(name, rows, options, notes, xlsx_is_text, cell_text)
+    width = max([len(r) for r in rows[header_row - 1 :]] + [0])
+
+    def batches(batch_rows: int) -> Iterator[pl.DataFrame]:
+        for start in range(header_row, len(rows), batch_rows):
+            data = rows[start : start + batch_rows]
+            yield pl.DataFrame(
+                {
+                    f"_c{i}": [cell_text(r[i]) if i < len(r) else None for r in data]
+                    for i in range(width)
+                },
+                schema={f"_c{i}": pl.String for i in range(width)},
+            ).with_row_index(ROW_INDEX, offset=start + 1)
+
+    headers, cleaner = cleaner_for(
+        name, rows[header_row - 1], width, options, notes, cell_text, column_label
+    )
+    return TableStream(
+        headers=headers,
+        file_format="xlsx",
+        compressed=False,
+        encoding=None,
+        encoding_detected=False,
+        delimiter=None,
+        sheet=title,
+        header_row=header_row,
+        notes=notes,
+        _rows=batches,
+        _clean=cleaner.run,
+    )

@@ -21,7 +21,8 @@ import polars as pl
 
 from pipelines.core.contract import Entity
 from pipelines.core.errors import FileRejected
-from pipelines.ingest.files.read import BATCH_ROWS, RawTable, ReadOptions, TableStream, open_table
+from pipelines.ingest.files.read import open_table
+from pipelines.ingest.files.table import BATCH_ROWS, RawTable, ReadOptions, TableStream
 from pipelines.ingest.profiles.model import (
     TEMPLATE_FIELD,
     ColumnSpec,

@@ -4,7 +4,7 @@ Pure functions over polars frames. Every cell that has a value but cannot be
 parsed becomes a :class:`ParseFailure` (column, value, expected format) and a
 null in the typed frame; nothing is coerced silently. How values are written
 (date order, decimal mark, zone, ...) is a :class:`ValueFormats`; the
-expressions that read them live in :mod:`pipelines.ingest.values.formats`.
+expressions that read them live in :mod:`pipelines.ingest.values.readers`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipelines.core.contract import Entity
-from pipelines.ingest.values.formats import (
-    DTYPES,
-    ValueFormats,
-    expected_format,
-    plain_reader,
-    read_values,
-)
+from pipelines.ingest.values.expected import expected_format
+from pipelines.ingest.values.formats import ValueFormats
+from pipelines.ingest.values.readers import DTYPES, plain_reader, read_values
 
 __all__ = [
     "EXPECTED_FORMAT",

@@ -1,0 +1,48 @@
+"""The batch stage: one mapped batch of an export typed, checked row by row and spooled.
+
+Nothing here needs the rest of the file; what does is settled afterwards (:mod:`.settle`).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from pipelines.core.contract import Entity
+from pipelines.ingest.checks.vectorised import CompiledSuite, concat_failures
+from pipelines.ingest.load.rows import check_rows, currency_failures, parse_failures
+from pipelines.ingest.load.spool import Spool
+from pipelines.ingest.values.formats import ValueFormats
+from pipelines.ingest.values.parse import ROW_INDEX, parse_frame_failures
+
+
+def stage_batch(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    suite: CompiledSuite,
+    text: pl.DataFrame,
+    formats: ValueFormats,
+    column_formats: dict[str, ValueFormats],
+    spool: Spool,
+) -> None:
+    """Parse and check one batch; spool its rows and record its failures in ``_failures``."""
+    typed, unread = parse_frame_failures(
+        text.select([ROW_INDEX, *entity.column_names]), entity, formats, column_formats
+    )
+    suite_failures, counts = check_rows(entity, suite, typed, text)
+    for position, n in counts.items():
+        spool.counts[position] = spool.counts.get(position, 0) + n
+    # An unreadable required cell is reported once, as unreadable, not also as missing.
+    suite_failures = suite_failures.join(
+        unread.select(ROW_INDEX, pl.col("column").alias("column_name")).with_columns(
+            pl.lit("missing_required").alias("rule")
+        ),
+        on=[ROW_INDEX, "column_name", "rule"],
+        how="anti",
+    )
+    failures = concat_failures(
+        [parse_failures(unread), suite_failures, currency_failures(entity, text, typed, formats)]
+    )
+    if failures.height:
+        con.execute("insert into _failures select * from failures")
+    spool.add(entity, typed, text)

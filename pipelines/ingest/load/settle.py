@@ -1,0 +1,80 @@
+"""The settle stage: everything that needs the whole file, in DuckDB SQL over the spool.
+
+Runs inside the file's transaction, in this order:
+
+1. the file-wide checks, per rule family: ids on rows with different content
+   (:mod:`.identity`), references to records that exist in no load (:mod:`.references`);
+2. each row's fate: quarantined (any quarantine reason) or loaded; exact repeats of a row
+   share its version (:mod:`.identity`);
+3. quarantine writing (:mod:`.quarantine`);
+4. new versions appended to ``raw.<entity>`` (:mod:`.versions`), and the warnings on them
+   (:mod:`.findings`);
+5. earlier quarantined rows of records that now loaded cleanly resolved; in a full export,
+   the records no longer carried marked deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+from pipelines.core.contract import Entity
+from pipelines.ingest.checks.vectorised import CompiledSuite
+from pipelines.ingest.load.findings import record_warnings, suite_outcomes, tally
+from pipelines.ingest.load.identity import count_repeated_ids, mark_repeats, unique_failures_sql
+from pipelines.ingest.load.quarantine import (
+    mark_quarantined,
+    resolve_quarantined,
+    write_quarantine,
+)
+from pipelines.ingest.load.references import reference_failures_sql
+from pipelines.ingest.load.result import FileResult
+from pipelines.ingest.load.spool import Spool
+from pipelines.ingest.load.versions import append_deletions, append_new_versions, gone_records
+from pipelines.ingest.profiles.model import Profile
+
+
+def settle(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    suite: CompiledSuite,
+    spool: Spool,
+    result: FileResult,
+    file_name: str,
+    load_id: int,
+    now: datetime,
+    mode: str,
+    profile: Profile,
+) -> None:
+    """Everything that needs the whole file, in SQL over the spooled batches."""
+    # --- file-wide checks: ids on rows with different content, unknown references
+    count_repeated_ids(con, entity)
+    extra = unique_failures_sql(entity, suite.file, "_typed")
+    refs = reference_failures_sql(con, entity, "_typed")
+    for sql in [*extra, *([refs] if refs else [])]:
+        con.execute(f"insert into _failures {sql}")  # noqa: S608
+    result.outcomes = suite_outcomes(con, suite, spool.counts)
+
+    # --- fates: quarantined, or loaded (exact repeats of a row share its version)
+    result.rows_quarantined = mark_quarantined(con)
+    mark_repeats(con, entity)
+    result.rows_loaded = spool.rows - result.rows_quarantined
+
+    # --- quarantine
+    write_quarantine(con, entity, file_name, load_id)
+
+    # --- new versions: loaded rows whose content differs from the record's current version
+    new_rows = append_new_versions(con, entity, file_name, load_id, now)
+    result.rows_unchanged = result.rows_loaded - new_rows
+
+    # --- the warnings on the new versions
+    result.rows_flagged = record_warnings(con, entity.name, file_name, load_id)
+    tally(con, result)
+
+    # --- earlier quarantined rows of records that now loaded cleanly are resolved
+    resolve_quarantined(con, entity, load_id)
+    if mode == "full":
+        max_share = profile.entities[entity.name].max_deleted_share
+        gone = gone_records(con, entity, max_share, result)
+        append_deletions(con, entity, gone, file_name, load_id, now)

@@ -313,17 +313,21 @@ class PhaseMeter:
         return timed
 
 
-#: Helpers of pipelines.ingest.load that ingest_file calls, and the phase each is.
+#: Helpers that ingest_file calls, by the module of pipelines.ingest.load that calls them
+#: (they are wrapped where they are looked up), and the phase each is.
 PHASES = {
-    "file_sha256": "sha256",
-    "latest_loaded_file": "meta lookups",
-    "_row_hashes": "hash (md5 in DuckDB)",
-    "parse_frame_failures": "parse (typed)",
-    "check_rows": "suite row checks",
-    "currency_failures": "currency check",
-    "_settle": "settle (SQL over the spool)",
-    "_record_drift": "meta writes",
-    "_record_file": "meta writes",
+    "file": {
+        "file_sha256": "sha256",
+        "latest_loaded_file": "meta lookups",
+        "settle": "settle (SQL over the spool)",
+        "_record_drift": "meta writes",
+        "_record_file": "meta writes",
+    },
+    "batch": {
+        "parse_frame_failures": "parse (typed)",
+        "check_rows": "suite row checks",
+        "currency_failures": "currency check",
+    },
 }
 
 
@@ -350,6 +354,8 @@ def child_ours(spec: dict) -> dict:
     from pipelines.core.contract import entity
     from pipelines.core.settings import Settings
     from pipelines.ingest import load as load_mod
+    from pipelines.ingest.load import batch as batch_mod
+    from pipelines.ingest.load import file as file_mod
     from pipelines.warehouse.resource import configure_connection
     from pipelines.warehouse.schema import ensure_schema
 
@@ -365,9 +371,11 @@ def child_ours(spec: dict) -> dict:
         [LOAD_ID, "bench", AS_OF],
     )
     meter = PhaseMeter(Path(spec["progress"]) if spec.get("progress") else None)
-    for attr, phase in PHASES.items():
-        if hasattr(load_mod, attr):  # the module changes; wrap what is there
-            setattr(load_mod, attr, meter.wrap(phase, getattr(load_mod, attr)))
+    for name, module in (("file", file_mod), ("batch", batch_mod)):
+        for attr, phase in PHASES[name].items():
+            if not hasattr(module, attr):
+                raise SystemExit(f"pipelines.ingest.load.{name} has no {attr}: update PHASES")
+            setattr(module, attr, meter.wrap(phase, getattr(module, attr)))
     profiler = None
     if spec.get("cprofile"):
         import cProfile

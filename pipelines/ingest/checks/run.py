@@ -20,8 +20,6 @@ from pipelines.core.errors import SalesOpsError
 from pipelines.ingest.checks.suites import QUARANTINE, read_suite
 from pipelines.ingest.values.parse import ROW_INDEX
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
 #: Key added to each expectation's meta while GE runs it: its place in the suite.
 POSITION = "salesops_position"
 
@@ -47,9 +45,19 @@ class ExpectationOutcome:
     unexpected_count: int
 
 
+def _gx():
+    """Great Expectations, imported on first use: the suites normally run as polars
+    expressions (checks/vectorised.py), and GE's import takes seconds. Its usage analytics are
+    switched off first (no network here)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations
+
+    return great_expectations
+
+
 @lru_cache(maxsize=1)
 def _context():
-    import great_expectations as gx
+    gx = _gx()
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     ctx = gx.get_context(mode="ephemeral")
@@ -60,7 +68,7 @@ def _context():
 
 
 def _suite(entity_name: str, suite_dict: dict[str, Any]):
-    import great_expectations as gx
+    gx = _gx()
 
     return gx.ExpectationSuite(
         name=suite_dict.get("name", entity_name),

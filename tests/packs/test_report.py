@@ -754,8 +754,7 @@ def test_every_language_has_every_string():
 
 
 def test_weakest_stage_tie_goes_to_earliest_stage():
-    from pipelines.packs.commentary import weakest_stage
-    from pipelines.packs.data import FunnelStage
+    from pipelines.packs.sections.funnel import FunnelStage, weakest_stage
 
     stages = [
         FunnelStage(1, "qualified", "discovery", 10, 5, 0.5),
@@ -796,8 +795,8 @@ def test_sparse_warehouse_renders_with_na(tmp_path):
 def test_a_team_pack_ages_the_orders_its_reps_took_while_in_the_team(tmp_path):
     """R003 is in 华东二组 now; an order R003 took while in 华东一组 stays in 华东一组's aging
     (the mart's team at the order date), not in 华东二组's, and the rep's own pack keeps it."""
-    from pipelines.packs.data import receivables
     from pipelines.packs.scope import Scope
+    from pipelines.packs.sections.receivables import receivables
 
     db = build_warehouse(tmp_path / "warehouse.duckdb")
     con = duckdb.connect(str(db))

@@ -22,10 +22,15 @@ import pytest
 
 from pipelines.core.i18n import load_strings
 from pipelines.packs import PackOptions, render_pack
-from pipelines.packs.commentary import glance_customers, glance_pipeline, glance_receivables
-from pipelines.packs.data import AgingBucket, Receivables
-from pipelines.packs.data_outlook import CoverageSnapshot, PipelineCoverage, ReceivablesKpis
 from pipelines.packs.formatting import Formatter
+from pipelines.packs.sections.customers import glance_customers
+from pipelines.packs.sections.pipeline import CoverageSnapshot, PipelineCoverage, glance_pipeline
+from pipelines.packs.sections.receivables import (
+    AgingBucket,
+    Receivables,
+    ReceivablesKpis,
+    glance_receivables,
+)
 from tests.packs.test_report import GENERATED_AT, parse
 from tests.packs.test_report_sections import half_up, money0, query
 

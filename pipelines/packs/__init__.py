@@ -1,9 +1,11 @@
 """Review packs rendered from the dbt marts (HTML, PDF, Excel; English and 中文).
 
-Layout: ``data`` (SQL, plain values) -> ``commentary`` / ``charts`` /
-``context`` (presentation, one builder per section) -> ``render`` (Jinja2
-templates under ``reports/templates``) -> ``pdf`` (WeasyPrint) / ``excel``
-(openpyxl). See docs/review-pack.md.
+Layout: ``sections/`` (one module per pack section: its SQL, dataclasses, commentary
+and context; ``SECTIONS`` lists them in pack order) on ``frame`` (the pack's period row,
+scope and as-of date) and the shared helpers (``formatting``, ``charts``, ``tables``,
+``masking``, ``scope``) -> ``document`` (the pack's context, from the registry) ->
+``render`` (Jinja2 templates under ``reports/templates``) with ``pdf`` (WeasyPrint) and
+``excel`` (openpyxl) -> ``defs`` (Dagster). See docs/review-pack.md.
 """
 
 from pipelines.packs.render import (

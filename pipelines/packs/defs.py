@@ -9,6 +9,7 @@
 
 import time
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -21,18 +22,12 @@ from pipelines.core.periods import fiscal_quarter_of
 from pipelines.core.progress import say
 from pipelines.core.settings import Settings
 from pipelines.packs import PackOptions, render_period, render_quarterly_pack
-from pipelines.packs.data import NoDataForPeriod, NoDataForQuarter
+from pipelines.packs.frame import NoDataForPeriod, NoDataForQuarter
+from pipelines.packs.sections import PACK_MARTS
 from pipelines.warehouse.resource import WarehouseResource
 
-#: The marts the pack reads.
-PACK_MARTS = (
-    "fct_sales_performance",
-    "fct_funnel_conversion",
-    "fct_receivables_aging",
-    "dq_findings",
-    "dim_sales_reps",
-    "dim_accounts",
-)
+# PACK_MARTS (the marts the packs read, from the sections' declarations) stays importable
+# here: the asset deps below are built from it.
 
 
 def build_report_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
@@ -106,8 +101,6 @@ def period_partitions(
     Each window closes at ``SALESOPS_REPORT_TIME`` on the 1st of the next period,
     which is when the schedule renders it.
     """
-    from datetime import datetime
-
     settings = settings or Settings()
     fiscal_start = fiscal_start or fiscal_year_start_month(settings)
     hour, minute = (int(x) for x in settings.report_time.split(":"))
@@ -136,8 +129,6 @@ def period_partitions(
 
 def partition_period_label(key: str, fiscal_start: int) -> str:
     """``2026-07`` (a month key) -> ``2026-07``; ``2026-07-01`` (a quarter key) -> ``2026Q3``."""
-    from datetime import date
-
     if len(key) == 7:
         return key
     return fiscal_quarter_of(date.fromisoformat(key), fiscal_start).label

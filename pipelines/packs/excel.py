@@ -1,6 +1,7 @@
 """Excel packs: one workbook per pack, one sheet per section (openpyxl).
 
-Every table of a section (``context.Section.tables``, typed values) is written
+The sheets follow the pack's sections (``document.build_context``); each
+section's tables (``RenderedSection.tables``, typed values) are its sheet, written
 below the section's commentary: a bold title row, a header row, then the rows.
 Numbers stay numbers with a number format (money: ``Decimal`` written as a
 number with the currency format; rates: percent; counts: integers; dates:

@@ -1,8 +1,10 @@
-"""Render review packs: read the marts, build the context, write HTML / PDF / Excel.
+"""Render review packs: read the document, fill the templates, write HTML / PDF / Excel.
 
 One pack = one period (month or quarter) x one scope (company, region, team,
 rep) x one language, in any of the formats ``html``, ``pdf`` and ``xlsx``;
 ``render_period`` renders every scope of a period and an index page linking them.
+What a pack holds is ``document.py``'s business (the frame and the sections of
+``pipelines/packs/sections``); nothing here knows any section.
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ from pathlib import Path
 
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from pipelines.core.i18n import DEFAULT_LANG, load_strings
 from pipelines.core.paths import STYLES_DIR, TEMPLATES_DIR
 from pipelines.core.periods import Period, Quarter, parse_period
-from pipelines.packs.context import build_context
-from pipelines.packs.data import NoDataForPeriod, read_pack_data
+from pipelines.packs.document import build_context, read_pack_data
 from pipelines.packs.excel import workbook_bytes
 from pipelines.packs.formatting import Formatter
+from pipelines.packs.frame import NoDataForPeriod
 from pipelines.packs.pdf import html_to_pdf
 from pipelines.packs.scope import Scope, all_scopes
 
@@ -273,9 +276,7 @@ def write_index(
     return path
 
 
-def _markup_css():
-    from markupsafe import Markup
-
+def _markup_css() -> Markup:
     return Markup(_stylesheet())
 
 

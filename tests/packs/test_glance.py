@@ -4,7 +4,7 @@ data-quality trust, in English and 中文.
 
 The warehouse is the shared demo night (tests/conftest.py: a real nightly run, dbt included,
 business date 2026-09-30). Every expected figure is queried here straight from the marts and
-meta tables (never through pipelines/packs/data.py) and put into the sentences written out
+meta tables (never through pipelines/packs/sections) and put into the sentences written out
 below; a second part takes figures away and checks that their sentence goes with them.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import shutil
 from datetime import date
-from decimal import Decimal
 from html import unescape
 from pathlib import Path
 
@@ -21,18 +20,20 @@ import duckdb
 import pytest
 
 from pipelines.core.i18n import load_strings
-from pipelines.packs import PackOptions, render_pack
-from pipelines.packs.commentary import glance_customers, glance_pipeline, glance_receivables
-from pipelines.packs.data import AgingBucket, Receivables
-from pipelines.packs.data_outlook import CoverageSnapshot, PipelineCoverage, ReceivablesKpis
+from pipelines.packs import render_pack
 from pipelines.packs.formatting import Formatter
-from tests.packs.test_report import GENERATED_AT, parse
-from tests.packs.test_report_sections import half_up, money0, query
+from pipelines.packs.sections.customers import glance_customers
+from pipelines.packs.sections.pipeline import CoverageSnapshot, PipelineCoverage, glance_pipeline
+from pipelines.packs.sections.receivables import (
+    AgingBucket,
+    Receivables,
+    ReceivablesKpis,
+    glance_receivables,
+)
+from tests.packs.support import OPTIONS, QUARTER, D, half_up, money0, parse, pct, query
 
-D = Decimal
-QUARTER = "2026Q3"
 AS_OF = date(2026, 9, 30)
-OPTIONS = PackOptions(generated_at=GENERATED_AT)
+
 
 #: The sentences, written out here (not read from the toml).
 SENTENCES = {
@@ -63,10 +64,6 @@ SENTENCES = {
         "levels": {"high": "高", "moderate": "中", "low": "低"},
     },
 }
-
-
-def pct(x, places: str = "0.1") -> str:
-    return f"{half_up(D(str(x)) * 100, places)}%"
 
 
 def in_scope(level: str) -> str:
@@ -168,23 +165,6 @@ def expected_sentences(db: Path, level: str, scope_id: str, lang: str) -> dict[s
     }
 
 
-@pytest.fixture(scope="module")
-def db(demo) -> Path:
-    return demo["home"] / "warehouse.duckdb"
-
-
-@pytest.fixture(scope="module")
-def team(db) -> str:
-    """The team with the most 2026Q3 revenue."""
-    (row,) = query(
-        db,
-        """select scope_id from marts.fct_sales_performance
-           where period = ? and level = 'team' order by revenue desc, scope_id limit 1""",
-        [QUARTER],
-    )
-    return row[0]
-
-
 def glance(pack) -> list[str]:
     """The sentences of the pack's "At a glance" list (``<ul id="summary">``), as text."""
     html, _ = parse(pack.files["html"])
@@ -195,14 +175,14 @@ def glance(pack) -> list[str]:
 
 @pytest.mark.parametrize("level", ["company", "team"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_glance_sentences_state_the_marts_figures(db, team, tmp_path, level, lang):
-    scope_id = "all" if level == "company" else team
-    scope = "company" if level == "company" else f"team:{team}"
+def test_glance_sentences_state_the_marts_figures(demo_db, demo_team, tmp_path, level, lang):
+    scope_id = "all" if level == "company" else demo_team
+    scope = "company" if level == "company" else f"team:{demo_team}"
     pack = render_pack(
-        db, QUARTER, tmp_path, scope=scope, lang=lang, formats=["html"], options=OPTIONS
+        demo_db, QUARTER, tmp_path, scope=scope, lang=lang, formats=["html"], options=OPTIONS
     )
     items = glance(pack)
-    expected = expected_sentences(db, level, scope_id, lang)
+    expected = expected_sentences(demo_db, level, scope_id, lang)
     for key in ("pipeline", "receivables", "customers", "trust"):
         assert expected[key] in items, (key, items)
     # in the order of the sections, trust last
@@ -212,11 +192,11 @@ def test_glance_sentences_state_the_marts_figures(db, team, tmp_path, level, lan
     assert positions == sorted(positions) and positions[-1] == len(items) - 1
 
 
-def test_missing_figures_give_no_sentence(db, tmp_path):
+def test_missing_figures_give_no_sentence(demo_db, tmp_path):
     """No snapshot coverage, no DSO, no aging snapshot, no retention row: those sentences go;
     the trust sentence stays (it always has its figures)."""
     copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(db, copy)
+    shutil.copy(demo_db, copy)
     con = duckdb.connect(str(copy))
     con.execute(
         """update marts.fct_pipeline_snapshots set next_quarter_coverage = null
@@ -237,9 +217,6 @@ def test_missing_figures_give_no_sentence(db, tmp_path):
         )
         assert not [s for s in items if s.startswith(starts)], items
         assert items[-1].startswith({"en": "Data trust is ", "zh": "数据可信度为"}[lang])
-
-
-# --------------------------------------------------------------------------- sentence by sentence
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -1,0 +1,431 @@
+"""Receivables aging: the latest aging snapshot by bucket, the top overdue orders, DSO.
+
+Reads ``marts.fct_receivables_aging`` (the latest snapshot on or before the as-of date; a
+team or region by the team the rep was in at the order date), with account names from
+``marts.dim_accounts`` and owners from ``marts.dim_sales_reps``; and, when the mart exists,
+the scope's DSO and on-time collection rate of the period (``marts.fct_receivables_kpis``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+from markupsafe import Markup
+
+from pipelines.core.i18n import Strings
+from pipelines.packs import charts
+from pipelines.packs.formatting import Formatter
+from pipelines.packs.frame import Frame, has_table
+from pipelines.packs.scope import Scope
+from pipelines.packs.sections.base import Ctx, Section, SectionContent, format_kind, unit
+from pipelines.packs.tables import Column, Table
+
+#: Aging buckets in display order (the mart's ``aging_bucket`` values).
+AGING_BUCKETS: tuple[str, ...] = ("not_due", "1_30", "31_60", "61_90", "over_90")
+TOP_OVERDUE_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class AgingBucket:
+    bucket: str
+    outstanding: Decimal
+    orders: int
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    order_id: str
+    account_id: str | None
+    account_name: str | None
+    rep_id: str | None
+    rep_name: str | None
+    currency: str | None
+    due_date: date | None
+    days_overdue: int
+    outstanding: Decimal
+
+
+@dataclass(frozen=True)
+class Receivables:
+    snapshot_date: date | None  # None: no snapshot on or before the cut-off
+    buckets: list[AgingBucket]
+    top_overdue: list[OverdueItem]
+    overdue_orders: int
+
+
+@dataclass(frozen=True)
+class ReceivablesKpis:
+    """One row of ``fct_receivables_kpis``."""
+
+    measure_date: date
+    days_measured: int
+    revenue: Decimal
+    receivables_end: Decimal
+    dso_days: Decimal | None
+    due_in_period: Decimal
+    paid_on_time: Decimal
+    on_time_collection_rate: float | None
+
+
+@dataclass(frozen=True)
+class ReceivablesFigures:
+    aging: Receivables
+    kpis: ReceivablesKpis | None  # None: no fct_receivables_kpis (or no row): no DSO block
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def receivables(
+    con: duckdb.DuckDBPyConnection, cutoff: date, scope: Scope | None = None
+) -> Receivables:
+    """The latest aging snapshot on or before ``cutoff``: bucket totals and top overdue.
+
+    Only orders of ``scope``: a team or region by the team the rep was in at the order date
+    (the mart's team / region, as in ``fct_receivables_kpis``); default: every order.
+    """
+    where, params = (scope or Scope.company()).rep_filter("r.rep_id", "r.team", "r.region")
+    row = con.execute(
+        "select max(as_of_date) from marts.fct_receivables_aging where as_of_date <= ?",
+        [cutoff],
+    ).fetchone()
+    snapshot = row[0] if row else None
+    if snapshot is None:
+        return Receivables(None, [AgingBucket(b, Decimal("0.00"), 0) for b in AGING_BUCKETS], [], 0)
+    totals = {
+        r[0]: r
+        for r in con.execute(
+            f"""select aging_bucket, sum(outstanding), count(*) filter (where outstanding > 0)
+               from marts.fct_receivables_aging r where as_of_date = ? and {where}
+               group by aging_bucket""",
+            [snapshot, *params],
+        ).fetchall()
+    }
+    buckets = [
+        AgingBucket(b, totals[b][1], totals[b][2])
+        if b in totals
+        else AgingBucket(b, Decimal("0.00"), 0)
+        for b in AGING_BUCKETS
+    ]
+    # Buckets the pack does not know about would silently vanish: fail loudly instead.
+    unknown = sorted(str(b) for b in totals if b not in AGING_BUCKETS)
+    if unknown:
+        raise ValueError(f"unknown aging_bucket value(s) in marts.fct_receivables_aging: {unknown}")
+    top = [
+        OverdueItem(*r)
+        for r in con.execute(
+            f"""select r.order_id, r.account_id, a.account_name, r.rep_id, s.rep_name,
+                      r.currency, r.due_date, r.days_overdue, r.outstanding
+               from marts.fct_receivables_aging r
+               left join marts.dim_accounts a on a.account_id = r.account_id
+               left join marts.dim_sales_reps s on s.rep_id = r.rep_id
+               where r.as_of_date = ? and r.days_overdue > 0 and r.outstanding > 0 and {where}
+               order by r.outstanding desc, r.days_overdue desc, r.order_id
+               limit ?""",
+            [snapshot, *params, TOP_OVERDUE_LIMIT],
+        ).fetchall()
+    ]
+    overdue_orders = con.execute(
+        f"""select count(*) from marts.fct_receivables_aging r
+           where as_of_date = ? and days_overdue > 0 and outstanding > 0 and {where}""",
+        [snapshot, *params],
+    ).fetchone()[0]
+    return Receivables(snapshot, buckets, top, overdue_orders)
+
+
+def receivables_kpis(
+    con: duckdb.DuckDBPyConnection, period_type: str, period: str, scope: Scope
+) -> ReceivablesKpis | None:
+    """The scope's DSO and on-time collection rate; None without the mart or a row."""
+    if not has_table(con, "marts.fct_receivables_kpis"):
+        return None
+    row = con.execute(
+        """select measure_date, days_measured, revenue, receivables_end, dso_days,
+                  due_in_period, paid_on_time, on_time_collection_rate
+           from marts.fct_receivables_kpis
+           where period_type = ? and period = ? and level = ? and scope_id = ?""",
+        [period_type, period, scope.level, scope.scope_id],
+    ).fetchall()
+    return ReceivablesKpis(*row[0]) if row else None
+
+
+def load(con: duckdb.DuckDBPyConnection, frame: Frame) -> ReceivablesFigures:
+    kind, label = frame.period.period_type, frame.period.label
+    return ReceivablesFigures(
+        receivables(con, frame.as_of_date, frame.scope),
+        receivables_kpis(con, kind, label, frame.scope),
+    )
+
+
+# --------------------------------------------------------------------------- commentary
+
+
+def bucket_total(buckets: list[AgingBucket], name: str) -> Decimal:
+    return next((b.outstanding for b in buckets if b.bucket == name), Decimal(0))
+
+
+def receivables_commentary(
+    rec: Receivables, cutoff_label: str, fmt: Formatter, t: Strings
+) -> list[str]:
+    if rec.snapshot_date is None:
+        return [t("receivables.no_snapshot", date=cutoff_label)]
+    total = sum((b.outstanding for b in rec.buckets), Decimal(0))
+    orders = sum(b.orders for b in rec.buckets)
+    date = fmt.date(rec.snapshot_date)
+    if total <= 0:
+        return [t("receivables.nothing", date=date)]
+    overdue = total - bucket_total(rec.buckets, "not_due")
+    out = [
+        t(
+            "receivables.summary",
+            date=date,
+            total=fmt.headline_money(total),
+            orders=t.plural("receivables.orders", orders, count=fmt.count(orders)),
+            overdue=fmt.headline_money(overdue),
+            share=fmt.pct(overdue / total),
+        )
+    ]
+    over_90 = bucket_total(rec.buckets, "over_90")
+    if over_90 > 0:
+        out.append(
+            t(
+                "receivables.over_90",
+                amount=fmt.headline_money(over_90),
+                share=fmt.pct(over_90 / total),
+            )
+        )
+    else:
+        out.append(t("receivables.none_over_90"))
+    if rec.top_overdue:
+        top = rec.top_overdue[0]
+        out.append(
+            t(
+                "receivables.largest",
+                order=top.order_id,
+                account=top.account_name or top.account_id or fmt.na,
+                amount=fmt.headline_money(top.outstanding),
+                days=fmt.count(top.days_overdue),
+                rep=top.rep_name or top.rep_id or fmt.na,
+            )
+        )
+    return out
+
+
+def receivables_kpi_commentary(k: ReceivablesKpis, period: str, fmt: Formatter, t: Strings) -> str:
+    """One sentence: DSO and the on-time collection rate of the period."""
+    dso = t("receivables.dso_sentence", period=period, dso=fmt.days(k.dso_days))
+    if k.on_time_collection_rate is None:
+        return dso + t("fmt.sentence_sep") + t("receivables.nothing_due", period=period)
+    return (
+        dso
+        + t("fmt.sentence_sep")
+        + t(
+            "receivables.on_time_sentence",
+            rate=fmt.pct(k.on_time_collection_rate),
+            due=fmt.headline_money(k.due_in_period),
+        )
+    )
+
+
+def glance_receivables(
+    rec: Receivables, kpis: ReceivablesKpis | None, period: str, fmt: Formatter, t: Strings
+) -> str | None:
+    """DSO of the period and the overdue exposure of the aging snapshot (either may be absent)."""
+    clauses = []
+    if kpis is not None and kpis.dso_days is not None:
+        clauses.append(t("glance.dso", period=period, dso=fmt.days(kpis.dso_days)))
+    if rec.snapshot_date is not None:
+        total = sum((b.outstanding for b in rec.buckets), Decimal(0))
+        date = fmt.date(rec.snapshot_date)
+        if total > 0:
+            overdue = total - bucket_total(rec.buckets, "not_due")
+            clauses.append(
+                t(
+                    "glance.overdue",
+                    overdue=fmt.headline_money(overdue),
+                    date=date,
+                    share=fmt.pct(overdue / total),
+                    total=fmt.headline_money(total),
+                )
+            )
+        else:
+            clauses.append(t("glance.nothing_outstanding", date=date))
+    if not clauses:
+        return None
+    return t("glance.receivables", clauses=t("glance.clause_sep").join(clauses))
+
+
+# --------------------------------------------------------------------------- context
+
+#: The DSO block's figures (fct_receivables_kpis columns) and their kinds.
+KPI_NAMES: tuple[tuple[str, str], ...] = (
+    ("dso_days", "days"),
+    ("on_time_collection_rate", "pct"),
+    ("receivables_end", "money"),
+    ("revenue", "money"),
+    ("due_in_period", "money"),
+    ("paid_on_time", "money"),
+    ("days_measured", "count"),
+)
+
+
+def _aging_tables(rec: Receivables, total: Decimal, title: str, c: Ctx) -> list[Table]:
+    t = c.t
+    return [
+        Table(
+            "aging",
+            title,
+            [
+                Column(t("receivables.bucket")),
+                Column(t("receivables.outstanding"), "money"),
+                Column(t("receivables.orders_col"), "count"),
+                Column(t("receivables.share"), "pct"),
+            ],
+            [
+                [
+                    t(f"bucket.{b.bucket}"),
+                    b.outstanding,
+                    b.orders,
+                    b.outstanding / total if total else None,
+                ]
+                for b in rec.buckets
+            ]
+            + [[t("receivables.total"), total, sum(b.orders for b in rec.buckets), None]],
+        ),
+        Table(
+            "overdue-top",
+            t("receivables.top_heading"),
+            [
+                Column(t("receivables.order")),
+                Column(t("receivables.account")),
+                Column(t("receivables.owner")),
+                Column(t("receivables.due_date"), "date"),
+                Column(t("receivables.days_overdue"), "count"),
+                Column(t("receivables.outstanding"), "money"),
+                Column(t("receivables.currency")),
+            ],
+            [
+                [
+                    o.order_id,
+                    c.crm(o.account_name) or o.account_id,
+                    o.rep_name or o.rep_id,
+                    o.due_date,
+                    o.days_overdue,
+                    o.outstanding,
+                    o.currency,
+                ]
+                for o in rec.top_overdue
+            ],
+        ),
+    ]
+
+
+def context(data: ReceivablesFigures, c: Ctx) -> SectionContent:
+    t, fmt = c.t, c.fmt
+    rec, k = data.aging, data.kpis
+    as_of = c.frame.as_of_date
+    total = sum((b.outstanding for b in rec.buckets), Decimal(0))
+    divisor = charts.axis_scale(
+        float(max((b.outstanding for b in rec.buckets), default=0)), wan=fmt.wan
+    )
+    title = t("receivables.title")
+    top = [
+        dict(
+            order_id=o.order_id,
+            account=c.crm(o.account_name) or o.account_id or fmt.na,
+            owner=o.rep_name or o.rep_id or fmt.na,
+            currency=o.currency or fmt.na,
+            due_date=fmt.date(o.due_date),
+            days_overdue=fmt.count(o.days_overdue),
+            outstanding=fmt.money(o.outstanding),
+        )
+        for o in rec.top_overdue
+    ]
+    tables = _aging_tables(rec, total, title, c)
+    # DSO and on-time collection of the period (fct_receivables_kpis), when the mart exists
+    kpi_table = Table(
+        "receivables-kpis",
+        t("receivables.kpis_heading"),
+        [Column(t("receivables.kpi")), Column(c.period, "number")],
+        [[t(f"receivables.{n}"), getattr(k, n) if k else None] for n, _kind in KPI_NAMES],
+        row_kinds=[kind for _n, kind in KPI_NAMES],  # type: ignore[misc]
+    )
+    kpi_rows = (
+        [
+            dict(
+                key=n,
+                label=t(f"receivables.{n}"),
+                value=format_kind(fmt, kind, getattr(k, n), headline=False),
+            )
+            for n, kind in KPI_NAMES
+        ]
+        if k
+        else []
+    )
+    sentences = receivables_commentary(rec, fmt.date(as_of), fmt, t)
+    if k:
+        sentences.append(receivables_kpi_commentary(k, c.period, fmt, t))
+    return SectionContent(
+        dict(
+            snapshot=fmt.date(rec.snapshot_date) if rec.snapshot_date else None,
+            snapshot_note=t(
+                "receivables.snapshot",
+                snapshot=fmt.date(rec.snapshot_date),
+                cutoff=fmt.date(as_of),
+            )
+            if rec.snapshot_date
+            else None,
+            buckets=[
+                dict(
+                    key=b.bucket,
+                    label=t(f"bucket.{b.bucket}"),
+                    outstanding=fmt.money(b.outstanding),
+                    orders=fmt.count(b.orders),
+                    share=fmt.pct(b.outstanding / total if total else None),
+                )
+                for b in rec.buckets
+            ],
+            total=dict(
+                outstanding=fmt.money(total),
+                orders=fmt.count(sum(b.orders for b in rec.buckets)),
+            ),
+            chart=Markup(
+                charts.aging_chart(
+                    [t(f"bucket.{b}") for b in AGING_BUCKETS],
+                    [float(b.outstanding) for b in rec.buckets],
+                    title=title,
+                    y_label=t("receivables.axis", unit=unit(t, divisor, fmt.currency)),
+                    x_label=t("receivables.bucket"),
+                    divisor=divisor,
+                )
+            )
+            if rec.snapshot_date
+            else None,
+            top=top,
+            overdue_orders=rec.overdue_orders,
+            note=t("receivables.note"),
+            kpis=kpi_rows,
+            kpis_note=t("receivables.kpis_note", date=fmt.date(k.measure_date)) if k else None,
+            source="marts.fct_receivables_aging, marts.dim_accounts, marts.dim_sales_reps"
+            + (f", marts.fct_receivables_kpis ({c.kind}, {c.level})" if k else ""),
+        ),
+        sentences,
+        ([kpi_table] if k else []) + (tables if rec.snapshot_date else []),
+    )
+
+
+def glance(data: ReceivablesFigures, content: SectionContent, c: Ctx) -> str | None:
+    return glance_receivables(data.aging, data.kpis, c.period, c.fmt, c.t)
+
+
+SECTION = Section(
+    key="receivables",
+    marts=("marts.fct_receivables_aging", "marts.dim_accounts", "marts.dim_sales_reps"),
+    optional_marts=("marts.fct_receivables_kpis",),
+    load=load,
+    context=context,
+    glance=glance,
+)

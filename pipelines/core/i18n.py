@@ -4,7 +4,7 @@ Strings live in ``reports/i18n/<lang>.toml`` (nested tables, addressed here by
 dotted keys such as ``kpi.revenue``). Sentences use ``str.format`` placeholders
 filled with values that are already formatted. A plural form is a table with
 ``one`` / ``other`` keys (languages without plurals give only ``other``).
-Adding a language = adding a file with the same keys; ``tests/packs/test_report.py``
+Adding a language = adding a file with the same keys; ``tests/packs/test_render.py``
 checks that every language has every key English has.
 """
 

@@ -12,16 +12,19 @@
 
 {#- Incremental (macros/incremental.sql, incremental_record_ctes): an activity is recomputed
     when it has a new raw version; a deletion marker deletes its row. -#}
+{#- The raw-versions models the incremental path reads (macros/incremental.sql), named here
+    unconditionally so that dbt records the dependency. -#}
+{%- set activity_versions = ref('stg_crm__activity_raw_versions') -%}
 with
 
 {% if incremental_fact_active() -%}
-{{ incremental_record_ctes(source('crm', 'activities'), 'activity_id', 'activity_id') }}
+{{ incremental_record_ctes(activity_versions, 'activity_id', 'activity_id') }}
 {%- endif %}
 
 activities as (
 
     {% if incremental_fact_active() -%}
-    {{ staged_activities('live_versions') }}
+    select * from live_versions
     {%- else -%}
     select * from {{ ref('stg_crm__activities') }}
     {%- endif %}

@@ -14,13 +14,17 @@
     are recomputed when any of them has a new raw version, or when the product of one of its
     lines has a new version (product_line). -#}
 
+{#- The raw-versions models the incremental path reads (macros/incremental.sql), named here
+    unconditionally so that dbt records the dependency. -#}
+{%- set order_line_versions = ref('stg_erp__order_line_raw_versions') -%}
+{%- set product_versions = ref('stg_erp__product_raw_versions') -%}
 with
 
 {% if incremental_fact_active() -%}
 {{ incremental_record_ctes(
-    source('erp', 'order_lines'), 'order_id', ['order_id', 'line_no'],
+    order_line_versions, 'order_id', ['order_id', 'line_no'],
     also_changed=fact_keys_looking_up_changed(
-        'order_id', 'product_id', source('erp', 'products'), 'product_id'
+        'order_id', 'product_id', product_versions, 'product_id'
     )
 ) }}
 {%- endif %}
@@ -28,7 +32,7 @@ with
 order_lines as (
 
     {% if incremental_fact_active() -%}
-    {{ staged_order_lines('live_versions') }}
+    select * from live_versions
     {%- else -%}
     select * from {{ ref('stg_erp__order_lines') }}
     {%- endif %}

@@ -16,16 +16,23 @@
   later move of the rep does not move past orders. Incremental: macros/incremental.sql
   (incremental_orders_ctes lists what recomputes an order).
 -#}
+{#- The raw-versions models the incremental path reads (macros/incremental.sql), named here
+    unconditionally so that dbt records the dependency. -#}
+{%- set raw_versions = {
+    'orders': ref('stg_erp__order_raw_versions'),
+    'sales_reps': ref('stg_crm__sales_rep_raw_versions'),
+    'fx_rates': ref('stg_finance__fx_rate_raw_versions'),
+} -%}
 with
 
 {% if incremental_fact_active() -%}
-{{ incremental_orders_ctes(ref('int_fx_rates')) }}
+{{ incremental_orders_ctes(raw_versions, ref('int_fx_rates')) }}
 {%- endif %}
 
 orders as (
 
     {% if incremental_fact_active() -%}
-    {{ incremental_staged_orders() }}
+    {{ live_records('order_versions') }}
     {%- else -%}
     select * from {{ ref('stg_erp__orders') }}
     {%- endif %}

@@ -11,16 +11,24 @@
 }}
 
 {#- Incremental: macros/incremental.sql (incremental_payments_ctes lists what recomputes a payment). -#}
+{#- The raw-versions models the incremental path reads (macros/incremental.sql), named here
+    unconditionally so that dbt records the dependency. -#}
+{%- set raw_versions = {
+    'payments': ref('stg_finance__payment_raw_versions'),
+    'invoices': ref('stg_erp__invoice_raw_versions'),
+    'orders': ref('stg_erp__order_raw_versions'),
+    'fx_rates': ref('stg_finance__fx_rate_raw_versions'),
+} -%}
 with
 
 {% if incremental_fact_active() -%}
-{{ incremental_payments_ctes(ref('int_orders_enriched'), ref('int_fx_rates')) }}
+{{ incremental_payments_ctes(raw_versions, ref('int_orders_enriched'), ref('int_fx_rates')) }}
 {%- endif %}
 
 payments as (
 
     {% if incremental_fact_active() -%}
-    {{ incremental_staged_payments() }}
+    {{ live_records('payment_versions') }}
     {%- else -%}
     select * from {{ ref('stg_finance__payments') }}
     {%- endif %}
@@ -30,7 +38,7 @@ payments as (
 invoices as (
 
     {% if incremental_fact_active() -%}
-    {{ incremental_staged_invoices() }}
+    {{ live_records('invoice_versions') }}
     {%- else -%}
     select * from {{ ref('stg_erp__invoices') }}
     {%- endif %}

@@ -8,13 +8,7 @@ latest_version as (
 
 final as (
 
-    select
-        product_id,
-        product_name,
-        product_line,
-        cast(list_price as decimal(18, 6)) as list_price,
-        _load_id as load_id
-    from latest_version
+    {{ staged_products('latest_version') }}
 
 )
 

@@ -8,12 +8,7 @@ latest_version as (
 
 final as (
 
-    select
-        cast(rate_date as date) as rate_date,
-        currency,
-        cast(rate_to_reporting as decimal(18, 6)) as rate_to_reporting,
-        _load_id as load_id
-    from latest_version
+    {{ staged_fx_rates('latest_version') }}
 
 )
 

@@ -41,7 +41,7 @@ opportunities as (
 
 value_tiers as (
 
-    select * from {{ ref('fct_customer_value_tiers') }}
+    select * from {{ ref('int_customer_value_tiers') }}
 
 ),
 

@@ -3,7 +3,7 @@
   book. Open = current stage not won/lost, created on or before as_of_date; team and region
   are the owner's on as_of_date (int_opportunities_enriched). Amounts and
   weights come from int_opportunities_enriched (creation-date rate; var stage_probabilities).
-  Target from int_revenue_targets and revenue booked from fct_sales_performance (not
+  Target from int_revenue_targets and revenue booked from int_sales_performance (not
   redefined). A row exists where there is open pipeline, or a revenue target for a period that
   has not ended before as_of_date.
 -#}
@@ -29,7 +29,7 @@ revenue_targets as (
 
 performance as (
 
-    select * from {{ ref('fct_sales_performance') }}
+    select * from {{ ref('int_sales_performance') }}
 
 ),
 

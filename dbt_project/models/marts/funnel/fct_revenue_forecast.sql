@@ -4,7 +4,7 @@
   forecast is made at its origin: the day before the quarter starts (as_of_date for the
   quarter after the current one), from what was known then:
   - trend_forecast: ordinary least squares line through the monthly revenue of the complete
-    months up to the origin (fct_sales_performance at the row's level and scope_id; every
+    months up to the origin (int_sales_performance at the row's level and scope_id; every
     month of the spine counts, months without revenue are 0),
     times a seasonal index per calendar month when the history holds at least
     var forecast_seasonal_min_months months (mean ratio of revenue to the fitted line for that
@@ -16,7 +16,7 @@
     when there is no company snapshot for that day (no snapshot was taken).
   actual_revenue is the scope's revenue of the quarter once the quarter has ended (on or
   before as_of_date). Scopes: the company, and every (level, scope_id) with a row in
-  fct_sales_performance (its levels are those of macro scope_levels); each gets every forecast
+  int_sales_performance (its levels are those of macro scope_levels); each gets every forecast
   quarter, and the same history of spine months.
 -#}
 with
@@ -29,7 +29,7 @@ periods as (
 
 performance as (
 
-    select * from {{ ref('fct_sales_performance') }}
+    select * from {{ ref('int_sales_performance') }}
 
 ),
 

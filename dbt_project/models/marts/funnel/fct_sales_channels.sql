@@ -1,14 +1,14 @@
 {#-
   Lead sources and sales channels side by side. channel_type 'lead_source': the source of the
   lead an opportunity (and its orders) came from (opportunities.lead_id, else the lead whose
-  opportunity_id names it); leads and their conversion come from fct_lead_sources.
+  opportunity_id names it); leads and their conversion come from int_lead_sources.
   channel_type 'sales_channel': orders.channel, else the account's channel; opportunities
   take the account's channel. What has no source or channel counts under '(none)', so each
   channel_type adds up to the whole company. Events: opportunities by local creation date,
   wins by close date, orders (non-cancelled) by order date, all on or before as_of_date.
   Scopes (macro scope_levels): opportunities count for their owner and the owner's team and
   region (int_opportunities_enriched), orders for the scopes of int_order_scopes, leads as in
-  fct_lead_sources; within each scope each channel_type adds up to the scope's figures.
+  int_lead_sources; within each scope each channel_type adds up to the scope's figures.
 -#}
 with
 
@@ -26,7 +26,7 @@ periods as (
 
 lead_sources as (
 
-    select * from {{ ref('fct_lead_sources') }}
+    select * from {{ ref('int_lead_sources') }}
 
 ),
 

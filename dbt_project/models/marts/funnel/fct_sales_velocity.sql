@@ -1,10 +1,10 @@
 {#-
   Sales velocity and touches before close per (period_type, period, level, scope_id) of
-  fct_sales_performance, whose win rate, average deal size and average sales cycle it reuses
-  (not redefined here). Open opportunities are counted at the period's last day (or
-  as_of_date for the current period) from the current records: created on or before that day
-  and not closed by it. Team and region as int_opportunities_enriched resolves them (close
-  date, or as_of_date while open).
+  int_sales_performance (the rows of fct_sales_performance), whose win rate, average deal size
+  and average sales cycle it reuses (not redefined here). Open opportunities are counted at the
+  period's last day (or as_of_date for the current period) from the current records: created on
+  or before that day and not closed by it. Team and region as int_opportunities_enriched
+  resolves them (close date, or as_of_date while open).
 -#}
 with
 
@@ -16,7 +16,7 @@ levels as (
 
 performance as (
 
-    select * from {{ ref('fct_sales_performance') }}
+    select * from {{ ref('int_sales_performance') }}
 
 ),
 

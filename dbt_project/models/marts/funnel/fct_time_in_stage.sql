@@ -1,5 +1,5 @@
 {#-
-  Time in stage per period of leaving the stage: completed visits (fct_opportunity_stage_visits
+  Time in stage per period of leaving the stage: completed visits (int_opportunity_stage_visits
   with an exit) whose local exit date falls in the period, per stage and scope (the
   opportunity owner, the owner's team and region). Median and 75th percentile of the days
   between entering the stage and entering the next one.
@@ -20,7 +20,7 @@ periods as (
 
 visits as (
 
-    select * from {{ ref('fct_opportunity_stage_visits') }}
+    select * from {{ ref('int_opportunity_stage_visits') }}
 
 ),
 

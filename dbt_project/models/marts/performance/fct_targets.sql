@@ -1,7 +1,7 @@
 {#-
   Every target of every level, metric and product line (int_targets), with the actual and
   attainment where the metric has one (periods of the spine; for a product line only revenue
-  and units, from fct_product_line_performance), the add-up
+  and units, from int_product_line_performance), the add-up
   check of the level below, and the reasonableness flag against the trailing trend (quarters).
 
   Add-up: the hierarchy of the period's first day (int_sales_rep_history): a team's target is
@@ -35,13 +35,13 @@ periods as (
 
 performance as (
 
-    select * from {{ ref('fct_sales_performance') }}
+    select * from {{ ref('int_sales_performance') }}
 
 ),
 
 product_line_performance as (
 
-    select * from {{ ref('fct_product_line_performance') }}
+    select * from {{ ref('int_product_line_performance') }}
 
 ),
 

@@ -1,23 +1,24 @@
 {#-
-  The team average beside a rep's own figures: per (period, team), the mean over the team's
-  reps of their fct_sales_performance rep rows. A rep belongs to the team they were in on the
-  period's last day, or on as_of_date when that is earlier (int_sales_rep_history, taken from
-  fct_rep_scorecard.team, the team the rep is ranked in). Reps count when they have a rep row
-  in the period (an event or a target); a rep with neither has no row and does not count.
-  Means are rounded half away from zero to 2 places (divide_decimal).
+  The team average beside a rep's own figures: per (period, team), the mean over the team's reps
+  of their rep rows of int_sales_performance (fct_sales_performance). A rep belongs to the team
+  they were in on the period's last day, or on as_of_date when that is earlier
+  (int_sales_rep_history, taken from int_rep_scorecard.team, the team the rep is ranked in).
+  Reps count when they have a rep row in the period (an event or a target); a rep with neither
+  has no row and does not count. Means are rounded half away from zero to 2 places
+  (divide_decimal).
 -#}
 with
 
 performance as (
 
-    select * from {{ ref('fct_sales_performance') }}
+    select * from {{ ref('int_sales_performance') }}
     where level = 'rep'
 
 ),
 
 scorecard as (
 
-    select * from {{ ref('fct_rep_scorecard') }}
+    select * from {{ ref('int_rep_scorecard') }}
 
 ),
 

@@ -22,7 +22,7 @@ periods as (
 
 orders as (
 
-    select * from {{ ref('int_orders_enriched') }}
+    select * from {{ ref('int_booked_orders') }}
 
 ),
 
@@ -60,7 +60,6 @@ scoped_trailing_revenue as (
             orders.ordered_date <= judged_periods.measure_date
             and orders.ordered_date > judged_periods.measure_date - interval {{ trailing_months }} month
     cross join levels
-    where orders.is_booked
     group by all
 
 ),

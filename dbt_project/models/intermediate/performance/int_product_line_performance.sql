@@ -1,10 +1,12 @@
 {#-
-  Revenue and units per product line, period and level, against product-line targets. Revenue
-  here is the sum of order-line amounts (quantity × unit_price − discount_amount, in the order
-  currency, converted at the order date's rate and rounded per line), so it need not equal
-  fct_sales_performance.revenue (order totals). Booked orders with local order date <=
-  as_of_date; rep on the order, team and region at the order date (int_orders_enriched).
-  Lines whose product is unknown or has no product line are left out.
+  Revenue and units per product line, period and level, against product-line targets: the rows
+  fct_product_line_performance publishes. Revenue here is the sum of order-line amounts
+  (quantity × unit_price − discount_amount, in the order currency, converted at the order
+  date's rate and rounded per line), so it need not equal fct_sales_performance.revenue (order
+  totals). Booked orders (int_booked_orders: not cancelled, local order date <= as_of_date)
+  with the periods and scopes of their order_booked event (int_sales_event_scopes: rep on the
+  order, team and region at the order date). Lines whose product is unknown or has no product
+  line are left out.
 -#}
 with
 
@@ -14,9 +16,9 @@ periods as (
 
 ),
 
-orders as (
+booked_orders as (
 
-    select * from {{ ref('int_orders_enriched') }}
+    select * from {{ ref('int_booked_orders') }}
 
 ),
 
@@ -26,68 +28,50 @@ order_lines as (
 
 ),
 
+order_scopes as (
+
+    select * from {{ ref('int_sales_event_scopes') }}
+    where event_type = 'order_booked'
+
+),
+
 targets as (
 
     select * from {{ ref('int_targets') }}
 
 ),
 
-line_events as (
+line_amounts as (
 
     select
-        orders.order_id,
-        orders.rep_id,
-        orders.team,
-        orders.region,
-        orders.ordered_date as event_date,
+        order_lines.order_id,
         order_lines.product_line,
         order_lines.quantity as units,
         {{ to_reporting(
             'order_lines.quantity * order_lines.unit_price - coalesce(order_lines.discount_amount, 0)',
-            'orders.fx_rate'
+            'booked_orders.fx_rate'
         ) }} as revenue
     from order_lines
-    inner join orders
-        on order_lines.order_id = orders.order_id
-    where
-        orders.is_booked
-        and orders.ordered_date <= {{ as_of_date() }}
-        and order_lines.product_line is not null
-
-),
-
-levels as (
-
-    select 'company' as level
-    union all
-    select 'region' as level
-    union all
-    select 'team' as level
-    union all
-    select 'rep' as level
+    inner join booked_orders
+        on order_lines.order_id = booked_orders.order_id
+    where order_lines.product_line is not null
 
 ),
 
 scoped_lines as (
 
     select
-        periods.period_type,
-        periods.period,
-        levels.level,
-        case levels.level
-            when 'company' then 'all'
-            when 'region' then line_events.region
-            when 'team' then line_events.team
-            when 'rep' then line_events.rep_id
-        end as scope_id,
-        line_events.product_line,
-        line_events.order_id,
-        line_events.revenue,
-        line_events.units
-    from line_events
-    inner join periods
-        on line_events.event_date between periods.period_start and periods.period_end
-    cross join levels
+        order_scopes.period_type,
+        order_scopes.period,
+        order_scopes.level,
+        order_scopes.scope_id,
+        line_amounts.product_line,
+        line_amounts.order_id,
+        line_amounts.revenue,
+        line_amounts.units
+    from line_amounts
+    inner join order_scopes
+        on line_amounts.order_id = order_scopes.event_id
 
 ),
 
@@ -103,7 +87,6 @@ metrics as (
         sum(units) as units,
         count(distinct order_id) as orders
     from scoped_lines
-    where scope_id is not null
     group by period_type, period, level, scope_id, product_line
 
 ),

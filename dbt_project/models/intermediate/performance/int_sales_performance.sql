@@ -2,15 +2,16 @@
 
 {#-
   Result, process and deal KPIs per period (month | quarter | year) and level (company | region
-  | team | rep), with the targets of every metric and their attainment. Revenue, orders, units,
-  new customers and collections go to the rep on the order; won, lost, deal size and cycle to
-  the opportunity owner; activities to their rep. Team and region are those the rep was in on
-  the event's own date (int_sales_rep_history): order date for revenue / orders / units / new
-  customers (resolved in int_orders_enriched), close date for won / lost (resolved in
-  int_opportunities_enriched), payment date for collections and activity date for activities
-  (joined here). Only events with local date <= as_of_date. A (period, scope) has a row when it
-  has an event (order, payment, close, activity) or a target of any metric (all product lines),
-  with zeros (not nulls) for counts and sums; a period without either has no row (read as zero).
+  | team | rep), with the targets of every metric and their attainment: the rows
+  fct_sales_performance publishes. The events and the organisation they count for come from
+  int_sales_event_scopes (int_sales_events): revenue, orders, units and new customers from the
+  booked orders (rep on the order, team and region at the order date); collections from the
+  payments (rep on the order, team and region at the payment date); won, lost, deal size and
+  cycle from the closed opportunities (owner, team and region at the close date); activities
+  (their rep, team and region at the activity date). Only events with local date <=
+  as_of_date. A (period, scope) has a row when it has an event (order, payment, close,
+  activity) or a target of any metric (all product lines), with zeros (not nulls) for counts
+  and sums; a period with neither has no row (read as zero).
 -#}
 with
 
@@ -20,197 +21,16 @@ periods as (
 
 ),
 
-orders as (
+event_scopes as (
 
-    select * from {{ ref('int_orders_enriched') }}
-
-),
-
-order_lines as (
-
-    select * from {{ ref('int_order_lines_enriched') }}
-
-),
-
-payments as (
-
-    select * from {{ ref('int_payments_enriched') }}
-
-),
-
-opportunities as (
-
-    select * from {{ ref('int_opportunities_enriched') }}
-
-),
-
-activities as (
-
-    select * from {{ ref('int_activities') }}
-
-),
-
-rep_history as (
-
-    select * from {{ ref('int_sales_rep_history') }}
+    select * from {{ ref('int_sales_event_scopes') }}
+    where event_type in ('order_booked', 'payment_received', 'opportunity_won', 'opportunity_lost', 'activity')
 
 ),
 
 targets as (
 
     select * from {{ ref('int_targets') }}
-
-),
-
-order_units as (
-
-    select
-        order_id,
-        sum(quantity) as units
-    from order_lines
-    group by order_id
-
-),
-
-order_events as (
-
-    select
-        orders.rep_id,
-        orders.team,
-        orders.region,
-        orders.ordered_date as event_date,
-        orders.total_amount_reporting as revenue,
-        cast(null as decimal(18, 2)) as collections,
-        1 as orders,
-        order_units.units,
-        case when orders.is_first_order then 1 else 0 end as new_customers,
-        0 as won,
-        0 as lost,
-        cast(null as decimal(18, 2)) as won_amount,
-        cast(null as bigint) as won_cycle_seconds,
-        cast(null as varchar) as activity_type
-    from orders
-    left join order_units
-        on orders.order_id = order_units.order_id
-    where
-        orders.is_booked
-        and orders.ordered_date <= {{ as_of_date() }}
-
-),
-
-payment_events as (
-
-    select
-        payments.rep_id,
-        rep_history.team,
-        rep_history.region,
-        payments.paid_date as event_date,
-        cast(null as decimal(18, 2)) as revenue,
-        payments.amount_reporting as collections,
-        0 as orders,
-        cast(null as decimal(18, 6)) as units,
-        0 as new_customers,
-        0 as won,
-        0 as lost,
-        cast(null as decimal(18, 2)) as won_amount,
-        cast(null as bigint) as won_cycle_seconds,
-        cast(null as varchar) as activity_type
-    from payments
-    left join rep_history
-        on {{ rep_history_at('rep_history', 'payments.rep_id', 'payments.paid_date') }}
-    where payments.paid_date <= {{ as_of_date() }}
-
-),
-
-close_events as (
-
-    select
-        owner_rep_id as rep_id,
-        team,
-        region,
-        close_date as event_date,
-        cast(null as decimal(18, 2)) as revenue,
-        cast(null as decimal(18, 2)) as collections,
-        0 as orders,
-        cast(null as decimal(18, 6)) as units,
-        0 as new_customers,
-        case when is_won then 1 else 0 end as won,
-        case when is_lost then 1 else 0 end as lost,
-        case when is_won then amount_reporting end as won_amount,
-        case when is_won then sales_cycle_seconds end as won_cycle_seconds,
-        cast(null as varchar) as activity_type
-    from opportunities
-    where
-        (is_won or is_lost)
-        and close_date <= {{ as_of_date() }}
-
-),
-
-activity_events as (
-
-    select
-        activities.rep_id,
-        rep_history.team,
-        rep_history.region,
-        activities.occurred_date as event_date,
-        cast(null as decimal(18, 2)) as revenue,
-        cast(null as decimal(18, 2)) as collections,
-        0 as orders,
-        cast(null as decimal(18, 6)) as units,
-        0 as new_customers,
-        0 as won,
-        0 as lost,
-        cast(null as decimal(18, 2)) as won_amount,
-        cast(null as bigint) as won_cycle_seconds,
-        activities.type as activity_type
-    from activities
-    left join rep_history
-        on {{ rep_history_at('rep_history', 'activities.rep_id', 'activities.occurred_date') }}
-    where activities.occurred_date <= {{ as_of_date() }}
-
-),
-
-events as (
-
-    select * from order_events
-    union all
-    select * from payment_events
-    union all
-    select * from close_events
-    union all
-    select * from activity_events
-
-),
-
-levels as (
-
-    select 'company' as level
-    union all
-    select 'region' as level
-    union all
-    select 'team' as level
-    union all
-    select 'rep' as level
-
-),
-
-scoped_events as (
-
-    select
-        periods.period_type,
-        periods.period,
-        levels.level,
-        case levels.level
-            when 'company' then 'all'
-            when 'region' then events.region
-            when 'team' then events.team
-            when 'rep' then events.rep_id
-        end as scope_id,
-        events.*
-    from events
-    inner join periods
-        on events.event_date between periods.period_start and periods.period_end
-    cross join levels
 
 ),
 
@@ -221,27 +41,28 @@ metrics as (
         period,
         level,
         scope_id,
-        sum(revenue) as revenue,
-        sum(collections) as collections,
-        sum(orders) as orders,
+        sum(amount_reporting) filter (where event_type = 'order_booked') as revenue,
+        sum(amount_reporting) filter (where event_type = 'payment_received') as collections,
+        count(*) filter (where event_type = 'order_booked') as orders,
         -- orders with a reporting amount (an order without an fx rate has no revenue yet)
-        count(revenue) as priced_orders,
-        sum(units) as units,
-        sum(new_customers) as new_customers,
-        sum(won) as won,
-        sum(lost) as lost,
-        sum(won_amount) as won_amount,
-        count(won_amount) as won_amount_count,
+        count(amount_reporting) filter (where event_type = 'order_booked') as priced_orders,
+        sum(units) filter (where event_type = 'order_booked') as units,
+        count(*) filter (where event_type = 'order_booked' and is_first_order) as new_customers,
+        count(*) filter (where event_type = 'opportunity_won') as won,
+        count(*) filter (where event_type = 'opportunity_lost') as lost,
+        sum(amount_reporting) filter (where event_type = 'opportunity_won') as won_amount,
+        count(amount_reporting) filter (where event_type = 'opportunity_won') as won_amount_count,
         -- integer seconds: the mean of a BIGINT is summed exactly, so reruns give identical bits
-        avg(won_cycle_seconds) / 86400.0 as avg_sales_cycle_days,
-        median(won_cycle_seconds) / 86400.0 as median_sales_cycle_days,
+        avg(sales_cycle_seconds) filter (where event_type = 'opportunity_won') / 86400.0
+            as avg_sales_cycle_days,
+        median(sales_cycle_seconds) filter (where event_type = 'opportunity_won') / 86400.0
+            as median_sales_cycle_days,
         count(*) filter (where activity_type = 'visit') as visits,
         count(*) filter (where activity_type = 'call') as calls,
         count(*) filter (where activity_type = 'demo') as demos,
         count(*) filter (where activity_type = 'proposal') as proposals,
         count(*) filter (where activity_type = 'quote') as quotes
-    from scoped_events
-    where scope_id is not null
+    from event_scopes
     group by period_type, period, level, scope_id
 
 ),

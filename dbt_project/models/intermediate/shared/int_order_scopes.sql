@@ -14,13 +14,7 @@ orders as (
 
 levels as (
 
-    select 'company' as level
-    union all
-    select 'region' as level
-    union all
-    select 'team' as level
-    union all
-    select 'rep' as level
+    {{ scope_levels() }}
 
 ),
 
@@ -29,12 +23,7 @@ scoped as (
     select
         orders.order_id,
         levels.level,
-        case levels.level
-            when 'company' then 'all'
-            when 'region' then orders.region
-            when 'team' then orders.team
-            when 'rep' then orders.rep_id
-        end as scope_id
+        {{ scope_id_for('levels.level', 'orders.rep_id', 'orders.team', 'orders.region') }} as scope_id
     from orders
     cross join levels
 

@@ -1,6 +1,6 @@
 {#-
   Monthly acquisition cohorts: accounts grouped by the month of their first non-cancelled
-  order (int_orders_enriched.is_first_order), and for each month k since then (k = 0 .. the
+  order (int_booked_orders.is_first_order), and for each month k since then (k = 0 .. the
   month containing as_of_date) how many of them placed a non-cancelled order in month k.
   Month 0 counts the whole cohort (the first order). Company level; orders on or before
   as_of_date.
@@ -15,7 +15,7 @@ periods as (
 
 orders as (
 
-    select * from {{ ref('int_orders_enriched') }}
+    select * from {{ ref('int_booked_orders') }}
 
 ),
 
@@ -27,9 +27,6 @@ booked_orders as (
         is_first_order,
         cast(date_trunc('month', ordered_date) as date) as order_month
     from orders
-    where
-        is_booked
-        and ordered_date <= {{ as_of_date() }}
 
 ),
 

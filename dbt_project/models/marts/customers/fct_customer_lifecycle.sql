@@ -23,7 +23,7 @@ accounts as (
 
 orders as (
 
-    select * from {{ ref('int_orders_enriched') }}
+    select * from {{ ref('int_booked_orders') }}
 
 ),
 
@@ -57,9 +57,6 @@ booked_orders as (
         *,
         ordered_date > {{ as_of_date() }} - interval {{ trailing_months }} month as is_trailing
     from orders
-    where
-        is_booked
-        and ordered_date <= {{ as_of_date() }}
 
 ),
 

@@ -19,7 +19,7 @@ periods as (
 
 orders as (
 
-    select * from {{ ref('int_orders_enriched') }}
+    select * from {{ ref('int_booked_orders') }}
 
 ),
 
@@ -66,9 +66,6 @@ scoped_orders as (
     from orders
     inner join order_scopes
         on orders.order_id = order_scopes.order_id
-    where
-        orders.is_booked
-        and orders.ordered_date <= {{ as_of_date() }}
 
 ),
 

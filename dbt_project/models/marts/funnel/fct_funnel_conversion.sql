@@ -1,19 +1,14 @@
 {#-
-  Stage-to-stage conversion of each opportunity creation cohort (period of created_date),
-  for the consecutive pairs of the path qualified -> discovery -> proposal -> negotiation -> won.
+  Stage-to-stage conversion of each opportunity creation cohort (period of created_date), for
+  the consecutive pairs of the path qualified -> discovery -> proposal -> negotiation -> won.
   Stages reached come from int_opportunity_stages_reached (history plus current stage; a later
-  stage implies the earlier ones). Scopes (macro scope_levels): an opportunity counts for its
-  owner and the owner's team and region as int_opportunities_enriched gives them. At company
-  level every period of int_periods gets all four pairs; another scope gets the four pairs
-  of the periods in which it has a cohort (at least one opportunity created).
+  stage implies the earlier ones). Cohorts and scopes are the opportunity_created events of
+  int_sales_event_scopes: an opportunity counts for its owner and the owner's team and region as
+  int_opportunities_enriched gives them. At company level every period of int_periods gets all
+  four pairs; another scope gets the four pairs of the periods in which it has a cohort (at
+  least one opportunity created).
 -#}
 with
-
-levels as (
-
-    {{ scope_levels() }}
-
-),
 
 periods as (
 
@@ -27,29 +22,10 @@ stages_reached as (
 
 ),
 
-opportunities as (
+cohort_scopes as (
 
-    select * from {{ ref('int_opportunities_enriched') }}
-
-),
-
-scoped_reached as (
-
-    select
-        stages_reached.opportunity_id,
-        stages_reached.created_date,
-        stages_reached.stage_order,
-        levels.level,
-        {{ scope_id_for(
-            'levels.level',
-            'opportunities.owner_rep_id',
-            'opportunities.team',
-            'opportunities.region'
-        ) }} as scope_id
-    from stages_reached
-    left join opportunities
-        on stages_reached.opportunity_id = opportunities.opportunity_id
-    cross join levels
+    select * from {{ ref('int_sales_event_scopes') }}
+    where event_type = 'opportunity_created'
 
 ),
 
@@ -70,16 +46,15 @@ stage_pairs as (
 reached_by_cohort as (
 
     select
-        periods.period_type,
-        periods.period,
-        scoped_reached.level,
-        scoped_reached.scope_id,
-        scoped_reached.stage_order,
-        count(distinct scoped_reached.opportunity_id) as opportunities
-    from scoped_reached
-    inner join periods
-        on scoped_reached.created_date between periods.period_start and periods.period_end
-    where scoped_reached.scope_id is not null
+        cohort_scopes.period_type,
+        cohort_scopes.period,
+        cohort_scopes.level,
+        cohort_scopes.scope_id,
+        stages_reached.stage_order,
+        count(distinct stages_reached.opportunity_id) as opportunities
+    from cohort_scopes
+    inner join stages_reached
+        on cohort_scopes.event_id = stages_reached.opportunity_id
     group by all
 
 ),

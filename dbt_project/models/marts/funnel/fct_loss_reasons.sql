@@ -1,25 +1,14 @@
 {#-
   Lost opportunities per period of their local close date (<= as_of_date), per lost reason
-  and scope (owner, owner's team and region at the close date, from
-  int_opportunities_enriched). A lost deal without a reason counts under '(none)'.
+  and scope (owner, owner's team and region at the close date: the opportunity_lost events of
+  int_sales_event_scopes). A lost deal without a reason counts under '(none)'.
 -#}
 with
 
-levels as (
+lost_scopes as (
 
-    {{ scope_levels() }}
-
-),
-
-periods as (
-
-    select * from {{ ref('int_periods') }}
-
-),
-
-opportunities as (
-
-    select * from {{ ref('int_opportunities_enriched') }}
+    select * from {{ ref('int_sales_event_scopes') }}
+    where event_type = 'opportunity_lost'
 
 ),
 
@@ -32,39 +21,20 @@ reasons as (
 
 ),
 
-lost as (
-
-    select
-        opportunities.owner_rep_id,
-        opportunities.team,
-        opportunities.region,
-        opportunities.close_date,
-        coalesce(nullif(trim(reasons.lost_reason), ''), '(none)') as lost_reason,
-        opportunities.amount_reporting
-    from opportunities
-    inner join reasons
-        on opportunities.opportunity_id = reasons.opportunity_id
-    where
-        opportunities.is_lost
-        and opportunities.close_date <= {{ as_of_date() }}
-
-),
-
 scoped as (
 
     select
-        periods.period_type,
-        periods.period,
-        periods.period_start,
-        periods.period_end,
-        levels.level,
-        {{ scope_id_for('levels.level', 'lost.owner_rep_id', 'lost.team', 'lost.region') }} as scope_id,
-        lost.lost_reason,
-        lost.amount_reporting
-    from lost
-    inner join periods
-        on lost.close_date between periods.period_start and periods.period_end
-    cross join levels
+        lost_scopes.period_type,
+        lost_scopes.period,
+        lost_scopes.period_start,
+        lost_scopes.period_end,
+        lost_scopes.level,
+        lost_scopes.scope_id,
+        coalesce(nullif(trim(reasons.lost_reason), ''), '(none)') as lost_reason,
+        lost_scopes.amount_reporting
+    from lost_scopes
+    inner join reasons
+        on lost_scopes.event_id = reasons.opportunity_id
 
 ),
 
@@ -81,7 +51,6 @@ by_reason as (
         count(*) as lost,
         cast(coalesce(sum(amount_reporting), 0) as decimal(18, 2)) as lost_amount
     from scoped
-    where scope_id is not null
     group by all
 
 ),

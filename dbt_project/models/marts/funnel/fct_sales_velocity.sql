@@ -4,7 +4,8 @@
   and average sales cycle it reuses (not redefined here). Open opportunities are counted at the
   period's last day (or as_of_date for the current period) from the current records: created on
   or before that day and not closed by it. Team and region as int_opportunities_enriched
-  resolves them (close date, or as_of_date while open).
+  resolves them (close date, or as_of_date while open); touches per won opportunity in the
+  periods and scopes of its opportunity_won event (int_sales_event_scopes).
 -#}
 with
 
@@ -38,6 +39,13 @@ periods as (
 
 ),
 
+won_scopes as (
+
+    select * from {{ ref('int_sales_event_scopes') }}
+    where event_type = 'opportunity_won'
+
+),
+
 counted_on as (
 
     select
@@ -67,53 +75,34 @@ open_at_period_end as (
 
 ),
 
-won as (
-
-    select
-        opportunity_id,
-        owner_rep_id,
-        team,
-        region,
-        close_at,
-        close_date
-    from opportunities
-    where
-        is_won
-        and close_date <= {{ as_of_date() }}
-
-),
-
 touches as (
 
     select
-        won.opportunity_id,
-        won.owner_rep_id,
-        won.team,
-        won.region,
-        won.close_date,
+        opportunities.opportunity_id,
         count(activities.activity_id) as touches
-    from won
+    from opportunities
     left join activities
         on
-            won.opportunity_id = activities.opportunity_id
-            and won.close_at >= activities.occurred_at
-    group by all
+            opportunities.opportunity_id = activities.opportunity_id
+            and opportunities.close_at >= activities.occurred_at
+    where
+        opportunities.is_won
+        and opportunities.close_date <= {{ as_of_date() }}
+    group by opportunities.opportunity_id
 
 ),
 
 touches_by_scope as (
 
     select
-        periods.period_type,
-        periods.period,
-        levels.level,
-        {{ scope_id_for('levels.level', 'touches.owner_rep_id', 'touches.team', 'touches.region') }}
-            as scope_id,
+        won_scopes.period_type,
+        won_scopes.period,
+        won_scopes.level,
+        won_scopes.scope_id,
         median(touches.touches) as touches_before_close
-    from touches
-    inner join periods
-        on touches.close_date between periods.period_start and periods.period_end
-    cross join levels
+    from won_scopes
+    inner join touches
+        on won_scopes.event_id = touches.opportunity_id
     group by all
 
 ),

@@ -15,7 +15,7 @@ periods as (
 
 orders as (
 
-    select * from {{ ref('int_orders_enriched') }}
+    select * from {{ ref('int_booked_orders') }}
 
 ),
 
@@ -73,7 +73,6 @@ revenue_events as (
         on orders.ordered_date between measured_periods.period_start and measured_periods.measure_date
     inner join order_scopes
         on orders.order_id = order_scopes.order_id
-    where orders.is_booked
 
 ),
 

@@ -2,14 +2,14 @@
   Every dated sales event the period marts count, with the organisation it counts for: one row
   per (event_type, event_id). Only events with local date on or before as_of_date.
 
-  event_type        event_id        event_date     rep_id (attribution)   team and region at
-  lead_created      lead_id         created_date   owner_rep_id           created_date
-  opportunity_created opportunity_id created_date  owner_rep_id           attribution date (1)
-  opportunity_won   opportunity_id  close_date     owner_rep_id           close date (1)
-  opportunity_lost  opportunity_id  close_date     owner_rep_id           close date (1)
-  order_booked      order_id        ordered_date   rep on the order       order date (2)
-  payment_received  payment_id      paid_date      rep on its order       paid date
-  activity          activity_id     occurred_date  rep_id                 occurred date
+  event_type           event_id        event_date     rep_id                 team and region at
+  lead_created         lead_id         created_date   owner_rep_id           created_date
+  opportunity_created  opportunity_id  created_date   owner_rep_id           attribution date (1)
+  opportunity_won      opportunity_id  close_date     owner_rep_id           close date (1)
+  opportunity_lost     opportunity_id  close_date     owner_rep_id           close date (1)
+  order_booked         order_id        ordered_date   rep on the order       order date (2)
+  payment_received     payment_id      paid_date      rep on its order       paid date
+  activity             activity_id     occurred_date  rep_id                 occurred date
 
   (1) as int_opportunities_enriched resolves them (close date, or as_of_date while open);
   (2) as int_orders_enriched resolves them; order_booked rows are int_booked_orders (not

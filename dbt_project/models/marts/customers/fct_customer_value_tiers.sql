@@ -1,5 +1,5 @@
 {#-
-  Published from int_customer_value_tiers, which computes it: fct_customer_lifecycle read the same
+  Published from int_customer_value_tiers, which computes it: fct_customer_lifecycle reads the same
   rows there (a mart reads staging and intermediate models only).
 -#}
 with

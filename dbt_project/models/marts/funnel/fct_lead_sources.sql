@@ -1,5 +1,5 @@
 {#-
-  Published from int_lead_sources, which computes it: fct_sales_channels read the same
+  Published from int_lead_sources, which computes it: fct_sales_channels reads the same
   rows there (a mart reads staging and intermediate models only).
 -#}
 with

@@ -1,5 +1,5 @@
 {#-
-  Published from int_opportunity_stage_visits, which computes it: fct_time_in_stage read the same
+  Published from int_opportunity_stage_visits, which computes it: fct_time_in_stage reads the same
   rows there (a mart reads staging and intermediate models only).
 -#}
 with

@@ -1,5 +1,5 @@
 {#-
-  Published from int_product_line_performance, which computes it: fct_targets read the same
+  Published from int_product_line_performance, which computes it: fct_targets reads the same
   rows there (a mart reads staging and intermediate models only).
 -#}
 with

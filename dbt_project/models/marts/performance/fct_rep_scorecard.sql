@@ -1,5 +1,5 @@
 {#-
-  Published from int_rep_scorecard, which computes it: fct_team_averages read the same
+  Published from int_rep_scorecard, which computes it: fct_team_averages reads the same
   rows there (a mart reads staging and intermediate models only). Its parameters are checked
   here too (check_scorecard_vars), so compiling this mart alone with wrong weights fails.
 -#}

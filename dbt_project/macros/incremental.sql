@@ -11,9 +11,12 @@
   ("tombstones"), which the post-hook incremental_fact_drop_tombstones removes.
 
   The full build (first run, --full-refresh, or var history_as_of_date) computes every row from
-  the staging views. Raw loads are append-only with increasing load ids and dbt runs after its
-  load's ingest, so every version with _load_id <= watermark was already seen by the run that
-  set the watermark.
+  the staging views. The incremental path reads the raw versions through the staging models
+  stg_<source>__<entity>_raw_versions (every version as loaded, in the staging shape of
+  macros/staged_records.sql, with load_id, source_row and is_deleted); a fact model names those
+  relations unconditionally (so dbt knows the dependency) and passes them to these macros.
+  Raw loads are append-only with increasing load ids and dbt runs after its load's ingest, so
+  every version with load_id <= watermark was already seen by the run that set the watermark.
 -#}
 
 {#- True when this run updates the existing fact in place. A rebuild as of a past date
@@ -40,7 +43,7 @@
 {#- The stamp of this run: var load_id, the load the pipeline is building (meta.loads.load_id;
     its raw versions and all earlier ones are in raw when dbt runs, since loads run one at a
     time). A lower stamp (the default 0 of an interactive run) only makes the next run
-    recompute more; no source() here, so dbt unit tests of the facts need no raw inputs.
+    recompute more.
     A rebuild as of a past date stamps 0: the next ordinary run then recomputes every row
     and the fact is current again. -#}
 {% macro fact_load_stamp() -%}
@@ -56,16 +59,18 @@
     select coalesce(max(processed_load_id), 0) as load_id from {{ this }}
 {%- endmacro %}
 
-{#- Keys of `relation` with a version newer than the watermark CTE `watermark`. -#}
+{#- Keys of `relation` (a raw-versions model) with a version newer than the watermark CTE
+    `watermark`. -#}
 {% macro keys_with_new_versions(relation, key_column, watermark='watermark') -%}
     select distinct {{ key_column }} from {{ relation }}
-    where _load_id > (select load_id from {{ watermark }}) and {{ key_column }} is not null
+    where load_id > (select load_id from {{ watermark }}) and {{ key_column }} is not null
 {%- endmacro %}
 
-{#- The current version (as current_versions picks it) of each record whose `keys_column`
-    (default: the record key, when it is one column) is in the CTE `keys`, deletion markers
-    included (column _deleted): the key filter runs before the window, so only the versions of
-    those records are ranked. `key_columns`: the record key, a column or a list of columns. -#}
+{#- The current version (as current_versions picks it) of each record of `relation` (a
+    raw-versions model) whose `keys_column` (default: the record key, when it is one column) is
+    in the CTE `keys`, deletion markers included (is_deleted): the key filter runs before the
+    window, so only the versions of those records are ranked. `key_columns`: the record key, a
+    column or a list of columns. -#}
 {% macro current_versions_of(relation, key_columns, keys, keys_column=none) -%}
     {%- set key_columns = [key_columns] if key_columns is string else key_columns -%}
     {%- set keys_column = keys_column or key_columns[0] -%}
@@ -75,7 +80,7 @@
             *,
             row_number() over (
                 partition by {{ key_columns | join(', ') }}
-                order by _load_id desc, _source_row desc
+                order by load_id desc, source_row desc
             ) as _version_rank
         from {{ relation }}
         where {{ keys_column }} in (select {{ keys_column }} from {{ keys }})
@@ -83,11 +88,19 @@
     where _version_rank = 1
 {%- endmacro %}
 
+{#- The records of `versions` (current versions of a raw-versions model) that are not deletion
+    markers, in the staging shape: the columns of the staging model, no more. -#}
+{% macro live_records(versions) -%}
+    select * exclude (source_row, is_deleted) from {{ versions }}
+    where not is_deleted
+{%- endmacro %}
+
 {#- Fx quotes changed since the watermark, as the date ranges whose rate they can change:
     currency C, from the quote's date d up to (excluding) the next valid quote of C after d in
     int_fx_rates. Outside these ranges the latest quote on or before a day is the same quote as
-    before, so converted amounts there cannot change. Columns currency, changed_from, changed_to. -#}
-{% macro fx_changed_ranges(fx_rates, watermark='watermark') -%}
+    before, so converted amounts there cannot change. Columns currency, changed_from, changed_to.
+    `fx_rate_versions`: stg_finance__fx_rate_raw_versions. -#}
+{% macro fx_changed_ranges(fx_rate_versions, fx_rates, watermark='watermark') -%}
     select
         changed.currency,
         changed.changed_from,
@@ -95,9 +108,9 @@
     from (
         select distinct
             upper(currency) as currency,
-            cast(rate_date as date) as changed_from
-        from {{ source('finance', 'fx_rates') }}
-        where _load_id > (select load_id from {{ watermark }})
+            rate_date as changed_from
+        from {{ fx_rate_versions }}
+        where load_id > (select load_id from {{ watermark }})
     ) as changed
     left join {{ fx_rates }} as later
         on
@@ -122,27 +135,28 @@
 
 {#- CTEs (each followed by a comma) an incremental run of int_orders_enriched adds before its
     own: watermark, fx_changed, changed_order_keys (every order to recompute, deleted ones
-    included) and order_versions (their current versions with _deleted). Triggers: a new version
+    included) and order_versions (their current versions with is_deleted). Triggers: a new version
     of the order; a new version of its rep in any load, a backfilled older one included (it can
     change the rep's team / region on any date of int_sales_rep_history, so every order of the
     rep is recomputed); a changed fx quote covering its currency and order date
     (fx_changed_ranges). Accounts whose first order can move are handled
-    by incremental_first_orders. -#}
-{% macro incremental_orders_ctes(fx_rates) -%}
+    by incremental_first_orders. `raw_versions`: {'orders', 'sales_reps', 'fx_rates'} -> the
+    raw-versions models. -#}
+{% macro incremental_orders_ctes(raw_versions, fx_rates) -%}
 watermark as (
     {{ incremental_watermark() }}
 ),
 
 fx_changed as (
-    {{ fx_changed_ranges(fx_rates) }}
+    {{ fx_changed_ranges(raw_versions['fx_rates'], fx_rates) }}
 ),
 
 changed_order_keys as (
-    {{ keys_with_new_versions(source('erp', 'orders'), 'order_id') }}
+    {{ keys_with_new_versions(raw_versions['orders'], 'order_id') }}
     union
     select fact.order_id from {{ this }} as fact
     where fact.rep_id in (
-        {{ keys_with_new_versions(source('crm', 'sales_reps'), 'rep_id') }}
+        {{ keys_with_new_versions(raw_versions['sales_reps'], 'rep_id') }}
     )
     union
     select fact.order_id from {{ this }} as fact
@@ -150,31 +164,8 @@ changed_order_keys as (
 ),
 
 order_versions as (
-    {{ current_versions_of(source('erp', 'orders'), 'order_id', 'changed_order_keys') }}
+    {{ current_versions_of(raw_versions['orders'], 'order_id', 'changed_order_keys') }}
 ),
-{%- endmacro %}
-
-{#- The changed orders' current versions as stg_erp__orders shapes them (same columns and
-    casts; kept equal to that model: tests/test_incremental_facts.py rebuilds every row this
-    way and compares with the full build). -#}
-{% macro incremental_staged_orders() -%}
-    select
-        order_id,
-        account_id,
-        opportunity_id,
-        rep_id,
-        cast(ordered_at as timestamptz) as ordered_at,
-        {{ local_date('ordered_at') }} as ordered_date,
-        status,
-        currency,
-        cast(total_amount as decimal(18, 6)) as total_amount,
-        channel,
-        cast(payment_terms_days as bigint) as payment_terms_days,
-        cast(delivered_at as timestamptz) as delivered_at,
-        {{ local_date('delivered_at') }} as delivered_date,
-        _load_id as load_id
-    from order_versions
-    where not coalesce(_deleted, false)
 {%- endmacro %}
 
 {#- is_first_order for an incremental run. `converted` holds the recomputed orders (without
@@ -250,7 +241,7 @@ order_versions as (
 {#- Key-only rows deleting the orders whose current version is a deletion marker. -#}
 {% macro incremental_order_tombstones() -%}
     select order_id from order_versions
-    where coalesce(_deleted, false)
+    where is_deleted
 {%- endmacro %}
 
 
@@ -260,30 +251,31 @@ order_versions as (
     own. Triggers: a new version of the payment; a new version of the invoice it names (the
     invoice's order links it); its linked order rewritten in int_orders_enriched since the
     watermark (processed_load_id above it) or with a new raw version (deleted orders); a changed
-    fx quote covering the payment currency or the order currency on the payment date. -#}
-{% macro incremental_payments_ctes(orders, fx_rates) -%}
+    fx quote covering the payment currency or the order currency on the payment date.
+    `raw_versions`: {'payments', 'invoices', 'orders', 'fx_rates'} -> the raw-versions models. -#}
+{% macro incremental_payments_ctes(raw_versions, orders, fx_rates) -%}
 watermark as (
     {{ incremental_watermark() }}
 ),
 
 fx_changed as (
-    {{ fx_changed_ranges(fx_rates) }}
+    {{ fx_changed_ranges(raw_versions['fx_rates'], fx_rates) }}
 ),
 
 changed_order_ids as (
     select order_id from {{ orders }}
     where processed_load_id > (select load_id from watermark)
     union
-    {{ keys_with_new_versions(source('erp', 'orders'), 'order_id') }}
+    {{ keys_with_new_versions(raw_versions['orders'], 'order_id') }}
 ),
 
 changed_payment_keys as (
-    {{ keys_with_new_versions(source('finance', 'payments'), 'payment_id') }}
+    {{ keys_with_new_versions(raw_versions['payments'], 'payment_id') }}
     union
     select fact.payment_id from {{ this }} as fact
     where
         fact.invoice_id in (
-            {{ keys_with_new_versions(source('erp', 'invoices'), 'invoice_id') }}
+            {{ keys_with_new_versions(raw_versions['invoices'], 'invoice_id') }}
         )
         or fact.order_id in (select order_id from changed_order_ids)
         or {{ in_fx_changed_range('fx_changed', 'fact.currency', 'fact.paid_date') }}
@@ -291,66 +283,35 @@ changed_payment_keys as (
 ),
 
 payment_versions as (
-    {{ current_versions_of(source('finance', 'payments'), 'payment_id', 'changed_payment_keys') }}
+    {{ current_versions_of(raw_versions['payments'], 'payment_id', 'changed_payment_keys') }}
 ),
 
 changed_invoice_keys as (
     select distinct invoice_id from payment_versions
-    where invoice_id is not null and not coalesce(_deleted, false)
+    where invoice_id is not null and not is_deleted
 ),
 
 invoice_versions as (
-    {{ current_versions_of(source('erp', 'invoices'), 'invoice_id', 'changed_invoice_keys') }}
+    {{ current_versions_of(raw_versions['invoices'], 'invoice_id', 'changed_invoice_keys') }}
 ),
-{%- endmacro %}
-
-{#- The changed payments' current versions as stg_finance__payments shapes them. -#}
-{% macro incremental_staged_payments() -%}
-    select
-        payment_id,
-        order_id,
-        invoice_id,
-        cast(paid_at as timestamptz) as paid_at,
-        {{ local_date('paid_at') }} as paid_date,
-        cast(amount as decimal(18, 6)) as amount,
-        currency,
-        method,
-        reference,
-        _load_id as load_id
-    from payment_versions
-    where not coalesce(_deleted, false)
-{%- endmacro %}
-
-{#- The invoices those payments name, as stg_erp__invoices shapes them. -#}
-{% macro incremental_staged_invoices() -%}
-    select
-        invoice_id,
-        order_id,
-        cast(issued_at as date) as issued_at,
-        cast(due_date as date) as due_date,
-        cast(amount as decimal(18, 6)) as amount,
-        currency,
-        _load_id as load_id
-    from invoice_versions
-    where not coalesce(_deleted, false)
 {%- endmacro %}
 
 {#- Key-only rows deleting the payments whose current version is a deletion marker. -#}
 {% macro incremental_payment_tombstones() -%}
     select payment_id from payment_versions
-    where coalesce(_deleted, false)
+    where is_deleted
 {%- endmacro %}
 
 
 {#- ------------------------------------------------- facts over one raw table (generic) -#}
 
 {#- CTEs (each followed by a comma) an incremental run of a fact kept per `fact_key` over the
-    raw table `relation` adds before its own: watermark; changed_keys, the fact keys to
+    raw-versions model `relation` adds before its own: watermark; changed_keys, the fact keys to
     recompute (a new version of any record under the key, plus the keys the SQL `also_changed`
     selects, when given: e.g. the fact rows whose looked-up record changed); record_versions,
     the current versions of every record under those keys (`record_key`: the raw table's key,
     a column or a list), deletion markers included; live_versions, those that are not deletion
-    markers. The fact rewrites every row of a changed key (delete+insert on `fact_key`) and
+    markers, in the staging shape (the columns of the staging model). The fact rewrites every row of a changed key (delete+insert on `fact_key`) and
     emits incremental_key_tombstones, so a key whose records are all deleted loses its rows. -#}
 {% macro incremental_record_ctes(relation, fact_key, record_key, also_changed=none) -%}
 watermark as (
@@ -370,13 +331,13 @@ record_versions as (
 ),
 
 live_versions as (
-    select * from record_versions
-    where not coalesce(_deleted, false)
+    {{ live_records('record_versions') }}
 ),
 {%- endmacro %}
 
-{#- Fact keys whose rows look up a record of `relation` (fact column `lookup_column` holds its
-    key `relation_key`) that has a new version: an also_changed of incremental_record_ctes. -#}
+{#- Fact keys whose rows look up a record of `relation` (a raw-versions model; fact column
+    `lookup_column` holds its key `relation_key`) that has a new version: an also_changed of
+    incremental_record_ctes. -#}
 {% macro fact_keys_looking_up_changed(fact_key, lookup_column, relation, relation_key) -%}
     select fact.{{ fact_key }} from {{ this }} as fact
     where fact.{{ lookup_column }} in (

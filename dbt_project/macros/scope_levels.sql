@@ -2,7 +2,8 @@
   The organisation levels of the marts: company ('all'), region, team and rep. Use
   `cross join ({{ scope_levels() }}) as levels` and `{{ scope_id_for('levels.level', rep,
   team, region) }}`; rows whose scope_id is null (a rep without a team) are dropped by the
-  caller. fct_sales_performance spells out the same four levels.
+  caller. int_sales_event_scopes fans every sales event out with them, int_order_scopes every
+  order.
 -#}
 {% macro scope_levels() -%}
     select unnest(['company', 'region', 'team', 'rep']) as level

@@ -4,9 +4,11 @@
   (a fraction, 1.5 = 150%) at which a result or process metric reaches the full 100 points.
 -#}
 
-{#- The weight of one part (result | process | capability) as a DECIMAL(9,6) literal, after
-    checking the whole mapping. -#}
-{% macro scorecard_weight(part) -%}
+{#- Check var scorecard_weights (a mapping of result / process / capability to weights 0..1
+    summing to 1) and var scorecard_attainment_cap; compile error otherwise. Renders nothing:
+    int_rep_scorecard computes with them and fct_rep_scorecard, which publishes it, calls it too,
+    so compiling either with wrong parameters fails. -#}
+{% macro check_scorecard_vars() -%}
     {%- set weights = var('scorecard_weights') -%}
     {%- set parts = ['result', 'process', 'capability'] -%}
     {%- if execute -%}
@@ -25,6 +27,14 @@
             {{ exceptions.raise_compiler_error("var scorecard_weights must sum to 1 (result + process + capability), got " ~ ns.total ~ " from " ~ weights ~ "; fix the weights in dbt_project.yml or --vars") }}
         {%- endif -%}
     {%- endif -%}
+    {%- set _cap = scorecard_attainment_cap() -%}
+{%- endmacro %}
+
+{#- The weight of one part (result | process | capability) as a DECIMAL(9,6) literal, after
+    checking the whole mapping. -#}
+{% macro scorecard_weight(part) -%}
+    {%- set weights = var('scorecard_weights') -%}
+    {%- set _checked = check_scorecard_vars() -%}
     cast('{{ weights[part] if weights is mapping else 0 }}' as decimal(9, 6))
 {%- endmacro %}
 

@@ -1,0 +1,21 @@
+{#-
+  Every raw version of crm.activities as loaded (deletion markers included, no
+  history_as_of_date filter), in the staging shape of stg_crm__activities plus source_row and
+  is_deleted (macros/staged_records.sql): what the incremental facts read to find and
+  recompute the records changed since their last run (macros/incremental.sql).
+-#}
+with
+
+source as (
+
+    select * from {{ source('crm', 'activities') }}
+
+),
+
+final as (
+
+    {{ staged_activities('source', with_lineage=true) }}
+
+)
+
+select * from final

@@ -1,0 +1,21 @@
+{#-
+  Every raw version of finance.fx_rates as loaded (deletion markers included, no
+  history_as_of_date filter), in the staging shape of stg_finance__fx_rates plus source_row and
+  is_deleted (macros/staged_records.sql): what the incremental facts read to find and
+  recompute the records changed since their last run (macros/incremental.sql).
+-#}
+with
+
+source as (
+
+    select * from {{ source('finance', 'fx_rates') }}
+
+),
+
+final as (
+
+    {{ staged_fx_rates('source', with_lineage=true) }}
+
+)
+
+select * from final

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_dbt import get_asset_key_for_model
 
 from pipelines.alerts.channels import load_channels
 from pipelines.alerts.delivery import deliver, summarise
@@ -22,12 +21,12 @@ from pipelines.core import run_log
 from pipelines.core.errors import retry_only_transient
 from pipelines.core.progress import say
 from pipelines.core.settings import Settings
+from pipelines.transform.lineage import ALERTS, exposure_deps
 from pipelines.warehouse.resource import WarehouseResource, configure_connection
 from pipelines.warehouse.run_summary import failure_of
 from pipelines.warehouse.runs import record_failure_if_missing
 from pipelines.warehouse.schema import fetch_first
 
-ALERT_MARTS = ("dq_findings", "dim_sales_reps")
 ALERTS_KEY = dg.AssetKey(["alerts", "data_quality_alerts"])
 
 
@@ -71,7 +70,7 @@ def send_alerts(
 def build_alerts_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         key=ALERTS_KEY,
-        deps=[get_asset_key_for_model([dbt_assets], m) for m in ALERT_MARTS],
+        deps=exposure_deps(dbt_assets, ALERTS),
         group_name="alerts",
         description="Data-quality alerts: a digest per owner rep (new findings, weekly "
         "reminders), a roll-up per team manager and a sales-ops summary, written to "

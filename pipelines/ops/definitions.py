@@ -50,7 +50,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     dbt_assets = build_dbt_assets(project)
     report = build_report_asset(dbt_assets)
     alerts = build_alerts_asset(dbt_assets)
-    packs = build_period_packs(dbt_assets)  # monthly / quarterly packs: own jobs and schedules
+    packs = build_period_packs(
+        dbt_assets, settings
+    )  # monthly / quarterly packs: own jobs and schedules
     freshness_check, freshness_job, freshness_schedule = build_freshness(settings)
     nightly = dg.define_asset_job(
         NIGHTLY_JOB,

@@ -13,7 +13,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import get_asset_key_for_model
 
 from pipelines.core.errors import retry_only_transient
 from pipelines.core.metric_params import fiscal_year_start_month as configured_fiscal_start
@@ -23,17 +22,14 @@ from pipelines.core.progress import say
 from pipelines.core.settings import Settings
 from pipelines.packs import PackOptions, render_period, render_quarterly_pack
 from pipelines.packs.frame import NoDataForPeriod, NoDataForQuarter
-from pipelines.packs.sections import PACK_MARTS
+from pipelines.transform.lineage import REVIEW_PACKS, exposure_deps
 from pipelines.warehouse.resource import WarehouseResource
-
-# PACK_MARTS (the marts the packs read, from the sections' declarations) stays importable
-# here: the asset deps below are built from it.
 
 
 def build_report_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey(["reports", "quarterly_review_pack"]),
-        deps=[get_asset_key_for_model([dbt_assets], m) for m in PACK_MARTS],
+        deps=exposure_deps(dbt_assets, REVIEW_PACKS),
         group_name="reports",
         kinds={"html"},
         description="Quarterly review pack (one self-contained HTML file) for the quarter "
@@ -78,11 +74,9 @@ def build_report_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
 # --------------------------------------------------------------------------- period packs
 
 
-def fiscal_year_start_month(settings: Settings | None = None) -> int:
+def fiscal_year_start_month(settings: Settings) -> int:
     """The marts' fiscal year start: dbt var ``fiscal_year_start_month``, as the metrics file
     (HOME/metrics.yaml) sets it for the runs."""
-
-    settings = settings or Settings()
     return configured_start(Path(settings.home), settings.metrics_config)
 
 
@@ -92,7 +86,7 @@ def quarter_start_months(start_month: int) -> list[int]:
 
 
 def period_partitions(
-    settings: Settings | None = None, fiscal_start: int | None = None
+    settings: Settings, fiscal_start: int | None = None
 ) -> tuple[dg.MonthlyPartitionsDefinition, dg.TimeWindowPartitionsDefinition]:
     """Month and (fiscal) quarter partitions in the business timezone.
 
@@ -101,7 +95,6 @@ def period_partitions(
     Each window closes at ``SALESOPS_REPORT_TIME`` on the 1st of the next period,
     which is when the schedule renders it.
     """
-    settings = settings or Settings()
     fiscal_start = fiscal_start or fiscal_year_start_month(settings)
     hour, minute = (int(x) for x in settings.report_time.split(":"))
     first = datetime.strptime(settings.report_first_month, "%Y-%m")
@@ -176,16 +169,15 @@ class PeriodPacks:
     schedules: list[dg.ScheduleDefinition]
 
 
-def build_period_packs(dbt_assets: dg.AssetsDefinition) -> PeriodPacks:
+def build_period_packs(dbt_assets: dg.AssetsDefinition, settings: Settings) -> PeriodPacks:
     """Monthly and quarterly packs of every scope: partitioned assets, jobs and schedules.
 
     Each reads the published warehouse (as it is after the nightly load) and renders the
     period that just ended, as of its end, on the 1st at SALESOPS_REPORT_TIME.
     """
-    settings = Settings()
     fiscal_start = fiscal_year_start_month(settings)
     monthly_parts, quarterly_parts = period_partitions(settings, fiscal_start)
-    deps = [get_asset_key_for_model([dbt_assets], m) for m in PACK_MARTS]
+    deps = exposure_deps(dbt_assets, REVIEW_PACKS)
 
     @dg.asset(
         key=dg.AssetKey(["reports", "monthly_review_packs"]),

@@ -44,7 +44,7 @@ def test_monthly_pack_asset_renders_a_partition(hand_warehouse, tmp_path, monkey
         graph.get(k).assets_def for k in graph.get_all_asset_keys()
         if k.path[-1] == "fct_sales_performance"
     )  # fmt: skip
-    packs = build_period_packs(dbt_assets)
+    packs = build_period_packs(dbt_assets, Settings())
     result = dg.materialize(
         [packs.assets[0]],
         partition_key="2026-09",

@@ -585,8 +585,8 @@ def test_a_second_run_without_a_new_load_changes_nothing(
 def test_the_incremental_path_alone_rebuilds_every_row(
     loaded: dict[int, Path], tmp_path: Path
 ) -> None:
-    """Emptied facts (watermark 0) are rebuilt wholly by the incremental SQL: its copies of the
-    staging columns (macros/incremental.sql) must equal the staging models."""
+    """Emptied facts (watermark 0) are rebuilt wholly by the incremental path alone (first-order
+    flags, deletions and all), equal to the full build."""
     db = _copy(loaded[LAST_LOAD], tmp_path / "empty")
     before = _relations(db)
     con = duckdb.connect(str(db))

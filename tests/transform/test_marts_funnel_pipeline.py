@@ -1,6 +1,6 @@
 """Funnel, pipeline, channel and forecast marts, built for real on a small hand-made warehouse.
 
-dbt's unit tests (models/marts/_marts_funnel_pipeline.yml) check each formula on mocked
+dbt's unit tests (models/marts/funnel/_funnel__models.yml) check each formula on mocked
 inputs; here the real staging and intermediate models run on raw versions from two loads,
 and every expected number is worked out by hand below. A second part checks the pipeline
 and time-in-stage figures on demo data against a plain-Python computation from the files.
@@ -57,7 +57,8 @@ AS_OF = "2026-09-30"
 LOAD_DATES = {1: "2026-09-28", 2: "2026-09-30", 3: "2026-10-01", 4: "2026-10-01"}
 MARTS = (
     "+fct_funnel_conversion +fct_time_in_stage +fct_loss_reasons +fct_sales_velocity +fct_pipeline "
-    "+fct_pipeline_snapshots +fct_sales_channels +fct_revenue_forecast"
+    "+fct_pipeline_snapshots +fct_sales_channels +fct_revenue_forecast "
+    "+fct_opportunity_stage_visits +fct_lead_sources"
 )
 
 

@@ -1,6 +1,6 @@
 """The cross-entity rules added to int_dq_checks, end to end on a small hand-made warehouse.
 
-dbt's unit tests (models/intermediate/_intermediate.yml, int_dq_checks_*) check each rule's
+dbt's unit tests (models/intermediate/quality/_int_quality__models.yml) check each rule's
 logic on mocked inputs; this file runs the real staging models and dq_findings, so it also
 checks that every finding names its record (record_id as int_dq_records keys it, so the
 record's name is found) and its owner. Business timezone Asia/Shanghai, reporting currency

@@ -1,0 +1,221 @@
+{#-
+  Data-quality rules of family amounts (expectations/rules.yml) computed in dbt as of
+  as_of_date: overpaid_order (payments exceed the amount due), amount_outlier (robust z-score
+  of an opportunity's amount among its owner's above outlier_robust_z, owner with at least
+  outlier_min_history opportunities), missing_fx_rate (order or payment without a rate),
+  order_lines_mismatch (booked order whose lines differ from total_amount by more than
+  order_lines_tolerance). Rows in the shape of int_dq_checks, which unions the families.
+-#}
+with
+
+opportunities as (
+
+    select * from {{ ref('int_opportunities_enriched') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_enriched') }}
+
+),
+
+payments as (
+
+    select * from {{ ref('int_payments_enriched') }}
+
+),
+
+receivables as (
+
+    select * from {{ ref('int_receivables_base') }}
+
+),
+
+order_lines as (
+
+    select * exclude (product_line, processed_load_id) from {{ ref('int_order_lines_enriched') }}
+
+),
+
+known_opportunities as (
+
+    select * from opportunities
+    where created_date <= {{ as_of_date() }}
+
+),
+
+paid_by_order as (
+
+    select
+        order_id,
+        sum(amount_order_currency) as paid
+    from payments
+    where
+        paid_date <= {{ as_of_date() }}
+        and has_order
+    group by order_id
+
+),
+
+overpaid_order as (
+
+    select
+        'overpaid_order' as rule,
+        'orders' as entity,
+        receivables.order_id as record_id,
+        receivables.rep_id as owner_rep_id,
+        'total_amount' as column_name,
+        cast(paid_by_order.paid as varchar) || ' ' || receivables.currency as value_seen,
+        'payments of ' || cast(paid_by_order.paid as varchar) || ' ' || receivables.currency
+        || ' exceed the amount due of ' || cast(receivables.amount_due as varchar) || ' '
+        || receivables.currency as message
+    from receivables
+    inner join paid_by_order
+        on receivables.order_id = paid_by_order.order_id
+    where
+        receivables.ordered_date <= {{ as_of_date() }}
+        and paid_by_order.paid > receivables.amount_due
+
+),
+
+owner_amounts as (
+
+    select
+        opportunity_id,
+        owner_rep_id,
+        amount,
+        currency,
+        amount_reporting,
+        count(*) over (partition by owner_rep_id) as owner_history,
+        median(amount_reporting) over (partition by owner_rep_id) as owner_median
+    from known_opportunities
+    where amount_reporting is not null
+
+),
+
+owner_spread as (
+
+    select
+        *,
+        median(abs(amount_reporting - owner_median)) over (partition by owner_rep_id) as owner_mad
+    from owner_amounts
+
+),
+
+scored as (
+
+    select
+        *,
+        cast(abs(amount_reporting - owner_median) as double)
+        / (1.4826 * cast(owner_mad as double)) as robust_z
+    from owner_spread
+    where
+        owner_history >= {{ var('outlier_min_history') | int }}
+        and owner_mad > 0
+
+),
+
+amount_outlier as (
+
+    select
+        'amount_outlier' as rule,
+        'opportunities' as entity,
+        opportunity_id as record_id,
+        owner_rep_id,
+        'amount' as column_name,
+        cast(amount as varchar) || ' ' || currency as value_seen,
+        'amount ' || cast(amount_reporting as varchar) || ' ' || {{ reporting_currency() }}
+        || ' is far from the owner''s median ' || cast(owner_median as varchar)
+        || ' (robust z ' || cast(round(robust_z, 1) as varchar)
+        || ' > {{ var("outlier_robust_z") }})' as message
+    from scored
+    where robust_z > {{ var('outlier_robust_z') | float }}
+
+),
+
+missing_fx_rate as (
+
+    select
+        'missing_fx_rate' as rule,
+        'orders' as entity,
+        order_id as record_id,
+        rep_id as owner_rep_id,
+        'currency' as column_name,
+        currency as value_seen,
+        'no fx rate for ' || currency || ' on or before the order date '
+        || cast(ordered_date as varchar) as message
+    from orders
+    where
+        fx_rate is null
+        and ordered_date <= {{ as_of_date() }}
+
+    union all
+
+    select
+        'missing_fx_rate' as rule,
+        'payments' as entity,
+        payment_id as record_id,
+        rep_id as owner_rep_id,
+        'currency' as column_name,
+        currency as value_seen,
+        'no fx rate for ' || currency || ' on or before the payment date '
+        || cast(paid_date as varchar) as message
+    from payments
+    where
+        fx_rate is null
+        and paid_date <= {{ as_of_date() }}
+
+),
+
+line_totals as (
+
+    select
+        order_id,
+        count(*) as line_count,
+        sum(
+            cast(quantity as decimal(38, 6)) * unit_price - coalesce(discount_amount, 0)
+        ) as lines_amount
+    from order_lines
+    group by order_id
+
+),
+
+order_lines_mismatch as (
+
+    select
+        'order_lines_mismatch' as rule,
+        'orders' as entity,
+        orders.order_id as record_id,
+        orders.rep_id as owner_rep_id,
+        'total_amount' as column_name,
+        cast(orders.total_amount as varchar) || ' ' || orders.currency || ', lines '
+        || cast(cast(line_totals.lines_amount as decimal(38, 6)) as varchar) as value_seen,
+        'order lines (' || cast(line_totals.line_count as varchar) || ') add up to '
+        || cast(cast(line_totals.lines_amount as decimal(38, 6)) as varchar) || ' '
+        || orders.currency || ' but total_amount is ' || cast(orders.total_amount as varchar)
+        || ' ' || orders.currency || ' (tolerance '
+        || cast({{ order_lines_tolerance() }} as varchar) || ')' as message
+    from orders
+    inner join line_totals
+        on orders.order_id = line_totals.order_id
+    where
+        orders.is_booked
+        and orders.ordered_date <= {{ as_of_date() }}
+        and abs(line_totals.lines_amount - orders.total_amount) > {{ order_lines_tolerance() }}
+
+),
+
+final as (
+
+    select * from overpaid_order
+    union all
+    select * from amount_outlier
+    union all
+    select * from missing_fx_rate
+    union all
+    select * from order_lines_mismatch
+
+)
+
+select * from final

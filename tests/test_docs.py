@@ -158,3 +158,29 @@ def test_every_mart_and_column_is_documented_with_its_grain():
         assert "grain" in resolve(model.get("description"), blocks).lower(), name
         for column in model.get("columns") or []:
             assert resolve(column.get("description"), blocks), (name, column["name"])
+
+
+def test_architecture_lists_the_layers_the_import_contracts_enforce():
+    """docs/architecture.md's package layers are .importlinter's top-level contract, in order."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(PROJECT_ROOT / ".importlinter")
+    enforced = [
+        {name.strip() for name in line.split("|")}
+        for line in config["importlinter:contract:layers"]["layers"].split("\n")
+        if line.strip()
+    ]
+    doc = (PROJECT_ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = doc.split("## The packages and their one rule", 1)[1].split("```")[1]
+    documented = [
+        {name.strip() for name in line.split("  ")[0].split("|")}
+        for line in block.strip().splitlines()
+        if line and not line.startswith(" ")
+    ]
+    assert documented == enforced
+    for layer in enforced:
+        for name in layer:
+            assert (PROJECT_ROOT / "pipelines" / name).exists() or (
+                PROJECT_ROOT / "pipelines" / f"{name}.py"
+            ).exists(), name

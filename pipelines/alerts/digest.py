@@ -1,6 +1,6 @@
 """Turn the open data-quality findings into alerts for the people who can fix them.
 
-Reads the ``dq_findings`` mart (one row per finding, with first/last seen load
+Reads the ``fct_dq_findings`` mart (one row per finding, with first/last seen load
 and whether it is open), the reps (``dim_sales_reps``) and the alert log
 (``meta.alert_log``: when each finding was last alerted). Each open finding is
 
@@ -104,7 +104,7 @@ def load_findings(con: duckdb.DuckDBPyConnection) -> list[Finding]:
         """select f.finding_id, f.rule, f.severity, f.entity, f.record_id, f.record_name,
                   f.owner_rep_id, f.column_name, f.value_seen, first_load.as_of_date,
                   last_load.as_of_date, f.is_open
-           from marts.dq_findings f
+           from marts.fct_dq_findings f
            left join meta.loads first_load on first_load.load_id = f.first_seen_load
            left join meta.loads last_load on last_load.load_id = f.last_seen_load
            order by f.owner_rep_id nulls last, f.entity, f.record_id, f.rule, f.column_name"""

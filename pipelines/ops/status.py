@@ -50,7 +50,7 @@ def open_findings(home: Path) -> list[tuple[str, str, int]]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return con.execute(
-            """select severity, rule, count(*) from marts.dq_findings where is_open
+            """select severity, rule, count(*) from marts.fct_dq_findings where is_open
                group by all order by severity, count(*) desc, rule"""
         ).fetchall()
     except duckdb.CatalogException:

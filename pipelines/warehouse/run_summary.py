@@ -120,7 +120,7 @@ def warehouse_figures(warehouse: Path, run_id: str) -> dict[str, Any]:
         findings = [
             {"rule": r[0], "severity": r[1], "open": r[2]}
             for r in con.execute(
-                """select rule, severity, count(*) from marts.dq_findings where is_open
+                """select rule, severity, count(*) from marts.fct_dq_findings where is_open
                    group by all order by severity, count(*) desc, rule"""
             ).fetchall()
         ]

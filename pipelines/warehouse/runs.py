@@ -127,13 +127,13 @@ def entity_rows(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, A
 def findings_counts(
     con: duckdb.DuckDBPyConnection, load_id: int | None
 ) -> tuple[int | None, int | None]:
-    """(open, new) findings in marts.dq_findings; new = open and first seen in ``load_id``."""
+    """(open, new) findings in marts.fct_dq_findings; new = open and first seen in ``load_id``."""
     try:
         row = fetch_first(
             con,
             """select count(*) filter (where is_open),
                       count(*) filter (where is_open and first_seen_load = ?)
-               from marts.dq_findings""",
+               from marts.fct_dq_findings""",
             [load_id],
         )
     except duckdb.CatalogException:

@@ -53,7 +53,7 @@ RUNS_DDL = """create table if not exists meta.runs (
     load_id       bigint,               -- the load published (succeeded runs)
     entities      json not null,        -- [{entity, file, status, rows_in, rows_loaded,
                                         --   rows_quarantined}, ...]
-    findings_open integer,              -- open findings in marts.dq_findings after the run
+    findings_open integer,              -- open findings in marts.fct_dq_findings after the run
     findings_new  integer,              -- of which first seen in this run's load
     step_seconds  json not null,        -- {"<dagster step>": seconds, ...}
     failed_step   varchar,
@@ -129,7 +129,7 @@ META_DDL: tuple[str, ...] = (
         resolved_load_id bigint   -- a later load carried a clean row for the same record
     )""",
     """create table if not exists meta.alert_log (
-        finding_id         varchar primary key,  -- marts.dq_findings.finding_id
+        finding_id         varchar primary key,  -- marts.fct_dq_findings.finding_id
         first_alerted_load bigint not null,
         last_alerted_load  bigint not null,
         last_alerted_date  date not null,        -- business date of the last alert

@@ -1,6 +1,6 @@
 """Data-quality alerts: who gets what, night after night, in English and 中文, for real.
 
-The lifecycle tests build the two marts the alerts read (dq_findings, dim_sales_reps) by
+The lifecycle tests build the two marts the alerts read (fct_dq_findings, dim_sales_reps) by
 hand in a real DuckDB file, so every expected message is known in advance. The last test
 runs the real nightly job on a demo drop with an SMTP server (aiosmtpd) as the channel.
 """
@@ -61,7 +61,7 @@ def con(tmp_path):
     )
     c.executemany("insert into marts.dim_sales_reps values (?, ?, ?, ?, ?)", REPS)
     c.execute(
-        """create table marts.dq_findings (finding_id varchar, rule varchar, severity varchar,
+        """create table marts.fct_dq_findings (finding_id varchar, rule varchar, severity varchar,
                entity varchar, record_id varchar, record_name varchar, owner_rep_id varchar,
                column_name varchar, value_seen varchar, message varchar,
                first_seen_load bigint, last_seen_load bigint, is_open boolean)"""
@@ -71,14 +71,14 @@ def con(tmp_path):
 
 
 def night(con, load_id: int, as_of: date, findings: list[tuple]) -> None:
-    """One nightly state: the load, and dq_findings as dbt would leave it."""
+    """One nightly state: the load, and fct_dq_findings as dbt would leave it."""
     con.execute(
         "insert into meta.loads values (?, ?, ?, 'inbox', now(), now(), 'complete')",
         [load_id, f"run{load_id}", as_of],
     )
-    con.execute("delete from marts.dq_findings")
+    con.execute("delete from marts.fct_dq_findings")
     con.executemany(
-        "insert into marts.dq_findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", findings
+        "insert into marts.fct_dq_findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", findings
     )
 
 
@@ -251,7 +251,7 @@ def test_the_nightly_run_emails_each_owner_and_preview_sends_nothing(tmp_path, m
         con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
         owners = dict(
             con.execute(
-                """select r.rep_id, r.email from marts.dq_findings f
+                """select r.rep_id, r.email from marts.fct_dq_findings f
                    join marts.dim_sales_reps r on r.rep_id = f.owner_rep_id
                    where f.is_open group by all"""
             ).fetchall()

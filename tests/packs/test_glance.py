@@ -122,7 +122,7 @@ def expected_sentences(db: Path, level: str, scope_id: str, lang: str) -> dict[s
     )
     ((open_quarantine,),) = query(
         db,
-        f"""select count(*) from (select *, owner_rep_id as rep from marts.dq_findings)
+        f"""select count(*) from (select *, owner_rep_id as rep from marts.fct_dq_findings)
             where is_open and severity = 'quarantine' and {in_scope(level)}""",
         [scope_id],
     )

@@ -784,7 +784,7 @@ def test_dq_findings_incremental(
     for _ in range(2):  # the second run must change nothing
         # the incremental facts are tables: they take in load 3 before the findings do
         run_dbt(
-            ["run", "--select", "int_orders_enriched", "dq_findings"],
+            ["run", "--select", "int_orders_enriched", "fct_dq_findings"],
             db=copy,
             tmp=tmp_path,
             as_of=AS_OF,

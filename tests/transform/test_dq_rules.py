@@ -281,3 +281,54 @@ def test_each_new_rule_flags_the_bad_record_only(findings: list[tuple]) -> None:
     ]
     assert {f[7:] for f in findings} == {("warn", 1, 1, True)}
     assert {f[0] for f in findings} == set(NEW_RULES)
+
+
+#: marts.dq_findings as the release before fct_dq_findings built it (a table).
+OLD_DQ_FINDINGS = """create table marts.dq_findings (
+    finding_id varchar, rule varchar, severity varchar, entity varchar, record_id varchar,
+    record_name varchar, owner_rep_id varchar, column_name varchar, value_seen varchar,
+    message varchar, first_seen_load bigint, last_seen_load bigint, is_open boolean,
+    resolved_load bigint)"""
+
+
+def test_upgrade_keeps_the_history_of_the_dq_findings_table(tmp_path) -> None:
+    """The first night after the rename: the warehouse holds the table marts.dq_findings with
+    its history and no fct_dq_findings. fct_dq_findings starts from those rows; the view
+    dq_findings then replaces the table and shows the same rows."""
+    db = tmp_path / "warehouse.duckdb"
+    build_warehouse(
+        db,
+        {table: [(1, row) for row in rows] for table, rows in RAW.items()},
+        loaded_at=dt.datetime(2026, 9, 30, 23, 0, tzinfo=dt.UTC),
+    )
+    con = duckdb.connect(str(db))
+    con.execute("create schema if not exists marts")
+    con.execute(OLD_DQ_FINDINGS)
+    # AC2's finding, still produced tonight, first seen in load 0; a finding closed in load 1
+    con.execute("""insert into marts.dq_findings values
+        (md5('activity_unlinked|activities|AC2|account_id'), 'activity_unlinked', 'warn',
+         'activities', 'AC2', 'visit 2026-09-15', 'R1', 'account_id', '', 'old text', 0, 1,
+         true, null),
+        ('0123456789abcdef0123456789abcdef', 'missing_fx_rate', 'warn', 'orders', 'O9', null,
+         'R1', 'currency', 'EUR', 'no rate', 0, 0, false, 1)""")
+    con.close()
+    run_dbt(["run", "--select", "+dq_findings"], db=db, tmp=tmp_path, as_of="2026-09-30", load_id=2)
+    con = duckdb.connect(str(db))
+    kinds = dict(
+        con.execute(
+            """select table_name, table_type from information_schema.tables
+               where table_schema = 'marts' and table_name like '%dq_findings'"""
+        ).fetchall()
+    )
+    assert kinds == {"fct_dq_findings": "BASE TABLE", "dq_findings": "VIEW"}
+    history = """select record_id, first_seen_load, last_seen_load, is_open, resolved_load
+                 from marts.{} where record_id in ('AC2', 'O9') order by record_id"""
+    expected = [("AC2", 0, 2, True, None), ("O9", 0, 0, False, 1)]
+    assert con.execute(history.format("fct_dq_findings")).fetchall() == expected
+    assert con.execute(history.format("dq_findings")).fetchall() == expected
+    # everything else is new tonight
+    assert con.execute(
+        "select count(*) from marts.dq_findings where record_id not in ('AC2', 'O9')"
+        " and first_seen_load != 2"
+    ).fetchone() == (0,)
+    con.close()

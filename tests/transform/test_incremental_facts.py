@@ -273,18 +273,20 @@ def _incremental(db: Path, load_id: int) -> None:
 
 
 def _full_refresh(db: Path, load_id: int) -> None:
-    # dq_findings keeps a history across runs that a full refresh would restart; the checks it
-    # is made of (int_dq_checks, reading both facts) are compared.
-    _dbt(["run", "--full-refresh", "--exclude", "dq_findings"], db, load_id)
+    # fct_dq_findings (and its compatibility view dq_findings) keeps a history across runs that
+    # a full refresh would restart; the checks it is made of (int_dq_checks, reading both facts)
+    # are compared.
+    _dbt(["run", "--full-refresh", "--exclude", "fct_dq_findings", "dq_findings"], db, load_id)
 
 
 def _relations(db: Path) -> dict[str, list[tuple]]:
-    """Every intermediate and mart relation but dq_findings, rows sorted, processed_load_id left
+    """Every intermediate and mart relation but the findings, rows sorted, processed_load_id left
     out."""
     con = duckdb.connect(str(db))
     names = con.execute(
         """select table_schema || '.' || table_name from information_schema.tables
-           where table_schema in ('intermediate', 'marts') and table_name != 'dq_findings'
+           where table_schema in ('intermediate', 'marts')
+             and table_name not in ('fct_dq_findings', 'dq_findings')
            order by 1"""
     ).fetchall()
     out = {}

@@ -1,6 +1,6 @@
 """Data-quality appendix: open findings, the latest load and the trust statement.
 
-Reads ``marts.dq_findings`` open as of the last load on or before the as-of date (owned by
+Reads ``marts.fct_dq_findings`` open as of the last load on or before the as-of date (owned by
 the scope's reps, by the owner's current team: findings go to today's owner; the company
 pack keeps unowned ones too), owners' teams from ``marts.dim_sales_reps``, and that load's
 files from ``meta.load_files`` / ``meta.loads``. The trust thresholds are set here, in
@@ -102,7 +102,7 @@ def data_quality(
     by_rule = [
         FindingCount(*r)
         for r in con.execute(
-            f"""select rule, severity, count(*) from marts.dq_findings f
+            f"""select rule, severity, count(*) from marts.fct_dq_findings f
                where {where} group by rule, severity order by rule, severity""",
             params,
         ).fetchall()
@@ -111,7 +111,7 @@ def data_quality(
         FindingCount(*r)
         for r in con.execute(
             f"""select s.team, f.severity, count(*)
-               from marts.dq_findings f
+               from marts.fct_dq_findings f
                left join marts.dim_sales_reps s on s.rep_id = f.owner_rep_id
                where {where} group by s.team, f.severity
                order by s.team nulls last, f.severity""",
@@ -123,7 +123,7 @@ def data_quality(
         for r in con.execute(
             f"""select f.rule, f.entity, f.record_id, f.record_name, f.owner_rep_id, s.rep_name,
                       f.column_name, f.value_seen, f.message, f.first_seen_load
-               from marts.dq_findings f
+               from marts.fct_dq_findings f
                left join marts.dim_sales_reps s on s.rep_id = f.owner_rep_id
                where {where} and f.severity = 'quarantine'
                order by f.first_seen_load nulls last, f.finding_id
@@ -401,7 +401,7 @@ def context(dq: DataQuality, c: Ctx) -> SectionContent:
             ),
             oldest=oldest,
             scope_note=t("quality.scope_note") if c.level != "company" else None,
-            source="marts.dq_findings, marts.dim_sales_reps, meta.load_files, meta.loads",
+            source="marts.fct_dq_findings, marts.dim_sales_reps, meta.load_files, meta.loads",
         ),
         quality_commentary(dq, fmt, t),
         tables,
@@ -415,7 +415,7 @@ def glance(dq: DataQuality, content: SectionContent, c: Ctx) -> str | None:
 
 SECTION = Section(
     key="quality",
-    marts=("marts.dq_findings", "marts.dim_sales_reps", "meta.load_files", "meta.loads"),
+    marts=("marts.fct_dq_findings", "marts.dim_sales_reps", "meta.load_files", "meta.loads"),
     load=load,
     context=context,
     glance=glance,

@@ -20,7 +20,7 @@ CORE_TABLES = {
     "marts.fct_receivables_aging",
     "marts.fct_rep_scorecard",
     "marts.fct_team_averages",
-    "marts.dq_findings",
+    "marts.fct_dq_findings",
     "marts.dim_sales_reps",
     "marts.dim_accounts",
     "meta.load_files",

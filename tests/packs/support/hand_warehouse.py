@@ -59,7 +59,7 @@ DDL = [
         due_date date, amount_due decimal(18,2), paid decimal(18,2),
         outstanding_original decimal(18,2), outstanding decimal(18,2), days_overdue integer,
         aging_bucket varchar)""",
-    """create table marts.dq_findings (
+    """create table marts.fct_dq_findings (
         finding_id varchar, rule varchar, severity varchar, entity varchar, record_id varchar,
         record_name varchar, owner_rep_id varchar, column_name varchar, value_seen varchar,
         message varchar, first_seen_load bigint, last_seen_load bigint, is_open boolean)""",
@@ -404,7 +404,7 @@ def build_warehouse(path: Path, latest_load_as_of: date = date(2026, 9, 30)) -> 
         ACCOUNTS,
     )
     con.executemany(
-        "insert into marts.dq_findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'see rule', 1, 2, ?)",
+        "insert into marts.fct_dq_findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'see rule', 1, 2, ?)",
         FINDINGS,
     )
     con.executemany(
@@ -446,7 +446,7 @@ def extend_warehouse(db: Path) -> Path:
         next([team, region] for rid, _, team, region, _ in REPS if rid == "R001"),
     )
     con.execute(
-        """insert into marts.dq_findings values
+        """insert into marts.fct_dq_findings values
            ('F8', 'phone_malformed', 'quarantine', 'accounts', 'A001', ?, 'R001', 'phone', ?,
             'see rule', 1, 2, true)""",
         [f"联系人 {EMAIL}", PHONE],

@@ -3,26 +3,59 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from pipelines.demo import generate_drop
 from pipelines.ops.runner import run_nightly
-from tests.support import oracle
+from tests.support import nights, oracle
 
 #: Business date of the shared demo night: the last day of 2026Q3.
 DEMO_AS_OF = date(2026, 9, 30)
 
 
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory):
-    """One real nightly run on a demo drop (read it or copy its home; never write to it)."""
-    root = tmp_path_factory.mktemp("e2e")
+def _demo_night(root: Path) -> dict:
     inbox = root / "inbox"
     generate_drop(inbox, seed=11, scale=0.5, end_date=DEMO_AS_OF)
     home = root / "home"
     summary = run_nightly(inbox=inbox, home=home, as_of=DEMO_AS_OF, echo=False)
-    return {"inbox": inbox, "home": home, "summary": summary, "drop": oracle.load_drop(inbox)}
+    return {"inbox": inbox, "home": home, "summary": summary}
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """One real nightly run on a demo drop (read it or copy its home; never write to it).
+
+    Built once per session: the test workers share it (tests/support/nights.py)."""
+    night = nights.shared_once(tmp_path_factory, "demo-night", _demo_night)
+    return {**night, "drop": oracle.load_drop(night["inbox"])}
+
+
+#: Business date of the shared small night: a small demo drop, the first of a home's nights.
+SMALL_NIGHT = date(2026, 9, 28)
+
+
+def _small_night(root: Path) -> dict:
+    inbox = root / "inbox"
+    generate_drop(inbox, seed=11, scale=0.05, end_date=SMALL_NIGHT)
+    (inbox / "_defects.json").unlink()
+    home = root / "home"
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("SALESOPS_BUSINESS_TIMEZONE", raising=False)  # the default, Asia/Shanghai
+        summary = run_nightly(inbox, home=home, as_of=SMALL_NIGHT, echo=False)
+    return {"inbox": inbox, "home": home, "summary": summary}
+
+
+@pytest.fixture(scope="session")
+def small_night(tmp_path_factory):
+    """One real nightly run of a small demo drop (scale 0.05, its defect manifest removed)
+    on SMALL_NIGHT into an empty home, in the default business timezone: the first night of
+    test_backfill's one-by-one nights and of test_fact_rebuild's two nights. Copy its home
+    to add nights; never write to it. Built once per session, shared by the workers."""
+    night = nights.shared_once(tmp_path_factory, "small-night", _small_night)
+    assert night["summary"]["status"] == "success", night["summary"].get("error")
+    return night
 
 
 #: Test files that run whole nightly runs or dbt builds, longest first (measured on the CI

@@ -83,3 +83,22 @@ LONGEST_FIRST = (
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable within a file
+
+
+#: Seconds per test file (setup, call and teardown of its tests), printed at the end of the
+#: session: the numbers to keep LONGEST_FIRST in order by.
+_FILE_SECONDS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    path = report.nodeid.split("::")[0]
+    _FILE_SECONDS[path] = _FILE_SECONDS.get(path, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _FILE_SECONDS:
+        return
+    terminalreporter.write_sep("=", "slowest test files (seconds, all their tests)")
+    ranked = sorted(_FILE_SECONDS.items(), key=lambda kv: kv[1], reverse=True)
+    for path, seconds in ranked[:20]:
+        terminalreporter.write_line(f"{seconds:8.1f}s {path}")

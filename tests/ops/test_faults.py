@@ -32,6 +32,7 @@ from pipelines.warehouse import lock
 
 AS_OF = date(2026, 9, 30)
 MIB = 2**20
+RETRY_DELAY = 300  # seconds
 
 
 def events(run_id: str, event_type: dg.DagsterEventType, step: str | None = None) -> list:
@@ -145,7 +146,10 @@ def test_a_permanent_error_in_a_step_fails_at_once_without_retries(tmp_path, mon
     (tmp_path / "dagster").mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     monkeypatch.setenv("SALESOPS_RETRY_MAX", "3")
-    monkeypatch.setenv("SALESOPS_RETRY_DELAY_SECONDS", "30")  # a retry would show in the time
+    # A retry would show in the time: Dagster waits RETRY_DELAY +/- RETRY_DELAY (jitter) before
+    # the first, so the bound below catches at least 3 retries in 4. The run itself takes
+    # seconds (37.8 s on a busy machine: too close to the 30 s of delay and bound used before).
+    monkeypatch.setenv("SALESOPS_RETRY_DELAY_SECONDS", str(RETRY_DELAY))
     home, inbox = tmp_path / "home", tmp_path / "inbox"
     home.mkdir()
     (inbox).mkdir()
@@ -157,7 +161,7 @@ def test_a_permanent_error_in_a_step_fails_at_once_without_retries(tmp_path, mon
     assert summary["failed_step"] == "raw__drop"
     assert summary["error"].startswith(f"the warehouse {home / 'warehouse.duckdb'} cannot be")
     assert "Fix: restore the last good backup" in summary["error"]
-    assert summary["seconds_total"] < 30
+    assert summary["seconds_total"] < RETRY_DELAY / 2
     run_id = summary["run_id"]
     assert not events(run_id, dg.DagsterEventType.STEP_UP_FOR_RETRY)
     assert not events(run_id, dg.DagsterEventType.STEP_RESTARTED)

@@ -63,6 +63,7 @@ def one_by_one(drops, small_night, tmp_path_factory) -> dict:
     home = tmp_path_factory.mktemp("one-by-one") / "home"
     shutil.copytree(small_night["home"], home)
     first = small_night["summary"]
+    assert first["status"] == "success", first.get("error")
     live = home / "warehouse.duckdb"
     con = duckdb.connect(str(live), read_only=True)
     findings_after_first = {

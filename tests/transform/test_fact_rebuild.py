@@ -74,13 +74,15 @@ def two_nights(small_night, tmp_path_factory: pytest.TempPathFactory) -> dict:
     (second / "accounts.csv").write_text(
         f"{header}\n{row.replace(name, 'Renamed Co.', 1)}\n", encoding="utf-8"
     )
+    night1 = small_night["summary"]
+    assert night1["status"] == "success", night1.get("error")
     home = root / "home"
     shutil.copytree(small_night["home"], home)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("SALESOPS_BUSINESS_TIMEZONE", NEW_ZONE)
         night2 = run_nightly(second, home=home, as_of=NIGHT2, echo=False)
         assert night2["status"] == "success", night2.get("error")
-    return {"home": home, "root": root, "runs": [small_night["summary"], night2]}
+    return {"home": home, "root": root, "runs": [night1, night2]}
 
 
 def _events(home: Path, run: dict, event: str) -> list[dict]:

@@ -159,24 +159,3 @@ def run_dbt(
             if r.status not in allowed
         ]
     return result
-
-
-_PARSED: dict[str, object] = {}
-
-
-def parsed_manifest(db: Path):
-    """The project parsed once per process for warehouses named like `db`, for
-    `run_dbt(..., db=db, manifest=parsed_manifest(db))`.
-
-    Parsing dominates a dbt command on a tiny warehouse. A command run with the parsed
-    manifest still applies its own vars and warehouse path; what parsing fixes is the
-    database (DuckDB's catalog) of every relation, named after the warehouse file: hence one
-    manifest per file name. No config and no YAML file of the project reads a var, so the
-    rest does not depend on them. Not for a command that must fail while parsing (parse-time
-    checks are not run again), nor for `show --inline` (it adds its query to the manifest)."""
-    if db.name not in _PARSED:
-        folder = db.parent / "dbt-parse"
-        folder.mkdir(exist_ok=True)
-        parsed = run_dbt(["parse"], db=folder / db.name, tmp=folder, as_of="2026-09-30", load_id=0)
-        _PARSED[db.name] = parsed.result
-    return _PARSED[db.name]

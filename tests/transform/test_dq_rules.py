@@ -39,7 +39,7 @@ import datetime as dt
 import duckdb
 import pytest
 
-from tests.support.dbt_warehouse import build_warehouse, parsed_manifest, run_dbt, ts
+from tests.support.dbt_warehouse import build_warehouse, run_dbt, ts
 
 NEW_RULES = (
     "stage_moved_backwards",
@@ -181,14 +181,7 @@ def findings(tmp_path_factory: pytest.TempPathFactory) -> list[tuple]:
         {table: [(1, row) for row in rows] for table, rows in RAW.items()},
         loaded_at=dt.datetime(2026, 9, 30, 23, 0, tzinfo=dt.UTC),
     )
-    run_dbt(
-        ["run", "--select", "+dq_findings"],
-        db=db,
-        tmp=tmp,
-        as_of="2026-09-30",
-        load_id=1,
-        manifest=parsed_manifest(db),
-    )
+    run_dbt(["run", "--select", "+dq_findings"], db=db, tmp=tmp, as_of="2026-09-30", load_id=1)
     con = duckdb.connect(str(db))
     rows = con.execute("""select rule, entity, record_id, record_name, owner_rep_id,
                                  column_name, value_seen, severity, first_seen_load,

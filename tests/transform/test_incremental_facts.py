@@ -54,13 +54,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support.dbt_warehouse import (
-    build_warehouse,
-    hash_by_load_and_row,
-    parsed_manifest,
-    run_dbt,
-    ts,
-)
+from tests.support.dbt_warehouse import build_warehouse, hash_by_load_and_row, run_dbt, ts
 
 AS_OF = "2026-07-04"
 FACTS = (
@@ -251,19 +245,27 @@ def _load(db: Path, load_id: int) -> None:
     )
 
 
+_MANIFEST: list = []
+
+
 def _dbt(args: list[str], db: Path, load_id: int, **extra_vars: str) -> None:
-    """Run dbt in-process on the project parsed once (parsing dominates a run on this tiny
-    warehouse; tests/support/dbt_warehouse.py); vars and the warehouse path are applied at run
-    time."""
-    run_dbt(
-        args,
-        db=db,
-        tmp=db.parent,
-        as_of=AS_OF,
-        load_id=load_id,
-        vars=extra_vars,
-        manifest=parsed_manifest(db),
-    )
+    """Run dbt in-process. The project is parsed once (parsing dominates a run on this tiny
+    warehouse); vars and the warehouse path are applied at run time."""
+
+    def invoke(command: list[str], manifest: object | None = None):
+        return run_dbt(
+            command,
+            db=db,
+            tmp=db.parent,
+            as_of=AS_OF,
+            load_id=load_id,
+            vars=extra_vars,
+            manifest=manifest,
+        )
+
+    if not _MANIFEST:
+        _MANIFEST.append(invoke(["parse"]).result)
+    invoke(args, _MANIFEST[0])
 
 
 def _incremental(db: Path, load_id: int) -> None:

@@ -33,7 +33,7 @@ import duckdb
 import pytest
 
 from tests.support import oracle
-from tests.support.dbt_warehouse import build_warehouse, parsed_manifest, run_dbt, ts
+from tests.support.dbt_warehouse import build_warehouse, run_dbt, ts
 
 MARTS = (
     "fct_receivables_kpis",
@@ -132,7 +132,6 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
         tmp=tmp,
         as_of="2026-09-30",
         load_id=1,
-        manifest=parsed_manifest(db),
     )
     con = duckdb.connect(str(db))
     yield con

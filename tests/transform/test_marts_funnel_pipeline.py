@@ -49,7 +49,6 @@ from tests.support.dbt_warehouse import (
     add_version,
     build_warehouse,
     hash_by_load_and_row,
-    parsed_manifest,
     run_dbt,
     ts,
 )
@@ -289,7 +288,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tmp=tmp,
         as_of=AS_OF,
         load_id=2,
-        manifest=parsed_manifest(db),
     )
     con = duckdb.connect(str(db))
     con.execute("checkpoint")  # fold the WAL in, so copies of the file hold everything
@@ -522,7 +520,6 @@ def test_snapshots_append_new_days_and_full_refresh_rebuilds_them(
             tmp=tmp_path,
             as_of="2026-10-01",
             load_id=3,
-            manifest=parsed_manifest(copy),
         )
         c = duckdb.connect(str(copy))
         rows = _rows(c, SNAPSHOT_SQL + " order by all")
@@ -985,7 +982,6 @@ def test_snapshot_integrity_test_fails_on_a_missing_day(built: Path, tmp_path: P
         as_of=AS_OF,
         load_id=2,
         ok=False,
-        manifest=parsed_manifest(copy),
     )
     assert not result.success
     ((name, status, failures),) = [(r.node.name, r.status, r.failures) for r in result.result]

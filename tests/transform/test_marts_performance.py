@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support.dbt_warehouse import build_warehouse, parsed_manifest, run_dbt, ts
+from tests.support.dbt_warehouse import build_warehouse, run_dbt, ts
 
 AS_OF = "2026-09-30"
 LOADS = {1: "2026-07-31", 2: "2026-08-16", 3: "2026-09-30"}
@@ -143,15 +143,7 @@ RAW: dict[str, list[tuple[int, dict]]] = {
 }
 
 
-def _dbt(
-    tmp: Path,
-    db: Path,
-    *args: str,
-    vars_: dict | None = None,
-    ok: bool = True,
-    parsed: bool = True,
-):
-    """dbt on `db`; with `parsed`, on the project parsed once (tests/support/dbt_warehouse.py)."""
+def _dbt(tmp: Path, db: Path, *args: str, vars_: dict | None = None, ok: bool = True):
     return run_dbt(
         args,
         db=db,
@@ -161,7 +153,6 @@ def _dbt(
         vars=vars_,
         allowed=("success", "pass", "warn"),
         ok=ok,
-        manifest=parsed_manifest(db) if parsed else None,
     )
 
 
@@ -375,7 +366,6 @@ def test_scorecard_weights_must_sum_to_one(built: tuple[Path, list], tmp_path: P
         "fct_rep_scorecard",
         vars_={"scorecard_weights": {"result": 0.7, "process": 0.25, "capability": 0.10}},
         ok=False,
-        parsed=False,  # parsed here, with these weights
     )
     assert not result.success
     assert "scorecard_weights must sum to 1" in str(result.exception)

@@ -33,13 +33,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support.dbt_warehouse import (
-    build_warehouse,
-    hash_by_load_and_row,
-    parsed_manifest,
-    run_dbt,
-    ts,
-)
+from tests.support.dbt_warehouse import build_warehouse, hash_by_load_and_row, run_dbt, ts
 
 AS_OF = "2026-09-30"
 LOAD_DATES = {1: "2026-08-12", 2: "2026-08-16", 3: "2026-09-30"}
@@ -162,8 +156,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     then.parent.mkdir()
     shutil.copyfile(db, then)
     select = ["--select", *(f"+{m}" for m in MARTS)]
-    manifest = parsed_manifest(db)  # `then` has the same file name
-    run_dbt(["run", *select], db=db, tmp=db.parent, as_of=AS_OF, load_id=3, manifest=manifest)
+    run_dbt(["run", *select], db=db, tmp=db.parent, as_of=AS_OF, load_id=3)
     run_dbt(
         ["run", "--full-refresh", *select],
         db=then,
@@ -171,7 +164,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         as_of="2026-08-12",
         load_id=3,
         vars={"history_as_of_date": "2026-08-12"},
-        manifest=manifest,
     )
     return {"now": db, "then": then}
 

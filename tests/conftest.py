@@ -97,30 +97,33 @@ def small_night(tmp_path_factory):
 
 #: Test files that run whole nightly runs or dbt builds, longest first (the slowest test
 #: files that a session prints at its end). The test workers take whole files in collection
-#: order (`--dist loadfile` in scripts/test.sh), so starting with the longest keeps one worker
-#: from running a long file alone at the end while the other idles; the other files follow in
-#: their usual order. The first two start the two shared nights (tests/support/nights.py) at
-#: once, one on each worker: test_end_to_end the demo night, test_backfill the small night.
+#: order (`--dist loadfile` in scripts/test.sh; pytest_configure turns off xdist's own
+#: reordering of files by their number of tests), so starting with the longest keeps one
+#: worker from running a long file alone at the end while the other idles; the other files
+#: follow in their usual order. The first two start the two shared nights
+#: (tests/support/nights.py) at once, one on each worker: test_end_to_end the demo night,
+#: test_backfill the small night; the other files that read them come later.
 LONGEST_FIRST = (
     "test_end_to_end.py",
     "test_backfill.py",
-    "test_dbt_project.py",
     "test_incremental_facts.py",
-    "test_realdata_maven.py",
     "test_as_of_rebuild.py",
-    "test_marts_funnel_pipeline.py",
+    "test_dbt_project.py",
+    "test_faults.py",
+    "test_report_sections.py",
+    "test_fact_rebuild.py",
     "test_formats.py",
     "test_alerts.py",
+    "test_marts_performance.py",
+    "test_realdata_maven.py",
+    "test_marts_funnel_pipeline.py",
     "test_metric_params.py",
     "test_report_packs.py",
-    "test_marts_performance.py",
-    "test_faults.py",
-    "test_fact_rebuild.py",
-    "test_report_sections.py",
-    "test_marts_customers_receivables.py",
-    "test_marts_team_history.py",
     "test_dagster_ui.py",
     "test_definitions.py",
+    "test_marts_team_history.py",
+    "test_marts_customers_receivables.py",
+    "test_dq_rules.py",
 )
 
 
@@ -128,6 +131,10 @@ def pytest_configure(config: pytest.Config) -> None:
     on_disk = {path.name for path in Path(__file__).parent.rglob("test_*.py")}
     if unknown := sorted(set(LONGEST_FIRST) - on_disk):
         raise pytest.UsageError(f"LONGEST_FIRST (tests/conftest.py) names no test file: {unknown}")
+    # pytest-xdist hands out the files with the most tests first unless told otherwise
+    # (--no-loadscope-reorder): that would put the long files of few tests last.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -135,14 +142,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable within a file
 
 
-#: Seconds per test file (setup, call and teardown of its tests), printed at the end of the
-#: session: the numbers to keep LONGEST_FIRST in order by.
+#: Seconds per test file (setup, call and teardown of its tests) and the workers that ran it,
+#: printed at the end of the session: the numbers to keep LONGEST_FIRST in order by.
 _FILE_SECONDS: dict[str, float] = {}
+_FILE_WORKERS: dict[str, set[str]] = {}
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     path = report.nodeid.split("::")[0]
     _FILE_SECONDS[path] = _FILE_SECONDS.get(path, 0.0) + report.duration
+    node = getattr(report, "node", None)  # under xdist, on the controller: the worker
+    if node is not None:
+        _FILE_WORKERS.setdefault(path, set()).add(node.gateway.id)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -151,4 +162,5 @@ def pytest_terminal_summary(terminalreporter) -> None:
     terminalreporter.write_sep("=", "slowest test files (seconds, all their tests)")
     ranked = sorted(_FILE_SECONDS.items(), key=lambda kv: kv[1], reverse=True)
     for path, seconds in ranked[:20]:
-        terminalreporter.write_line(f"{seconds:8.1f}s {path}")
+        workers = ",".join(sorted(_FILE_WORKERS.get(path, ())))
+        terminalreporter.write_line(f"{seconds:8.1f}s {workers:4} {path}")

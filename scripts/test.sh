@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Lint and test everything (what CI runs).
 set -euo pipefail
+SCRIPT_START=$(date +%s)
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/bootstrap.sh"
 cd "$ROOT"
@@ -28,4 +29,11 @@ echo "==> pytest"
 # Two workers (SALESOPS_TEST_WORKERS); each test file runs whole on one worker, so module
 # fixtures (a real nightly run, a dbt build) are built once.
 # --durations: the slowest tests are printed at the end, to keep the CI time in view.
-pytest -q -n "${SALESOPS_TEST_WORKERS:-2}" --dist loadfile --durations=25 "$@"
+# The wall times of the test step and of the whole script are printed last, pass or fail.
+PYTEST_START=$(date +%s)
+status=0
+pytest -q -n "${SALESOPS_TEST_WORKERS:-2}" --dist loadfile --durations=25 "$@" || status=$?
+now=$(date +%s)
+echo "==> pytest took $((now - PYTEST_START))s (exit code $status)"
+echo "==> scripts/test.sh took $((now - SCRIPT_START))s"
+exit "$status"

@@ -1,6 +1,7 @@
 """`salesops backfill`, meta.runs and the structured run logs, on demo nights.
 
-Nights (business dates): 09-28 a full demo drop; 09-29 no drop; 09-30 one account renamed;
+Nights (business dates): 09-28 a full small demo drop (that of the shared small night,
+tests/conftest.py); 09-29 no drop; 09-30 one account renamed;
 10-01 an empty folder (the export job made the folder but wrote nothing: the run fails);
 10-02 a drop never reached because the backfill stopped. The same nights are also run one
 by one with `salesops run`'s function, with the failing night in between.
@@ -20,21 +21,20 @@ from click.testing import CliRunner
 
 from pipelines.cli import main
 from pipelines.core.contract import ENTITIES
-from pipelines.demo import generate_drop
 from pipelines.ops.runner import run_nightly
+from tests.conftest import SMALL_NIGHT
 from tests.support import oracle
 
 pytestmark = pytest.mark.e2e
 
-D1, NO_DROP, D3, EMPTY, NEVER = (date(2026, 9, 28) + timedelta(days=n) for n in range(5))
+D1, NO_DROP, D3, EMPTY, NEVER = (SMALL_NIGHT + timedelta(days=n) for n in range(5))
 
 
 @pytest.fixture(scope="module")
-def drops(tmp_path_factory) -> Path:
+def drops(small_night, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("drops")
     first = root / D1.isoformat()
-    generate_drop(first, seed=5, scale=0.05, end_date=D1)
-    (first / "_defects.json").unlink()
+    shutil.copytree(small_night["inbox"], first)  # the shared small night's drop
     renamed = root / D3.isoformat()
     renamed.mkdir()
     header, row = (first / "accounts.csv").read_text(encoding="utf-8").splitlines()[:2]
@@ -56,10 +56,13 @@ def backfilled(drops, tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="module")
-def one_by_one(drops, tmp_path_factory) -> dict:
-    """09-28, then the failing 10-01, then 09-30, each a run of its own."""
+def one_by_one(drops, small_night, tmp_path_factory) -> dict:
+    """09-28, then the failing 10-01, then 09-30, each a run of its own. The 09-28 run is the
+    shared small night (tests/conftest.py) of the same drop into an empty home: its home is
+    copied."""
     home = tmp_path_factory.mktemp("one-by-one") / "home"
-    first = run_nightly(drops / D1.isoformat(), home=home, as_of=D1, echo=False)
+    shutil.copytree(small_night["home"], home)
+    first = small_night["summary"]
     assert first["status"] == "success", first.get("error")
     live = home / "warehouse.duckdb"
     con = duckdb.connect(str(live), read_only=True)

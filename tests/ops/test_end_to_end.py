@@ -285,22 +285,23 @@ def next_night(demo, tmp_path_factory):
     return {"inbox": inbox, "account_id": account_id, "marts": mart_snapshot(home)}
 
 
-@pytest.mark.parametrize(
-    ("kill_after", "delay"),
-    [
-        ("[drop]", 0.0),  # the load is registered in the run's copy; ingest is starting
-        ("[ingest accounts]", 0.0),  # accounts written; other entities still validating
-        ("[dbt] dbt build", 3.0),  # well inside the dbt build (tens of seconds)
-    ],
+#: Where the three killed runs are killed: after the first line that holds the marker, and
+#: a delay. One after another on one copy of the demo home, then one run that completes.
+KILLS = (
+    ("[drop]", 0.0),  # the load is registered in the run's copy; ingest is starting
+    ("[ingest accounts]", 0.0),  # accounts written; other entities still validating
+    ("[dbt] dbt build", 3.0),  # well inside the dbt build (tens of seconds)
 )
-def test_killed_run_leaves_the_warehouse_as_it_was(demo, next_night, tmp_path, kill_after, delay):
+
+
+def kill_a_run(home: Path, inbox: Path, kill_after: str, delay: float) -> dict:
+    """`salesops run` of NEXT_NIGHT in a process of its own, killed (SIGKILL, with its dbt
+    process: no cleanup) `delay` seconds after it printed `kill_after`."""
     import os
     import signal
     import subprocess
     import sys
 
-    home = tmp_path / "home"
-    shutil.copytree(demo["home"], home)
     live = home / "warehouse.duckdb"
     digest = hashlib.sha256(live.read_bytes()).hexdigest()
     salesops = Path(sys.executable).parent / "salesops"
@@ -308,7 +309,7 @@ def test_killed_run_leaves_the_warehouse_as_it_was(demo, next_night, tmp_path, k
         str(salesops),
         "run",
         "--inbox",
-        str(next_night["inbox"]),
+        str(inbox),
         "--home",
         str(home),
         "--as-of",
@@ -325,11 +326,36 @@ def test_killed_run_leaves_the_warehouse_as_it_was(demo, next_night, tmp_path, k
             os.killpg(proc.pid, signal.SIGKILL)  # the run and its dbt process, no cleanup
             break
     proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, "".join(seen)
-    assert hashlib.sha256(live.read_bytes()).hexdigest() == digest
+    return {
+        "killed": proc.returncode == -signal.SIGKILL,
+        "output": "".join(seen),
+        "unchanged": hashlib.sha256(live.read_bytes()).hexdigest() == digest,
+    }
 
-    # The next run completes normally and ends where an uninterrupted night ends.
+
+@pytest.fixture(scope="module")
+def killed_runs(demo, next_night, tmp_path_factory):
+    """The KILLS, one after another on one copy of the demo home (each later run starts on
+    what the killed ones left behind), then the run that completes."""
+    home = tmp_path_factory.mktemp("killed") / "home"
+    shutil.copytree(demo["home"], home)
+    kills = {
+        kill_after: kill_a_run(home, next_night["inbox"], kill_after, delay)
+        for kill_after, delay in KILLS
+    }
     again = run_nightly(inbox=next_night["inbox"], home=home, as_of=NEXT_NIGHT, echo=False)
+    return {"home": home, "kills": kills, "again": again}
+
+
+@pytest.mark.parametrize("kill_after", [kill_after for kill_after, _ in KILLS])
+def test_killed_run_leaves_the_warehouse_as_it_was(killed_runs, kill_after):
+    kill = killed_runs["kills"][kill_after]
+    assert kill["killed"], kill["output"]
+    assert kill["unchanged"]
+
+
+def test_the_run_after_killed_runs_ends_as_an_uninterrupted_night(killed_runs, next_night):
+    home, again = killed_runs["home"], killed_runs["again"]
     assert again["status"] == "success", again.get("error")
     assert mart_snapshot(home) == next_night["marts"]
     con = connect(home)
@@ -338,7 +364,7 @@ def test_killed_run_leaves_the_warehouse_as_it_was(demo, next_night, tmp_path, k
         [next_night["account_id"]],
     ).fetchall() == [("Renamed Co.",)]
     assert not list((home / "work").glob("*.duckdb"))
-    # Ingest spool folders a killed run left behind are removed too.
+    # Ingest spool folders the killed runs left behind are removed too.
     assert not list((home / "work").glob("salesops-spool-*"))
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import threading
 from datetime import date
 from pathlib import Path
 
@@ -26,12 +25,12 @@ from pipelines.core.errors import (
     as_step_failure,
     is_transient,
 )
-from pipelines.demo import generate_drop
 from pipelines.ops.runner import run_nightly
 from pipelines.warehouse import lock
 
 AS_OF = date(2026, 9, 30)
 MIB = 2**20
+RETRY_DELAY = 300  # seconds
 
 
 def events(run_id: str, event_type: dg.DagsterEventType, step: str | None = None) -> list:
@@ -42,39 +41,24 @@ def events(run_id: str, event_type: dg.DagsterEventType, step: str | None = None
 
 
 @pytest.fixture(scope="module")
-def night(tmp_path_factory):
+def night(small_night, tmp_path_factory):
     """One successful nightly run that first found the warehouse locked by another run.
 
-    The test holds the real lock (pipelines.warehouse.lock); when the run's first attempt
-    at ``raw__drop`` is refused, a timer thread releases it, and the step's retry succeeds.
+    It is the shared small night (tests/conftest.py): the builder held the real lock
+    (pipelines.warehouse.lock); when the run's first attempt at ``raw__drop`` was refused, a
+    timer thread released it, and the step's retry succeeded. Its home and its Dagster
+    instance are copied here, for the tests that run more nights on them.
     """
     root = tmp_path_factory.mktemp("faults")
-    home, inbox = root / "home", root / "inbox"
-    home.mkdir()
-    generate_drop(inbox, seed=3, scale=0.05)
-    refusals: list[float] = []
-    real_acquire = lock.acquire
-    with pytest.MonkeyPatch.context() as mp:
-        (root / "dagster").mkdir()
-        mp.setenv("DAGSTER_HOME", str(root / "dagster"))
-        mp.setenv("SALESOPS_RETRY_MAX", "3")
-        mp.setenv("SALESOPS_RETRY_DELAY_SECONDS", "0.2")
-        held = real_acquire(home)  # "another run" writing
-        timer = threading.Timer(0.3, lock.release, [held])
-
-        def watched_acquire(path: Path):
-            try:
-                return real_acquire(path)
-            except WarehouseBusy:
-                if not refusals:
-                    timer.start()  # the other run finishes a moment later
-                refusals.append(1)
-                raise
-
-        mp.setattr(lock, "acquire", watched_acquire)
-        summary = run_nightly(inbox, home=home, as_of=AS_OF, echo=False)
-        timer.join()
-    return {"root": root, "home": home, "inbox": inbox, "summary": summary, "refusals": refusals}
+    shutil.copytree(small_night["home"], root / "home")
+    shutil.copytree(small_night["dagster_home"], root / "dagster")
+    return {
+        "root": root,
+        "home": root / "home",
+        "inbox": small_night["inbox"],
+        "summary": small_night["summary"],
+        "refusals": small_night["refusals"],
+    }
 
 
 @pytest.fixture
@@ -145,7 +129,10 @@ def test_a_permanent_error_in_a_step_fails_at_once_without_retries(tmp_path, mon
     (tmp_path / "dagster").mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     monkeypatch.setenv("SALESOPS_RETRY_MAX", "3")
-    monkeypatch.setenv("SALESOPS_RETRY_DELAY_SECONDS", "30")  # a retry would show in the time
+    # A retry would show in the time: Dagster waits RETRY_DELAY +/- RETRY_DELAY (jitter) before
+    # the first, so the bound below catches at least 3 retries in 4. The run itself takes
+    # seconds (37.8 s on a busy machine: too close to the 30 s of delay and bound used before).
+    monkeypatch.setenv("SALESOPS_RETRY_DELAY_SECONDS", str(RETRY_DELAY))
     home, inbox = tmp_path / "home", tmp_path / "inbox"
     home.mkdir()
     (inbox).mkdir()
@@ -157,7 +144,7 @@ def test_a_permanent_error_in_a_step_fails_at_once_without_retries(tmp_path, mon
     assert summary["failed_step"] == "raw__drop"
     assert summary["error"].startswith(f"the warehouse {home / 'warehouse.duckdb'} cannot be")
     assert "Fix: restore the last good backup" in summary["error"]
-    assert summary["seconds_total"] < 30
+    assert summary["seconds_total"] < RETRY_DELAY / 2
     run_id = summary["run_id"]
     assert not events(run_id, dg.DagsterEventType.STEP_UP_FOR_RETRY)
     assert not events(run_id, dg.DagsterEventType.STEP_RESTARTED)

@@ -1,7 +1,8 @@
 """The incremental facts are rebuilt in full when what computes them changed.
 
-Two real nightly runs on one home: 09-28 a demo drop in the default business timezone
-(Asia/Shanghai), 09-29 one account renamed, run with SALESOPS_BUSINESS_TIMEZONE=America/New_York.
+Two real nightly runs on one home: 09-28 a small demo drop in the default business timezone
+(Asia/Shanghai; the shared small night of tests/conftest.py), 09-29 one account renamed, run
+with SALESOPS_BUSINESS_TIMEZONE=America/New_York.
 The second run must notice the changed setting (meta.fact_fingerprints), say so in its log,
 rebuild the facts in full, and leave them equal to a full rebuild of the same warehouse; every
 order's date is then its New York date. Also: dbt's DuckDB connection takes
@@ -18,7 +19,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.demo import generate_drop
 from pipelines.ops.runner import run_nightly
 from pipelines.transform.fact_fingerprints import (
     fact_fingerprints,
@@ -29,7 +29,7 @@ from tests.support.dbt_warehouse import build_warehouse, run_dbt
 
 pytestmark = pytest.mark.e2e
 
-NIGHT1, NIGHT2 = date(2026, 9, 28), date(2026, 9, 29)
+NIGHT2 = date(2026, 9, 29)  # the day after the shared small night (tests/conftest.py)
 NEW_ZONE = "America/New_York"
 FACTS = (
     "intermediate.int_orders_enriched",
@@ -61,23 +61,24 @@ def _rows(db: Path) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def two_nights(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def two_nights(small_night, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Night 1: the shared small night (tests/conftest.py), in the default timezone; night 2,
+    on a copy of its home: its first account renamed, in NEW_ZONE."""
     root = tmp_path_factory.mktemp("fact-rebuild")
-    first = root / "drops" / NIGHT1.isoformat()
-    generate_drop(first, seed=11, scale=0.05, end_date=NIGHT1)
-    (first / "_defects.json").unlink()
     second = root / "drops" / NIGHT2.isoformat()
-    second.mkdir()
-    header, row = (first / "accounts.csv").read_text(encoding="utf-8").splitlines()[:2]
+    second.mkdir(parents=True)
+    header, row = (
+        (small_night["inbox"] / "accounts.csv").read_text(encoding="utf-8").splitlines()[:2]
+    )
     name = row.split(",")[1]
     (second / "accounts.csv").write_text(
         f"{header}\n{row.replace(name, 'Renamed Co.', 1)}\n", encoding="utf-8"
     )
+    night1 = small_night["summary"]
+    assert night1["status"] == "success", night1.get("error")
     home = root / "home"
+    shutil.copytree(small_night["home"], home)
     with pytest.MonkeyPatch.context() as env:
-        env.delenv("SALESOPS_BUSINESS_TIMEZONE", raising=False)
-        night1 = run_nightly(first, home=home, as_of=NIGHT1, echo=False)
-        assert night1["status"] == "success", night1.get("error")
         env.setenv("SALESOPS_BUSINESS_TIMEZONE", NEW_ZONE)
         night2 = run_nightly(second, home=home, as_of=NIGHT2, echo=False)
         assert night2["status"] == "success", night2.get("error")

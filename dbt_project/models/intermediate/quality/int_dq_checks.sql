@@ -5,9 +5,12 @@
   record_id (the record's key as int_dq_records names it, macro record_id, so dq_findings finds
   the record's name there), owner_rep_id, column_name, value_seen, message.
 -#}
+{%- set families = ['freshness', 'references', 'completeness', 'amounts', 'ordering', 'identity'] -%}
+
 with
 
-freshness_rules as (
+{% for family in families -%}
+{{ family }}_rules as (
 
     select
         rule,
@@ -17,93 +20,18 @@ freshness_rules as (
         column_name,
         value_seen,
         message
-    from {{ ref('int_dq_checks_freshness') }}
+    from {{ ref('int_dq_checks_' ~ family) }}
 
 ),
 
-references_rules as (
-
-    select
-        rule,
-        entity,
-        record_id,
-        owner_rep_id,
-        column_name,
-        value_seen,
-        message
-    from {{ ref('int_dq_checks_references') }}
-
-),
-
-completeness_rules as (
-
-    select
-        rule,
-        entity,
-        record_id,
-        owner_rep_id,
-        column_name,
-        value_seen,
-        message
-    from {{ ref('int_dq_checks_completeness') }}
-
-),
-
-amounts_rules as (
-
-    select
-        rule,
-        entity,
-        record_id,
-        owner_rep_id,
-        column_name,
-        value_seen,
-        message
-    from {{ ref('int_dq_checks_amounts') }}
-
-),
-
-ordering_rules as (
-
-    select
-        rule,
-        entity,
-        record_id,
-        owner_rep_id,
-        column_name,
-        value_seen,
-        message
-    from {{ ref('int_dq_checks_ordering') }}
-
-),
-
-identity_rules as (
-
-    select
-        rule,
-        entity,
-        record_id,
-        owner_rep_id,
-        column_name,
-        value_seen,
-        message
-    from {{ ref('int_dq_checks_identity') }}
-
-),
-
+{% endfor -%}
 final as (
 
-    select * from freshness_rules
-    union all
-    select * from references_rules
-    union all
-    select * from completeness_rules
-    union all
-    select * from amounts_rules
-    union all
-    select * from ordering_rules
-    union all
-    select * from identity_rules
+    {% for family in families -%}
+    select * from {{ family }}_rules
+    {% if not loop.last %}union all
+    {% endif %}
+    {%- endfor %}
 
 )
 

@@ -197,7 +197,8 @@ current_findings as (
 
 previous as (
 
-    {% if is_incremental() -%}
+    {%- set previous_findings = this if is_incremental() else legacy_findings -%}
+    {%- if previous_findings is not none -%}
     select
         finding_id,
         rule,
@@ -213,24 +214,7 @@ previous as (
         last_seen_load,
         is_open,
         resolved_load
-    from {{ this }}
-    {%- elif legacy_findings is not none -%}
-    select
-        finding_id,
-        rule,
-        severity,
-        entity,
-        record_id,
-        record_name,
-        owner_rep_id,
-        column_name,
-        value_seen,
-        message,
-        first_seen_load,
-        last_seen_load,
-        is_open,
-        resolved_load
-    from {{ legacy_findings }}
+    from {{ previous_findings }}
     {%- else -%}
     select
         cast(null as varchar) as finding_id,

@@ -199,7 +199,7 @@ def test_missing_figures_give_no_sentence(demo_db, tmp_path):
     shutil.copy(demo_db, copy)
     con = duckdb.connect(str(copy))
     con.execute(
-        """update marts.fct_pipeline_snapshots set next_quarter_coverage = null
+        """update intermediate.int_pipeline_snapshots set next_quarter_coverage = null
            where level = 'company'"""
     )
     con.execute("delete from marts.fct_receivables_kpis where level = 'company'")

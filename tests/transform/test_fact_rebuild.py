@@ -36,7 +36,7 @@ FACTS = (
     "intermediate.int_payments_enriched",
     "intermediate.int_order_lines_enriched",
     "intermediate.int_activities",
-    "marts.fct_pipeline_snapshots",
+    "intermediate.int_pipeline_snapshots",
 )
 
 
@@ -112,7 +112,7 @@ def test_a_changed_timezone_rebuilds_every_fact_that_reads_it(two_nights) -> Non
         "int_orders_enriched": [change],
         "int_payments_enriched": [change],
         "int_activities": [change],
-        "fct_pipeline_snapshots": [change],
+        "int_pipeline_snapshots": [change],
     }
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     recorded = dict(

@@ -53,3 +53,40 @@ def test_pack_and_alert_assets_depend_on_their_exposures():
     assert upstream_models(dg.AssetKey(["reports", "quarterly_review_packs"])) == packs
     alerts = set(exposure_models(manifest, ALERTS))
     assert upstream_models(dg.AssetKey(["alerts", "data_quality_alerts"])) == alerts
+
+
+#: The layers of the dbt project, in the order data flows through them.
+LAYERS = ("staging", "intermediate", "marts")
+#: Marts kept for one release as views of the mart that replaced them (CHANGELOG).
+COMPATIBILITY_VIEWS = {"dq_findings": "fct_dq_findings"}
+
+
+def test_models_read_only_the_layer_before_them():
+    """Sources are read in staging only; staging reads sources, intermediate reads staging and
+    intermediate, a mart reads staging and intermediate: no mart is built from another mart
+    (a compatibility view aside), so every published figure has one definition upstream."""
+    nodes = _manifest()["nodes"]
+    models = {n["unique_id"]: n for n in nodes.values() if n["resource_type"] == "model"}
+    wrong = []
+    for node in models.values():
+        layer = node["fqn"][1]
+        assert layer in LAYERS, node["original_file_path"]
+        for parent in node["depends_on"]["nodes"]:
+            if parent.startswith("source."):
+                if layer != "staging":
+                    wrong.append(f"{node['name']} ({layer}) reads {parent}")
+                continue
+            if parent not in models:  # seeds, snapshots
+                continue
+            parent_layer = models[parent]["fqn"][1]
+            allowed = {
+                "staging": set(),
+                "intermediate": {"staging", "intermediate"},
+                "marts": {"staging", "intermediate"},
+            }[layer]
+            if COMPATIBILITY_VIEWS.get(node["name"]) == models[parent]["name"]:
+                continue
+            if parent_layer not in allowed:
+                name = models[parent]["name"]
+                wrong.append(f"{node['name']} ({layer}) reads {name} ({parent_layer})")
+    assert wrong == []

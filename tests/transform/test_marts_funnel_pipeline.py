@@ -516,7 +516,7 @@ def test_snapshots_append_new_days_and_full_refresh_rebuilds_them(
 
     def run(*extra: str) -> list[tuple]:
         run_dbt(
-            ["run", "--select", "fct_pipeline_snapshots", *extra],
+            ["run", "--select", "int_pipeline_snapshots fct_pipeline_snapshots", *extra],
             db=copy,
             tmp=tmp_path,
             as_of="2026-10-01",
@@ -564,6 +564,56 @@ def test_snapshots_append_new_days_and_full_refresh_rebuilds_them(
     (company,) = [r for r in corrected if r[0] == "2026-10-01" and r[1] == "company"]
     assert company[3:6] == (2, d("3900.00"), d("2190.00"))
     assert run("--full-refresh") == corrected
+
+
+def test_upgrade_keeps_the_history_the_snapshot_mart_stored(built: Path, tmp_path: Path) -> None:
+    """The first night after the history moved to int_pipeline_snapshots: the warehouse holds
+    the table marts.fct_pipeline_snapshots of the release before (its own incremental store)
+    and no int_pipeline_snapshots. Its days are kept as they were reported (09-28 here says
+    what no rebuild from the versions would), its last day (09-30) is computed again, the new
+    day added; the mart then is a view of the stored history."""
+    copy = tmp_path / "warehouse.duckdb"
+    copy.write_bytes(built.read_bytes())
+    con = duckdb.connect(str(copy))
+    before = _rows(con, SNAPSHOT_SQL + " order by all")
+    con.execute("drop view marts.fct_pipeline_snapshots")
+    con.execute(
+        "create table marts.fct_pipeline_snapshots as"
+        " select * from intermediate.int_pipeline_snapshots"
+    )
+    con.execute("drop table intermediate.int_pipeline_snapshots")
+    con.execute(
+        """update marts.fct_pipeline_snapshots set open_pipeline = 12345.67
+           where level = 'company' and snapshot_date in ('2026-09-28', '2026-09-30')"""
+    )
+    _add_load(con, 3)
+    won = dict(RAW["opportunities"][4][1], stage="won", closed_at=ts("2026-10-01 10:00:00"))
+    _add_version(con, "opportunities", 3, won, 99)
+    con.close()
+    run_dbt(
+        ["run", "--select", "int_pipeline_snapshots fct_pipeline_snapshots"],
+        db=copy,
+        tmp=tmp_path,
+        as_of="2026-10-01",
+        load_id=3,
+    )
+    con = duckdb.connect(str(copy))
+    kinds = dict(
+        con.execute(
+            """select table_schema, table_type from information_schema.tables
+               where table_name in ('int_pipeline_snapshots', 'fct_pipeline_snapshots')"""
+        ).fetchall()
+    )
+    upgraded = _rows(con, SNAPSHOT_SQL + " order by all")
+    con.close()
+    assert kinds == {"intermediate": "BASE TABLE", "marts": "VIEW"}
+    (kept,) = [r for r in upgraded if r[0] == "2026-09-28" and r[1] == "company"]
+    assert kept[4] == Decimal("12345.67")  # as reported, not rebuilt
+    (was,) = [r for r in before if r[0] == "2026-09-28" and r[1] == "company"]
+    assert [r for r in upgraded if r != kept] == [
+        r for r in before if r != was and r[0] < "2026-10-01"
+    ] + [r for r in upgraded if r[0] == "2026-10-01"]
+    assert [r for r in upgraded if r[0] == "2026-10-01" and r[1] == "company"]
 
 
 def test_sales_channels_add_up_to_the_company(wh) -> None:
@@ -969,7 +1019,9 @@ def test_snapshot_integrity_test_fails_on_a_missing_day(built: Path, tmp_path: P
     copy = tmp_path / "warehouse.duckdb"
     copy.write_bytes(built.read_bytes())
     con = duckdb.connect(str(copy))
-    con.execute("delete from marts.fct_pipeline_snapshots where snapshot_date = '2026-09-29'")
+    con.execute(
+        "delete from intermediate.int_pipeline_snapshots where snapshot_date = '2026-09-29'"
+    )
     con.close()
     result = run_dbt(
         [

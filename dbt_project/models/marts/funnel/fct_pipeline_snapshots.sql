@@ -1,297 +1,38 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='snapshot_date',
-        on_schema_change='fail',
-        tags=['incremental_fact']
-    )
-}}
+{{ config(materialized='view') }}
 {#-
-  The pipeline as it stood at the end of each business day, rebuilt from the version history
-  of opportunities, orders and reps (stg_*_versions: the versions valid on that day, i.e.
-  loaded by then), so a past day reads as it was reported. Days run from the first load's
-  business date to as_of_date (or var history_as_of_date when earlier). Incremental: a run
-  computes again the last day it holds (a second load on that business date may have changed
-  it) and adds the days after it; a full refresh rebuilds every day the same way.
-  The company row exists every day (zeros when nothing is open); other scopes when they hold
-  open pipeline or booked revenue that day.
+  Daily pipeline snapshots, as stored by int_pipeline_snapshots (the incremental history,
+  one day added per night): published unchanged. A view, so the history is stored once.
 -#}
 with
 
-levels as (
+snapshots as (
 
-    {{ scope_levels() }}
-
-),
-
-loads as (
-
-    select * from {{ ref('stg_meta__loads') }}
-
-),
-
-opportunity_versions as (
-
-    select * from {{ ref('stg_crm__opportunity_versions') }}
-
-),
-
-order_versions as (
-
-    select * from {{ ref('stg_erp__order_versions') }}
-
-),
-
-rep_versions as (
-
-    select * from {{ ref('stg_crm__sales_rep_versions') }}
-
-),
-
-fx_rates as (
-
-    select * from {{ ref('int_fx_rates') }}
-
-),
-
-revenue_targets as (
-
-    select * from {{ ref('int_revenue_targets') }}
-
-),
-
-bounds as (
-
-    select
-        min(as_of_date) as first_day,
-        least(
-            {{ as_of_date() }}
-            {%- if var('history_as_of_date', none) %}, {{ history_as_of_date() }}{% endif %}
-        ) as last_day
-    from loads
-    {%- if var('history_as_of_date', none) %}
-    where as_of_date <= {{ history_as_of_date() }}
-    {%- endif %}
-
-),
-
-days as (
-
-    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as snapshot_date
-    from bounds
-    where first_day <= last_day
-
-),
-
-new_days as (
-
-    select
-        snapshot_date,
-        {{ period_label('snapshot_date', 'quarter') }} as current_quarter,
-        {{ period_start('snapshot_date', 'quarter') }} as current_quarter_start,
-        {{ period_label(
-            'cast(' ~ period_start('snapshot_date', 'quarter') ~ ' + interval 3 month as date)', 'quarter'
-        ) }} as next_quarter
-    from days
-    {%- if is_incremental() %}
-    where
-        snapshot_date >= (
-            select coalesce(max(previous.snapshot_date), cast('0001-01-01' as date))
-            from {{ this }} as previous
-        )
-    {%- endif %}
-
-),
-
-open_on_day as (
-
-    select
-        new_days.snapshot_date,
-        new_days.current_quarter,
-        new_days.next_quarter,
-        opportunity_versions.opportunity_id,
-        opportunity_versions.owner_rep_id as rep_id,
-        rep_versions.team,
-        rep_versions.region,
-        {{ period_label('opportunity_versions.expected_close_date', 'quarter') }} as close_quarter,
-        {{ to_reporting('opportunity_versions.amount', 'fx.rate_to_reporting') }} as amount_reporting,
-        opportunity_versions.stage
-    from new_days
-    inner join opportunity_versions
-        on
-            {{ valid_on('opportunity_versions', 'new_days.snapshot_date') }}
-            and opportunity_versions.created_date <= new_days.snapshot_date
-            and opportunity_versions.stage not in ('won', 'lost')
-    left join rep_versions
-        on
-            opportunity_versions.owner_rep_id = rep_versions.rep_id
-            and {{ valid_on('rep_versions', 'new_days.snapshot_date') }}
-    left join fx_rates as fx
-        on {{ fx_rate_for('fx', 'opportunity_versions.currency', 'opportunity_versions.created_date') }}
-
-),
-
-booked_on_day as (
-
-    select
-        new_days.snapshot_date,
-        order_versions.rep_id,
-        rep_versions.team,
-        rep_versions.region,
-        {{ to_reporting('order_versions.total_amount', 'fx.rate_to_reporting') }} as revenue
-    from new_days
-    inner join order_versions
-        on
-            {{ valid_on('order_versions', 'new_days.snapshot_date') }}
-            and order_versions.status != 'cancelled'
-            and order_versions.ordered_date between new_days.current_quarter_start and new_days.snapshot_date
-    left join rep_versions
-        on
-            order_versions.rep_id = rep_versions.rep_id
-            and {{ valid_on('rep_versions', 'new_days.snapshot_date') }}
-    left join fx_rates as fx
-        on {{ fx_rate_for('fx', 'order_versions.currency', 'order_versions.ordered_date') }}
-
-),
-
-pipeline as (
-
-    select
-        open_on_day.snapshot_date,
-        levels.level,
-        {{ scope_id_for('levels.level', 'open_on_day.rep_id', 'open_on_day.team', 'open_on_day.region') }}
-            as scope_id,
-        count(*) as open_opportunities,
-        sum(open_on_day.amount_reporting) as open_pipeline,
-        sum({{ weighted_amount('open_on_day.amount_reporting', 'open_on_day.stage') }}) as weighted_pipeline,
-        sum(open_on_day.amount_reporting) filter (
-            where open_on_day.close_quarter = open_on_day.current_quarter
-        ) as current_quarter_open_pipeline,
-        sum({{ weighted_amount('open_on_day.amount_reporting', 'open_on_day.stage') }}) filter (
-            where open_on_day.close_quarter = open_on_day.current_quarter
-        ) as current_quarter_weighted_pipeline,
-        sum(open_on_day.amount_reporting) filter (
-            where open_on_day.close_quarter = open_on_day.next_quarter
-        ) as next_quarter_open_pipeline,
-        sum({{ weighted_amount('open_on_day.amount_reporting', 'open_on_day.stage') }}) filter (
-            where open_on_day.close_quarter = open_on_day.next_quarter
-        ) as next_quarter_weighted_pipeline
-    from open_on_day
-    cross join levels
-    group by all
-
-),
-
-booked as (
-
-    select
-        booked_on_day.snapshot_date,
-        levels.level,
-        {{ scope_id_for('levels.level', 'booked_on_day.rep_id', 'booked_on_day.team', 'booked_on_day.region') }}
-            as scope_id,
-        sum(booked_on_day.revenue) as current_quarter_revenue_booked
-    from booked_on_day
-    cross join levels
-    group by all
-
-),
-
-scopes as (
-
-    select
-        snapshot_date,
-        'company' as level,
-        'all' as scope_id
-    from new_days
-
-    union
-
-    select
-        snapshot_date,
-        level,
-        scope_id
-    from pipeline
-    where scope_id is not null
-
-    union
-
-    select
-        snapshot_date,
-        level,
-        scope_id
-    from booked
-    where scope_id is not null
-
-),
-
-combined as (
-
-    select
-        scopes.snapshot_date,
-        scopes.level,
-        scopes.scope_id,
-        cast(coalesce(pipeline.open_opportunities, 0) as bigint) as open_opportunities,
-        cast(coalesce(pipeline.open_pipeline, 0) as decimal(18, 2)) as open_pipeline,
-        cast(coalesce(pipeline.weighted_pipeline, 0) as decimal(18, 2)) as weighted_pipeline,
-        new_days.current_quarter,
-        cast(coalesce(pipeline.current_quarter_open_pipeline, 0) as decimal(18, 2))
-            as current_quarter_open_pipeline,
-        cast(coalesce(pipeline.current_quarter_weighted_pipeline, 0) as decimal(18, 2))
-            as current_quarter_weighted_pipeline,
-        current_target.revenue_target as current_quarter_revenue_target,
-        cast(coalesce(booked.current_quarter_revenue_booked, 0) as decimal(18, 2))
-            as current_quarter_revenue_booked,
-        new_days.next_quarter,
-        cast(coalesce(pipeline.next_quarter_open_pipeline, 0) as decimal(18, 2))
-            as next_quarter_open_pipeline,
-        cast(coalesce(pipeline.next_quarter_weighted_pipeline, 0) as decimal(18, 2))
-            as next_quarter_weighted_pipeline,
-        next_target.revenue_target as next_quarter_revenue_target,
-        cast(
-            current_target.revenue_target - coalesce(booked.current_quarter_revenue_booked, 0) as decimal(18, 2)
-        ) as current_quarter_remaining_target
-    from scopes
-    inner join new_days
-        on scopes.snapshot_date = new_days.snapshot_date
-    left join pipeline
-        on
-            scopes.snapshot_date = pipeline.snapshot_date
-            and scopes.level = pipeline.level
-            and scopes.scope_id = pipeline.scope_id
-    left join booked
-        on
-            scopes.snapshot_date = booked.snapshot_date
-            and scopes.level = booked.level
-            and scopes.scope_id = booked.scope_id
-    left join revenue_targets as current_target
-        on
-            current_target.period_type = 'quarter'
-            and new_days.current_quarter = current_target.period
-            and scopes.level = current_target.level
-            and scopes.scope_id = current_target.scope_id
-    left join revenue_targets as next_target
-        on
-            next_target.period_type = 'quarter'
-            and new_days.next_quarter = next_target.period
-            and scopes.level = next_target.level
-            and scopes.scope_id = next_target.scope_id
+    select * from {{ ref('int_pipeline_snapshots') }}
 
 ),
 
 final as (
 
     select
-        *,
-        case
-            when current_quarter_remaining_target > 0
-                then cast(current_quarter_open_pipeline as double) / cast(current_quarter_remaining_target as double)
-        end as current_quarter_coverage,
-        case
-            when next_quarter_revenue_target > 0
-                then cast(next_quarter_open_pipeline as double) / cast(next_quarter_revenue_target as double)
-        end as next_quarter_coverage
-    from combined
+        snapshot_date,
+        level,
+        scope_id,
+        open_opportunities,
+        open_pipeline,
+        weighted_pipeline,
+        current_quarter,
+        current_quarter_open_pipeline,
+        current_quarter_weighted_pipeline,
+        current_quarter_revenue_target,
+        current_quarter_revenue_booked,
+        next_quarter,
+        next_quarter_open_pipeline,
+        next_quarter_weighted_pipeline,
+        next_quarter_revenue_target,
+        current_quarter_remaining_target,
+        current_quarter_coverage,
+        next_quarter_coverage
+    from snapshots
 
 )
 

@@ -35,7 +35,7 @@ performance as (
 
 snapshots as (
 
-    select * from {{ ref('fct_pipeline_snapshots') }}
+    select * from {{ ref('int_pipeline_snapshots') }}
 
 ),
 

@@ -105,6 +105,7 @@ ORDER_STATUSES = (
 TARGET_LEVELS = ("company", "region", "team", "rep")
 TARGET_METRICS = (
     "revenue",
+    "bookings",
     "collections",
     "new_customers",
     "units",

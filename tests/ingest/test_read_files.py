@@ -50,7 +50,7 @@ def test_utf8_is_detected(tmp_path):
     assert (table.encoding, table.encoding_detected) == ("utf-8", True)
     assert table.file_format == "csv" and not table.compressed
     assert column(table, "name") == ["Zoë"]
-    assert "encoding utf-8 (detected)" in table.notes
+    assert "encoding utf-8 (detected, confidence high)" in table.notes
 
 
 @pytest.mark.parametrize("declared", [None, "utf-8", "UTF8"])
@@ -114,6 +114,65 @@ def test_western_text_that_also_decodes_as_gb18030_is_not_taken_for_chinese(
     table = read_table(write_export(tmp_path, "a.csv", raw))
     assert table.encoding == encoding
     assert column(table, "name") == text.splitlines()[1:]
+
+
+LATIN1_TEXT = (
+    "id,account,city,note\n"
+    "1,Telefónica S.A.,Madrid,Señor Muñoz\n"
+    "2,Açaí Comércio Ltda,São Paulo,ação\n"
+    "3,Ørsted A/S,Fredericia,Ærø\n"
+)
+
+
+@pytest.mark.parametrize("stray", ["", "\x8d", "\x81\x90"])
+def test_iso_8859_1_is_read_as_written_never_as_cp850(tmp_path, stray):
+    """ISO-8859-1 text reads correctly, also when it holds a byte (0x81, 0x8D, 0x8F, 0x90,
+    0x9D: control characters in latin-1) that cp1252 cannot decode, which used to leave cp850
+    as the only candidate ("Telef¾nica")."""
+    text = LATIN1_TEXT + f"4,Nota{stray},Lisboa,x\n"
+    table = read_table(write_export(tmp_path, "a.csv", text.encode("latin-1")))
+    assert table.encoding == ("latin-1" if stray else "cp1252")
+    assert column(table, "account")[:3] == ["Telefónica S.A.", "Açaí Comércio Ltda", "Ørsted A/S"]
+    assert column(table, "note")[:3] == ["Señor Muñoz", "ação", "Ærø"]
+    (note,) = [n for n in table.notes if n.startswith("encoding ")]
+    assert "confidence high" in note or "confidence medium" in note
+
+
+def test_a_guess_reports_low_confidence(tmp_path):
+    table = read_table(write_export(tmp_path, "a.csv", "name\nWeiß\n".encode("cp850")))
+    (note,) = [n for n in table.notes if n.startswith("encoding ")]
+    assert "confidence low" in note
+
+
+def test_mixed_utf8_and_cp1252_lines_are_each_read_in_their_encoding(tmp_path):
+    """Rows appended by another tool in UTF-8 to a cp1252 export: no name garbled ("Ã©"),
+    and the note names the first line of each encoding."""
+    raw = (
+        b"id,account\n"
+        + "1,Müller GmbH\n".encode("cp1252")
+        + "2,Société Générale\n".encode()
+        + "3,Café Zürich\n".encode("cp1252")
+        + "4,Zoë Ærø\n".encode()
+    )
+    table = read_table(write_export(tmp_path, "a.csv", raw))
+    assert table.encoding == "utf-8+cp1252"
+    assert column(table, "account") == ["Müller GmbH", "Société Générale", "Café Zürich", "Zoë Ærø"]
+    (note,) = [n for n in table.notes if n.startswith("mixed encodings")]
+    assert "first: line 3" in note and "first: line 2" in note
+
+
+def test_a_chinese_gb18030_file_is_never_called_mixed(tmp_path):
+    # many short Chinese names: some GB18030 byte pairs are also valid UTF-8 by chance
+    common = (
+        "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+        "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+        "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+    )
+    names = [a + b for a in common for b in common[:40]]
+    text = "id,name\n" + "".join(f"{i},{n}\n" for i, n in enumerate(names))
+    table = read_table(write_export(tmp_path, "a.csv", text.encode("gb18030")))
+    assert table.encoding == "gb18030"
+    assert column(table, "name") == names
 
 
 def test_ambiguous_cp1252_cp850_is_reported_as_a_guess(tmp_path):

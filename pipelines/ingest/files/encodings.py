@@ -1,14 +1,15 @@
 """Text encodings of CSV exports: detect them, check them, transcode to UTF-8.
 
 Exports arrive as UTF-8 (with or without a byte-order mark), as GB18030/GBK
-from Chinese-language systems, and as Windows-1252 or DOS code page 850 from
-older Western European tools. Detection works like this:
+from Chinese-language systems, and as Windows-1252, ISO-8859-1 (latin-1) or
+DOS code page 850 from older Western European tools. Detection works like
+this:
 
 1. A byte-order mark decides: ``EF BB BF`` is ``utf-8-sig``, ``FF FE`` or
    ``FE FF`` is ``utf-16``.
 2. A file whose every byte decodes as UTF-8 is ``utf-8`` (plain ASCII too).
 3. Otherwise the lines holding non-ASCII bytes (up to about 1 MB of them) are
-   decoded with each of ``gb18030``, ``cp1252`` and ``cp850``:
+   decoded with each of ``gb18030``, ``cp1252``, ``latin-1`` and ``cp850``:
 
    * ``gb18030`` wins when the text decodes to Chinese characters built from
      two non-ASCII bytes each. Western text often decodes "successfully" as
@@ -20,6 +21,22 @@ older Western European tools. Detection works like this:
      upper-case letter after a lower-case one (``CafÚ``) score low. The best
      average wins; when both read equally well charset-normalizer breaks the
      tie and the note says the choice was a guess.
+   * ``latin-1`` reads every byte; it differs from ``cp1252`` only in bytes
+     0x80-0x9F (control characters in latin-1, which score low, and five of
+     them undefined in cp1252). So an ISO-8859-1 file is read as ``cp1252``
+     when that decodes it identically, and as ``latin-1`` when one of those
+     five bytes would make ``cp1252`` fail: never as ``cp850`` by elimination.
+
+4. The note reports the confidence of the choice: *high* (byte-order mark,
+   valid UTF-8 with non-ASCII text, Chinese text, or the other candidates
+   read clearly worse), *medium* (they read slightly worse) or *low* (a
+   guess between candidates that read equally well: check accented letters).
+
+5. A file whose non-ASCII lines are partly valid UTF-8 (with multi-byte
+   characters) and partly not is *mixed*: its codec is reported as
+   ``utf-8+<legacy>`` (e.g. ``utf-8+cp1252``), each line is read in UTF-8
+   when it is valid UTF-8 and in the legacy encoding otherwise, and the note
+   says so with the first line of each, so no name is silently garbled.
 """
 
 from __future__ import annotations
@@ -28,7 +45,7 @@ import codecs
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import charset_normalizer
@@ -40,9 +57,11 @@ CHUNK = 1 << 20
 #: Most bytes of non-ASCII lines examined when guessing a legacy encoding.
 SAMPLE_LIMIT = 1 << 20
 #: Legacy encodings detection chooses from, besides UTF-8 and UTF-16.
-CANDIDATES = ("gb18030", "cp1252", "cp850")
+CANDIDATES = ("gb18030", "cp1252", "latin-1", "cp850")
+#: Codec name of a file mixing UTF-8 lines with lines in a legacy encoding.
+MIXED = "utf-8+"
 #: Declared names that are read with a superset codec.
-_SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "ascii": "utf-8"}
+_SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "ascii": "utf-8", "iso8859-1": "latin-1"}
 
 Opener = Callable[[], BinaryIO]
 
@@ -64,6 +83,7 @@ class NotText(Exception):
 class Detection:
     encoding: str
     note: str
+    confidence: str = "high"  # "high" | "medium" | "low" (module doc, point 4)
 
 
 def normalise_encoding(name: str) -> str:
@@ -91,23 +111,35 @@ def _cut_safely(data: bytes, limit: int) -> bytes:
     return data[: cut + 1] if cut >= 0 else b""
 
 
-def _scan(open_stream: Opener) -> tuple[bool, bytes]:
-    """(valid UTF-8, sample of whole lines holding non-ASCII bytes, at most ~1 MB)."""
+@dataclass
+class _Scan:
+    utf8_ok: bool = True
+    #: Whole lines holding non-ASCII bytes (at most ~1 MB): (1-based line number, bytes).
+    lines: list[tuple[int, bytes]] = field(default_factory=list)
+
+    @property
+    def sample(self) -> bytes:
+        return b"".join(line + b"\n" for _, line in self.lines)
+
+
+def _scan(open_stream: Opener) -> _Scan:
+    """Whether the stream is valid UTF-8, and its lines holding non-ASCII bytes (~1 MB)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8_ok = True
-    sample = bytearray()
+    found = _Scan()
+    size = 0
     carry = b""
+    line_no = 1  # of the first line of the next block
     with open_stream() as fh:
         chunk = fh.read(CHUNK)
         if b"\x00" in chunk[:8192]:
             raise NotText
         while True:
-            if utf8_ok:
+            if found.utf8_ok:
                 try:
                     decoder.decode(chunk, final=not chunk)
                 except UnicodeDecodeError:
-                    utf8_ok = False
-            if len(sample) < SAMPLE_LIMIT:
+                    found.utf8_ok = False
+            if size < SAMPLE_LIMIT:
                 data = carry + chunk
                 end = data.rfind(b"\n") + 1 if chunk else len(data)
                 if len(data) - end > SAMPLE_LIMIT:  # one line longer than the sample
@@ -115,12 +147,15 @@ def _scan(open_stream: Opener) -> tuple[bool, bytes]:
                 block, carry = data[:end], data[end:]
                 if not block.isascii():
                     for line in _NON_ASCII_LINE.finditer(block):
-                        room = SAMPLE_LIMIT - len(sample)
+                        room = SAMPLE_LIMIT - size
                         if room <= 0:
                             break
-                        sample += _cut_safely(line.group(), room) + b"\n"
-            if not chunk or (not utf8_ok and len(sample) >= SAMPLE_LIMIT):
-                return utf8_ok, bytes(sample)
+                        kept = _cut_safely(line.group(), room)
+                        found.lines.append((line_no + block.count(b"\n", 0, line.start()), kept))
+                        size += len(kept) + 1
+                line_no += block.count(b"\n")
+            if not chunk or (not found.utf8_ok and size >= SAMPLE_LIMIT):
+                return found
             chunk = fh.read(CHUNK)
 
 
@@ -174,28 +209,49 @@ def plausibility(text: str) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
-def _choose_legacy(sample: bytes) -> tuple[str, str]:
-    """(encoding, reason) among :data:`CANDIDATES` for non-UTF-8 bytes."""
+def _choose_legacy(sample: bytes) -> tuple[str, str, str]:
+    """(encoding, reason, confidence) among :data:`CANDIDATES` for non-UTF-8 bytes."""
     decoded: dict[str, str] = {}
     for encoding in CANDIDATES:
         try:
-            decoded[encoding] = sample.decode(encoding)
+            text = sample.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if text not in decoded.values():  # latin-1 reads like cp1252 without bytes 0x80-0x9F
+            decoded[encoding] = text
     if "gb18030" in decoded and _looks_chinese(decoded["gb18030"]):
-        return "gb18030", "Chinese text"
+        return "gb18030", "Chinese text", "high"
     western = {e: plausibility(t) for e, t in decoded.items() if e != "gb18030"}
     if len(western) == 1:
         (only,) = western
-        return only, f"the only candidate that decodes it ({', '.join(CANDIDATES)} tried)"
+        tried = ", ".join(CANDIDATES)
+        return only, f"the only candidate that decodes it ({tried} tried)", "medium"
     ranked = sorted(western, key=western.get, reverse=True)
     best, second = ranked[0], ranked[1]
-    if western[best] - western[second] >= 0.05:
-        return best, f"accented letters read correctly, {second} gives odd symbols"
+    margin = western[best] - western[second]
+    if margin >= 0.05:
+        confidence = "high" if margin >= 0.5 and western[best] > 0 else "medium"
+        return best, f"accented letters read correctly, {second} gives odd symbols", confidence
     matches = charset_normalizer.from_bytes(sample, cp_isolation=ranked)
     guess = matches.best()
     pick = guess.encoding if guess is not None and guess.encoding in western else "cp1252"
-    return pick, f"{best} and {second} read equally well, a guess: check accented letters"
+    return pick, f"{best} and {second} read equally well, a guess: check accented letters", "low"
+
+
+def _utf8_lines(scan: _Scan, legacy: str) -> tuple[list[int], list[int]]:
+    """(numbers of the non-ASCII lines that read as UTF-8, of those that do not), for a file
+    that is not valid UTF-8 as a whole. A line counts as UTF-8 when it is valid UTF-8 and
+    reads better so than in the Western ``legacy`` encoding ("é", not "Ã©")."""
+    utf8, other = [], []
+    for line_no, line in scan.lines:
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            other.append(line_no)
+            continue
+        as_legacy = line.decode(legacy, errors="replace")
+        (utf8 if plausibility(text) > plausibility(as_legacy) else other).append(line_no)
+    return utf8, other
 
 
 def detect_encoding(open_stream: Opener) -> Detection:
@@ -208,14 +264,27 @@ def detect_encoding(open_stream: Opener) -> Detection:
     bom = _bom_encoding(head)
     if bom is not None:
         return Detection(bom, f"encoding {bom} (detected from the byte-order mark)")
-    utf8_ok, sample = _scan(open_stream)
-    if utf8_ok:
-        ascii_only = not sample
-        return Detection(
-            "utf-8", "encoding utf-8 (detected)" + (", plain ASCII" if ascii_only else "")
-        )
-    encoding, reason = _choose_legacy(sample)
-    return Detection(encoding, f"encoding {encoding} (detected: {reason})")
+    scan = _scan(open_stream)
+    if scan.utf8_ok:
+        plain = ", plain ASCII" if not scan.lines else ""
+        return Detection("utf-8", f"encoding utf-8 (detected, confidence high{plain})")
+    encoding, reason, confidence = _choose_legacy(scan.sample)
+    if encoding != "gb18030":
+        utf8, other = _utf8_lines(scan, encoding)
+        if utf8 and other:
+            legacy_only = b"".join(line + b"\n" for n, line in scan.lines if n in set(other))
+            encoding, reason, confidence = _choose_legacy(legacy_only)
+            return Detection(
+                MIXED + encoding,
+                f"mixed encodings: {len(utf8)} non-ASCII line(s) in UTF-8 (first: line "
+                f"{utf8[0]}), {len(other)} in {encoding} (first: line {other[0]}; {reason}); "
+                "each line is read in its own encoding: check the names on those lines, "
+                "and re-export the file in one encoding (UTF-8)",
+                "low",
+            )
+    return Detection(
+        encoding, f"encoding {encoding} (detected, confidence {confidence}: {reason})", confidence
+    )
 
 
 def resolve(open_stream: Opener, file_name: str, declared: str | None) -> tuple[str, bool, str]:
@@ -253,6 +322,9 @@ def resolve(open_stream: Opener, file_name: str, declared: str | None) -> tuple[
 def _decode_chunks(
     open_stream: Opener, file_name: str, encoding: str, sink: Callable[[str], object] | None
 ) -> None:
+    if encoding.startswith(MIXED):
+        _decode_lines(open_stream, file_name, encoding.removeprefix(MIXED), sink)
+        return
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     offset = 0
     with open_stream() as fh:
@@ -269,6 +341,51 @@ def _decode_chunks(
             if not chunk:
                 return
             offset += len(chunk)
+
+
+def _decode_lines(
+    open_stream: Opener, file_name: str, legacy: str, sink: Callable[[str], object] | None
+) -> None:
+    """A mixed file, line by line: UTF-8 where the line is valid UTF-8 and reads better so,
+    else ``legacy``; a line that is neither rejects the file, naming the line."""
+    carry = b""
+    line_no = 0
+    with open_stream() as fh:
+        while True:
+            chunk = fh.read(CHUNK)
+            data = carry + chunk
+            end = data.rfind(b"\n") + 1 if chunk else len(data)
+            block, carry = data[:end], data[end:]
+            parts = []
+            for line in block.splitlines(keepends=True):
+                line_no += 1
+                parts.append(_mixed_line(line, line_no, file_name, legacy))
+            if sink is not None and parts:
+                sink("".join(parts))
+            if not chunk:
+                return
+
+
+def _mixed_line(line: bytes, line_no: int, file_name: str, legacy: str) -> str:
+    if line.isascii():
+        return line.decode("ascii")
+    try:
+        as_legacy = line.decode(legacy)
+    except UnicodeDecodeError:
+        as_legacy = None
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and (as_legacy is None or plausibility(text) > plausibility(as_legacy)):
+        return text
+    if as_legacy is None:
+        raise FileRejected(
+            file_name,
+            f"mixes encodings, and line {line_no} is neither UTF-8 nor {legacy} text",
+            "re-export the file in one encoding (CSV UTF-8)",
+        )
+    return as_legacy
 
 
 def _not_valid(open_stream: Opener, file_name: str, encoding: str, offset: int) -> FileRejected:

@@ -2,8 +2,10 @@
 
 What :func:`read_table` accepts:
 
-* CSV in UTF-8 (with or without byte-order mark), GB18030/GBK, Windows-1252
-  or code page 850 (detected unless the profile sets ``encoding``), separated
+* CSV in UTF-8 (with or without byte-order mark), GB18030/GBK, Windows-1252,
+  ISO-8859-1 or code page 850, or UTF-8 lines mixed with one of the Western
+  ones (detected with a confidence unless the profile sets ``encoding``: see
+  :mod:`.encodings`), separated
   by ``,`` ``;`` TAB or ``|`` (detected unless set), with quoted fields that
   hold the separator or line breaks, LF or CRLF line endings, and an optional
   Excel ``sep=;`` first line.

@@ -18,7 +18,7 @@ BATCH_ROWS = 200_000
 class ReadOptions:
     """How to read a file; ``None`` means detect it.
 
-    ``encoding``: e.g. ``"utf-8"``, ``"gb18030"``, ``"cp1252"``, ``"cp850"``.
+    ``encoding``: e.g. ``"utf-8"``, ``"gb18030"``, ``"cp1252"``, ``"latin-1"``, ``"cp850"``.
     ``delimiter``: one of ``,`` ``;`` TAB ``|``. ``sheet``: worksheet name (XLSX).
     ``header_row``: 1-based row of the header. ``null_values``: cell texts that
     mean "empty", compared after trimming, case-sensitive.

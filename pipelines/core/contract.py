@@ -38,6 +38,9 @@ class Column:
     allowed: tuple[str, ...] | None = None
     #: Optional, but an empty value is flagged (loaded, with a warn-level finding).
     flag_if_empty: str | None = None
+    #: (column, values): the empty value is flagged only on rows whose ``column`` holds none
+    #: of ``values`` (an open deal without an expected close date; a closed one needs none).
+    flag_unless: tuple[str, tuple[str, ...]] | None = None
     #: False for a column added after warehouses already held rows: an empty value leaves a
     #: row's version hash what it was before the column existed (no spurious new versions).
     hash_if_empty: bool = True
@@ -201,14 +204,22 @@ ENTITIES: tuple[Entity, ...] = (
         "opportunities",
         (
             C("opportunity_id", "id"),
-            C("account_id", "id"),
+            # A deal is a business fact even when a link or a measure is missing: loaded and
+            # flagged; without an amount it counts in won / lost / pipeline counts, not sums.
+            Column("account_id", "id", required=False, flag_if_empty="missing_account"),
             C("owner_rep_id", "id"),
             C("name", "text"),
             C("created_at", "timestamp"),
             C("stage", "text", allowed=STAGES),
-            C("amount", "decimal"),
+            Column("amount", "decimal", required=False, flag_if_empty="missing_amount"),
             C("currency", "text"),
-            C("expected_close_date", "date"),
+            Column(
+                "expected_close_date",
+                "date",
+                required=False,
+                flag_if_empty="missing_expected_close",
+                flag_unless=("stage", ("won", "lost")),
+            ),
             C("closed_at", "timestamp", False),
             C("lost_reason", "text", False),
             C("product_line", "text", False),

@@ -63,7 +63,12 @@ def render() -> str:
         for c in e.columns:
             required = "yes" if c.required else "no"
             if c.flag_if_empty:
-                required += f" (empty: flagged `{c.flag_if_empty}`)"
+                unless = (
+                    f" unless `{c.flag_unless[0]}` is {' / '.join(c.flag_unless[1])}"
+                    if c.flag_unless
+                    else ""
+                )
+                required += f" (empty: flagged `{c.flag_if_empty}`{unless})"
             parts.append(
                 f"| `{c.name}` | {c.type} (`{DUCKDB_TYPES[c.type]}`) | "
                 f"{required} | "

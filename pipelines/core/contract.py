@@ -11,7 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-ColumnType = Literal["id", "text", "date", "timestamp", "decimal", "int", "bool"]
+ColumnType = Literal["id", "text", "date", "timestamp", "decimal", "rate", "int", "bool"]
+
+#: (precision, scale) of each exact-number type. ``decimal``: money, quantities, scores (6
+#: decimal places). ``rate``: ratios such as fx rates, which keep the precision the source
+#: gives: a rate of 1/4500 (0.000222222222222) keeps every written digit, up to 18 places.
+DECIMAL_DIGITS: dict[str, tuple[int, int]] = {"decimal": (18, 6), "rate": (38, 18)}
 
 #: DuckDB type of each contract type in the raw tables. Money and rates are
 #: exact decimals; timestamps are instants (stored UTC, read in the business
@@ -21,13 +26,13 @@ DUCKDB_TYPES: dict[str, str] = {
     "text": "VARCHAR",
     "date": "DATE",
     "timestamp": "TIMESTAMPTZ",
-    "decimal": "DECIMAL(18,6)",
+    **{t: f"DECIMAL({p},{s})" for t, (p, s) in DECIMAL_DIGITS.items()},
     "int": "BIGINT",
     "bool": "BOOLEAN",
 }
 
-#: Decimal places kept for every ``decimal`` column (see DUCKDB_TYPES).
-DECIMAL_SCALE = 6
+#: Decimal places kept for every ``decimal`` column (see DECIMAL_DIGITS).
+DECIMAL_SCALE = DECIMAL_DIGITS["decimal"][1]
 
 
 @dataclass(frozen=True)
@@ -400,7 +405,7 @@ ENTITIES: tuple[Entity, ...] = (
         (
             C("rate_date", "date"),
             C("currency", "text"),
-            C("rate_to_reporting", "decimal"),
+            C("rate_to_reporting", "rate"),
         ),
         key=("rate_date", "currency"),
         optional=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +21,8 @@ class Drop:
     entity_files: dict[str, Path]
     ignored: list[str]
     profile: Profile
+    #: files read only through lookups of other entities' columns: file -> ["entity.column"]
+    lookups: dict[str, list[str]] = field(default_factory=dict)
 
 
 def scan_inbox(inbox: Path, profile: Profile | None = None) -> Drop:
@@ -41,12 +43,17 @@ def scan_inbox(inbox: Path, profile: Profile | None = None) -> Drop:
     #: entity -> {index of the mapping that read it: file}
     readings: dict[str, dict[int, Path]] = {}
     ignored: list[str] = []
+    lookups: dict[str, list[str]] = {}
     for path in sorted(inbox.iterdir()):
         if not path.is_file() or path.name.startswith("."):
             continue
         names = profile.entities_for(path.name)
         if not names:
-            ignored.append(path.name)
+            uses = profile.lookup_uses(path.name)
+            if uses:
+                lookups[path.name] = uses
+            else:
+                ignored.append(path.name)
             continue
         for name in names:
             index = profile.reading_index(name, profile.reading_for(name, path.name))
@@ -72,7 +79,7 @@ def scan_inbox(inbox: Path, profile: Profile | None = None) -> Drop:
             + ")",
             f"put the night's exports there, named as the profile expects, e.g. {expected}",
         )
-    return Drop(inbox, entity_files, ignored, profile)
+    return Drop(inbox, entity_files, ignored, profile, lookups)
 
 
 def register_load(

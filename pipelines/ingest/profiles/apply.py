@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 import polars as pl
@@ -24,6 +25,7 @@ from pipelines.core.errors import FileRejected
 from pipelines.ingest.files.read import open_table
 from pipelines.ingest.files.table import BATCH_ROWS, RawTable, ReadOptions, TableStream
 from pipelines.ingest.profiles.model import (
+    RECIPROCAL_PLACES,
     TEMPLATE_FIELD,
     ColumnSpec,
     EntityMapping,
@@ -241,6 +243,8 @@ def describe_conditions(conditions: dict) -> str:
     for header, cond in conditions.items():
         if cond.empty is not None:
             said.append(f"{header!r} {'empty' if cond.empty else 'not empty'}")
+        elif cond.not_in:
+            said.append(f"{header!r} not in ({', '.join(cond.not_in)})")
         else:
             said.append(f"{header!r} in ({', '.join(cond.in_)})")
     return " and ".join(said)
@@ -253,12 +257,15 @@ def condition_expr(conditions: dict, headers) -> pl.Expr:
     for header, cond in conditions.items():
         found = by_key.get(header_key(header))
         if found is None:
-            exprs.append(pl.lit(False))
+            exprs.append(pl.lit(bool(cond.not_in)))
             continue
         cell = pl.col(found).str.strip_chars()
         if cond.empty is not None:
             empty = cell.is_null() | (cell == "")
             exprs.append(empty if cond.empty else ~empty)
+        elif cond.not_in:
+            unwanted = [v.strip().casefold() for v in cond.not_in]
+            exprs.append(~cell.str.to_lowercase().is_in(unwanted).fill_null(False))
         else:
             wanted = [v.strip().casefold() for v in cond.in_]
             exprs.append(cell.str.to_lowercase().is_in(wanted).fill_null(False))
@@ -373,7 +380,7 @@ def _lookup_table(path, step, settings: ReadSettings, column: str) -> dict[str, 
             )
         found: dict[str, str] = {}
         for batch in table.batches():
-            for k, v in batch.select(key, value).iter_rows():
+            for k, v in batch.select(pl.col(key).alias("k"), pl.col(value).alias("v")).iter_rows():
                 if k is not None and v is not None:
                     found.setdefault(k.strip(), v)
         return found
@@ -457,22 +464,22 @@ def map_columns(
             exprs.append(pl.lit(spec.value, dtype=pl.String).alias(column.name))
             sources[column.name] = f"constant {spec.value!r}"
             continue
+        found: list[str] = []
         if spec.lookup:
-            expr, source = _lookup_expr(
+            expr, sources[column.name] = _lookup_expr(
                 spec, (lookups or Lookups()).tables.get(column.name), by_key
             )
-            exprs.append(_with_cases(spec, expr, headers).alias(column.name))
-            sources[column.name] = _cases_source(spec) + source
             if spec.lookup[0].match and header_key(spec.lookup[0].match) in by_key:
                 used.add(by_key[header_key(spec.lookup[0].match)])
-            continue
-        if spec.template is not None:
+        elif spec.template is not None:
             fields = spec.template_headers
             found = [by_key[header_key(h)] for h in fields if header_key(h) in by_key]
         else:
             found = [by_key[header_key(h)] for h in spec.header if header_key(h) in by_key]
         used.update(found)
-        if not spec.header and not spec.template and spec.cases:
+        if spec.lookup:
+            pass  # expr and source set above
+        elif not spec.header and not spec.template and spec.cases:
             expr = pl.lit(None, dtype=pl.String)
             sources[column.name] = "no case holds: empty"
         elif spec.template is not None and len(found) == len(fields):
@@ -502,6 +509,9 @@ def map_columns(
             used.update(
                 by_key[header_key(h)] for c in spec.cases for h in c.when if header_key(h) in by_key
             )
+        if spec.reciprocal:
+            expr = expr.map_elements(_reciprocal, return_dtype=pl.String)
+            sources[column.name] += ", reciprocal (1 / value)"
         if spec.default is not None:
             default_exprs[column.name] = expr
             expr = pl.coalesce([expr, pl.lit(spec.default, dtype=pl.String)])
@@ -528,6 +538,21 @@ def map_columns(
     frame, mapped.substitutions = _translate_values(frame, mapping)
     mapped.frame = frame
     return mapped
+
+
+def _reciprocal(text: str) -> str:
+    """1 / ``text`` as exact decimal text rounded to RECIPROCAL_PLACES places; text that
+    is no positive number is passed on as is (and reported unreadable by the typing)."""
+    try:
+        value = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        return text
+    if not value.is_finite() or value <= 0:
+        return text
+    with localcontext() as ctx:
+        ctx.prec = 40
+        result = (Decimal(1) / value).quantize(Decimal(1).scaleb(-RECIPROCAL_PLACES))
+    return format(result.normalize(), "f")
 
 
 def _with_cases(spec: ColumnSpec, expr: pl.Expr, headers) -> pl.Expr:

@@ -37,6 +37,8 @@ class FileCheck:
     parse_failures: dict[str, tuple[int, str, list[tuple[int, str]]]] = field(default_factory=dict)
     #: column -> {value outside the allowed set: rows}
     not_allowed: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: no entity, but read by the lookups of these columns ("sales_reps.team")
+    lookup_for: list[str] = field(default_factory=list)
     #: required column -> rows where it is empty (they would be quarantined)
     required_empty: dict[str, int] = field(default_factory=dict)
 
@@ -52,7 +54,7 @@ def check_file(
     finds: one check per entity the file feeds (none: one check with no entity)."""
     names = profile.entities_for(path.name)
     if not names:
-        return [FileCheck(path.name, None)]
+        return [FileCheck(path.name, None, lookup_for=profile.lookup_uses(path.name))]
     return [_check_entity(path, name, profile, business_timezone, samples) for name in names]
 
 
@@ -135,7 +137,11 @@ def nothing_matched(checks: list[FileCheck]) -> bool:
 
 def render(checks: list[FileCheck], profile: Profile, inbox: Path) -> str:
     lines = [f"profile {profile.profile} ({profile.source}) on {inbox}", ""]
-    ignored = [c.file_name for c in checks if c.entity is None]
+    ignored = [c.file_name for c in checks if c.entity is None and not c.lookup_for]
+    for c in checks:
+        if c.entity is None and c.lookup_for:
+            lines.append(f"{c.file_name}: read through the lookup of {', '.join(c.lookup_for)}")
+            lines.append("")
     for c in checks:
         if c.entity is None:
             continue

@@ -100,10 +100,18 @@ class ReadSettings(_Strict):
 
 
 class Condition(_Strict):
-    """What one cell must hold: one of ``in`` (case-insensitive), or be empty or not."""
+    """What one cell must hold: one of ``in`` (case-insensitive), none of ``not_in`` (an
+    empty cell or an absent header passes), or be empty or not."""
 
     in_: tuple[str, ...] = Field(default=(), alias="in")
+    not_in: tuple[str, ...] = ()
     empty: bool | None = None
+
+    @field_validator("in_", "not_in", mode="before")
+    @classmethod
+    def _texts(cls, v):
+        v = [v] if isinstance(v, str | int | float | bool) else v
+        return [str(x).lower() if isinstance(x, bool) else str(x) for x in v]
 
     @model_validator(mode="before")
     @classmethod
@@ -116,8 +124,11 @@ class Condition(_Strict):
 
     @model_validator(mode="after")
     def _one(self) -> Condition:
-        if bool(self.in_) == (self.empty is not None):
-            raise ValueError("give the values the cell must hold, or empty: true / false")
+        if sum((bool(self.in_), bool(self.not_in), self.empty is not None)) != 1:
+            raise ValueError(
+                "give one of: the values the cell must hold (in), those it must not hold "
+                "(not_in), or empty: true / false"
+            )
         return self
 
 
@@ -156,6 +167,9 @@ class Lookup(_Strict):
         return (v,) if isinstance(v, str) else v
 
 
+RECIPROCAL_PLACES = 12
+
+
 class ColumnSpec(_Strict):
     """Where one contract column comes from.
 
@@ -178,6 +192,9 @@ class ColumnSpec(_Strict):
     date_order: DateOrder | None = None
     lookup: tuple[Lookup, ...] = ()
     cases: tuple[Case, ...] = ()
+    #: a decimal column holds 1 / the value read (e.g. a rate quoted the other way round),
+    #: rounded to RECIPROCAL_PLACES decimal places
+    reciprocal: bool = False
 
     @field_validator("lookup", mode="before")
     @classmethod
@@ -376,6 +393,17 @@ class Profile(_Strict):
             if mapping.matches(file_name):
                 return mapping
         return None
+
+    def lookup_uses(self, file_name: str) -> list[str]:
+        """``entity.column`` of every lookup that reads ``file_name``."""
+        uses = []
+        for entity, mappings in self.readings.items():
+            for mapping in mappings:
+                for column, spec in mapping.columns.items():
+                    probe = [EntityMapping(files=step.file) for step in spec.lookup]
+                    if any(p.matches(file_name) for p in probe):
+                        uses.append(f"{entity}.{column}")
+        return list(dict.fromkeys(uses))
 
     def reading_index(self, entity: str, mapping: EntityMapping) -> int:
         return next(

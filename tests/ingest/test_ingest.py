@@ -360,3 +360,34 @@ def test_streaming_in_small_batches_gives_the_same_warehouse_as_one_batch(tmp_pa
     notes = " ".join(whole_result.read_notes["notes"])
     # 7 blank lines among the rows (after i = 0, 31, ..., 186) and 1 before the footer.
     assert "8 blank row(s) skipped" in notes and "2 footer line(s)" in notes
+
+
+def test_a_deal_without_amount_account_or_expected_close_is_loaded_and_flagged(con, tmp_path):
+    """Quarantine is for what cannot be loaded: a won deal without an amount still counts."""
+    load_file(con, "sales_reps", write_export(tmp_path, "sales_reps.csv", REPS), 1)
+    load_file(
+        con, "accounts", write_export(tmp_path, "accounts.csv", ACCOUNT_HEADER + ACCOUNT_A1), 1
+    )
+    header = (
+        "opportunity_id,account_id,owner_rep_id,name,created_at,stage,amount,currency,"
+        "expected_close_date,closed_at,last_modified_at\n"
+    )
+    opps = (
+        header + "O1,A1,R1,No amount,2026-01-05 09:00:00,won,,CNY,2026-03-01,"
+        "2026-02-20 17:00:00,2026-02-20 17:00:00\n"
+        + "O2,,R1,No account,2026-01-05 09:00:00,lost,100,CNY,2026-03-01,"
+        "2026-02-20 17:00:00,2026-02-20 17:00:00\n"
+        + "O3,A1,R2,No expected close,2026-01-05 09:00:00,proposal,100,CNY,,,"
+        "2026-02-20 17:00:00\n"
+        + "O4,A1,R2,Won without expected close,2026-01-05 09:00:00,won,100,CNY,,"
+        "2026-02-20 17:00:00,2026-02-20 17:00:00\n"
+    )
+    r = load_file(con, "opportunities", write_export(tmp_path, "opportunities.csv", opps), 1)
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (4, 4, 0)
+    assert con.execute(
+        "select record_id, owner_rep_id, rule from meta.row_findings order by record_id"
+    ).fetchall() == [
+        ("O1", "R1", "missing_amount"),
+        ("O2", "R1", "missing_account"),
+        ("O3", "R2", "missing_expected_close"),
+    ]

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import main
@@ -24,6 +25,7 @@ from pipelines.ingest.load import ingest_file
 from pipelines.ingest.profiles.loader import load_profile
 from tests.ingest.support import DROP_NOW, SH, csv_bytes, rows, write_export
 
+LA = "America/Los_Angeles"
 EMPTY = "000000000000000AAA"
 ANN, BO, CY = "0055g00000AnnAAAA1", "0055g00000BoAAAAA2", "0055g00000CyAAAAA3"
 WEST, EAST = "00E5g000000WestAA1", "00E5g000000EastAA2"
@@ -168,7 +170,7 @@ def salesforce_view(inbox: Path):
     return per_quarter, dict(won_amount), open_pipeline
 
 
-def _load(con, inbox: Path, profile_path: str):
+def _load(con, inbox: Path, profile_path: str, timezone: str = SH):
     profile = load_profile(profile_path)
     drop = scan_inbox(inbox, profile)
     con.execute(
@@ -180,17 +182,19 @@ def _load(con, inbox: Path, profile_path: str):
         path = drop.entity_files.get(e.name)
         if path is not None:
             results[e.name] = ingest_file(
-                con, e, path, load_id=1, run_id="run1", timezone=SH, now=DROP_NOW,
+                con, e, path, load_id=1, run_id="run1", timezone=timezone, now=DROP_NOW,
                 profile=profile,
             )  # fmt: skip
     return drop, results
 
 
-def test_data_export_folder_loads_and_matches_salesforce(con, tmp_path):
+@pytest.mark.parametrize("business_timezone", [LA, SH])
+def test_data_export_folder_loads_and_matches_salesforce(con, tmp_path, business_timezone):
+    """The same counts per quarter whether the business is west of UTC or east of it."""
     inbox = tmp_path / "export"
     data_export(inbox)
     (tmp_path / "our_org.yaml").write_text(OUR_ORG, encoding="utf-8")
-    drop, results = _load(con, inbox, str(tmp_path / "our_org.yaml"))
+    drop, results = _load(con, inbox, str(tmp_path / "our_org.yaml"), business_timezone)
     assert sorted(drop.ignored) == ["AccountContactRelation.csv", "Case.csv", "Contact.csv"]
     for name, r in results.items():
         assert r.status == "loaded", (name, r.message)
@@ -199,7 +203,9 @@ def test_data_export_folder_loads_and_matches_salesforce(con, tmp_path):
     assert quarantine == []
 
     per_quarter, won_amount, open_pipeline = salesforce_view(inbox)
-    loaded = rows(con, "select stage, expected_close_date, amount from raw.opportunities")
+    # a won or lost deal's period is its close_date (CloseDate as written); staging's
+    # closed_date is close_date when given, whatever the business timezone
+    loaded = rows(con, "select stage, close_date, amount from raw.opportunities")
     got_quarter: Counter = Counter()
     got_won: dict = defaultdict(Decimal)
     got_open = Decimal(0)
@@ -215,6 +221,8 @@ def test_data_export_folder_loads_and_matches_salesforce(con, tmp_path):
     assert dict(got_won) == won_amount
     assert got_open == open_pipeline
     assert len(loaded) == len(OPPS) - 1  # the deleted one is skipped, and said so
+    close_dates = dict(rows(con, "select opportunity_id, close_date from raw.opportunities"))
+    assert close_dates == {r[0]: date.fromisoformat(r[7]) for r in OPPS if r[1] == "false"}
     notes = results["opportunities"].read_notes["notes"]
     assert any("1 export row(s) skipped" in n and "IsDeleted" in n for n in notes)
     # open deals' custom stage names come through the extending profile

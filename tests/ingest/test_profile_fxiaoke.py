@@ -195,6 +195,11 @@ def test_fxiaoke_exports_load_typed(con, tmp_path):
     assert quarantined(con) == [
         ("opportunities", O_PHASE2, "unparseable_value", "amount", "约5万"),
     ]
+    # 结单日期 is the close date as the CRM shows it (a date cell or text alike)
+    assert rows(con, "select opportunity_id, close_date from raw.opportunities "
+                "where close_date is not null order by 1") == sorted(
+        [(O_RENEWAL, date(2026, 2, 28)), (O_LINE, date(2026, 2, 26))]
+    )  # fmt: skip
 
     acts = rows(
         con,

@@ -10,16 +10,25 @@ test_shipped_profiles.py.
 
 from __future__ import annotations
 
+import csv
 import json
+from collections import Counter
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import main
+from pipelines.core.contract import load_order
+from pipelines.ingest.drop import scan_inbox
+from pipelines.ingest.load import ingest_file
+from pipelines.ingest.profiles.loader import load_profile
 from tests.ingest.support import (
+    DROP_NOW,
     NY,
+    SH,
     check_cli,
     counts,
     csv_bytes,
@@ -170,8 +179,8 @@ def test_salesforce_report_exports_load_typed(con, tmp_path):
     opps = rows(
         con,
         "select opportunity_id, account_id, owner_rep_id, name, stage, amount, currency, "
-        "expected_close_date, created_at, closed_at, last_modified_at, lost_reason "
-        "from raw.opportunities order by opportunity_id",
+        "expected_close_date, created_at, closed_at, last_modified_at, lost_reason, "
+        "close_date from raw.opportunities order by opportunity_id",
     )
     assert [o[:7] for o in opps] == [
         (OPP1, ACME, SF_ANN, "Acme - 250 seats", "negotiation", Decimal("125000"), "USD"),
@@ -196,6 +205,14 @@ def test_salesforce_report_exports_load_typed(con, tmp_path):
         datetime(2026, 3, 10, 4, 0, tzinfo=UTC),
         "Price",
     )
+
+    # Close Date is the close date as Salesforce shows it, a date never moved by a timezone
+    assert [(o[0], o[12]) for o in opps] == [
+        (OPP1, date(2026, 3, 31)),
+        (OPP2, date(2026, 2, 27)),
+        (OPP3, date(2026, 4, 15)),
+        (OPP4, date(2026, 3, 10)),
+    ]
 
     acts = rows(
         con,
@@ -222,6 +239,7 @@ def test_salesforce_report_exports_load_typed(con, tmp_path):
             "Activities.csv": ("activities", 3),
         },
     )
+    assert "close_date             <- header 'Close Date'" in out
     assert "closed_at              <- template '{Close Date} 23:59:59'" in out
     assert "'Negotiation/Review' -> 'negotiation' (1)" in out
     assert "stage: values outside" in out and "'on hold' (1)" in out
@@ -256,4 +274,74 @@ def test_salesforce_default_report_file_name_is_not_guessed(tmp_path):
     result = CliRunner().invoke(
         main, ["profile", "check", "--profile", "salesforce", "--inbox", str(inbox)]
     )
-    assert "report1772416800000.csv: matches no entity of the profile" in result.output
+    assert "matching no entity of the profile, not read): report1772416800000.csv" in (
+        result.output
+    )
+    assert result.exit_code == 1, result.output  # nothing would load: not a success
+
+
+# ------------------------------------------------ won/lost per quarter of the Close Date
+
+LA = "America/Los_Angeles"
+QUARTER_HEADER = ["Opportunity ID", "Opportunity Name", "Account ID", "Opportunity Owner"]
+QUARTER_HEADER += ["Stage", "Amount", "Close Date", "Created Date", "Last Modified Date"]
+
+
+def quarter_edge_deals(inbox: Path) -> None:
+    """Deals closed on the first and last days of quarters, created the same day or before."""
+    deals = [
+        ("Q1-last-won", "Closed Won", "3/31/2026", "3/31/2026, 11:50 PM"),
+        ("Q2-first-won", "Closed Won", "4/1/2026", "4/1/2026, 12:05 AM"),
+        ("Q2-first-lost", "Closed Lost", "4/1/2026", "3/15/2026"),
+        ("Q2-last-lost", "Closed Lost", "6/30/2026", "6/30/2026, 8:00 PM"),
+        ("Q4-last-won", "Closed Won", "12/31/2025", "12/1/2025, 9:00 AM"),
+        ("Q1-first-won", "Closed Won", "1/1/2026", "1/1/2026, 12:00 AM"),
+        ("open", "Negotiation/Review", "3/31/2026", "2/1/2026"),
+    ]
+    table = [QUARTER_HEADER]
+    for i, (name, stage, close, created) in enumerate(deals, start=1):
+        table.append([f"0065g00000Edge{i:04d}", name, ACME, SF_ANN, stage, "1,000.00", close]
+                     + [created, created])  # fmt: skip
+    write_export(inbox, "Opportunities.csv", csv_bytes(table, bom=True, quote_all=True))
+
+
+def salesforce_quarters(path: Path) -> Counter:
+    """Won and lost deals per quarter of Close Date, as a Salesforce report groups them."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        deals = list(csv.DictReader(f))
+    out: Counter = Counter()
+    for d in deals:
+        outcome = {"Closed Won": "won", "Closed Lost": "lost"}.get(d["Stage"])
+        if outcome:
+            month, _, year = (int(x) for x in d["Close Date"].split("/"))
+            out[(year, (month - 1) // 3 + 1, outcome)] += 1
+    return out
+
+
+@pytest.mark.parametrize("business_timezone", [LA, SH])
+def test_won_and_lost_per_quarter_follow_the_close_date_in_any_business_timezone(
+    con, tmp_path, business_timezone
+):
+    """A business west of UTC (Los Angeles) and one east of it (Shanghai) count the same
+    won and lost deals per quarter as Salesforce: the quarter of Close Date as written."""
+    inbox = tmp_path / "sf"
+    salesforce_drop(inbox)
+    quarter_edge_deals(inbox)
+    (inbox / "Activities.csv").unlink()  # they name the deals replaced above
+    profile = load_profile("salesforce")
+    drop = scan_inbox(inbox, profile)
+    con.execute(
+        "insert into meta.loads values (1, 'run1', ?, ?, now(), null, 'running')",
+        [date(2026, 7, 1), str(inbox)],
+    )
+    for e in load_order():
+        path = drop.entity_files.get(e.name)
+        if path is not None:
+            r = ingest_file(con, e, path, load_id=1, run_id="run1", timezone=business_timezone,
+                            now=DROP_NOW, profile=profile)  # fmt: skip
+            assert r.status == "loaded" and r.rows_quarantined == 0, (e.name, r.message)
+    got: Counter = Counter()
+    for stage, close in rows(con, "select stage, close_date from raw.opportunities"):
+        if stage in ("won", "lost"):
+            got[(close.year, (close.month - 1) // 3 + 1, stage)] += 1
+    assert got == salesforce_quarters(inbox / "Opportunities.csv")

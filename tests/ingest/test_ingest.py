@@ -12,6 +12,7 @@ import polars as pl
 from pipelines.core.contract import ENTITIES, entity
 from pipelines.ingest.checks.suites import build_suite, read_suite
 from pipelines.ingest.load import ingest_file, release_parked
+from pipelines.ingest.profiles.loader import load_profile
 from pipelines.ingest.values.parse import ROW_INDEX, normalise_text, parse_frame
 from tests.ingest.support import NOW, TZ, load_file, new_warehouse, write_export
 
@@ -436,3 +437,24 @@ def test_a_warehouse_created_before_rates_were_widened_is_converted(tmp_path):
     columns = {r[0] for r in con.execute("describe raw.opportunities").fetchall()}
     assert "close_date" in columns
     con.close()
+
+
+def test_an_entity_read_through_a_lookup_loads_again_when_only_the_lookup_file_changed(
+    con, tmp_path
+):
+    """Salesforce users take their team from UserRole.csv: a renamed role, with User.csv as
+    it was, is a change (the export's fingerprint covers every file it reads)."""
+    salesforce = load_profile("salesforce")
+    inbox1, inbox2 = tmp_path / "night1", tmp_path / "night2"
+    user = (
+        "Id,Username,Name,Email,UserRoleId,IsActive,IsDeleted\n"
+        "0055g00000AnnAAAA1,ann@x.example,Ann Lee,ann@x.example,00E5g000000WestAA1,true,false\n"
+    )
+    for inbox, role in ((inbox1, "West Sales"), (inbox2, "Pacific Sales")):
+        write_export(inbox, "User.csv", user)
+        write_export(inbox, "UserRole.csv", f"Id,Name\n00E5g000000WestAA1,{role}\n")
+    first = load_file(con, "sales_reps", inbox1 / "User.csv", 1, profile=salesforce)
+    second = load_file(con, "sales_reps", inbox2 / "User.csv", 2, profile=salesforce)
+    assert (first.status, second.status) == ("loaded", "loaded"), second.message
+    teams = con.execute("select team from raw.sales_reps order by _load_id").fetchall()
+    assert teams == [("West Sales",), ("Pacific Sales",)]

@@ -32,7 +32,7 @@ from pipelines.ingest.load.batch import stage_batch
 from pipelines.ingest.load.result import FileResult
 from pipelines.ingest.load.settle import settle
 from pipelines.ingest.load.spool import Spool
-from pipelines.ingest.profiles.apply import open_export
+from pipelines.ingest.profiles.apply import open_export, source_files
 from pipelines.ingest.profiles.loader import load_profile
 from pipelines.ingest.profiles.model import Profile
 from pipelines.warehouse.schema import fetch_first
@@ -43,6 +43,18 @@ def file_sha256(path: Path) -> str:
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
+    return digest.hexdigest()
+
+
+def export_sha256(files: list[Path]) -> str:
+    """The fingerprint of an export: its file's sha256; for an entity read from several
+    files (other mapped files, lookup files), one sha256 over each file's name and sha256,
+    so a change to any of them loads the entity again."""
+    if len(files) == 1:
+        return file_sha256(files[0])
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda p: p.name):
+        digest.update(f"{f.name}:{file_sha256(f)}\n".encode())
     return digest.hexdigest()
 
 
@@ -82,7 +94,7 @@ def ingest_file(
     result = FileResult(
         entity=entity.name, file_name=path.name, status="loaded", profile=profile.profile
     )
-    result.sha256 = file_sha256(path)
+    result.sha256 = export_sha256(source_files(path, entity, profile))
     latest = latest_loaded_file(con, entity.name)
     if latest and latest[0] == result.sha256:
         result.status = "skipped_seen"

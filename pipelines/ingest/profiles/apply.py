@@ -184,6 +184,21 @@ def other_parts(path, entity: Entity, profile: Profile) -> list:
     return found
 
 
+def source_files(path, entity: Entity, profile: Profile) -> list:
+    """Every file reading ``path`` as ``entity`` reads: ``path`` itself, the entity's other
+    mapped files next to it and the files their lookups read (a changed lookup file, e.g. the
+    roles that name the teams of users, changes what the entity loads)."""
+    parts = [(path, _reading(profile, entity, path.name)), *other_parts(path, entity, profile)]
+    files = [p for p, _ in parts]
+    for _, mapping in parts:
+        for spec in mapping.columns.values():
+            for step in spec.lookup or ():
+                target = _lookup_file(path.parent, step.file)
+                if target is not None and target not in files:
+                    files.append(target)
+    return files
+
+
 def _open_part(stack, path, entity, profile, mapping, business_timezone):
     settings = effective_settings(profile, mapping, business_timezone)
     options = ReadOptions(

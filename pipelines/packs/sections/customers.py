@@ -243,4 +243,5 @@ SECTION = Section(
     load=load,
     context=context,
     glance=glance,
+    entities=("orders",),
 )

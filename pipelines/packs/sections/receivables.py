@@ -442,4 +442,5 @@ SECTION = Section(
     load=load,
     context=context,
     glance=glance,
+    entities=("orders", "payments"),
 )

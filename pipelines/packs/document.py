@@ -21,7 +21,7 @@ from pipelines.packs.formatting import Formatter
 from pipelines.packs.frame import Frame, read_frame
 from pipelines.packs.scope import Scope
 from pipelines.packs.sections import REQUIRED_TABLES, SECTIONS
-from pipelines.packs.sections.base import Ctx, RenderedSection, Section
+from pipelines.packs.sections.base import Ctx, RenderedSection, Section, SectionContent
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,23 @@ def read_pack_data(
     """
     frame = read_frame(con, period, scope or Scope.company(), as_of_date, REQUIRED_TABLES)
     return PackData(frame, [(s, s.load(con, frame)) for s in SECTIONS])
+
+
+#: The block a section shows instead of its figures when an entity it needs was never loaded.
+MISSING_INPUTS_TEMPLATE = "sections/missing_inputs.html"
+
+
+def entity_needs(t: Strings) -> dict[str, tuple[str, ...]]:
+    """entity -> what the pack cannot show without it: the titles of the sections that need it
+    and the labels of the figures that do (each section's ``entities``/``figure_entities``)."""
+    needs: dict[str, list[str]] = {}
+    for section in SECTIONS:
+        for e in section.entities:
+            needs.setdefault(e, []).append(t(f"section.{section.key}"))
+        for figure, entities in section.figure_entities.items():
+            for e in entities:
+                needs.setdefault(e, []).append(t(f"kpi.{figure}"))
+    return {e: tuple(dict.fromkeys(labels)) for e, labels in needs.items()}
 
 
 def scope_name(frame: Frame, t: Strings, company_name: str | None = None) -> str:
@@ -73,7 +90,7 @@ def build_context(
 ) -> dict[str, Any]:
     frame = data.frame
     period, cur = frame.period, frame.current
-    c = Ctx(t=t, fmt=fmt, frame=frame, mask=mask_contacts)
+    c = Ctx(t=t, fmt=fmt, frame=frame, mask=mask_contacts, needs=entity_needs(t))
     # The marts only go as far as the loads: a period is "in progress" when the
     # latest load's as-of date is before its end (an explicit earlier as_of_date
     # only moves the receivables snapshot).
@@ -102,24 +119,43 @@ def build_context(
     sections: list[RenderedSection] = []
     summary: list[str] = []
     for section, figures in data.sections:
-        content = section.context(figures, c) if figures is not None else None
+        if frame.missing(section.entities):
+            # Figures computed from an entity never loaded would be figures of its absence.
+            content = SectionContent({}, [c.missing_note(section.entities)])
+            template, glance = MISSING_INPUTS_TEMPLATE, None
+        else:
+            content = section.context(figures, c) if figures is not None else None
+            template, glance = section.template, section.glance
         if content is None:
             continue
+        entities = (*section.entities, *(e for es in section.figure_entities.values() for e in es))
+        for old in frame.stale(dict.fromkeys(entities)):
+            content.commentary.append(
+                t(
+                    "inputs.stale",
+                    entity=old.entity,
+                    date=fmt.date(old.last_loaded),
+                    days=fmt.count(old.days_old),
+                )
+            )
         sections.append(
             RenderedSection(
                 key=section.key,
                 number=len(sections) + 1,
                 title=t(f"section.{section.key}"),
-                template=section.template,
+                template=template,
                 appendix=section.appendix,
                 data=content.data,
                 commentary=content.commentary,
                 tables=content.tables,
             )
         )
-        sentence = section.glance(figures, content, c) if section.glance else None
+        sentence = glance(figures, content, c) if glance and figures is not None else None
         if sentence is not None:
             summary.append(sentence)
+    never = frame.missing(c.needs)
+    if never:
+        summary.insert(0, c.missing_note(never))
 
     return dict(
         t=t,

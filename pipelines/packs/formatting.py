@@ -8,6 +8,7 @@ separators), never through ``float``. Rates arrive from the marts as ``float``
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,6 +35,23 @@ def to_decimal(value: Number | None) -> Decimal | None:
             return None
         return Decimal(repr(value))
     return Decimal(value)
+
+
+def known_sum(values: Iterable[Decimal | None]) -> Decimal | None:
+    """The sum of the known amounts, ``None`` when none is known: SQL's ``sum``.
+
+    An amount the marts hold as NULL has no rate into the reporting currency (the
+    ``missing_fx_rate`` finding lists each one): like the marts' own sums it adds nothing, and
+    a total of nothing but unknown amounts is unknown (printed n/a), never 0.
+    """
+    known = [v for v in values if v is not None]
+    return sum(known, Decimal(0)) if known else None
+
+
+def known_amount(value: Decimal | None) -> Decimal:
+    """An amount to compare or draw: unknown (NULL, no fx rate) counts as 0. Only for ordering
+    and chart heights; a printed figure keeps ``None`` (n/a)."""
+    return value if value is not None else Decimal(0)
 
 
 def quantize(value: Decimal, decimals: int) -> Decimal:

@@ -9,6 +9,7 @@ them: money ``Decimal``, rates ``float``, dates ``datetime.date``; nothing is fo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,6 +18,7 @@ import duckdb
 
 from pipelines.core.periods import Period, resolve_as_of
 from pipelines.packs.scope import COMPANY_SCOPE_ID, Scope, scope_exists
+from pipelines.warehouse.inputs import EntityInput, entity_inputs
 
 #: Tables the frame itself reads (the sections declare theirs).
 FRAME_TABLES: tuple[str, ...] = (
@@ -54,8 +56,8 @@ class PeriodMetrics:
     avg_order_value: Decimal | None
     revenue_target: Decimal | None
     revenue_attainment: float | None
-    won: int
-    lost: int
+    won: int | None  # None: no opportunities loaded (the KPIs blank it)
+    lost: int | None
     win_rate: float | None
     avg_deal_size: Decimal | None
     avg_sales_cycle_days: float | None
@@ -83,6 +85,22 @@ class Frame:
     #: rep packs: the team the rep was ranked in for the period (fct_rep_scorecard), when
     #: fct_team_averages has that team's row (the team of the team average beside the KPIs)
     rep_team: str | None = None
+    #: the input entities as of the latest load (None: a warehouse without raw/meta tables)
+    inputs: dict[str, EntityInput] | None = None
+
+    def missing(self, entities: Iterable[str]) -> list[str]:
+        """Those of ``entities`` never loaded as of the pack's date."""
+        if self.inputs is None:
+            return []
+        return [e for e in entities if e in self.inputs and self.inputs[e].state == "missing"]
+
+    def stale(self, entities: Iterable[str]) -> list[EntityInput]:
+        """Those of ``entities`` last loaded long before the pack's date."""
+        if self.inputs is None:
+            return []
+        return [
+            self.inputs[e] for e in entities if e in self.inputs and self.inputs[e].state == "stale"
+        ]
 
 
 # --------------------------------------------------------------------------- queries
@@ -203,10 +221,13 @@ def read_frame(
         )
     loaded = latest_load_as_of(con)
     rep = scope.level == "rep"
+    as_of = resolve_as_of(current.period_end, as_of_date, loaded)
     return Frame(
         period=period,
         scope=scope,
-        as_of_date=resolve_as_of(current.period_end, as_of_date, loaded),
+        as_of_date=as_of,
+        # the marts are built from every load: what they hold is judged at the latest one
+        inputs=entity_inputs(con, loaded or as_of),
         latest_load_as_of=loaded,
         current=current,
         available_periods=available,

@@ -23,6 +23,7 @@ from pipelines.transform.fact_fingerprints import (
     record_fingerprints,
     stale_facts,
 )
+from pipelines.transform.fx_preflight import check_reporting_currency
 from pipelines.transform.project import SalesOpsDbtTranslator
 from pipelines.warehouse.resource import WarehouseResource
 
@@ -78,6 +79,10 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     ):
         with warehouse.connect() as con:
             load_id = current_load_id(con, context.run_id)
+            # Before dbt changes anything: a currency no rate converts stops the run here.
+            check_reporting_currency(
+                con, warehouse.settings.reporting_currency, warehouse.settings.business_timezone
+            )
             run_vars = dbt_vars(warehouse, load_id)
             facts = selected_fact_fingerprints(context, project.manifest_path, run_vars)
             rebuild_stale_facts(con, facts)

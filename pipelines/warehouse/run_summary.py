@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 from dagster import DagsterEventType, DagsterInstance
 
+from pipelines.warehouse.inputs import entity_inputs
 from pipelines.warehouse.schema import fetch_first
 
 #: Quarantined rows listed by file and row in the summary (all are in meta.quarantine).
@@ -137,6 +138,7 @@ def warehouse_figures(warehouse: Path, run_id: str) -> dict[str, Any]:
         released = fetch_first(
             con, "select count(*) from meta.quarantine where released_load_id = ?", [load[0]]
         )[0]
+        inputs = entity_inputs(con, load[1]) or {}
         deliveries = con.execute(
             """select channel, count(*) filter (where ok), count(*) filter (where not ok),
                       list(message_key || ': ' || error order by message_key)
@@ -153,6 +155,16 @@ def warehouse_figures(warehouse: Path, run_id: str) -> dict[str, Any]:
         "rows_released": released,
         "quarantined_rows": quarantined_rows,
         "findings_by_rule": findings,
+        "inputs": [
+            {
+                "entity": i.entity,
+                "state": i.state,
+                "last_loaded": i.last_loaded.isoformat() if i.last_loaded else None,
+                "records": i.records,
+                "optional": i.optional,
+            }
+            for i in inputs.values()
+        ],
         "alert_deliveries": [
             {"channel": c, "delivered": ok, "failed": bad, "failures": errors or []}
             for c, ok, bad, errors in deliveries
@@ -165,6 +177,26 @@ def write_summary(summary: dict[str, Any], run_dir: Path) -> Path:
     path = run_dir / "summary.json"
     path.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n")
     return path
+
+
+def _input_lines(inputs: list[dict[str, Any]], as_of: str) -> list[str]:
+    """Entities never loaded (or stale) as of the business date: the review pack does not show
+    the figures computed from them (pipelines/warehouse/inputs.py)."""
+    missing = [i for i in inputs if i["state"] == "missing"]
+    stale = [i for i in inputs if i["state"] == "stale"]
+    if not missing and not stale:
+        return []
+    lines = [""]
+    if missing:
+        lines.append(f"  never loaded as of {as_of} (figures from them are not shown):")
+        for i in missing:
+            note = " (optional)" if i["optional"] else ""
+            lines.append(f"    {i['entity']}{note}")
+    if stale:
+        lines.append(f"  stale as of {as_of} (last loaded long before it):")
+        for i in stale:
+            lines.append(f"    {i['entity']:<28} last loaded {i['last_loaded']}")
+    return lines
 
 
 def format_summary(summary: dict[str, Any]) -> str:
@@ -201,6 +233,7 @@ def format_summary(summary: dict[str, Any]) -> str:
             "    every quarantined row, whole, with its fix: table meta.quarantine "
             f"(first {MAX_LISTED_ROWS} listed here)"
         )
+    lines += _input_lines(summary.get("inputs", []), summary["as_of_date"])
     lines.append("")
     lines.append("  open findings by rule:")
     for f in summary["findings_by_rule"] or [{"rule": "(none)", "severity": "", "open": 0}]:

@@ -7,6 +7,10 @@ rules and its context builder, declared as one :class:`Section`:
   contents entry and sheet title (``section.<key>`` in ``reports/i18n/*.toml``);
 - ``marts``: the tables it reads, checked before any pack is read (``optional_marts``: read
   only when present; a section whose load returns ``None`` without them is left out);
+- ``entities``: the input entities its figures are computed from; when one was never
+  loaded (:mod:`pipelines.warehouse.inputs`) the section shows why instead of its figures,
+  and one loaded long ago is named as stale. ``figure_entities``: the same per figure, for a
+  section whose figures come from different entities (the KPIs): those figures are n/a;
 - ``load(con, frame)``: its figures as plain values (``None``: left out of this pack);
 - ``context(data, ctx)``: a :class:`SectionContent`: formatted values for the template,
   typed tables for the workbook (its sheet), commentary sentences (``None``: left out);
@@ -19,7 +23,7 @@ by Jinja (and contact details in CRM text are masked first, see ``masking.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -43,6 +47,22 @@ class Ctx:
     fmt: Formatter
     frame: Frame
     mask: bool = True
+    #: entity -> what the pack does not show without it (section titles, figure labels)
+    needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def missing(self, entities: Iterable[str]) -> list[str]:
+        """Those of ``entities`` never loaded as of the pack's date (see ``Frame.inputs``)."""
+        return self.frame.missing(entities)
+
+    def missing_note(self, entities: Iterable[str]) -> str:
+        """``No payments loaded: Receivables aging, Collections are not shown.``"""
+        missing = self.missing(entities)
+        shown = list(dict.fromkeys(x for e in missing for x in self.needs.get(e, ())))
+        return self.t(
+            "inputs.not_loaded",
+            entities=self.t("inputs.list_sep").join(missing),
+            figures=self.t("inputs.list_sep").join(shown),
+        )
 
     @property
     def period(self) -> str:
@@ -95,6 +115,8 @@ class Section(Generic[T]):
     context: Callable[[T, Ctx], SectionContent | None]
     optional_marts: tuple[str, ...] = ()
     glance: Callable[[T, SectionContent, Ctx], str | None] | None = None
+    entities: tuple[str, ...] = ()
+    figure_entities: dict[str, tuple[str, ...]] = field(default_factory=dict)
     appendix: bool = False  # printed as an appendix (class "appendix" on its block)
 
     @property

@@ -13,7 +13,7 @@ from decimal import Decimal
 import duckdb
 
 from pipelines.core.i18n import Strings
-from pipelines.packs.formatting import Formatter
+from pipelines.packs.formatting import Formatter, known_amount, known_sum
 from pipelines.packs.frame import Frame, has_table
 from pipelines.packs.scope import Scope
 from pipelines.packs.sections.base import Ctx, Section, SectionContent, grid, reverse_text
@@ -36,9 +36,9 @@ class Channel:
     lead_conversion_rate: float | None
     opportunities_created: int
     won: int
-    won_amount: Decimal
+    won_amount: Decimal | None
     orders: int
-    revenue: Decimal
+    revenue: Decimal | None
 
 
 def sales_channels(
@@ -72,9 +72,9 @@ def channels_commentary(
     if not channels:
         return [t("channels.none", period=period)]
     out = []
-    total = sum((c.revenue for c in sales), Decimal(0))
-    if total > 0:
-        top = max(sales, key=lambda c: (c.revenue, reverse_text(c.channel)))
+    total = known_sum(c.revenue for c in sales)
+    if total is not None and total > 0:
+        top = max(sales, key=lambda c: (known_amount(c.revenue), reverse_text(c.channel)))
         out.append(
             t(
                 "channels.top_channel",
@@ -85,9 +85,9 @@ def channels_commentary(
                 total=fmt.headline_money(total),
             )
         )
-    won = [c for c in sources if c.won_amount > 0 and c.channel != UNKNOWN_CHANNEL]
+    won = [c for c in sources if known_amount(c.won_amount) > 0 and c.channel != UNKNOWN_CHANNEL]
     if won:
-        best = max(won, key=lambda c: (c.won_amount, reverse_text(c.channel)))
+        best = max(won, key=lambda c: (known_amount(c.won_amount), reverse_text(c.channel)))
         out.append(
             t(
                 "channels.top_source",

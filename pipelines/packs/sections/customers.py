@@ -16,7 +16,7 @@ from decimal import Decimal
 import duckdb
 
 from pipelines.core.i18n import Strings
-from pipelines.packs.formatting import Formatter
+from pipelines.packs.formatting import Formatter, known_sum
 from pipelines.packs.frame import Frame, has_table
 from pipelines.packs.scope import Scope
 from pipelines.packs.sections.base import Ctx, Section, SectionContent, table_grid
@@ -48,7 +48,7 @@ class ValueTier:
 
     tier: str
     accounts: int
-    trailing_revenue: Decimal
+    trailing_revenue: Decimal | None  # None: no amount converts (no fx rate)
 
 
 @dataclass(frozen=True)
@@ -127,9 +127,9 @@ def customers_commentary(cust: Customers, period: str, fmt: Formatter, t: String
                 rate=fmt.pct(r.repeat_purchase_rate),
             )
         )
-    total = sum((x.trailing_revenue for x in cust.tiers), Decimal(0))
+    total = known_sum(x.trailing_revenue for x in cust.tiers)
     a = next(x for x in cust.tiers if x.tier == "A")
-    if total > 0:
+    if total is not None and total > 0 and a.trailing_revenue is not None:
         out.append(
             t(
                 "customers.tier_a",
@@ -191,7 +191,7 @@ def context(cust: Customers, c: Ctx) -> SectionContent:
         [[t(f"customers.{n}"), value(n)] for n, _kind in MOVEMENT],
         row_kinds=[kind for _n, kind in MOVEMENT],  # type: ignore[misc]
     )
-    total = sum((x.trailing_revenue for x in cust.tiers), Decimal(0))
+    total = known_sum(x.trailing_revenue for x in cust.tiers)
     tiers = Table(
         "tiers",
         t("customers.tiers_heading"),
@@ -202,7 +202,12 @@ def context(cust: Customers, c: Ctx) -> SectionContent:
             Column(t("customers.share"), "pct"),
         ],
         [
-            [x.tier, x.accounts, x.trailing_revenue, x.trailing_revenue / total if total else None]
+            [
+                x.tier,
+                x.accounts,
+                x.trailing_revenue,
+                x.trailing_revenue / total if total and x.trailing_revenue is not None else None,
+            ]
             for x in cust.tiers
         ],
     )
@@ -238,4 +243,5 @@ SECTION = Section(
     load=load,
     context=context,
     glance=glance,
+    entities=("orders",),
 )

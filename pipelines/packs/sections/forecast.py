@@ -158,4 +158,5 @@ SECTION = Section(
     optional_marts=("marts.fct_revenue_forecast",),
     load=load,
     context=context,
+    entities=("orders",),
 )

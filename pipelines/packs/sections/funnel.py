@@ -351,4 +351,5 @@ SECTION = Section(
     load=load,
     context=context,
     glance=glance,
+    entities=("opportunities",),
 )

@@ -9,7 +9,7 @@ lists (company and region packs), read with the ranking's own query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import duckdb
@@ -50,6 +50,8 @@ class Kpis:
     year_ago: PeriodMetrics | None
     team_average: TeamAverage | None  # rep packs only
     teams: list[RankingRow]  # company and region packs: for the largest gap
+    #: KPIs not shown: an entity they are computed from was never loaded (FIGURE_ENTITIES)
+    unavailable: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,45 @@ KPI_KINDS: tuple[tuple[str, str, str, bool | None], ...] = (
     ("win_rate", "pct", "change_pp", True),
     ("avg_deal_size", "money", "change_pct", True),
     ("avg_sales_cycle_days", "days", "change_days", False),
+)
+
+#: The input entities each KPI is computed from: without one the KPI is n/a (and the
+#: headline says why instead of reading a figure of its absence).
+FIGURE_ENTITIES: dict[str, tuple[str, ...]] = {
+    "revenue": ("orders",),
+    "revenue_attainment": ("orders",),
+    "collections": ("payments",),
+    "orders": ("orders",),
+    "new_customers": ("orders",),
+    "avg_order_value": ("orders",),
+    "win_rate": ("opportunities",),
+    "avg_deal_size": ("opportunities",),
+    "avg_sales_cycle_days": ("opportunities",),
+}
+
+#: Fields blanked with a KPI (figures shown beside it).
+_WITH = {
+    "win_rate": ("won", "lost", "median_sales_cycle_days"),
+    "avg_sales_cycle_days": ("median_sales_cycle_days",),
+}
+
+
+def unavailable(frame: Frame) -> set[str]:
+    """The KPIs whose input entity was never loaded."""
+    missing = set(frame.missing({e for es in FIGURE_ENTITIES.values() for e in es}))
+    return {name for name, es in FIGURE_ENTITIES.items() if missing & set(es)}
+
+
+def _blank(m: PeriodMetrics | None, names: set[str]) -> PeriodMetrics | None:
+    if m is None or not names:
+        return m
+    fields = {f for n in names for f in (n, *_WITH.get(n, ()))}
+    return replace(m, **{f: None for f in fields})
+
+
+#: Every entity a KPI is computed from.
+SECTION_ENTITIES: tuple[str, ...] = tuple(
+    dict.fromkeys(e for es in FIGURE_ENTITIES.values() for e in es)
 )
 
 #: Team-average fields that are per-rep means (the rest come from the team's own row).
@@ -115,14 +156,21 @@ def load(con: duckdb.DuckDBPyConnection, frame: Frame) -> Kpis:
     def metrics(label: str) -> PeriodMetrics | None:
         return period_metrics(con, kind, label, scope.level, scope.scope_id)
 
+    blank = unavailable(frame)
+    avg = team_average(con, kind, period.label, scope.scope_id) if scope.level == "rep" else None
+    if avg is not None and blank:
+        avg = replace(
+            avg,
+            team_row=_blank(avg.team_row, blank),
+            **{f: None for f in _PER_REP_MEANS if f in blank},
+        )
     return Kpis(
-        current=frame.current,
-        previous=metrics(period.previous().label),
-        year_ago=metrics(period.year_ago().label),
-        team_average=team_average(con, kind, period.label, scope.scope_id)
-        if scope.level == "rep"
-        else None,
+        current=_blank(frame.current, blank),
+        previous=_blank(metrics(period.previous().label), blank),
+        year_ago=_blank(metrics(period.year_ago().label), blank),
+        team_average=avg,
         teams=scope_teams(con, frame),
+        unavailable=frozenset(blank),
     )
 
 
@@ -149,10 +197,16 @@ def headline_commentary(
     fmt: Formatter,
     t: Strings,
     level: str = "company",
+    unavailable: frozenset[str] = frozenset(),
+    missing_note: str | None = None,
 ) -> list[str]:
     out: list[str] = []
+    if missing_note is not None:
+        out.append(missing_note)
     revenue = fmt.headline_money(cur.revenue)
-    if cur.revenue_target is None or cur.revenue_attainment is None:
+    if "revenue" in unavailable:
+        pass  # the note says why
+    elif cur.revenue_target is None or cur.revenue_attainment is None:
         out.append(
             t(
                 "headline.revenue_no_target",
@@ -184,7 +238,9 @@ def headline_commentary(
     yoy = fmt.change_pct(cur.revenue, year_ago.revenue if year_ago else None)
     coll = fmt.change_pct(cur.collections, prev.collections if prev else None)
     names = dict(previous=prev_label, year_ago=year_ago_label)
-    if qoq.value is not None and yoy.value is not None:
+    if "revenue" in unavailable:
+        pass
+    elif qoq.value is not None and yoy.value is not None:
         out.append(
             t(
                 "headline.qoq_yoy",
@@ -203,7 +259,9 @@ def headline_commentary(
     else:
         out.append(t("headline.no_comparison", **names))
 
-    if cur.won + cur.lost == 0:
+    if "win_rate" in unavailable or cur.won is None or cur.lost is None:
+        pass
+    elif cur.won + cur.lost == 0:
         out.append(t("headline.no_closed", period=quarter))
     elif cur.won == 0:
         out.append(
@@ -283,7 +341,9 @@ def _kpi_cards(data: Kpis, fmt: Formatter, t: Strings) -> list[KpiCard]:
         "win_rate",
         fmt.pct(cur.win_rate),
         fmt.change_pp,
-        t("kpi.won_lost", won=fmt.count(cur.won), lost=fmt.count(cur.lost)),
+        t("kpi.won_lost", won=fmt.count(cur.won), lost=fmt.count(cur.lost))
+        if cur.won is not None
+        else None,
     )
     add("avg_deal_size", fmt.headline_money(cur.avg_deal_size), fmt.change_pct)
     add(
@@ -346,13 +406,17 @@ def context(data: Kpis, c: Ctx) -> SectionContent:
             fmt,
             t,
             level=c.level,
+            unavailable=data.unavailable,
+            missing_note=c.missing_note(SECTION_ENTITIES) if data.unavailable else None,
         ),
         [table],
     )
 
 
 def glance(data: Kpis, content: SectionContent, c: Ctx) -> str | None:
-    return content.commentary[0]
+    """The headline sentence (the missing-inputs note heads "At a glance" already)."""
+    skip = 1 if data.unavailable else 0
+    return content.commentary[skip] if len(content.commentary) > skip else None
 
 
 SECTION = Section(
@@ -366,4 +430,5 @@ SECTION = Section(
     load=load,
     context=context,
     glance=glance,
+    figure_entities=FIGURE_ENTITIES,
 )

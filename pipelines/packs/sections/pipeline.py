@@ -257,4 +257,5 @@ SECTION = Section(
     load=load,
     context=context,
     glance=glance,
+    entities=("opportunities",),
 )

@@ -177,4 +177,5 @@ SECTION = Section(
     marts=("marts.fct_sales_performance", "marts.dim_sales_reps", "marts.fct_rep_scorecard"),
     load=load,
     context=context,
+    entities=("activities",),
 )

@@ -184,13 +184,20 @@ class TrustAssessment:
     share: Decimal | None  # rows_quarantined / rows_in of the latest load
     open_quarantine: int
     load: LoadQuality | None
+    #: entities the pack needs that were never loaded: the level cannot be "high"
+    missing: tuple[str, ...] = ()
 
 
 def assess_trust(
-    load: LoadQuality | None, open_quarantine: int, policy: TrustPolicy = TRUST_POLICY
+    load: LoadQuality | None,
+    open_quarantine: int,
+    policy: TrustPolicy = TRUST_POLICY,
+    missing: tuple[str, ...] = (),
 ) -> TrustAssessment:
+    """The trust level of the latest load; never "high" while an entity the pack needs was
+    never loaded (its figures are not shown: the pack is incomplete)."""
     if load is None or load.rows_in == 0:
-        return TrustAssessment("unknown", None, open_quarantine, load)
+        return TrustAssessment("unknown", None, open_quarantine, load, missing)
     share = Decimal(load.rows_quarantined) / Decimal(load.rows_in)
     if share < policy.high_max_share:
         by_share = 0
@@ -204,7 +211,9 @@ def assess_trust(
         by_count = 1
     else:
         by_count = 2
-    return TrustAssessment(_LEVEL_ORDER[max(by_share, by_count)], share, open_quarantine, load)
+    by_inputs = 1 if missing else 0
+    level = _LEVEL_ORDER[max(by_share, by_count, by_inputs)]
+    return TrustAssessment(level, share, open_quarantine, load, missing)
 
 
 def trust_statement(
@@ -230,7 +239,10 @@ def trust_statement(
         share=fmt.pct(a.share, 2),
         open_quarantine=t.plural("trust.open_quarantine", a.open_quarantine),
     )
-    return [facts, rule, t(f"trust.advice.{a.level}")]
+    out = [facts, rule]
+    if a.missing:
+        out.append(t("trust.missing", entities=t("inputs.list_sep").join(a.missing)))
+    return [*out, t(f"trust.advice.{a.level}")]
 
 
 def trust_summary(a: TrustAssessment, fmt: Formatter, t: Strings) -> str:
@@ -238,13 +250,19 @@ def trust_summary(a: TrustAssessment, fmt: Formatter, t: Strings) -> str:
     level = t(f"trust.level.{a.level}")
     open_quarantine = t.plural("trust.open_quarantine", a.open_quarantine)
     if a.share is None:
-        return t("trust.summary_unknown", level=level, open_quarantine=open_quarantine)
-    return t(
-        "trust.summary",
-        level=level,
-        share=fmt.pct(a.share, 2),
-        open_quarantine=open_quarantine,
-    )
+        said = t("trust.summary_unknown", level=level, open_quarantine=open_quarantine)
+    else:
+        said = t(
+            "trust.summary",
+            level=level,
+            share=fmt.pct(a.share, 2),
+            open_quarantine=open_quarantine,
+        )
+    if a.missing:
+        said += t("fmt.sentence_sep") + t(
+            "trust.missing", entities=t("inputs.list_sep").join(a.missing)
+        )
+    return said
 
 
 # --------------------------------------------------------------------------- commentary
@@ -303,7 +321,8 @@ def _pivot(counts: list[FindingCount], unowned: str) -> list[dict[str, Any]]:
 def context(dq: DataQuality, c: Ctx) -> SectionContent:
     t, fmt = c.t, c.fmt
     open_quarantine = sum(x.count for x in dq.by_rule if x.severity == "quarantine")
-    assessment = assess_trust(dq.latest_load, open_quarantine)
+    never = tuple(c.missing(c.needs))
+    assessment = assess_trust(dq.latest_load, open_quarantine, missing=never)
     load = dq.latest_load
     by_rule = _pivot(dq.by_rule, t("quality.unowned"))
     by_team = _pivot(dq.by_team, t("quality.unowned"))

@@ -283,4 +283,5 @@ SECTION = Section(
     load=load,
     context=context,
     glance=glance,
+    entities=("orders",),
 )

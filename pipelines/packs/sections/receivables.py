@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from pipelines.core.i18n import Strings
 from pipelines.packs import charts
-from pipelines.packs.formatting import Formatter
+from pipelines.packs.formatting import Formatter, known_amount, known_sum
 from pipelines.packs.frame import Frame, has_table
 from pipelines.packs.scope import Scope
 from pipelines.packs.sections.base import Ctx, Section, SectionContent, format_kind, unit
@@ -31,7 +31,7 @@ TOP_OVERDUE_LIMIT = 10
 @dataclass(frozen=True)
 class AgingBucket:
     bucket: str
-    outstanding: Decimal
+    outstanding: Decimal | None  # None: no amount of the bucket converts (no fx rate)
     orders: int
 
 
@@ -45,7 +45,7 @@ class OverdueItem:
     currency: str | None
     due_date: date | None
     days_overdue: int
-    outstanding: Decimal
+    outstanding: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,17 @@ def load(con: duckdb.DuckDBPyConnection, frame: Frame) -> ReceivablesFigures:
 
 
 def bucket_total(buckets: list[AgingBucket], name: str) -> Decimal:
-    return next((b.outstanding for b in buckets if b.bucket == name), Decimal(0))
+    """The bucket's known outstanding amount (unconverted amounts add nothing)."""
+    return known_amount(next((b.outstanding for b in buckets if b.bucket == name), None))
+
+
+def outstanding_total(buckets: list[AgingBucket]) -> Decimal | None:
+    """Outstanding of every bucket; None when no amount converts (see ``known_sum``)."""
+    return known_sum(b.outstanding for b in buckets)
+
+
+def share(part: Decimal | None, total: Decimal | None) -> Decimal | None:
+    return part / total if part is not None and total else None
 
 
 def receivables_commentary(
@@ -172,9 +182,11 @@ def receivables_commentary(
 ) -> list[str]:
     if rec.snapshot_date is None:
         return [t("receivables.no_snapshot", date=cutoff_label)]
-    total = sum((b.outstanding for b in rec.buckets), Decimal(0))
+    total = outstanding_total(rec.buckets)
     orders = sum(b.orders for b in rec.buckets)
     date = fmt.date(rec.snapshot_date)
+    if total is None:
+        return [t("receivables.unconverted", date=date, currency=fmt.currency)]
     if total <= 0:
         return [t("receivables.nothing", date=date)]
     overdue = total - bucket_total(rec.buckets, "not_due")
@@ -238,9 +250,11 @@ def glance_receivables(
     if kpis is not None and kpis.dso_days is not None:
         clauses.append(t("glance.dso", period=period, dso=fmt.days(kpis.dso_days)))
     if rec.snapshot_date is not None:
-        total = sum((b.outstanding for b in rec.buckets), Decimal(0))
+        total = outstanding_total(rec.buckets)
         date = fmt.date(rec.snapshot_date)
-        if total > 0:
+        if total is None:
+            pass  # no amount converts: the section says so
+        elif total > 0:
             overdue = total - bucket_total(rec.buckets, "not_due")
             clauses.append(
                 t(
@@ -272,7 +286,7 @@ KPI_NAMES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _aging_tables(rec: Receivables, total: Decimal, title: str, c: Ctx) -> list[Table]:
+def _aging_tables(rec: Receivables, total: Decimal | None, title: str, c: Ctx) -> list[Table]:
     t = c.t
     return [
         Table(
@@ -289,7 +303,7 @@ def _aging_tables(rec: Receivables, total: Decimal, title: str, c: Ctx) -> list[
                     t(f"bucket.{b.bucket}"),
                     b.outstanding,
                     b.orders,
-                    b.outstanding / total if total else None,
+                    share(b.outstanding, total),
                 ]
                 for b in rec.buckets
             ]
@@ -327,9 +341,9 @@ def context(data: ReceivablesFigures, c: Ctx) -> SectionContent:
     t, fmt = c.t, c.fmt
     rec, k = data.aging, data.kpis
     as_of = c.frame.as_of_date
-    total = sum((b.outstanding for b in rec.buckets), Decimal(0))
+    total = outstanding_total(rec.buckets)
     divisor = charts.axis_scale(
-        float(max((b.outstanding for b in rec.buckets), default=0)), wan=fmt.wan
+        float(max((known_amount(b.outstanding) for b in rec.buckets), default=0)), wan=fmt.wan
     )
     title = t("receivables.title")
     top = [
@@ -384,7 +398,7 @@ def context(data: ReceivablesFigures, c: Ctx) -> SectionContent:
                     label=t(f"bucket.{b.bucket}"),
                     outstanding=fmt.money(b.outstanding),
                     orders=fmt.count(b.orders),
-                    share=fmt.pct(b.outstanding / total if total else None),
+                    share=fmt.pct(share(b.outstanding, total)),
                 )
                 for b in rec.buckets
             ],
@@ -395,14 +409,14 @@ def context(data: ReceivablesFigures, c: Ctx) -> SectionContent:
             chart=Markup(
                 charts.aging_chart(
                     [t(f"bucket.{b}") for b in AGING_BUCKETS],
-                    [float(b.outstanding) for b in rec.buckets],
+                    [float(known_amount(b.outstanding)) for b in rec.buckets],
                     title=title,
                     y_label=t("receivables.axis", unit=unit(t, divisor, fmt.currency)),
                     x_label=t("receivables.bucket"),
                     divisor=divisor,
                 )
             )
-            if rec.snapshot_date
+            if rec.snapshot_date and total
             else None,
             top=top,
             overdue_orders=rec.overdue_orders,
@@ -428,4 +442,5 @@ SECTION = Section(
     load=load,
     context=context,
     glance=glance,
+    entities=("orders", "payments"),
 )

@@ -195,4 +195,5 @@ SECTION = Section(
     marts=("marts.fct_sales_performance",),
     load=load,
     context=context,
+    entities=("orders",),
 )

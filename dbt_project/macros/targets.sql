@@ -39,7 +39,14 @@
 
 {#- The target metrics of the contract (targets.metric), results first. -#}
 {% macro result_target_metrics() -%}
-    {{- return(['revenue', 'collections', 'new_customers', 'units']) -}}
+    {{- return(['revenue', 'bookings', 'collections', 'new_customers', 'units']) -}}
+{%- endmacro %}
+
+{#- The int_sales_performance column holding the actual of a target metric (its target and
+    attainment are <column>_target and <column>_attainment): the metric's own name, except
+    bookings, whose actual is won_amount. -#}
+{% macro target_metric_column(metric) -%}
+    {{- return({'bookings': 'won_amount'}.get(metric, metric)) -}}
 {%- endmacro %}
 
 {% macro process_target_metrics() -%}

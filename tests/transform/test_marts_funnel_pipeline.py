@@ -208,11 +208,17 @@ RAW: dict[str, list[tuple[int, dict]]] = {
             (1, "OP1", "discovery", "2026-06-04"),
             (1, "OP1", "proposal", "2026-06-14"),
             (1, "OP1", "won", "2026-07-08"),
+            # a CRM writes a history row for every amount or close-date edit: these repeat the
+            # stage the deal is in and are no new visit (OP1 won, OP2 qualified, OP3 discovery)
+            (1, "OP1", "won", "2026-07-09"),
             (1, "OP2", "qualified", "2026-07-01"),
+            (1, "OP2", "qualified", "2026-07-03"),
             (1, "OP2", "discovery", "2026-07-06"),
             (1, "OP2", "lost", "2026-08-20"),
             (1, "OP3", "qualified", "2026-08-01"),
             (1, "OP3", "discovery", "2026-08-11"),
+            (1, "OP3", "discovery", "2026-08-12"),
+            (1, "OP3", "discovery", "2026-08-15"),
             (1, "OP3", "proposal", "2026-08-21"),
             (2, "OP3", "negotiation", "2026-09-30"),
             (1, "OP4", "qualified", "2026-09-10"),
@@ -315,7 +321,9 @@ def test_stage_visits_measure_each_stay(wh) -> None:
            from marts.fct_opportunity_stage_visits order by opportunity_id, visit_number""",
     )
     # team at the attribution date: OP1 was won on 07-08, while R1 was in East A; OP3 is open,
-    # so R1's team on as_of_date 09-30 (East B from load 2)
+    # so R1's team on as_of_date 09-30 (East B from load 2). The edit rows repeating a stage
+    # (OP1 won 07-09, OP2 qualified 07-03, OP3 discovery 08-12 and 08-15) continue the visit:
+    # OP2 is in qualified from 07-01 to 07-06 (5 days), OP3 in discovery from 08-11 to 08-21.
     assert rows == [
         ("OP1", 1, "qualified", "discovery", 3.0, False, "R1", "East A"),
         ("OP1", 2, "discovery", "proposal", 10.0, False, "R1", "East A"),
@@ -357,6 +365,48 @@ def test_time_in_stage_median_and_p75(wh) -> None:
            where period = '2026Q3' and level = 'rep' and scope_id = 'R2' order by stage""",
     )
     assert r2 == [("discovery", 1, 45.0), ("qualified", 2, 5.0)]
+
+
+def _visits_from_history(history: list[tuple[str, str, str]]) -> list[tuple[str, str, float]]:
+    """(opportunity, stage, days) of each completed visit: consecutive entries of one stage are
+    one stay, from the first of them to the next entry of another stage."""
+    out = []
+    by_opportunity: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
+    for opportunity, stage, day in history:
+        by_opportunity[opportunity].append((dt.datetime.fromisoformat(f"{day}T10:00:00"), stage))
+    for opportunity, entries in by_opportunity.items():
+        entries.sort()
+        starts = [e for i, e in enumerate(entries) if i == 0 or entries[i - 1][1] != e[1]]
+        for (entered, stage), (left, _) in zip(starts, starts[1:], strict=False):
+            out.append((opportunity, stage, (left - entered).total_seconds() / 86400))
+    return out
+
+
+def test_time_in_stage_counts_the_visits_the_stage_visits_mart_lists(wh) -> None:
+    history = [
+        (h["opportunity_id"], h["stage"], h["entered_at"][:10])
+        for _, h in RAW["opportunity_stage_history"]
+    ]
+    expected = sorted(_visits_from_history(history))
+    # 9 stays; counting every history row as a visit would give 13
+    assert len(expected) == 9
+    visits = _rows(
+        wh,
+        """select opportunity_id, stage, days_in_stage from marts.fct_opportunity_stage_visits
+           where not is_last_visit order by all""",
+    )
+    assert visits == expected
+    # fct_time_in_stage counts the same visits: per stage, its company rows of the year add up
+    # to the completed visits of the stage
+    per_stage = _rows(
+        wh,
+        """select stage, sum(visits) from marts.fct_time_in_stage
+           where period_type = 'year' and level = 'company' group by stage order by stage""",
+    )
+    counted: dict[str, int] = defaultdict(int)
+    for _, stage, _ in expected:
+        counted[stage] += 1
+    assert per_stage == sorted(counted.items())
 
 
 def test_loss_reasons_and_velocity(wh) -> None:
@@ -807,7 +857,9 @@ def _oracle_time_in_stage(drop: oracle.Drop, quarter: str) -> dict[str, list[flo
     out: dict[str, list[float]] = defaultdict(list)
     for entries in history.values():
         entries.sort()
-        for (entered, _, stage), (left, _, _) in zip(entries, entries[1:], strict=False):
+        # consecutive entries of one stage are one visit (the CRM writes a row per edit)
+        starts = [e for i, e in enumerate(entries) if i == 0 or entries[i - 1][2] != e[2]]
+        for (entered, _, stage), (left, _, _) in zip(starts, starts[1:], strict=False):
             if oracle.quarter_of(left.date()) == quarter:
                 out[stage].append((left - entered).total_seconds() / 86400)
     return out

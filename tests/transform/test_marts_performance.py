@@ -12,7 +12,9 @@ as_of_date 2026-09-30:
   load 3 (2026-09-30): R1 re-exported with a new email only (no move); O4 R2 09-05 300 CNY
       (3 units, A2's first order); payments PA1 for O1 on 08-20 1000 and PA2 for O4 on 09-20
       300; activities AC2 R1 visit 08-20, AC3 R1 quote 09-01, AC4 R2 call 09-02; capability
-      R1 2026Q3 80 / 90 / 70.
+      R1 2026Q3 80 / 90 / 70; opportunities OP1 R1 won 08-10 1000 CNY, OP2 R2 won 09-10 100
+      USD (at 7.2 = 720), OP3 R1 lost 09-12 500 CNY, OP4 R1 open 900 CNY; bookings targets R1
+      2026-07 400 and 2026-08 600 (Q3 rolled up: 1000), company 2026Q3 2000.
 
 R1 moved team mid-quarter: everything dated up to 08-15 counts under East A, from 08-16 under
 North A. Every expected number is worked out by hand next to its assertion.
@@ -52,6 +54,25 @@ def _order(order_id: str, account: str, rep: str, at: str, currency: str, amount
 
 def _target(period: str, level: str, scope: str, metric: str, value: str) -> dict:
     return dict(period=period, level=level, scope_id=scope, metric=metric, target_value=value)
+
+
+def _opportunity(
+    opp: str, account: str, rep: str, stage: str, amount: str, currency: str, closed: str | None
+) -> dict:
+    return dict(
+        opportunity_id=opp,
+        account_id=account,
+        owner_rep_id=rep,
+        name=f"Deal {opp}",
+        created_at=ts("2026-07-01 09:00:00"),
+        stage=stage,
+        amount=amount,
+        currency=currency,
+        expected_close_date="2026-09-30",
+        closed_at=None if closed is None else ts(f"{closed} 10:00:00"),
+        lost_reason="price" if stage == "lost" else None,
+        last_modified_at=ts("2026-09-20 10:00:00"),
+    )
 
 
 RAW: dict[str, list[tuple[int, dict]]] = {
@@ -98,6 +119,12 @@ RAW: dict[str, list[tuple[int, dict]]] = {
         )
         for p, o, d, a in [("PA1", "O1", "2026-08-20", "1000"), ("PA2", "O4", "2026-09-20", "300")]
     ],
+    "opportunities": [
+        (3, _opportunity("OP1", "A1", "R1", "won", "1000", "CNY", "2026-08-10")),
+        (3, _opportunity("OP2", "A2", "R2", "won", "100", "USD", "2026-09-10")),
+        (3, _opportunity("OP3", "A1", "R1", "lost", "500", "CNY", "2026-09-12")),
+        (3, _opportunity("OP4", "A1", "R1", "proposal", "900", "CNY", None)),
+    ],
     "fx_rates": [
         (1, dict(rate_date="2026-07-01", currency="USD", rate_to_reporting="7.0")),
         (2, dict(rate_date="2026-08-16", currency="USD", rate_to_reporting="7.2")),
@@ -132,7 +159,12 @@ RAW: dict[str, list[tuple[int, dict]]] = {
             ("company", "all", "revenue", "2600"),
             ("rep", "R1", "collections", "1000"),
             ("rep", "R1", "visits", "4"),
+            ("company", "all", "bookings", "2000"),
         ]
+    ]
+    + [
+        (1, _target(month, "rep", "R1", "bookings", value))
+        for month, value in [("2026-07", "400"), ("2026-08", "600")]
     ],
     "capability_scores": [
         (
@@ -272,6 +304,42 @@ def test_attainment_per_metric(warehouse: duckdb.DuckDBPyConnection) -> None:
     assert company[1] == pytest.approx(2500 / 2600)
 
 
+def test_bookings_are_the_won_amounts_with_their_targets(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    cols = "won_amount, won_amount_target, won_amount_attainment"
+    # R1: OP1 won 08-10 1000 CNY (OP3 lost, OP4 open add nothing); target 400 + 600 rolled up
+    r1 = _perf(warehouse, "2026Q3", "rep", "R1", cols)
+    assert r1[:2] == (Decimal("1000.00"), Decimal("1000.00"))
+    assert r1[2] == pytest.approx(1.0)
+    # by close date: August holds OP1, for the team R1 was in on 08-10 (East A)
+    assert _perf(warehouse, "2026-08", "rep", "R1", cols) == (
+        Decimal("1000.00"), Decimal("600.00"), pytest.approx(1000 / 600),
+    )  # fmt: skip
+    assert _perf(warehouse, "2026-08", "team", "East A", "won_amount") == (Decimal("1000.00"),)
+    assert _perf(warehouse, "2026-07", "rep", "R1", cols) == (
+        Decimal("0.00"), Decimal("400.00"), 0.0,
+    )  # fmt: skip
+    # R2: OP2 100 USD at the 09-10 rate 7.2 = 720, no target
+    assert _perf(warehouse, "2026Q3", "rep", "R2", cols) == (Decimal("720.00"), None, None)
+    assert _perf(warehouse, "2026Q3", "team", "North A", "won_amount") == (Decimal("720.00"),)
+    # company: 1000 + 720 = 1720 of 2000; the year holds the same
+    co = _perf(warehouse, "2026Q3", "company", "all", cols)
+    assert co[:2] == (Decimal("1720.00"), Decimal("2000.00"))
+    assert co[2] == pytest.approx(1720 / 2000)
+    assert _perf(warehouse, "2026", "company", "all", "won_amount") == (Decimal("1720.00"),)
+    # fct_targets reads the same actual for the metric bookings
+    targets = warehouse.execute(
+        """select level, scope_id, target_value, target_source, actual
+           from marts.fct_targets
+           where period = '2026Q3' and metric = 'bookings' order by level"""
+    ).fetchall()
+    assert targets == [
+        ("company", "all", Decimal("2000.00"), "explicit", Decimal("1720")),
+        ("rep", "R1", Decimal("1000.00"), "rolled_up", Decimal("1000")),
+    ]
+
+
 def test_targets_add_up_is_a_warning_with_the_hierarchy_of_the_period_start(
     built: tuple[Path, list], warehouse: duckdb.DuckDBPyConnection
 ) -> None:
@@ -307,18 +375,20 @@ def test_scorecard(warehouse: duckdb.DuckDBPyConnection) -> None:
                   rank_in_team, rank_in_company
            from marts.fct_rep_scorecard where period = '2026Q3' order by rep_id"""
     ).fetchall()
-    # R1: revenue 1.1 -> 1.1 / 1.5 * 100 = 73.33, collections 1.0 -> 66.67: result 70.00;
-    # visits 0.5 -> 33.33; capability (80 + 90 + 70) / 3 = 80;
-    # 0.65 * 70 + 0.25 * 33.333.. + 0.10 * 80 = 45.5 + 8.333.. + 8 = 61.83. Team on 09-30: North A.
+    # R1: revenue 1.1 -> 1.1 / 1.5 * 100 = 73.333.., bookings 1.0 -> 66.667, collections 1.0
+    # -> 66.667: result (73.333.. + 66.666.. + 66.666..) / 3 = 68.89; visits 0.5 -> 33.33;
+    # capability (80 + 90 + 70) / 3 = 80;
+    # 0.65 * 68.888.. + 0.25 * 33.333.. + 0.10 * 80 = 44.777.. + 8.333.. + 8 = 61.11.
+    # Team on 09-30: North A.
     # R2: revenue 300 / 500 = 0.6 -> 40; no process target, no ratings: 0.65 * 40 / 0.65 = 40.
     assert rows == [
         (
             "R1",
             "North A",
-            Decimal("70.00"),
+            Decimal("68.89"),
             Decimal("33.33"),
             Decimal("80.00"),
-            Decimal("61.83"),
+            Decimal("61.11"),
             1,
             1,
         ),

@@ -1,8 +1,12 @@
 {#-
-  One row per stage visit: each stage-history entry (local entered date <= as_of_date) of an
-  opportunity, ended by the opportunity's next entry (exited_at = its entered_at). Entries at
-  the same instant are ordered by their position in the sales process, as the
-  stage_moved_backwards check orders them. Owner, team and region are the opportunity's.
+  One row per stage visit: a run of consecutive stage-history entries (local entered date <=
+  as_of_date) of an opportunity in the same stage, entered at the run's first entry and ended
+  by the next entry of another stage (exited_at = its entered_at). A CRM writes a history row
+  for every edit of the amount or close date too (Salesforce OpportunityHistory): those rows
+  repeat the stage and continue the visit; only a change of stage starts a new one (a return
+  to an earlier stage is a new visit). Entries at the same instant are ordered by their
+  position in the sales process, as the stage_moved_backwards check orders them. Owner, team
+  and region are the opportunity's.
 -#}
 with
 
@@ -36,6 +40,17 @@ entries as (
 
 ),
 
+visit_starts as (
+
+    -- an entry starts a visit when the entry before it (if any) is of another stage
+    select *
+    from entries
+    qualify
+        lag(stage) over (partition by opportunity_id order by entered_at, stage_order, stage)
+        is distinct from stage
+
+),
+
 sequenced as (
 
     select
@@ -44,7 +59,7 @@ sequenced as (
         lead(stage) over visit_order as next_stage,
         lead(entered_at) over visit_order as exited_at,
         lead(entered_date) over visit_order as exited_date
-    from entries
+    from visit_starts
     window visit_order as (partition by opportunity_id order by entered_at, stage_order, stage)
 
 ),

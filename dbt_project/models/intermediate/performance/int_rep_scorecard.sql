@@ -1,6 +1,6 @@
 {#-
-  The weighted rep scorecard per period: result score (revenue, collections, new customers,
-  units attainment), process score (visits, proposals, quotes attainment), capability score
+  The weighted rep scorecard per period: result score (revenue, bookings, collections, new
+  customers, units attainment), process score (visits, proposals, quotes attainment), capability score
   (manager ratings), their weighted sum and the ranks within team and company.
   Points of one metric = least(attainment, cap) / cap × 100 (var scorecard_attainment_cap);
   a part's score = mean points over its metrics that have a positive target. scorecard_score =
@@ -74,8 +74,9 @@ points as (
         performance.period_end,
         performance.scope_id as rep_id,
         {%- for metric in result_target_metrics() + process_target_metrics() %}
-        performance.{{ metric }}_attainment,
-        {{ capped_points('performance.' ~ metric ~ '_attainment') }} as {{ metric }}_points,
+        {%- set column = target_metric_column(metric) %}
+        performance.{{ column }}_attainment,
+        {{ capped_points('performance.' ~ column ~ '_attainment') }} as {{ metric }}_points,
         {%- endfor %}
         least(performance.period_end, {{ as_of_date() }}) as team_date
     from performance
@@ -169,7 +170,7 @@ final as (
         team,
         region,
         {%- for metric in result_target_metrics() + process_target_metrics() %}
-        {{ metric }}_attainment,
+        {{ target_metric_column(metric) }}_attainment,
         {%- endfor %}
         result_metrics_scored,
         result_score,

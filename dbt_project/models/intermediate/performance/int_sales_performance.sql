@@ -7,7 +7,8 @@
   int_sales_event_scopes (int_sales_events): revenue, orders, units and new customers from the
   booked orders (rep on the order, team and region at the order date); collections from the
   payments (rep on the order, team and region at the payment date); won, lost, deal size and
-  cycle from the closed opportunities (owner, team and region at the close date); activities
+  cycle from the closed opportunities (owner, team and region at the close date), with
+  won_amount (bookings: the won amounts, target metric 'bookings'); activities
   (their rep, team and region at the activity date). Only events with local date <=
   as_of_date. A (period, scope) has a row when it has an event (order, payment, close,
   activity) or a target of any metric (all product lines), with zeros (not nulls) for counts
@@ -75,6 +76,7 @@ targets_in_periods as (
         targets.level,
         targets.scope_id,
         max(case when targets.metric = 'revenue' then targets.target_value end) as revenue_target,
+        max(case when targets.metric = 'bookings' then targets.target_value end) as won_amount_target,
         max(case when targets.metric = 'collections' then targets.target_value end) as collections_target,
         max(case when targets.metric = 'new_customers' then targets.target_value end) as new_customers_target,
         max(case when targets.metric = 'units' then targets.target_value end) as units_target,
@@ -126,7 +128,8 @@ combined as (
         cast(coalesce(metrics.priced_orders, 0) as bigint) as priced_orders,
         cast(coalesce(metrics.units, 0) as decimal(18, 6)) as units,
         cast(coalesce(metrics.new_customers, 0) as bigint) as new_customers,
-        metrics.won_amount,
+        metrics.won_amount as won_amount_priced,
+        cast(coalesce(metrics.won_amount, 0) as decimal(18, 2)) as won_amount,
         metrics.won_amount_count,
         cast(coalesce(metrics.won, 0) as bigint) as won,
         cast(coalesce(metrics.lost, 0) as bigint) as lost,
@@ -138,6 +141,7 @@ combined as (
         cast(coalesce(metrics.proposals, 0) as bigint) as proposals,
         cast(coalesce(metrics.quotes, 0) as bigint) as quotes,
         targets_in_periods.revenue_target,
+        targets_in_periods.won_amount_target,
         targets_in_periods.collections_target,
         targets_in_periods.new_customers_target,
         targets_in_periods.units_target,
@@ -183,9 +187,12 @@ final as (
         won,
         lost,
         case when won + lost > 0 then cast(won as double) / cast(won + lost as double) end as win_rate,
-        {{ divide_decimal('won_amount', 'won_amount_count', 2) }} as avg_deal_size,
+        {{ divide_decimal('won_amount_priced', 'won_amount_count', 2) }} as avg_deal_size,
         avg_sales_cycle_days,
         median_sales_cycle_days,
+        won_amount,
+        won_amount_target,
+        {{ attainment('won_amount', 'won_amount_target') }} as won_amount_attainment,
         collections_target,
         {{ attainment('collections', 'collections_target') }} as collections_attainment,
         new_customers_target,

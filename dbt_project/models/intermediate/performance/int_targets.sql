@@ -1,6 +1,6 @@
 {#-
   Target per (period_type, period, level, scope_id, metric, product_line), every metric of the
-  contract (revenue, collections, new_customers, units, visits, proposals, quotes): the explicit
+  contract (revenue, bookings, collections, new_customers, units, visits, proposals, quotes): the explicit
   targets row when there is one; otherwise, for a quarter, the sum of the explicit month
   targets inside it, and for a year the sum of its quarter targets (explicit, else rolled up
   from months). Partial coverage sums what exists. Company scope is always 'all';

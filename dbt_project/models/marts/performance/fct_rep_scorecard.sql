@@ -23,6 +23,7 @@ final as (
         team,
         region,
         revenue_attainment,
+        won_amount_attainment,
         collections_attainment,
         new_customers_attainment,
         units_attainment,

@@ -65,7 +65,7 @@ actuals as (
         scope_id,
         '{{ metric }}' as metric,
         cast(null as varchar) as product_line,
-        cast({{ metric }} as decimal(18, 6)) as actual
+        cast({{ target_metric_column(metric) }} as decimal(18, 6)) as actual
     from performance
 
     union all

@@ -277,6 +277,19 @@ def test_declared_delimiter_wins(tmp_path):
 # ------------------------------------------------------------------ values and row numbers
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+@pytest.mark.parametrize("last_break", ["\r", ""])
+def test_cr_only_line_endings_lose_no_row(tmp_path, encoding, last_break):
+    """Classic Mac OS / some Excel exports end lines with a bare CR: every row is read (it
+    used to load 0 rows, reported as loaded), and the note says how the lines ended."""
+    names = [f"Café {i}" for i in range(166)]
+    text = "id,name,amount\r" + "\r".join(f"{i},{n},{i}.50" for i, n in enumerate(names))
+    table = read_table(write_export(tmp_path, "a.csv", (text + last_break).encode(encoding)))
+    assert column(table, "name") == names
+    assert column(table, "_row_index") == list(range(2, 168))
+    assert any(n.startswith("line endings: CR only") for n in table.notes)
+
+
 def test_quoted_line_breaks_count_as_one_record_with_crlf(tmp_path):
     text = (
         'id,note,amount\r\n'

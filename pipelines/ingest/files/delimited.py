@@ -42,6 +42,22 @@ def head_text(source: Path) -> tuple[str, bool]:
     return text.removeprefix("\ufeff"), whole
 
 
+def uses_cr_line_endings(source: Path) -> bool:
+    """The file ends its lines with a bare CR (no LF in its first megabyte, a CR there)."""
+    with source.open("rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+    return b"\r" in head and b"\n" not in head
+
+
+def lf_copy(source: Path, target: Path) -> Path:
+    """``source`` with every CR written as LF, streamed (a CR inside a quoted value too: in a
+    file without LF that is a line break the exporting tool wrote in the cell)."""
+    with source.open("rb") as src, target.open("wb") as out:
+        for chunk in iter(lambda: src.read(encodings.CHUNK), b""):
+            out.write(chunk.replace(b"\r", b"\n"))
+    return target
+
+
 def head_records(
     text: str, delimiter: str, whole: bool, limit: int = _HEAD_RECORDS
 ) -> list[list[str]]:
@@ -86,6 +102,11 @@ def open_csv(
             encodings.transcode(open_stream, name, encoding, out)
     elif not (detected and encoding == "utf-8"):  # detection already checked every byte
         encodings.check_decodes(open_stream, name, encoding)
+    if uses_cr_line_endings(source):
+        source = lf_copy(source, tmp / "lf.csv")
+        notes.append(
+            "line endings: CR only (classic Mac OS / some Excel exports), read as line breaks"
+        )
     text, whole = head_text(source)
 
     delimiter = options.delimiter

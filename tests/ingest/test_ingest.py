@@ -458,3 +458,33 @@ def test_an_entity_read_through_a_lookup_loads_again_when_only_the_lookup_file_c
     assert (first.status, second.status) == ("loaded", "loaded"), second.message
     teams = con.execute("select team from raw.sales_reps order by _load_id").fetchall()
     assert teams == [("West Sales",), ("Pacific Sales",)]
+
+
+def test_ids_are_one_record_whatever_invisible_or_wide_characters_they_carry(con, tmp_path):
+    """A byte-order mark, a zero-width space or full-width letters around an id do not make
+    a twin record: ids are NFKC-normalised with invisible and control characters removed;
+    an id holding a NUL is unreadable (quarantined with its row), not a new record."""
+    reps = (
+        "rep_id,rep_name,email,team,region,manager_id,role,hired_on,left_on\n"
+        "R1,Ann,,T1,East,,rep,2024-01-01,\n"
+        "\ufeffR1,Ann,,T1,East,,rep,2024-01-01,\n"  # identical after normalising
+        "Ｒ2,Bo,,T1,East,,rep,2024-01-01,\n"
+        "R3\u200b,Cy,,T1,East,R\u200b1,rep,2024-01-01,\n"
+        "R4\x00,Di,,T1,East,,rep,2024-01-01,\n"
+    )
+    r = load_file(con, "sales_reps", write_export(tmp_path, "sales_reps.csv", reps), 1)
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (5, 4, 1)
+    assert con.execute("select rep_id, manager_id from raw.sales_reps order by 1").fetchall() == [
+        ("R1", None),
+        ("R2", None),
+        ("R3", "R1"),
+    ]
+    assert con.execute(
+        "select rule, column_name from meta.quarantine where entity = 'sales_reps'"
+    ).fetchall() == [("unparseable_value", "rep_id")]
+    # a later export spelling R2 in ASCII updates the same record
+    later = reps.splitlines()[0] + "\nR2,Bo Chan,,T1,East,,rep,2024-01-01,\n"
+    load_file(con, "sales_reps", write_export(tmp_path / "2", "sales_reps.csv", later), 2)
+    assert con.execute(
+        "select count(distinct rep_id), max(rep_name) from raw.sales_reps where rep_id = 'R2'"
+    ).fetchone() == (1, "Bo Chan")

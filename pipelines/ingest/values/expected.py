@@ -77,6 +77,8 @@ def expected_format(type_: str, formats: ValueFormats) -> str:
             f"a yes/no value: {', '.join(formats.true_values)} for yes, "
             f"or {', '.join(formats.false_values)} for no"
         )
-    if type_ in ("text", "id"):
+    if type_ == "id":
+        return "an id without NUL characters (re-export it: a NUL is a byte the export broke)"
+    if type_ == "text":
         return "text"
     raise ValueError(f"unknown contract type {type_!r}")

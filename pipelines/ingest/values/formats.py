@@ -91,6 +91,32 @@ _FOLD_TO = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [
 _FOLD_TABLE = str.maketrans(dict(zip(_FOLD_FROM, _FOLD_TO, strict=True)))
 
 
+#: Characters an id never keeps: format characters (zero-width spaces and joiners, the
+#: byte-order mark, soft hyphens, bidi marks) and control characters other than NUL.
+_INVISIBLE = r"[\p{Cf}\x01-\x1f\x7f-\x9f]"
+
+
+def normalised_id(expr: pl.Expr) -> pl.Expr:
+    """An id as it is compared: Unicode NFKC (full-width ``ＡＣＣ-00001`` is ``ACC-00001``),
+    invisible and control characters removed, trimmed; null when nothing is left, and null
+    (unreadable: the row is quarantined) when it holds a NUL character."""
+    text = expr.cast(pl.String)
+    clean = (
+        text.str.normalize("NFKC")
+        .str.replace_all(_INVISIBLE, "")
+        .str.strip_chars()
+        .replace("", None)
+    )
+    plain = text.str.contains(r"^[\x20-\x7e]*$")
+    return (
+        pl.when(text.str.contains("\x00", literal=True))
+        .then(pl.lit(None, dtype=pl.String))
+        .when(plain)
+        .then(text)
+        .otherwise(clean)
+    )
+
+
 def normalised(expr: pl.Expr) -> pl.Expr:
     """Full-width digits and punctuation as ASCII, spaces collapsed, trimmed."""
     return (

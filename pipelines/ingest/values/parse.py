@@ -160,7 +160,7 @@ def parse_frame_failures(
         "expected": pl.String,
         "position": pl.Int32,
     }
-    checked = [(i, c) for i, c in enumerate(entity.columns) if c.type not in ("id", "text")]
+    checked = [(i, c) for i, c in enumerate(entity.columns) if c.type != "text"]
     if not checked:
         return typed, pl.DataFrame(schema=schema)
     # One vectorised pass marks every cell that had a value and came out null.
@@ -176,6 +176,8 @@ def parse_frame_failures(
                 pl.col("value").is_not_null()
                 & (pl.col("value").str.strip_chars() != "")
                 & typed[c.name].is_null()
+                # an id of invisible characters only is empty, not unreadable
+                & (pl.col("value").str.contains("\x00", literal=True) if c.type == "id" else True)
             )
             for i, c in checked
         ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.core.contract import DECIMAL_DIGITS
-from pipelines.ingest.values.formats import ValueFormats, fold, normalised
+from pipelines.ingest.values.formats import ValueFormats, fold, normalised, normalised_id
 from pipelines.ingest.values.moments import read_date, read_timestamp
 from pipelines.ingest.values.numbers import digits_of, read_decimal, read_int, read_rate
 from pipelines.ingest.values.stages import IN, OUT
@@ -61,12 +61,15 @@ def read_values(
     """A lazy one-column frame: ``column`` of ``frame`` (text) read as contract type ``type_``.
 
     Same rows in the same order; a cell that cannot be read exactly is null.
-    ``id``/``text`` columns are returned as they are.
+    ``text`` columns are returned as they are, ``id`` columns normalised
+    (:func:`~pipelines.ingest.values.formats.normalised_id`).
     """
     if type_ not in DTYPES:
         raise ValueError(f"unknown contract type {type_!r}")
     lf = frame.lazy().select(pl.col(column).cast(pl.String))
-    if type_ in ("id", "text"):
+    if type_ == "id":
+        return lf.select(normalised_id(pl.col(column)).alias(column))
+    if type_ == "text":
         return lf
     lf = lf.select(normalised(pl.col(column)).alias(IN))
     return _READERS[type_](lf, formats).select(pl.col(OUT).cast(DTYPES[type_]).alias(column))

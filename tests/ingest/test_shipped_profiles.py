@@ -57,6 +57,13 @@ VENDOR_FILE_NAMES = {
         "跟进记录_20260302.csv": "activities",
         "客户跟进记录_20260302.xlsx": "activities",
         "销售记录.xlsx": "activities",
+        "销售线索_20260302.csv": "leads",
+        "线索列表.xlsx": "leads",
+        "销售订单_20260302.csv": "orders",
+        "订单列表_20260302.xlsx": "orders",
+        "回款列表_20260302.csv": "payments",
+        "回款_20260302.xlsx": "payments",
+        "回款计划_20260302.xlsx": None,
     },
 }
 

@@ -232,3 +232,132 @@ def test_fxiaoke_exports_load_typed(con, tmp_path):
     assert "header found on row 2 under a title block" in out  # the merged XLSX title
     assert "header found on row 3 under a title block" in out  # the CSV title + blank line
     assert "amount: 1 value(s) unreadable" in out and "'约5万'" in out
+
+
+# ------------------------------------------------- 销售线索, 销售订单 and 回款 exports
+
+
+def fxiaoke_sales_drop(inbox: Path) -> None:
+    """The list exports of leads (GB18030, no 线索编号), orders (UTF-8 with a byte-order
+    mark) and payments (GB18030, tenant header variants, a voided payment)."""
+    fxiaoke_drop(inbox)
+    gb = {"encoding": "gb18030", "crlf": True}
+    write_export(
+        inbox,
+        "销售线索_20260302.csv",
+        csv_bytes(
+            [
+                ["线索名称", "姓名", "公司名称", "线索状态", "线索来源", "负责人", "创建时间"]
+                + ["转换时间", "手机", "邮箱", "线索池"],
+                ["星辰科技-张总", "张明", XINGCHEN, "已转换", "官网", LI, "2026-01-03 09:00"]
+                + ["2026-01-08 10:20", "13811112222", "zhang@xingchen.cn", ""],
+                ["博远医疗-采购部", "刘洋", "北京博远医疗器械有限公司", "跟进中", "展会", CHEN]
+                + ["2026/2/18 14:00", "", "13622223333", "--", ""],
+                ["鸿图教育-王老师", "王磊", "成都鸿图教育咨询有限公司", "未分配", "", WANG]
+                + ["2026年2月25日 上午9:30", "", "", "", "华东线索池"],
+                ["个人咨询", "赵丽", "个人", "无效", "400电话", LI, "2026-02-26 16:05", ""]
+                + ["", "", ""],
+            ],
+            **gb,
+        ),
+    )
+    write_export(
+        inbox,
+        "销售订单_20260302.csv",
+        csv_bytes(
+            [
+                ["销售订单编号", "客户名称", "下单日期", "订单金额", "负责人", "订单状态"]
+                + ["关联商机", "发货状态", "回款状态", "签收日期"],
+                ["SO-20260228-0001", YUNFAN, "2026-02-28", "¥12,000.00", LI, "已确认"]
+                + [O_RENEWAL, "已发货", "部分回款", ""],
+                ["SO-20260301-0002", XINGCHEN, "2026/3/1", "1.2万", LI, "已收货", ""]
+                + ["已收货", "已回款", "2026-03-02"],
+                ["SO-20260302-0003", QIANHAI, "2026年3月2日", "5000", CHEN, "已作废", ""]
+                + ["未发货", "未回款", ""],
+            ],
+            bom=True,
+        ),
+    )
+    write_export(
+        inbox,
+        "回款列表_20260302.csv",
+        csv_bytes(
+            [
+                ["回款编号", "客户名称", "关联订单", "回款日期", "本次回款金额", "回款方式"]
+                + ["生命状态", "负责人", "交易流水号"],
+                ["HK-0001", YUNFAN, "SO-20260228-0001", "2026-03-01", "6,000.00", "银行转账"]
+                + ["正常", LI, "TX20260301001"],
+                ["HK-0002", XINGCHEN, "SO-20260301-0002", "2026/3/2", "¥12,000.00", "承兑汇票"]
+                + ["正常", LI, ""],
+                ["HK-0003", YUNFAN, "SO-20260228-0001", "2026-03-02", "6000", "现金", "作废"]
+                + [LI, ""],
+            ],
+            **gb,
+        ),
+    )
+
+
+def test_fxiaoke_leads_orders_and_payments_load_as_the_crm_shows_them(con, tmp_path):
+    inbox = tmp_path / "fx"
+    fxiaoke_sales_drop(inbox)
+    assert (inbox / "销售订单_20260302.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
+    results = load_drop(con, inbox, "fxiaoke")
+    assert {e: counts(results)[e] for e in ("leads", "orders", "payments")} == {
+        "leads": (4, 4, 0),
+        "orders": (3, 3, 0),
+        "payments": (2, 2, 0),  # the voided one is skipped, and said so
+    }
+    assert results["leads"].read_notes["encoding"] == "gb18030"
+    assert any(
+        "1 export row(s) skipped" in n and "生命状态" in n
+        for n in results["payments"].read_notes["notes"]
+    )
+    leads = rows(
+        con,
+        "select lead_id, company_name, status, source, owner_rep_id, created_at, "
+        "converted_at, phone, email from raw.leads order by created_at",
+    )
+    assert leads == [
+        ("星辰科技-张总", XINGCHEN, "converted", "官网", LI, local(SH, 2026, 1, 3, 9),
+         local(SH, 2026, 1, 8, 10, 20), "13811112222", "zhang@xingchen.cn"),
+        ("博远医疗-采购部", "北京博远医疗器械有限公司", "working", "展会", CHEN,
+         local(SH, 2026, 2, 18, 14), None, "13622223333", None),
+        ("鸿图教育-王老师", "成都鸿图教育咨询有限公司", "new", "未知", WANG,
+         local(SH, 2026, 2, 25, 9, 30), None, None, None),
+        ("个人咨询", "个人", "disqualified", "400电话", LI, local(SH, 2026, 2, 26, 16, 5),
+         None, None, None),
+    ]  # fmt: skip
+    orders = rows(
+        con,
+        "select order_id, account_id, opportunity_id, rep_id, ordered_at, status, currency, "
+        "total_amount, delivered_at from raw.orders order by order_id",
+    )
+    assert orders == [
+        ("SO-20260228-0001", YUNFAN, O_RENEWAL, LI, local(SH, 2026, 2, 28), "reviewed", "CNY",
+         Decimal("12000"), None),
+        ("SO-20260301-0002", XINGCHEN, None, LI, local(SH, 2026, 3, 1), "delivered", "CNY",
+         Decimal("12000"), local(SH, 2026, 3, 2)),
+        ("SO-20260302-0003", QIANHAI, None, CHEN, local(SH, 2026, 3, 2), "cancelled", "CNY",
+         Decimal("5000"), None),
+    ]  # fmt: skip
+    payments = rows(
+        con,
+        "select payment_id, order_id, paid_at, amount, currency, method, reference "
+        "from raw.payments order by payment_id",
+    )
+    assert payments == [
+        ("HK-0001", "SO-20260228-0001", local(SH, 2026, 3, 1), Decimal("6000"), "CNY",
+         "银行转账", "TX20260301001"),
+        ("HK-0002", "SO-20260301-0002", local(SH, 2026, 3, 2), Decimal("12000"), "CNY",
+         "承兑汇票", None),
+    ]  # fmt: skip
+    out = check_cli(
+        "fxiaoke",
+        inbox,
+        {
+            "销售线索_20260302.csv": ("leads", 4),
+            "销售订单_20260302.csv": ("orders", 3),
+            "回款列表_20260302.csv": ("payments", 2),
+        },
+    )
+    assert "amount                 <- header '本次回款金额'" in out

@@ -10,6 +10,7 @@ test_shipped_profiles.py.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from datetime import UTC, date, datetime
@@ -35,6 +36,16 @@ from tests.ingest.support import (
 HS_ANN, HS_BO = "Ann Lee", "Bo Chan"
 INITECH, UMBRELLA, HOOLI = "5872391001", "5872391002", "5872391003"
 DEAL1, DEAL2, DEAL3, DEAL4 = (f"1928374650{i}" for i in range(1, 5))
+#: The default "Sales Pipeline" stages, as their Date entered columns name them.
+HS_STAGES = [
+    "Appointment Scheduled", "Qualified To Buy", "Presentation Scheduled",
+    "Decision Maker Bought-In", "Contract Sent", "Closed Won", "Closed Lost",
+]  # fmt: skip
+#: How the warehouse's stages correspond to them (what a HubSpot admin would say).
+HS_STAGE_MEANS = dict(
+    zip(HS_STAGES, ["qualified", "discovery", "proposal", "negotiation", "negotiation", "won",
+                    "lost"], strict=True)
+)  # fmt: skip
 
 
 def hubspot_drop(inbox: Path) -> None:
@@ -81,6 +92,18 @@ def hubspot_drop(inbox: Path) -> None:
     header += ["Create Date", "Last Modified Date", "Deal owner"]
     header += ["Associated Company IDs (Primary)", "Associated Company (Primary)"]
     header += ["Closed Lost Reason", "Deal Type"]
+    header += [f'Date entered "{s} (Sales Pipeline)"' for s in HS_STAGES]
+    header += ['Date exited "Appointment Scheduled (Sales Pipeline)"']
+    header += ['Cumulative time in "Appointment Scheduled (Sales Pipeline)" (HH:mm:ss)']
+    # Date entered per stage, in HS_STAGES order ("" = never entered)
+    entered = {
+        DEAL1: ["2026-01-06 10:00", "2026-01-20 09:00", "2026-02-10 14:30", "", "", "", ""],
+        DEAL2: ["2026-02-12 09:30", "", "", "2026-02-20 11:00", "2026-02-25 16:00"]
+        + ["2026-02-27 16:20", ""],
+        # straight to lost, the day daylight saving time starts in New York
+        DEAL3: ["2026-03-02 09:00", "", "", "", "", "", "2026-03-08 03:30"],
+        DEAL4: [""] * 7,  # imported deal: HubSpot has no stage dates for it
+    }
     write_export(
         inbox,
         "hubspot-crm-exports-all-deals-2026-03-02.csv",
@@ -89,16 +112,18 @@ def hubspot_drop(inbox: Path) -> None:
                 header,
                 [DEAL1, "Initech - Platform", "Presentation Scheduled", "Sales Pipeline"]
                 + ["48000", "2026-04-30", "2026-01-06 10:00", "2026-03-02 08:15", HS_ANN]
-                + [INITECH, "Initech", "", "newbusiness"],
+                + [INITECH, "Initech", "", "newbusiness", *entered[DEAL1]]
+                + ["2026-01-20 09:00", "336:00:00"],
                 [DEAL2, "Umbrella - Distribution, EU", "Closed Won (Sales Pipeline)"]
                 + ["Sales Pipeline", "125000.5", "2026-02-27 16:20", "2026-02-12 09:30"]
-                + ["2026-02-27 16:21", HS_BO, UMBRELLA, "Umbrella GmbH", "", "newbusiness"],
+                + ["2026-02-27 16:21", HS_BO, UMBRELLA, "Umbrella GmbH", "", "newbusiness"]
+                + [*entered[DEAL2], "2026-02-20 11:00", "193:30:00"],
                 [DEAL3, "Hooli - Pilot", "Closed Lost", "Sales Pipeline", "7500"]
                 + ["2026-03-10 11:00", "2026-03-02 09:00", "2026-03-10 11:05", HS_ANN, HOOLI]
-                + ["Hooli", "Went with a competitor", ""],
+                + ["Hooli", "Went with a competitor", "", *entered[DEAL3], "", ""],
                 [DEAL4, "Initech - Add-on", "Contract Sent", "Sales Pipeline", "12000"]
                 + ["2026-03-20", "2026-02-20 13:45", "2026-03-01 10:00", HS_ANN, INITECH]
-                + ["Initech", "", "existingbusiness"],
+                + ["Initech", "", "existingbusiness", *entered[DEAL4], "", ""],
             ],
             crlf=False,
         ),
@@ -124,12 +149,29 @@ def test_hubspot_exports_load_typed(con, tmp_path):
     inbox = tmp_path / "hs"
     hubspot_drop(inbox)
     results = load_drop(con, inbox, "hubspot")
+    stage_rows = hubspot_stage_history(inbox / "hubspot-crm-exports-all-deals-2026-03-02.csv")
     assert counts(results) == {
         "sales_reps": (2, 2, 0),
         "accounts": (3, 3, 0),
         "opportunities": (4, 4, 0),
+        "opportunity_stage_history": (len(stage_rows), len(stage_rows), 0),
         "activities": (4, 3, 1),
     }
+    # one stage-history row per non-empty Date entered cell, read in the account's timezone
+    history = rows(
+        con, "select opportunity_id, stage, entered_at from raw.opportunity_stage_history"
+    )
+    assert sorted(history) == sorted(stage_rows)
+    assert (DEAL3, "lost", datetime(2026, 3, 8, 7, 30, tzinfo=UTC)) in history  # EDT, UTC-4
+    notes = results["opportunity_stage_history"].read_notes["notes"]
+    assert any("1 export row(s) skipped" in n and "Date entered" in n for n in notes), notes
+    # Close Date is the close date as HubSpot shows it: the date written, whatever the zone
+    assert rows(con, "select opportunity_id, close_date from raw.opportunities order by 1") == [
+        (DEAL1, date(2026, 4, 30)),
+        (DEAL2, date(2026, 2, 27)),
+        (DEAL3, date(2026, 3, 10)),
+        (DEAL4, date(2026, 3, 20)),
+    ]
 
     accounts = rows(
         con,
@@ -188,4 +230,172 @@ def test_hubspot_exports_load_typed(con, tmp_path):
         },
     )
     assert "'Closed Won (Sales Pipeline)' -> 'won' (1)" in out
+    assert "deals-2026-03-02.csv -> opportunity_stage_history: 9 rows" in out
+    assert "stage                  <- the * of the headers 'Date entered *'" in out
     assert "type: values outside" in out and "'note' (1)" in out
+
+
+def hubspot_stage_history(deals_csv: Path) -> list[tuple]:
+    """(deal, stage, entered at) of every non-empty Date entered "<stage>" cell, the cell
+    read as wall-clock time in the account's timezone (New York)."""
+    with open(deals_csv, encoding="utf-8", newline="") as f:
+        deals = list(csv.DictReader(f))
+    out = []
+    for deal in deals:
+        for header, cell in deal.items():
+            if header.startswith("Date entered ") and cell:
+                label = header.removeprefix("Date entered ").strip('"')
+                stage = HS_STAGE_MEANS[label.removesuffix(" (Sales Pipeline)")]
+                when = datetime.strptime(cell, "%Y-%m-%d %H:%M")
+                out.append((deal["Record ID"], stage, local(NY, *when.timetuple()[:5])))
+    return out
+
+
+# ------------------------------------------- users, contacts and per-type activity exports
+
+CAROL = "Carol Díaz"
+
+
+def hubspot_people_drop(inbox: Path) -> None:
+    """A drop with HubSpot's users export instead of sales_reps.csv, the contacts export
+    and calls and meetings exported per type."""
+    write_export(
+        inbox,
+        "users-2026-03-02.csv",
+        csv_bytes(
+            [
+                ["User ID", "First Name", "Last Name", "Email", "Last login", "Teams", "Role"]
+                + ["Permissions"],
+                ["51001", "Ann", "Lee", "ann@initrode.example", "2026-03-01", "Inbound"]
+                + ["Sales Rep", "Sales Hub Professional"],
+                ["51002", "Bo", "Chan", "bo@initrode.example", "", "", "Sales Manager", ""],
+                ["51003", "Carol", "Díaz", "carol@initrode.example", "", "Outbound", "", ""],
+            ],
+            bom=True,
+        ),
+    )
+    write_export(
+        inbox,
+        "hubspot-crm-exports-all-companies-2026-03-02.csv",
+        csv_bytes(
+            [
+                ["Record ID", "Company name", "Company owner", "Create Date", "Type"],
+                [INITECH, "Initech", HS_ANN, "2026-01-05 14:22", "Prospect"],
+            ]
+        ),
+    )
+    header = ["Record ID", "Deal Name", "Deal Stage", "Amount", "Close Date", "Create Date"]
+    header += ["Deal owner", "Associated Company IDs", 'Date entered "Closed Won (Sales Pipeline)"']
+    write_export(
+        inbox,
+        "hubspot-crm-exports-all-deals-2026-03-02.csv",
+        csv_bytes(
+            [
+                header,
+                [DEAL1, "Initech - Platform", "Closed Won", "48000", "2026-03-31"]
+                + ["2026-01-06 10:00", CAROL, INITECH, "2026-03-31 21:30"],
+            ]
+        ),
+    )
+    write_export(
+        inbox,
+        "hubspot-crm-exports-all-contacts-2026-03-02.csv",
+        csv_bytes(
+            [
+                ["Record ID", "First Name", "Last Name", "Email", "Phone Number"]
+                + ["Contact owner", "Company Name", "Lifecycle Stage", "Lead Status"]
+                + ["Original Source", "Create Date", "Became an Opportunity Date"],
+                ["701", "Peter", "Gibbons", "peter@initech.example", "+1 512 555 0101", HS_ANN]
+                + ["Initech", "Opportunity", "Open Deal", "Organic Search", "2026-01-02 09:00"]
+                + ["2026-01-06 10:00"],
+                [
+                    "702",
+                    "Milton",
+                    "Waddams",
+                    "",
+                    "",
+                    HS_BO,
+                    "Initech",
+                    "Lead",
+                    "Attempted to Contact",
+                ]
+                + ["Offline Sources", "2026-02-01 08:00", ""],
+                ["703", "Bill", "Lumbergh", "", "", HS_BO, "Initech", "Sales Qualified Lead"]
+                + ["Connected", "", "2026-02-02 08:00", ""],
+                ["704", "Joanna", "", "", "", CAROL, "Chotchkie's", "Lead", "", "Direct Traffic"]
+                + ["2026-02-03 08:00", ""],
+                ["705", "Dom", "Portwood", "", "", HS_ANN, "Penetrode", "Lead", "Unqualified"]
+                + ["Paid Social", "2026-02-04 08:00", ""],
+                ["706", "News", "Reader", "news@example.com", "", "", "", "Subscriber", ""]
+                + ["Email Marketing", "2026-02-05 08:00", ""],
+            ]
+        ),
+    )
+    activity = ["Record ID", "Activity date", "Activity assigned to", "Associated Company IDs"]
+    activity += ["Associated Deal IDs"]
+    write_export(
+        inbox,
+        "hubspot-crm-exports-all-calls-2026-03-02.csv",
+        csv_bytes(
+            [
+                [*activity, "Call outcome", "Call direction"],
+                ["90001", "2026-03-02 10:30", HS_ANN, INITECH, DEAL1, "Connected", "Outbound"],
+                ["90002", "2026-03-02 11:00", CAROL, INITECH, "", "No answer", "Outbound"],
+            ]
+        ),
+    )
+    write_export(
+        inbox,
+        "hubspot-crm-exports-all-meetings-2026-03-02.csv",
+        csv_bytes(
+            [
+                [*activity, "Meeting name"],
+                ["90101", "2026-03-03 15:00", HS_BO, INITECH, DEAL1, "Kick-off"],
+            ]
+        ),
+    )
+
+
+def test_hubspot_users_contacts_and_per_type_activities(con, tmp_path):
+    inbox = tmp_path / "hs"
+    hubspot_people_drop(inbox)
+    results = load_drop(con, inbox, "hubspot")
+    assert counts(results) == {
+        "sales_reps": (3, 3, 0),
+        "accounts": (1, 1, 0),
+        "leads": (5, 5, 0),
+        "opportunities": (1, 1, 0),
+        "opportunity_stage_history": (1, 1, 0),
+        "activities": (3, 3, 0),
+    }
+    # the owner names of the other exports are "<First Name> <Last Name>" of the users export
+    assert rows(con, "select rep_id, email, team, region, role from raw.sales_reps order by 1") == [
+        (HS_ANN, "ann@initrode.example", "Inbound", "Unassigned", "Sales Rep"),
+        (HS_BO, "bo@initrode.example", "Unassigned", "Unassigned", "Sales Manager"),
+        (CAROL, "carol@initrode.example", "Outbound", "Unassigned", None),
+    ]
+    leads = rows(
+        con,
+        "select lead_id, owner_rep_id, company_name, status, source, converted_at "
+        "from raw.leads order by lead_id",
+    )
+    assert leads == [
+        ("701", HS_ANN, "Initech", "converted", "Organic Search", local(NY, 2026, 1, 6, 10)),
+        ("702", HS_BO, "Initech", "working", "Offline Sources", None),
+        ("703", HS_BO, "Initech", "qualified", "Unknown", None),
+        ("704", CAROL, "Chotchkie's", "new", "Direct Traffic", None),
+        ("705", HS_ANN, "Penetrode", "disqualified", "Paid Social", None),
+    ]
+    notes = results["leads"].read_notes["notes"]
+    assert any("1 export row(s) skipped" in n and "Lifecycle Stage" in n for n in notes), notes
+    # calls and meetings exported per type: one activities export
+    acts = rows(con, "select activity_id, rep_id, type, opportunity_id from raw.activities")
+    assert sorted(acts) == [
+        ("90001", HS_ANN, "call", DEAL1),
+        ("90002", CAROL, "call", None),
+        ("90101", HS_BO, "meeting", DEAL1),
+    ]
+    assert rows(con, "select stage, entered_at from raw.opportunity_stage_history") == [
+        ("won", local(NY, 2026, 3, 31, 21, 30))
+    ]
+    assert rows(con, "select close_date from raw.opportunities") == [(date(2026, 3, 31),)]

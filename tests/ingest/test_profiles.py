@@ -336,3 +336,67 @@ def test_amount_written_in_another_currency_is_quarantined_not_converted(con, tm
     )
     for ok in ("P2", "P3"):
         assert all(x["rule"] != "currency_mismatch" for x in reasons.get(ok, []))
+
+
+UNPIVOT_PROFILE = """\
+profile: wide
+entities:
+  opportunity_stage_history:
+    files: "deal_stages*.csv"
+    unpivot: {headers: "Entered *", name: stage, value: entered_at}
+    columns:
+      opportunity_id: Deal
+    values:
+      stage: {discovery: [Discovery], proposal: [Proposal], won: [Won]}
+"""
+
+
+def test_unpivot_reads_one_row_per_filled_cell_of_the_matching_headers(con, tmp_path):
+    """Headers match case- and space-insensitively, quotes around the * part are not part of
+    the stage; a stage the profile does not know is quarantined at its own row number; a
+    deal with no filled cell is counted as skipped."""
+    path = tmp_path / "wide.yaml"
+    path.write_text(UNPIVOT_PROFILE, encoding="utf-8")
+    wide = load_profile(str(path))
+    drop = tmp_path / "drop"
+    canonical = {
+        "sales_reps.csv": "rep_id,rep_name,team,region\nR1,Ann,East,East\n",
+        "accounts.csv": "account_id,account_name,region,channel,owner_rep_id,created_at\n"
+        "A1,Acme,East,direct,R1,2026-01-01 09:00\n",
+        "opportunities.csv": "opportunity_id,account_id,owner_rep_id,name,created_at,stage,"
+        "amount,currency,expected_close_date,last_modified_at\n"
+        + "".join(
+            f"{d},A1,R1,Deal {d},2026-01-02 09:00,won,10,USD,2026-03-31,2026-03-01 09:00\n"
+            for d in ("D1", "D2", "D3")
+        ),
+    }
+    for name, text in canonical.items():
+        r = load(con, wide, name.removesuffix(".csv"), write_export(drop, name, text), 1)
+        assert (r.status, r.rows_quarantined) == ("loaded", 0), r.message
+    header = ["Deal", "ENTERED  Discovery", "Entered 'Proposal'", "Entered \u201cWon\u201d"]
+    header += ["Entered Limbo", "Exited Discovery"]
+    table = [
+        header,
+        ["D1", "2026-01-05 10:00", "2026-02-01 10:00", "2026-03-01 10:00", "", "2026-02-01"],
+        ["D2", "", "", "", "", "2026-02-02"],
+        ["D3", "2026-01-06 10:00", "", "", "2026-01-20 10:00", ""],
+    ]
+    csv_text = "\n".join(",".join(r) for r in table) + "\n"
+    stages = write_export(drop, "deal_stages.csv", csv_text)
+    r = load(con, wide, "opportunity_stage_history", stages, 1)
+    expected = []
+    for row in table[1:]:
+        for j, cell in enumerate(row[1:5], start=1):
+            if cell:
+                expected.append((row[0], ["discovery", "proposal", "won", "Limbo"][j - 1], cell))
+    loaded = con.execute(
+        "select opportunity_id, stage, strftime(entered_at at time zone 'Asia/Shanghai', "
+        "'%Y-%m-%d %H:%M') from raw.opportunity_stage_history"
+    ).fetchall()
+    assert sorted(loaded) == sorted(e for e in expected if e[1] != "Limbo")
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (len(expected), len(expected) - 1, 1)
+    assert con.execute(
+        "select record_id, rule, value_seen, source_row from meta.quarantine"
+    ).fetchall() == [("D3|Limbo|2026-01-20 10:00", "value_not_allowed", "Limbo", 4 * 1000 + 4)]
+    assert any("1 export row(s) skipped" in n for n in r.read_notes["notes"])
+    assert any("4 header(s) matching 'Entered *'" in n for n in r.read_notes["notes"])

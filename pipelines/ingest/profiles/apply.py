@@ -209,8 +209,9 @@ def _open_part(stack, path, entity, profile, mapping, business_timezone):
         null_values=tuple(settings.null_values or ()),
     )
     table = stack.enter_context(open_table(path, options))
+    unpivot_notes = _check_unpivot(mapping, table.headers, path.name)
     lookups = load_lookups(path.parent, mapping, settings)
-    headers = [*table.headers, *_unpivot_headers(mapping)]
+    headers = _headers_after_unpivot(mapping, table.headers)
 
     def map_batch(frame: pl.DataFrame) -> Mapped:
         frame, skipped = _select_rows(frame, mapping, table.headers)
@@ -220,9 +221,42 @@ def _open_part(stack, path, entity, profile, mapping, business_timezone):
 
     empty = pl.DataFrame(schema={ROW_INDEX: pl.Int64, **{h: pl.String for h in table.headers}})
     mapped = map_batch(empty)
-    mapped.notes += lookups.notes
+    if mapping.unpivot:
+        _unpivot_sources(mapped.sources, mapping.unpivot)
+    mapped.notes += unpivot_notes + lookups.notes
     formats, column_formats = value_formats(settings, mapping)
     return table, mapped, settings, formats, column_formats, map_batch, mapping
+
+
+def _unpivot_sources(sources: dict[str, str], unpivot) -> None:
+    """Say where the unpivot's name and value columns come from."""
+    said = {
+        f"header {unpivot.name!r}": f"the * of the headers {unpivot.headers!r}",
+        f"header {unpivot.value!r}": f"the cells of the headers {unpivot.headers!r}",
+    }
+    for column, source in sources.items():
+        for plain, meant in said.items():
+            if source.startswith(plain):
+                sources[column] = meant + source[len(plain) :]
+
+
+def _check_unpivot(mapping: EntityMapping, headers, file_name: str) -> list[str]:
+    """Notes on the headers an unpivot reads; too many of them rejects the file."""
+    if not mapping.unpivot:
+        return []
+    pattern = mapping.unpivot.headers
+    labels = unpivot_labels(pattern, headers)
+    if len(labels) >= UNPIVOT_SPAN:
+        raise FileRejected(
+            file_name,
+            f"has {len(labels):,} columns matching {pattern!r}; at most "
+            f"{UNPIVOT_SPAN - 1} are read as rows",
+            "export fewer of those columns, or narrow the unpivot headers pattern",
+        )
+    if not labels:
+        return [f"no header matches {pattern!r}: no {mapping.unpivot.name} rows in this file"]
+    said = ", ".join(map(repr, labels.values()))
+    return [f"{len(labels)} header(s) matching {pattern!r} read as rows ({said})"]
 
 
 def _merge_part(mapped: Mapped, column_formats: dict, formats, other, files) -> None:
@@ -304,25 +338,43 @@ def _select_rows(frame: pl.DataFrame, mapping: EntityMapping, headers) -> tuple[
 UNPIVOT_SPAN = 1000
 
 
-def _unpivot_headers(mapping: EntityMapping) -> list[str]:
-    return [mapping.unpivot.name, mapping.unpivot.value] if mapping.unpivot else []
+def _headers_after_unpivot(mapping: EntityMapping, headers) -> list[str]:
+    """The headers of the rows a mapping maps: an unpivot's wide headers become its name
+    and value columns."""
+    if not mapping.unpivot:
+        return list(headers)
+    wide = unpivot_labels(mapping.unpivot.headers, headers)
+    kept = [h for h in headers if h not in wide]
+    return [*kept, mapping.unpivot.name, mapping.unpivot.value]
+
+
+#: Quotes around what an unpivot's ``*`` matched are not part of it (HubSpot writes
+#: ``Date entered "Closed Won (Sales Pipeline)"``).
+UNPIVOT_QUOTES = "\"'“”‘’「」"
+
+
+def unpivot_labels(pattern: str, headers) -> dict[str, str]:
+    """header -> what its ``*`` matched (spaces trimmed, surrounding quotes removed), for
+    every header matching ``pattern`` as headers are compared (case and runs of spaces
+    ignored) with a non-empty ``*``."""
+    prefix, suffix = (re.escape(header_key(p)) for p in pattern.split("*"))
+    rx = re.compile(f"{prefix}(.+?){suffix}".replace(r"\ ", r"\s+"), re.IGNORECASE)
+    out = {}
+    for h in headers:
+        found = rx.fullmatch(re.sub(r"\s+", " ", h).strip())
+        label = found.group(1).strip().strip(UNPIVOT_QUOTES).strip() if found else ""
+        if label:
+            out[h] = label
+    return out
 
 
 def _unpivot(frame: pl.DataFrame, unpivot, headers) -> pl.DataFrame:
-    prefix, suffix = (header_key(p) for p in unpivot.headers.split("*"))
-    wide = [
-        h
-        for h in headers
-        if header_key(h).startswith(prefix)
-        and header_key(h).endswith(suffix)
-        and len(header_key(h)) > len(prefix) + len(suffix)
-    ]
-    if len(wide) >= UNPIVOT_SPAN:
-        raise ValueError(f"more than {UNPIVOT_SPAN - 1} columns match {unpivot.headers!r}")
+    labels = unpivot_labels(unpivot.headers, headers)
+    wide = list(labels)
     rest = [c for c in frame.columns if c not in wide]
     parts = []
     for j, h in enumerate(wide, start=1):
-        label = h[len(prefix) : len(h) - len(suffix)].strip() if suffix else h[len(prefix) :]
+        label = labels[h]
         parts.append(
             frame.filter(pl.col(h).is_not_null() & (pl.col(h).str.strip_chars() != "")).select(
                 *[c for c in rest if c != ROW_INDEX],

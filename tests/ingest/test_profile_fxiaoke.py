@@ -228,7 +228,7 @@ def test_fxiaoke_exports_load_typed(con, tmp_path):
             "跟进记录_20260302.csv": ("activities", 4),
         },
     )
-    assert "encoding gb18030 (detected: Chinese text)" in out
+    assert "encoding gb18030 (detected, confidence high: Chinese text)" in out
     assert "header found on row 2 under a title block" in out  # the merged XLSX title
     assert "header found on row 3 under a title block" in out  # the CSV title + blank line
     assert "amount: 1 value(s) unreadable" in out and "'约5万'" in out

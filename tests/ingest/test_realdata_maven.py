@@ -217,7 +217,7 @@ def test_profile_check_reports_what_would_be_quarantined():
     # loaded and flagged, not quarantined
     assert "expected_close_date: required" not in result.output
     assert "account_id: required" not in result.output
-    assert "data_dictionary.csv: matches no entity" in result.output
+    assert "matching no entity of the profile, not read): data_dictionary.csv" in result.output
     assert f"'GTXPro' -> 'GTX' ({sum(r['product'] == 'GTXPro' for r in pipeline):,})" in (
         result.output
     )

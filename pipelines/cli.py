@@ -293,15 +293,16 @@ def profile_list() -> None:
 def profile_check(name: str, inbox: Path) -> None:
     """Show how PROFILE reads each file in INBOX (mapping, unmapped columns, bad values).
 
-    Loads nothing. Exits 1 when a file would be rejected whole.
+    Loads nothing. Exits 1 when a file would be rejected whole, or when no file of
+    INBOX is an entity of PROFILE (it then says which known export the folder looks like).
     """
-    from pipelines.ingest.profiles.check import check_inbox, render
+    from pipelines.ingest.profiles.check import check_inbox, nothing_matched, render
     from pipelines.ingest.profiles.loader import load_profile
 
     loaded = load_profile(name)
     checks = check_inbox(inbox, loaded, _settings().business_timezone)
     click.echo(render(checks, loaded, inbox), nl=False)
-    if any(c.entity and c.rejected for c in checks):
+    if nothing_matched(checks) or any(c.entity and c.rejected for c in checks):
         sys.exit(1)
 
 

@@ -38,6 +38,9 @@ class Column:
     allowed: tuple[str, ...] | None = None
     #: Optional, but an empty value is flagged (loaded, with a warn-level finding).
     flag_if_empty: str | None = None
+    #: False for a column added after warehouses already held rows: an empty value leaves a
+    #: row's version hash what it was before the column existed (no spurious new versions).
+    hash_if_empty: bool = True
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,9 @@ class Entity:
     #: Column naming the record for people ("Acme Ltd", not "A-0042").
     label_column: str | None = None
     optional: bool = False
-    #: Ordered (earlier, later) timestamp pairs: later may not precede earlier.
+    #: Ordered (earlier, later) pairs of date or timestamp columns: the later one's date may
+    #: not precede the earlier one's. Compared as calendar dates (a timestamp by its date in
+    #: the business timezone); a pair out of order is a warning (loaded and flagged).
     ordered_pairs: tuple[tuple[str, str], ...] = ()
     #: Columns that may not be negative.
     non_negative: tuple[str, ...] = ()
@@ -209,6 +214,11 @@ ENTITIES: tuple[Entity, ...] = (
             C("product_line", "text", False),
             C("lead_id", "id", False),
             C("last_modified_at", "timestamp"),
+            # The close date as the CRM shows it (Salesforce CloseDate, HubSpot Close Date):
+            # a calendar date, never moved by a timezone. A won or lost deal belongs to the
+            # period of this date; without it, to the date of closed_at in the business
+            # timezone.
+            Column("close_date", "date", required=False, hash_if_empty=False),
         ),
         key=("opportunity_id",),
         references=(
@@ -217,7 +227,7 @@ ENTITIES: tuple[Entity, ...] = (
         ),
         owner_column="owner_rep_id",
         label_column="name",
-        ordered_pairs=(("created_at", "closed_at"),),
+        ordered_pairs=(("created_at", "closed_at"), ("created_at", "close_date")),
         non_negative=("amount",),
         description="Sales opportunities (deals).",
     ),

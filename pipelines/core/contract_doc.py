@@ -22,10 +22,17 @@ commas, quotes or line breaks. Empty cells are nulls. This is what the
 headers, encodings, XLSX, date and number formats, vocabularies) are read
 through a mapping profile, see [profiles.md](profiles.md).
 
-Types: `id` and `text` are kept as given (trimmed); `date` is `YYYY-MM-DD`;
-`timestamp` is `YYYY-MM-DD HH:MM[:SS[.fff]]` (also with `T`), with an optional
-zone (`+08:00`, `Z`); without a zone it is local time in the business timezone
-(`SALESOPS_BUSINESS_TIMEZONE`, default Asia/Shanghai); `decimal` is a plain
+Types: `id` and `text` are kept as given (trimmed); `date` is a calendar date,
+`YYYY-MM-DD`, also written with a midnight time (`2023-05-11 00:00:00`,
+`2023-05-11T00:00:00.000`, `2023-05-11T00:00:00Z`): the date as written, never
+moved by a timezone (a timestamp with another time of day gives its date in the
+business timezone); `timestamp` is `YYYY-MM-DD HH:MM[:SS[.fff]]` (also with
+`T`), with an optional zone (`+08:00`, `Z`); without a zone it is local time in
+the business timezone (`SALESOPS_BUSINESS_TIMEZONE`, default Asia/Shanghai): a
+local time the clocks skip (daylight-saving gap) is moved forward by the gap
+(as Python's zoneinfo reads it), one they repeat is the first (earlier)
+occurrence, and either is flagged (`nonexistent_local_time`,
+`ambiguous_local_time`); `decimal` is a plain
 number with `.` as decimal point and at most 6 decimal places (money is exact,
 never floating point); `int` a whole number; `bool` true/false, yes/no, y/n,
 1/0. Columns listed with an allowed set accept those values in any case.
@@ -67,7 +74,10 @@ def render() -> str:
         if e.non_negative:
             rules.append("not negative: " + ", ".join(f"`{c}`" for c in e.non_negative))
         if e.ordered_pairs:
-            rules.append("; ".join(f"`{b}` not before `{a}`" for a, b in e.ordered_pairs))
+            rules.append(
+                "; ".join(f"`{b}` not dated before `{a}`" for a, b in e.ordered_pairs)
+                + " (calendar dates in the business timezone; flagged, the row is loaded)"
+            )
         if rules:
             parts.append("\nAlso checked: " + "; ".join(rules) + ".")
         parts.append("")

@@ -36,7 +36,7 @@ DEFECT_KINDS: dict[str, tuple[str, str]] = {
     "rmb_currency_code": ("invalid_currency_code", "quarantine"),
     "negative_quantity": ("negative_value", "quarantine"),
     "negative_payment": ("negative_value", "quarantine"),
-    "closed_before_created": ("timestamps_out_of_order", "quarantine"),
+    "closed_before_created": ("timestamps_out_of_order", "warn"),
     "duplicate_account_id": ("duplicate_id_conflict", "quarantine"),
     "unknown_account": ("missing_reference", "quarantine"),
     "unknown_order": ("missing_reference", "quarantine"),

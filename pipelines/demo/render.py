@@ -133,6 +133,8 @@ def render(w: World) -> Rows:
                 "product_line": o["line"],
                 "lead_id": o["lead"]["id"] if o["lead"] else "",
                 "last_modified_at": zoned(o, o["modified"], 0.015, False),
+                # the close date as the CRM shows it (a date in the business timezone)
+                "close_date": o["closed"].date().isoformat() if o["closed"] else "",
             },
         )
     for o in w.opps:

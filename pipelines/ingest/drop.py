@@ -26,7 +26,10 @@ class Drop:
 def scan_inbox(inbox: Path, profile: Profile | None = None) -> Drop:
     """Match files to entities by the profile's ``files`` patterns (default: canonical).
 
-    Files no pattern matches are listed as ignored (and reported), never loaded.
+    Files no pattern matches are listed as ignored (and reported), never loaded, and
+    never opened. A file may feed several entities (mappings marked ``shared``); an
+    entity mapped from several files (a list of mappings) is read from all of them
+    together, starting with the first in name order.
     """
     profile = profile or load_profile()
     if not inbox.is_dir():
@@ -35,22 +38,30 @@ def scan_inbox(inbox: Path, profile: Profile | None = None) -> Drop:
             "point --inbox at the folder holding the night's export files",
         )
     entity_files: dict[str, Path] = {}
+    #: entity -> {index of the mapping that read it: file}
+    readings: dict[str, dict[int, Path]] = {}
     ignored: list[str] = []
     for path in sorted(inbox.iterdir()):
         if not path.is_file() or path.name.startswith("."):
             continue
-        name = profile.entity_for(path.name)
-        if name is None:
+        names = profile.entities_for(path.name)
+        if not names:
             ignored.append(path.name)
             continue
-        if name in entity_files:
-            where = profile.line_of("entities", name, "files")
-            raise SalesOpsError(
-                f"the inbox {inbox} holds two files for {name}: "
-                f"{entity_files[name].name} and {path.name} (both match {where})",
-                "keep one file per entity in a drop, or narrow the file patterns in the profile",
-            )
-        entity_files[name] = path
+        for name in names:
+            index = profile.reading_index(name, profile.reading_for(name, path.name))
+            seen = readings.setdefault(name, {})
+            if index in seen:
+                where = profile.line_of("entities", name, "files")
+                raise SalesOpsError(
+                    f"the inbox {inbox} holds two files for {name}: "
+                    f"{seen[index].name} and {path.name} (both match {where})",
+                    "keep one file per entity in a drop, or narrow the file patterns in the "
+                    "profile",
+                )
+            seen[index] = path
+            # The entity's first file; the files of its other mappings are read with it.
+            entity_files.setdefault(name, path)
     if not entity_files:
         expected = "; ".join(
             f"{name}: {' or '.join(m.files)}" for name, m in list(profile.entities.items())[:6]

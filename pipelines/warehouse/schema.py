@@ -189,6 +189,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         ("read_notes", "json"),
     ):
         con.execute(f"alter table meta.load_files add column if not exists {column} {type_}")
+    _follow_contract(con)
     for e in ENTITIES:
         con.execute(f"alter table raw.{e.name} add column if not exists _extra json")
         con.execute(
@@ -197,6 +198,33 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists history")
     for e in ENTITIES:
         con.execute(history_view_ddl(e))
+
+
+def _follow_contract(con: duckdb.DuckDBPyConnection) -> None:
+    """Raw tables of a warehouse created under an earlier contract: columns the contract
+    added since are added (empty for the rows already there), and a column whose contract
+    type now maps to another decimal type (a wider one) is converted in place."""
+    stored = {
+        (table, column): type_
+        for table, column, type_ in con.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw' and table_catalog = current_database()"
+        ).fetchall()
+    }
+    for e in ENTITIES:
+        for c in e.columns:
+            wanted = DUCKDB_TYPES[c.type]
+            have = stored.get((e.name, c.name))
+            if have is None:
+                con.execute(f'alter table raw.{e.name} add column "{c.name}" {wanted}')
+            elif _widened_decimal(have, wanted):
+                con.execute(f'alter table raw.{e.name} alter column "{c.name}" type {wanted}')
+
+
+def _widened_decimal(have: str, wanted: str) -> bool:
+    """True when a stored DECIMAL column must become the contract's other DECIMAL type."""
+    have, wanted = have.replace(" ", "").upper(), wanted.replace(" ", "").upper()
+    return have.startswith("DECIMAL") and wanted.startswith("DECIMAL") and have != wanted
 
 
 def history_view_ddl(e: Entity) -> str:

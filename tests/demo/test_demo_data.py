@@ -26,7 +26,7 @@ EXPECTED_RULES = {
     "value_not_allowed": "quarantine",
     "invalid_currency_code": "quarantine",
     "negative_value": "quarantine",
-    "timestamps_out_of_order": "quarantine",
+    "timestamps_out_of_order": "warn",
     "duplicate_id_conflict": "quarantine",
     "missing_reference": "quarantine",
     "malformed_email": "warn",
@@ -252,6 +252,14 @@ def test_stage_history_is_ordered_and_matches_the_opportunity(drop, manifest):
     opps = clean(drop, manifest, "opportunities")
     assert len(history) == len(opps)
     order = ["qualified", "discovery", "proposal", "negotiation"]
+    # a deal closed before it was created (loaded, flagged): its close date is wrong, its
+    # stage history (when the stages really changed) is not
+    misdated = {
+        d["record_id"]
+        for d in manifest["defects"]
+        if d["expected_rule"] == "timestamps_out_of_order"
+    }
+    assert misdated and misdated <= set(history)
     for o in opps:
         h = history[o["opportunity_id"]]
         assert h == sorted(h)
@@ -259,7 +267,9 @@ def test_stage_history_is_ordered_and_matches_the_opportunity(drop, manifest):
         assert h[-1][1] == o["stage"]
         stages = [s for _, s in h]
         assert stages[:-1] == sorted(stages[:-1], key=order.index)
-        if o["stage"] in ("won", "lost"):
+        if o["opportunity_id"] in misdated:
+            assert local(o["closed_at"]) < local(o["created_at"]) <= h[-1][0]
+        elif o["stage"] in ("won", "lost"):
             assert local(o["closed_at"]) == h[-1][0]
         else:
             assert o["closed_at"] == ""

@@ -11,11 +11,16 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import pytest
 
+from pipelines.core.contract import Column, Entity
 from pipelines.ingest.values.parse import (
+    ROW_INDEX,
     ValueFormats,
     expected_format,
+    parse_frame,
+    resolved_local_times,
 )
 from tests.ingest.support import (
     DMY,
@@ -30,6 +35,7 @@ from tests.ingest.support import (
 )
 
 EXCEL_DAY0 = date(1899, 12, 30)
+SAO_PAULO = "America/Sao_Paulo"
 ORDER_WORDS = {"YMD": "year/month/day", "MDY": "month/day/year", "DMY": "day/month/year"}
 
 
@@ -80,6 +86,18 @@ DATES = [
         datetime(2026, 3, 1, 20, tzinfo=UTC).astimezone(ZoneInfo(SH)).date(),
     ),
     ("2026-03-01T20:00:00Z", ValueFormats(timezone="UTC"), date(2026, 3, 1)),
+    # a date written with a midnight time is the date as written, in any business timezone
+    # (a CRM's close date: Salesforce CloseDate 2023-05-11 / 2023-05-11 00:00:00)
+    ("2023-05-11", ValueFormats(timezone=NY), date(2023, 5, 11)),
+    ("2023-05-11 00:00:00", ValueFormats(timezone=NY), date(2023, 5, 11)),
+    ("2023-05-11T00:00:00", ValueFormats(timezone=NY), date(2023, 5, 11)),
+    ("2023-05-11T00:00:00.000", ValueFormats(timezone=NY), date(2023, 5, 11)),
+    ("2023-05-11T00:00:00.000Z", ValueFormats(timezone=NY), date(2023, 5, 11)),
+    ("2023-05-11T00:00:00+00:00", ValueFormats(timezone="Asia/Tokyo"), date(2023, 5, 11)),
+    ("5/11/2023 12:00 AM", ValueFormats(timezone=NY, date_order="MDY"), date(2023, 5, 11)),
+    # midnight does not exist in Sao Paulo that day: the date is a date all the same
+    ("2017-10-15", ValueFormats(timezone=SAO_PAULO), date(2017, 10, 15)),
+    ("2017-10-15 00:00:00", ValueFormats(timezone=SAO_PAULO), date(2017, 10, 15)),
     # configured patterns are tried first, before the built-in order
     ("01/03/2026", ValueFormats(date_order="MDY", date_formats=("%d/%m/%Y",)), date(2026, 3, 1)),
     ("01-Mar-26", ValueFormats(date_formats=("%d-%b-%y",)), date(2026, 3, 1)),
@@ -188,6 +206,17 @@ TIMESTAMPS = [
     ("2026-07-01 09:30", ValueFormats(timezone=NY), local(NY, 2026, 7, 1, 9, 30)),
     # DST fold (01:30 happens twice in New York): the earlier instant, as before
     ("2026-11-01 01:30", ValueFormats(timezone=NY), datetime(2026, 11, 1, 5, 30, tzinfo=UTC)),
+    # DST gap (02:30 does not exist in New York that night): moved forward by the gap, as
+    # zoneinfo reads it (fold=0: the offset before the gap)
+    ("2026-03-08 02:30", ValueFormats(timezone=NY), local(NY, 2026, 3, 8, 2, 30)),
+    (
+        "2026-03-08 02:30:00.123456",
+        ValueFormats(timezone=NY),
+        local(NY, 2026, 3, 8, 2, 30, 0, 123456),
+    ),
+    # midnight does not exist in Sao Paulo on 2017-10-15 (the clocks went to 01:00)
+    ("2017-10-15", ValueFormats(timezone=SAO_PAULO), local(SAO_PAULO, 2017, 10, 15)),
+    ("2017-10-15 00:00:00", ValueFormats(timezone=SAO_PAULO), local(SAO_PAULO, 2017, 10, 15)),
     (
         "01/03/2026 09:30",
         ValueFormats(date_order="MDY", date_formats=("%d/%m/%Y %H:%M",)),
@@ -226,8 +255,6 @@ TIMESTAMP_FAILURES = [
     ("2026-03-01 09.30", YMD),
     ("13/1/2026 9:30", MDY),
     ("3/1/26 9:30", MDY),
-    # DST gap: 02:30 does not exist in New York that night
-    ("2026-03-08 02:30", ValueFormats(timezone=NY)),
 ]
 
 
@@ -247,3 +274,39 @@ def test_timestamps_that_cannot_be_read_fail(value, formats):
 )
 def test_repeated_inputs_give_identical_results(type_, cases):
     assert_repeats_identically(type_, cases)
+
+
+# ---------------------------------------------------------------------------
+# Wall-clock times the business timezone skips or repeats: resolved, and told
+
+
+def test_times_in_a_dst_gap_or_fold_are_told_with_the_rule_that_read_them():
+    e = Entity("t", (Column("at", "timestamp"), Column("day", "date", False)), key=("at",))
+    values = [
+        ("2026-03-08 02:30", "2026-03-08"),  # gap
+        ("2026-11-01 01:30", "2026-11-01"),  # fold
+        ("2026-11-01 00:30", None),  # the night of the fold, but once only
+        ("2026-03-08 02:30-05:00", None),  # zoned: nothing to resolve
+        ("2026-07-01 09:00", None),
+    ]
+    text = pl.DataFrame(
+        {
+            ROW_INDEX: list(range(2, 2 + len(values))),
+            "at": [a for a, _ in values],
+            "day": [d for _, d in values],
+        },
+        schema={ROW_INDEX: pl.Int64, "at": pl.String, "day": pl.String},
+    )
+    formats = ValueFormats(timezone=NY)
+    typed, failures = parse_frame(text, e, formats)
+    assert failures == []
+    notes = resolved_local_times(text, typed, e, formats)
+    assert notes.rows() == [
+        (2, "at", "2026-03-08 02:30", "gap"),
+        (3, "at", "2026-11-01 01:30", "ambiguous"),
+    ]
+    assert typed["at"].to_list()[:2] == [
+        local(NY, 2026, 3, 8, 2, 30),
+        datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo(NY)).astimezone(UTC),  # fold=0: first
+    ]
+    assert typed["day"].to_list()[:2] == [date(2026, 3, 8), date(2026, 11, 1)]

@@ -256,4 +256,7 @@ def test_salesforce_default_report_file_name_is_not_guessed(tmp_path):
     result = CliRunner().invoke(
         main, ["profile", "check", "--profile", "salesforce", "--inbox", str(inbox)]
     )
-    assert "report1772416800000.csv: matches no entity of the profile" in result.output
+    assert "matching no entity of the profile, not read): report1772416800000.csv" in (
+        result.output
+    )
+    assert result.exit_code == 1, result.output  # nothing would load: not a success

@@ -82,7 +82,7 @@ def test_profile_errors_name_the_file_and_line(tmp_path):
         parse_profile(both, "my.yaml")
     line = both.splitlines().index("      channel: {value: direct, header: X}") + 1
     assert f"my.yaml:{line}" in str(err.value)
-    assert "give one of header, value or template" in str(err.value)
+    assert "give one of header, value, template or lookup" in str(err.value)
 
 
 def test_every_shipped_profile_is_valid():
@@ -278,7 +278,7 @@ def test_profile_check_reports_mapping_and_bad_values_without_loading(tmp_path):
     assert "account_name           <- header 'Account Name'" in out
     assert "unmapped (kept in _extra): 'Fax'" in out
     assert "created_at: 1 value(s) unreadable" in out and "row 2: '13/45/2026'" in out
-    assert "stray.txt: matches no entity" in out
+    assert "matching no entity of the profile, not read): stray.txt" in out
     assert not (tmp_path / ".salesops").exists()
 
 

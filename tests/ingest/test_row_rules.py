@@ -34,7 +34,7 @@ GOOD = {
         "created_at": "2026-01-05 09:00:00", "stage": "won", "amount": "5000.00",
         "currency": "CNY", "expected_close_date": "2026-03-01",
         "closed_at": "2026-02-20 17:00:00", "lost_reason": None, "product_line": None,
-        "lead_id": None, "last_modified_at": "2026-02-20 17:00:00",
+        "lead_id": None, "last_modified_at": "2026-02-20 17:00:00", "close_date": "2026-02-20",
     },
     "payments": {
         "payment_id": "P1", "order_id": "O1", "invoice_id": None,
@@ -55,12 +55,9 @@ CASES = [
     ("targets", {"target_value": "-5"}, "negative_value", "quarantine"),
     ("capability_scores", {"teamwork": "130"}, "value_out_of_range", "quarantine"),
     ("opportunities", {"currency": "RMB"}, "invalid_currency_code", "quarantine"),
-    (
-        "opportunities",
-        {"closed_at": "2025-12-31 09:00:00"},
-        "timestamps_out_of_order",
-        "quarantine",
-    ),
+    # closed before created: loaded and flagged, never quarantined (a won deal still counts)
+    ("opportunities", {"closed_at": "2026-01-04 09:00:00"}, "timestamps_out_of_order", "warn"),
+    ("opportunities", {"close_date": "2026-01-04"}, "timestamps_out_of_order", "warn"),
     ("opportunities", {"amount": "EUR 5,000.00"}, "currency_mismatch", "quarantine"),
     ("payments", {"order_id": None}, "missing_required", "quarantine"),  # no order nor invoice
 ]
@@ -74,7 +71,9 @@ def _failures(entity_name: str, rows: list[dict]) -> pl.DataFrame:
     text = text.with_columns(pl.col(ROW_INDEX).cast(pl.Int64))
     formats = ValueFormats(timezone="Asia/Shanghai")
     typed, unread = parse_frame_failures(text, entity, formats)
-    suite, _ = check_rows(entity, compile_suite(entity_name), typed, text)
+    suite, _ = check_rows(
+        entity, compile_suite(entity_name), typed, text, timezone=formats.timezone
+    )
     parsed = unread.select(ROW_INDEX, pl.lit("unparseable_value").alias("rule"))
     money = currency_failures(entity, text, typed, formats).select(ROW_INDEX, "rule")
     return pl.concat(
@@ -98,3 +97,23 @@ def test_a_bad_row_is_caught_and_a_good_row_is_not(entity, change, rule, severit
 def test_every_row_rule_of_the_suites_has_a_case():
     rules = {e.rule for name in ENTITY_BY_NAME for e in compile_suite(name).row}
     assert rules <= {c[2] for c in CASES}, sorted(rules - {c[2] for c in CASES})
+
+
+def test_closed_the_day_it_was_created_is_in_order_whatever_the_times():
+    """A CRM's close date (a date, or written as midnight) compared with a creation time
+    later that day: the dates are equal, nothing is flagged, in a zone behind UTC too."""
+    entity = ENTITY_BY_NAME["opportunities"]
+    good = GOOD["opportunities"]
+    rows = [
+        {**good, "created_at": "2023-05-11 15:00:00", "closed_at": None, "close_date": day}
+        for day in ("2023-05-11", "2023-05-11 00:00:00", "2023-05-11T00:00:00.000Z")
+    ] + [{**good, "created_at": "2023-05-11 15:00:00", "closed_at": "2023-05-11 00:00:00"}]
+    text = pl.DataFrame(rows, schema={c: pl.String for c in entity.column_names})
+    text = text.with_row_index(ROW_INDEX, offset=2).with_columns(pl.col(ROW_INDEX).cast(pl.Int64))
+    formats = ValueFormats(timezone="America/New_York")
+    typed, unread = parse_frame_failures(text, entity, formats)
+    assert unread.is_empty()
+    failures, _ = check_rows(
+        entity, compile_suite("opportunities"), typed, text, timezone=formats.timezone
+    )
+    assert failures.is_empty(), failures

@@ -23,7 +23,7 @@ from pipelines.core.contract import ENTITIES, ENTITY_BY_NAME, Entity
 from pipelines.ingest.checks import suites
 from pipelines.ingest.checks.run import validate_rows
 from pipelines.ingest.checks.vectorised import ROW_TYPES, compile_suite, row_failures
-from pipelines.ingest.load.rows import check_rows, derive_one_of
+from pipelines.ingest.load.rows import check_rows, derive_columns
 from pipelines.ingest.values.parse import ROW_INDEX
 
 ROWS = 400
@@ -97,7 +97,7 @@ def _rows(entity: Entity, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
             for c in entity.columns
         ),
     )
-    return derive_one_of(typed, entity), text
+    return derive_columns(typed, entity, "Asia/Shanghai"), text
 
 
 @pytest.mark.parametrize("entity", ENTITIES, ids=lambda e: e.name)
@@ -139,7 +139,9 @@ def test_an_expectation_type_without_translation_is_run_by_ge(tmp_path, monkeypa
     compiled = compile_suite("products")
     assert [e.type for e in compiled.other] == ["expect_column_value_lengths_to_be_between"]
     typed, text = _rows(ENTITY_BY_NAME["products"], seed=7)
-    failures, _ = check_rows(ENTITY_BY_NAME["products"], compiled, typed, text)
+    failures, _ = check_rows(
+        ENTITY_BY_NAME["products"], compiled, typed, text, timezone="Asia/Shanghai"
+    )
     long_names = set(text.filter(pl.col("product_name").str.len_chars() > 5)[ROW_INDEX].to_list())
     flagged = set(failures.filter(pl.col("rule") == "name_too_long")[ROW_INDEX].to_list())
     assert long_names and flagged == long_names

@@ -17,7 +17,7 @@ import pandas as pd
 import polars as pl
 
 from pipelines.core.errors import SalesOpsError
-from pipelines.ingest.checks.suites import QUARANTINE, read_suite
+from pipelines.ingest.checks.suites import QUARANTINE, read_suite, source_column
 from pipelines.ingest.values.parse import ROW_INDEX
 
 #: Key added to each expectation's meta while GE runs it: its place in the suite.
@@ -158,7 +158,8 @@ def validate_rows(
         severity = _severity(cfg)
         for row_index in index:
             row_index = int(row_index[ROW_INDEX] if isinstance(row_index, dict) else row_index)
-            seen = [c for c in columns if c in text]
+            shown = [source_column(c) for c in columns if not source_column(c).startswith("_")]
+            seen = [c for c in shown if c in text]
             if len(seen) > 1:
                 value = " / ".join(f"{c}={_display(text.at[row_index, c])}" for c in seen)
             else:
@@ -168,7 +169,7 @@ def validate_rows(
                     row_index=row_index,
                     rule=rule,
                     severity=severity,
-                    column=",".join(c for c in columns if not c.startswith("_")) or None,
+                    column=",".join(shown) or None,
                     value=value,
                     message=meta.get("message", cfg.type),
                     fix=meta.get("fix", ""),

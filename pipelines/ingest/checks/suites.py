@@ -64,6 +64,21 @@ def one_of_column(columns: tuple[str, ...]) -> str:
     return "_one_of__" + "__".join(columns)
 
 
+#: Prefix of the derived column holding a date or timestamp column's calendar date.
+DATE_OF = "_date__"
+
+
+def date_of_column(column: str) -> str:
+    """Name of the derived column holding ``column``'s calendar date (a timestamp's date in
+    the business timezone): ordered pairs are compared on it."""
+    return DATE_OF + column
+
+
+def source_column(column: str) -> str:
+    """The contract column a derived column is read from (a contract column is itself)."""
+    return column.removeprefix(DATE_OF)
+
+
 #: Entities where at least one of several columns must be set.
 ONE_OF_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
     "payments": (("order_id", "invoice_id"),),
@@ -173,8 +188,8 @@ def build_suite(entity: Entity) -> dict[str, Any]:
                 "expect_column_pair_values_a_to_be_greater_than_b",
                 "timestamps_out_of_order",
                 {"earlier": earlier, "later": later},
-                column_A=later,
-                column_B=earlier,
+                column_A=date_of_column(later),
+                column_B=date_of_column(earlier),
                 or_equal=True,
                 ignore_row_if="either_value_is_missing",
             )

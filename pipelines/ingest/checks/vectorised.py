@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.ingest.checks.suites import QUARANTINE, read_suite
+from pipelines.ingest.checks.suites import QUARANTINE, read_suite, source_column
 from pipelines.ingest.values.parse import ROW_INDEX
 
 #: Columns of a failures frame, in order (see :func:`row_failures`).
@@ -72,9 +72,14 @@ class Expectation:
         return list(self.kwargs.get("column_list", []))
 
     @property
+    def shown_columns(self) -> list[str]:
+        """The contract columns a user is told (a derived date is its column's; other derived
+        ``_...`` columns are not theirs)."""
+        return [source_column(c) for c in self.columns if not source_column(c).startswith("_")]
+
+    @property
     def shown_column(self) -> str | None:
-        """The column name a user is told (derived ``_...`` columns are not theirs)."""
-        return ",".join(c for c in self.columns if not c.startswith("_")) or None
+        return ",".join(self.shown_columns) or None
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,7 @@ def unexpected(exp: Expectation) -> pl.Expr:
 
 def shown_value(exp: Expectation, text_columns: set[str]) -> pl.Expr:
     """The failing value as the export wrote it (``A=x / B=y`` for a pair)."""
-    seen = [c for c in exp.columns if c in text_columns]
+    seen = [c for c in exp.shown_columns if c in text_columns]
     if not seen:
         return pl.lit(None, dtype=pl.String)
     if len(seen) == 1:

@@ -10,10 +10,15 @@ import polars as pl
 
 from pipelines.core.contract import Entity
 from pipelines.ingest.checks.vectorised import CompiledSuite, concat_failures
-from pipelines.ingest.load.rows import check_rows, currency_failures, parse_failures
+from pipelines.ingest.load.rows import (
+    check_rows,
+    currency_failures,
+    local_time_failures,
+    parse_failures,
+)
 from pipelines.ingest.load.spool import Spool
 from pipelines.ingest.values.formats import ValueFormats
-from pipelines.ingest.values.parse import ROW_INDEX, parse_frame_failures
+from pipelines.ingest.values.parse import ROW_INDEX, parse_frame_failures, resolved_local_times
 
 
 def stage_batch(
@@ -24,12 +29,16 @@ def stage_batch(
     formats: ValueFormats,
     column_formats: dict[str, ValueFormats],
     spool: Spool,
+    *,
+    timezone: str,
 ) -> None:
-    """Parse and check one batch; spool its rows and record its failures in ``_failures``."""
-    typed, unread = parse_frame_failures(
-        text.select([ROW_INDEX, *entity.column_names]), entity, formats, column_formats
-    )
-    suite_failures, counts = check_rows(entity, suite, typed, text)
+    """Parse and check one batch; spool its rows and record its failures in ``_failures``.
+
+    ``timezone`` is the business timezone (``formats`` may read the export in another)."""
+    cells = text.select([ROW_INDEX, *entity.column_names])
+    typed, unread = parse_frame_failures(cells, entity, formats, column_formats)
+    resolved = resolved_local_times(cells, typed, entity, formats, column_formats)
+    suite_failures, counts = check_rows(entity, suite, typed, text, timezone=timezone)
     for position, n in counts.items():
         spool.counts[position] = spool.counts.get(position, 0) + n
     # An unreadable required cell is reported once, as unreadable, not also as missing.
@@ -41,7 +50,12 @@ def stage_batch(
         how="anti",
     )
     failures = concat_failures(
-        [parse_failures(unread), suite_failures, currency_failures(entity, text, typed, formats)]
+        [
+            parse_failures(unread),
+            suite_failures,
+            currency_failures(entity, text, typed, formats),
+            local_time_failures(entity, resolved),
+        ]
     )
     if failures.height:
         con.execute("insert into _failures select * from failures")

@@ -99,7 +99,14 @@ def ingest_file(
             with open_export(path, entity, profile, timezone) as export:
                 for batch in export.batches(batch_rows):
                     stage_batch(
-                        con, entity, suite, batch, export.formats, export.column_formats, spool
+                        con,
+                        entity,
+                        suite,
+                        batch,
+                        export.formats,
+                        export.column_formats,
+                        spool,
+                        timezone=timezone,
                     )
                 result.extra_columns = export.mapped.unmapped_headers
                 result.read_notes = _read_notes(export.table, export.mapped)

@@ -124,6 +124,7 @@ def release_parked(
         compile_suite(entity.name),
         to_insert,
         text.join(to_insert.select(ROW_INDEX), on=ROW_INDEX, how="semi"),
+        timezone=timezone,
     )
     info = parked_rows.select(
         ROW_INDEX,

@@ -15,7 +15,7 @@ import polars as pl
 from pipelines.core.contract import Entity
 from pipelines.ingest.checks.catalogue import rule as catalogue_rule
 from pipelines.ingest.checks.run import validate_rows
-from pipelines.ingest.checks.suites import ONE_OF_REQUIRED, one_of_column
+from pipelines.ingest.checks.suites import ONE_OF_REQUIRED, date_of_column, one_of_column
 from pipelines.ingest.checks.vectorised import (
     FAILURE_SCHEMA,
     CompiledSuite,
@@ -23,30 +23,48 @@ from pipelines.ingest.checks.vectorised import (
     row_failures,
 )
 from pipelines.ingest.values.formats import ValueFormats
+from pipelines.ingest.values.moments import AMBIGUOUS, GAP
 from pipelines.ingest.values.numbers import currency_marks
 from pipelines.ingest.values.parse import ROW_INDEX
 
 UNPARSEABLE = "unparseable_value"
 CURRENCY_MISMATCH = "currency_mismatch"
+#: The rule of each way a wall-clock time was resolved (:func:`resolved_local_times`).
+LOCAL_TIME_RULES = {GAP: "nonexistent_local_time", AMBIGUOUS: "ambiguous_local_time"}
 #: Where failures of each kind sort among a row's reasons (the first is the row's rule).
 ORD_PARSE = -1000
 ORD_CURRENCY = 20_000
+ORD_LOCAL_TIME = 30_000
 
 
-def derive_one_of(typed: pl.DataFrame, entity: Entity) -> pl.DataFrame:
-    """Add the derived columns that are null when all columns of a one-of group are."""
+def derive_columns(typed: pl.DataFrame, entity: Entity, timezone: str) -> pl.DataFrame:
+    """Add the derived columns the suites check: one per one-of group, null when all its
+    columns are; and the calendar date of each column of an ordered pair (a timestamp's
+    date in the business ``timezone``; a date as it is)."""
     for group in ONE_OF_REQUIRED.get(entity.name, ()):
         typed = typed.with_columns(
             pl.coalesce([pl.col(c).cast(pl.String) for c in group]).alias(one_of_column(group))
         )
+    paired = {c for pair in entity.ordered_pairs for c in pair}
+    for name in sorted(paired):
+        at = pl.col(name)
+        day = at if entity.column(name).type == "date" else at.dt.convert_time_zone(timezone)
+        typed = typed.with_columns(day.dt.date().alias(date_of_column(name)))
     return typed
 
 
 def check_rows(
-    entity: Entity, suite: CompiledSuite, typed: pl.DataFrame, text: pl.DataFrame
+    entity: Entity,
+    suite: CompiledSuite,
+    typed: pl.DataFrame,
+    text: pl.DataFrame,
+    *,
+    timezone: str,
 ) -> tuple[pl.DataFrame, dict[int, int]]:
-    """The suite's row-level failures of a batch (failures frame) and counts per expectation."""
-    typed = derive_one_of(typed, entity)
+    """The suite's row-level failures of a batch (failures frame) and counts per expectation.
+
+    ``timezone`` is the business timezone (the date of a timestamp in ordered pairs)."""
+    typed = derive_columns(typed, entity, timezone)
     shown = text.select(ROW_INDEX, *entity.column_names)
     failures, counts = row_failures(typed, shown, suite.row)
     if suite.other:  # types without a polars translation: GE runs them on the batch
@@ -82,6 +100,34 @@ def parse_failures(unread: pl.DataFrame) -> pl.DataFrame:
         rule.message.polars(**details).alias("message"),
         rule.fix.polars(**details).alias("fix"),
     )
+
+
+def local_time_failures(entity: Entity, resolved: pl.DataFrame) -> pl.DataFrame:
+    """The failures frame (warnings) of wall-clock times read by the DST rule
+    (``resolved``: :func:`pipelines.ingest.values.parse.resolved_local_times`)."""
+    parts = []
+    for note, rule_id in LOCAL_TIME_RULES.items():
+        cells = resolved.filter(pl.col("note") == note)
+        if cells.height == 0:
+            continue
+        rule = catalogue_rule(rule_id)
+        details = {"column": pl.col("column"), "value": pl.col("value")}
+        position = pl.col("column").replace_strict(
+            entity.column_names, range(len(entity.columns)), return_dtype=pl.Int32
+        )
+        parts.append(
+            cells.select(
+                pl.col(ROW_INDEX),
+                (position + ORD_LOCAL_TIME).cast(pl.Int32).alias("ord"),
+                pl.lit(rule_id).alias("rule"),
+                pl.lit(rule.severity).alias("severity"),
+                pl.col("column").alias("column_name"),
+                pl.col("value").alias("value_seen"),
+                rule.message.polars(**details).alias("message"),
+                rule.fix.polars(**details).alias("fix"),
+            )
+        )
+    return concat_failures(parts)
 
 
 def currency_failures(

@@ -30,9 +30,17 @@ def hash_sql(entity: Entity, alias: str = "", prefix: str = "") -> str:
     """SQL of a row's version hash: md5 of its trimmed text content, as exported.
 
     ``prefix`` names the text columns (the spool keeps them as ``_text_<column>``).
+    A column the contract marks ``hash_if_empty=False`` (added after warehouses held rows)
+    counts only when it has a value, named: ``concat_ws`` skips the null, so a row without
+    it keeps the hash it had before the column existed.
     """
     qualifier = f"{alias}." if alias else ""
-    parts = ", ".join(f'coalesce({qualifier}"{prefix}{c}", chr(0))' for c in entity.column_names)
+    parts = ", ".join(
+        f'coalesce({qualifier}"{prefix}{c.name}", chr(0))'
+        if c.hash_if_empty
+        else f'chr(30) || {sql_text(c.name)} || chr(30) || {qualifier}"{prefix}{c.name}"'
+        for c in entity.columns
+    )
     return f"md5(concat_ws(chr(31), {parts}))"
 
 

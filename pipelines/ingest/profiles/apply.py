@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,8 @@ class Mapped:
     #: contract column -> rows that took the profile's default
     defaults_used: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: export rows that are not this entity's (the mapping's ``where``), or yielded no row
+    rows_skipped: int = 0
 
 
 @dataclass
@@ -83,29 +85,104 @@ class ExportStream:
     column_formats: dict[str, ValueFormats]
     _map: Any = field(repr=False)
 
+    #: further files read as the same export (other mappings of the entity), with their
+    #: row-number offset: (table, mapper, offset)
+    _more: list = field(default_factory=list, repr=False)
+    _skip_note: str = ""
+
     def batches(self, rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
         """Contract text columns + ``_extra``, ``rows`` export rows at a time."""
-        for raw in self.table.batches(rows):
-            part = self._map(raw)
-            for column, pairs in part.substitutions.items():
-                merged = self.mapped.substitutions.setdefault(column, {})
-                for pair, n in pairs.items():
-                    merged[pair] = merged.get(pair, 0) + n
-            for column, n in part.defaults_used.items():
-                self.mapped.defaults_used[column] = self.mapped.defaults_used.get(column, 0) + n
-            yield part.frame
+        offset, top = 0, 0
+        for table, mapper, name in [(self.table, self._map, None), *self._more]:
+            if name is not None:
+                offset = top
+                self.mapped.notes.append(
+                    f"{name} read as part of the same export: its rows are numbered from "
+                    f"{offset + 1:,} on (row number - {offset:,} = its own row)"
+                )
+            for raw in table.batches(rows):
+                if offset:
+                    raw = raw.with_columns(pl.col(ROW_INDEX) + offset)
+                part = mapper(raw)
+                self._tally(part)
+                if raw.height:
+                    top = max(top, raw.select(pl.col(ROW_INDEX).max()).item())
+                yield part.frame
+        if self.mapped.rows_skipped:
+            self.mapped.notes.append(
+                f"{self.mapped.rows_skipped:,} export row(s) skipped: {self._skip_note}"
+            )
+
+    def _tally(self, part: Mapped) -> None:
+        for column, pairs in part.substitutions.items():
+            merged = self.mapped.substitutions.setdefault(column, {})
+            for pair, n in pairs.items():
+                merged[pair] = merged.get(pair, 0) + n
+        for column, n in part.defaults_used.items():
+            self.mapped.defaults_used[column] = self.mapped.defaults_used.get(column, 0) + n
+        self.mapped.rows_skipped += part.rows_skipped
 
 
 @contextmanager
 def open_export(
-    path, entity: Entity, profile: Profile, business_timezone: str
+    path, entity: Entity, profile: Profile, business_timezone: str, *, combine: bool = True
 ) -> Iterator[ExportStream]:
     """Open ``path`` as ``entity`` with ``profile``; raises FileRejected when it cannot be read.
 
     The header and the mapping are checked on opening (a missing required
-    column rejects the file before any row is read).
+    column rejects the file before any row is read). When the profile maps the
+    entity from several files (a list of mappings) and others of them are in the
+    same folder, they are read after ``path`` as one export (unless ``combine`` is
+    False).
     """
-    mapping = profile.entities[entity.name]
+    parts = [(path, _reading(profile, entity, path.name))]
+    if combine:
+        parts += other_parts(path, entity, profile)
+    with ExitStack() as stack:
+        opened = [
+            _open_part(stack, p, entity, profile, mapping, business_timezone)
+            for p, mapping in parts
+        ]
+        (table, mapped, settings, formats, column_formats, mapper, mapping) = opened[0]
+        for other in opened[1:]:
+            _merge_part(mapped, column_formats, formats, other, other[-1].files)
+        skip = "; ".join(_skip_reason(m) for *_, m in opened if m.where or m.unpivot)
+        yield ExportStream(
+            table,
+            mapped,
+            settings,
+            formats,
+            column_formats,
+            mapper,
+            _more=[(o[0], o[5], p.name) for (p, _), o in zip(parts[1:], opened[1:], strict=True)],
+            _skip_note=skip,
+        )
+
+
+def _reading(profile: Profile, entity: Entity, file_name: str) -> EntityMapping:
+    return profile.reading_for(entity.name, file_name) or profile.entities[entity.name]
+
+
+def other_parts(path, entity: Entity, profile: Profile) -> list:
+    """(file, mapping) of the entity's other mappings that have a file next to ``path``."""
+    readings = profile.readings.get(entity.name) or ()
+    if len(readings) < 2:
+        return []
+    first = _reading(profile, entity, path.name)
+    found = []
+    siblings = sorted(
+        p for p in path.parent.iterdir() if p.is_file() and not p.name.startswith(".")
+    )
+    for mapping in readings:
+        if mapping is first:
+            continue
+        match = next((p for p in siblings if mapping.matches(p.name) and p != path), None)
+        if match is not None:
+            found.append((match, mapping))
+    return found
+
+
+def _open_part(stack, path, entity, profile, mapping, business_timezone):
     settings = effective_settings(profile, mapping, business_timezone)
     options = ReadOptions(
         encoding=settings.encoding,
@@ -114,15 +191,192 @@ def open_export(
         header_row=mapping.header_row,
         null_values=tuple(settings.null_values or ()),
     )
+    table = stack.enter_context(open_table(path, options))
+    lookups = load_lookups(path.parent, mapping, settings)
+    headers = [*table.headers, *_unpivot_headers(mapping)]
+
+    def map_batch(frame: pl.DataFrame) -> Mapped:
+        frame, skipped = _select_rows(frame, mapping, table.headers)
+        mapped = map_columns(frame, headers, entity, profile, mapping, settings, path.name, lookups)
+        mapped.rows_skipped = skipped
+        return mapped
+
+    empty = pl.DataFrame(schema={ROW_INDEX: pl.Int64, **{h: pl.String for h in table.headers}})
+    mapped = map_batch(empty)
+    mapped.notes += lookups.notes
+    formats, column_formats = value_formats(settings, mapping)
+    return table, mapped, settings, formats, column_formats, map_batch, mapping
+
+
+def _merge_part(mapped: Mapped, column_formats: dict, formats, other, files) -> None:
+    _, more, _, more_formats, more_columns, _, _ = other
+    if more_formats != formats:
+        raise FileRejected(
+            "/".join(files),
+            "is read as part of one export with files whose dates, times or decimals are "
+            "written differently (timezone, date_order, date_formats or decimal_mark differ)",
+            "give the mappings of this entity the same value formats",
+        )
+    for column, source in more.sources.items():
+        if source != mapped.sources.get(column):
+            mapped.sources[column] = f"{mapped.sources.get(column)}; {'/'.join(files)}: {source}"
+    mapped.unmapped_headers += [
+        h for h in more.unmapped_headers if h not in mapped.unmapped_headers
+    ]
+    mapped.notes += more.notes
+    column_formats.update({k: v for k, v in more_columns.items() if k not in column_formats})
+
+
+def _skip_reason(mapping: EntityMapping) -> str:
+    parts = []
+    if mapping.where:
+        parts.append("not meeting " + describe_conditions(mapping.where))
+    if mapping.unpivot:
+        parts.append(f"no value in any {mapping.unpivot.headers!r} column")
+    return " or ".join(parts)
+
+
+def describe_conditions(conditions: dict) -> str:
+    said = []
+    for header, cond in conditions.items():
+        if cond.empty is not None:
+            said.append(f"{header!r} {'empty' if cond.empty else 'not empty'}")
+        else:
+            said.append(f"{header!r} in ({', '.join(cond.in_)})")
+    return " and ".join(said)
+
+
+def condition_expr(conditions: dict, headers) -> pl.Expr:
+    """True on rows meeting every condition; a header absent from the file never does."""
+    by_key = {header_key(h): h for h in headers}
+    exprs = []
+    for header, cond in conditions.items():
+        found = by_key.get(header_key(header))
+        if found is None:
+            exprs.append(pl.lit(False))
+            continue
+        cell = pl.col(found).str.strip_chars()
+        if cond.empty is not None:
+            empty = cell.is_null() | (cell == "")
+            exprs.append(empty if cond.empty else ~empty)
+        else:
+            wanted = [v.strip().casefold() for v in cond.in_]
+            exprs.append(cell.str.to_lowercase().is_in(wanted).fill_null(False))
+    return pl.all_horizontal(exprs)
+
+
+def _select_rows(frame: pl.DataFrame, mapping: EntityMapping, headers) -> tuple[pl.DataFrame, int]:
+    """The rows that are this entity's, unpivoted as the mapping says; and how many export
+    rows yielded none."""
+    rows = frame.height
+    if mapping.where:
+        frame = frame.filter(condition_expr(mapping.where, headers))
+    if mapping.unpivot:
+        frame = _unpivot(frame, mapping.unpivot, headers)
+        kept = frame.select(pl.col(ROW_INDEX) // UNPIVOT_SPAN).n_unique() if frame.height else 0
+        return frame, rows - kept
+    return frame, rows - frame.height
+
+
+#: Unpivoted rows are numbered <export row> * UNPIVOT_SPAN + <column's position>.
+UNPIVOT_SPAN = 1000
+
+
+def _unpivot_headers(mapping: EntityMapping) -> list[str]:
+    return [mapping.unpivot.name, mapping.unpivot.value] if mapping.unpivot else []
+
+
+def _unpivot(frame: pl.DataFrame, unpivot, headers) -> pl.DataFrame:
+    prefix, suffix = (header_key(p) for p in unpivot.headers.split("*"))
+    wide = [
+        h
+        for h in headers
+        if header_key(h).startswith(prefix)
+        and header_key(h).endswith(suffix)
+        and len(header_key(h)) > len(prefix) + len(suffix)
+    ]
+    if len(wide) >= UNPIVOT_SPAN:
+        raise ValueError(f"more than {UNPIVOT_SPAN - 1} columns match {unpivot.headers!r}")
+    rest = [c for c in frame.columns if c not in wide]
+    parts = []
+    for j, h in enumerate(wide, start=1):
+        label = h[len(prefix) : len(h) - len(suffix)].strip() if suffix else h[len(prefix) :]
+        parts.append(
+            frame.filter(pl.col(h).is_not_null() & (pl.col(h).str.strip_chars() != "")).select(
+                *[c for c in rest if c != ROW_INDEX],
+                (pl.col(ROW_INDEX) * UNPIVOT_SPAN + j).alias(ROW_INDEX),
+                pl.lit(label.strip(), dtype=pl.String).alias(unpivot.name),
+                pl.col(h).alias(unpivot.value),
+            )
+        )
+    schema = {
+        **{c: pl.String for c in rest if c != ROW_INDEX},
+        ROW_INDEX: pl.Int64,
+        unpivot.name: pl.String,
+        unpivot.value: pl.String,
+    }
+    if not parts:
+        return pl.DataFrame(schema=schema).select(
+            [ROW_INDEX, *[c for c in schema if c != ROW_INDEX]]
+        )
+    out = pl.concat(parts).sort(ROW_INDEX)
+    return out.select([ROW_INDEX, *[c for c in out.columns if c != ROW_INDEX]])
+
+
+@dataclass
+class Lookups:
+    """For each column mapped by a lookup: one {key: value} table per step."""
+
+    tables: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def load_lookups(folder, mapping: EntityMapping, settings: ReadSettings) -> Lookups:
+    """Read the files the mapping's lookups name (only their key and value columns)."""
+    out = Lookups()
+    for column, spec in mapping.columns.items():
+        if not spec.lookup:
+            continue
+        steps = []
+        for step in spec.lookup:
+            target = _lookup_file(folder, step.file)
+            if target is None:
+                out.notes.append(
+                    f"{column}: lookup file {' or '.join(step.file)} is not in the drop; left empty"
+                )
+                steps = []
+                break
+            steps.append(_lookup_table(target, step, settings, column))
+        out.tables[column] = steps
+    return out
+
+
+def _lookup_file(folder, patterns):
+    probe = EntityMapping(files=patterns)
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and not p.name.startswith(".") and probe.matches(p.name):
+            return p
+    return None
+
+
+def _lookup_table(path, step, settings: ReadSettings, column: str) -> dict[str, str]:
+    options = ReadOptions(null_values=tuple(settings.null_values or ()))
     with open_table(path, options) as table:
-
-        def map_batch(frame: pl.DataFrame) -> Mapped:
-            return map_columns(frame, table.headers, entity, profile, mapping, settings, path.name)
-
-        empty = pl.DataFrame(schema={ROW_INDEX: pl.Int64, **{h: pl.String for h in table.headers}})
-        mapped = map_batch(empty)
-        formats, column_formats = value_formats(settings, mapping)
-        yield ExportStream(table, mapped, settings, formats, column_formats, map_batch)
+        by_key = {header_key(h): h for h in table.headers}
+        key, value = by_key.get(header_key(step.key)), by_key.get(header_key(step.value))
+        if key is None or value is None:
+            raise FileRejected(
+                path.name,
+                f"lacks the column {step.key if key is None else step.value!r} the lookup of "
+                f"{column} reads; headers found: {', '.join(table.headers)}",
+                f"correct the lookup of {column} in the profile",
+            )
+        found: dict[str, str] = {}
+        for batch in table.batches():
+            for k, v in batch.select(key, value).iter_rows():
+                if k is not None and v is not None:
+                    found.setdefault(k.strip(), v)
+        return found
 
 
 def read_export(path, entity: Entity, profile: Profile, business_timezone: str) -> Export:
@@ -183,6 +437,7 @@ def map_columns(
     mapping: EntityMapping,
     settings: ReadSettings,
     file_name: str,
+    lookups: Lookups | None = None,
 ) -> Mapped:
     """Select, rename, fill and translate ``table_frame`` into contract columns.
 
@@ -202,13 +457,25 @@ def map_columns(
             exprs.append(pl.lit(spec.value, dtype=pl.String).alias(column.name))
             sources[column.name] = f"constant {spec.value!r}"
             continue
+        if spec.lookup:
+            expr, source = _lookup_expr(
+                spec, (lookups or Lookups()).tables.get(column.name), by_key
+            )
+            exprs.append(_with_cases(spec, expr, headers).alias(column.name))
+            sources[column.name] = _cases_source(spec) + source
+            if spec.lookup[0].match and header_key(spec.lookup[0].match) in by_key:
+                used.add(by_key[header_key(spec.lookup[0].match)])
+            continue
         if spec.template is not None:
             fields = spec.template_headers
             found = [by_key[header_key(h)] for h in fields if header_key(h) in by_key]
         else:
             found = [by_key[header_key(h)] for h in spec.header if header_key(h) in by_key]
         used.update(found)
-        if spec.template is not None and len(found) == len(fields):
+        if not spec.header and not spec.template and spec.cases:
+            expr = pl.lit(None, dtype=pl.String)
+            sources[column.name] = "no case holds: empty"
+        elif spec.template is not None and len(found) == len(fields):
             pattern = TEMPLATE_FIELD.sub("{}", spec.template.replace("{}", ""))
             expr = pl.format(pattern, *[pl.col(h) for h in found])
             sources[column.name] = f"template {spec.template!r}"
@@ -218,7 +485,7 @@ def map_columns(
         else:
             expr = pl.lit(None, dtype=pl.String)
             explicit = column.name in mapping.columns and (spec.header or spec.template)
-            if column.required and spec.default is None:
+            if column.required and spec.default is None and not spec.cases:
                 raise _missing_column(
                     entity, profile, mapping, column.name, spec, headers, file_name
                 )
@@ -229,6 +496,12 @@ def map_columns(
                     f"{column.name}: mapped header(s) {', '.join(map(repr, wanted))} "
                     "not in the file; left empty"
                 )
+        if spec.cases:
+            expr = _with_cases(spec, expr, headers)
+            sources[column.name] = _cases_source(spec) + sources[column.name]
+            used.update(
+                by_key[header_key(h)] for c in spec.cases for h in c.when if header_key(h) in by_key
+            )
         if spec.default is not None:
             default_exprs[column.name] = expr
             expr = pl.coalesce([expr, pl.lit(spec.default, dtype=pl.String)])
@@ -255,6 +528,37 @@ def map_columns(
     frame, mapped.substitutions = _translate_values(frame, mapping)
     mapped.frame = frame
     return mapped
+
+
+def _with_cases(spec: ColumnSpec, expr: pl.Expr, headers) -> pl.Expr:
+    if not spec.cases:
+        return expr
+    chain = None
+    for case in spec.cases:
+        holds = condition_expr(case.when, headers)
+        value = pl.lit(case.value, dtype=pl.String)
+        chain = pl.when(holds).then(value) if chain is None else chain.when(holds).then(value)
+    return chain.otherwise(expr)
+
+
+def _cases_source(spec: ColumnSpec) -> str:
+    if not spec.cases:
+        return ""
+    said = "; ".join(f"{c.value!r} when {describe_conditions(c.when)}" for c in spec.cases)
+    return f"{said}; else "
+
+
+def _lookup_expr(spec: ColumnSpec, tables, by_key) -> tuple[pl.Expr, str]:
+    first = spec.lookup[0]
+    said = " then ".join(f"{s.value} of {'/'.join(s.file)} by {s.key}" for s in spec.lookup)
+    match = by_key.get(header_key(first.match or ""))
+    if not tables or match is None:
+        missing = "lookup file absent" if not tables else f"header {first.match!r} absent"
+        return pl.lit(None, dtype=pl.String), f"lookup {said} ({missing}): empty"
+    expr = pl.col(match).str.strip_chars()
+    for table in tables:
+        expr = expr.replace_strict(table, default=None, return_dtype=pl.String)
+    return expr, f"header {match!r} looked up as {said}"
 
 
 def _translate_values(

@@ -17,6 +17,7 @@ import polars as pl
 from pipelines.core.contract import ENTITY_BY_NAME
 from pipelines.core.errors import FileRejected
 from pipelines.ingest.profiles.apply import open_export
+from pipelines.ingest.profiles.detect import detect_format
 from pipelines.ingest.profiles.model import Profile
 from pipelines.ingest.values.parse import ROW_INDEX, parse_frame
 
@@ -44,17 +45,24 @@ class FileCheck:
         return self.entity is not None and self.rejected is None
 
 
-def check_file(path: Path, profile: Profile, business_timezone: str, samples: int = 5) -> FileCheck:
-    """Read ``path`` as the profile says, batch by batch (any size), and report what it finds."""
-    entity_name = profile.entity_for(path.name)
+def check_file(
+    path: Path, profile: Profile, business_timezone: str, samples: int = 5
+) -> list[FileCheck]:
+    """Read ``path`` as the profile says, batch by batch (any size), and report what it
+    finds: one check per entity the file feeds (none: one check with no entity)."""
+    names = profile.entities_for(path.name)
+    if not names:
+        return [FileCheck(path.name, None)]
+    return [_check_entity(path, name, profile, business_timezone, samples) for name in names]
+
+
+def _check_entity(path: Path, entity_name: str, profile, business_timezone, samples) -> FileCheck:
     check = FileCheck(path.name, entity_name)
-    if entity_name is None:
-        return check
     entity = ENTITY_BY_NAME[entity_name]
     unreadable: dict[str, list] = {}  # column -> [rows, expected, samples]
     outside: dict[str, Counter] = defaultdict(Counter)
     try:
-        with open_export(path, entity, profile, business_timezone) as export:
+        with open_export(path, entity, profile, business_timezone, combine=False) as export:
             for batch in export.batches():
                 _check_batch(check, entity, export, batch, unreadable, outside, samples)
             table, mapped = export.table, export.mapped
@@ -78,8 +86,9 @@ def check_file(path: Path, profile: Profile, business_timezone: str, samples: in
         c: (n, expected, shown) for c, (n, expected, shown) in unreadable.items()
     }
     for column, counts in outside.items():
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        check.not_allowed[column] = dict(ranked[:samples])
+        ranked = sorted(((v, n) for v, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0]))
+        if ranked:
+            check.not_allowed[column] = dict(ranked[:samples])
     return check
 
 
@@ -110,20 +119,25 @@ def _check_batch(check, entity, export, batch, unreadable, outside, samples) -> 
             .group_by(column.name)
             .len()
         )
-        outside[column.name].update(dict(found.iter_rows()))
+        if found.height:
+            outside[column.name].update(dict(found.iter_rows()))
 
 
 def check_inbox(inbox: Path, profile: Profile, business_timezone: str) -> list[FileCheck]:
     files = sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith("."))
-    return [check_file(p, profile, business_timezone) for p in files]
+    return [c for p in files for c in check_file(p, profile, business_timezone)]
+
+
+def nothing_matched(checks: list[FileCheck]) -> bool:
+    """True when no file of the folder feeds any entity (a run would load nothing)."""
+    return not any(c.entity for c in checks)
 
 
 def render(checks: list[FileCheck], profile: Profile, inbox: Path) -> str:
     lines = [f"profile {profile.profile} ({profile.source}) on {inbox}", ""]
+    ignored = [c.file_name for c in checks if c.entity is None]
     for c in checks:
         if c.entity is None:
-            lines.append(f"{c.file_name}: matches no entity of the profile; would be ignored")
-            lines.append("")
             continue
         if c.rejected:
             lines.append(f"{c.file_name} -> {c.entity}: WOULD BE REJECTED")
@@ -140,8 +154,11 @@ def render(checks: list[FileCheck], profile: Profile, inbox: Path) -> str:
         for column, n in c.defaults_used.items():
             lines.append(f"    {column}: profile default used on {n:,} row(s)")
         for column, pairs in c.translations.items():
-            shown = ", ".join(f"{seen!r} -> {used!r} ({n:,})" for (seen, used), n in pairs.items())
-            lines.append(f"    {column} translated: {shown}")
+            if pairs:
+                shown = ", ".join(
+                    f"{seen!r} -> {used!r} ({n:,})" for (seen, used), n in pairs.items()
+                )
+                lines.append(f"    {column} translated: {shown}")
         for column, (n, expected, sample) in c.parse_failures.items():
             shown = ", ".join(f"row {r}: {v!r}" for r, v in sample)
             lines.append(f"    {column}: {n:,} value(s) unreadable, expected {expected}; {shown}")
@@ -155,12 +172,35 @@ def render(checks: list[FileCheck], profile: Profile, inbox: Path) -> str:
                 f"(map them under values.{column} in the profile)"
             )
         lines.append("")
+    if ignored:
+        shown = ", ".join(ignored[:20]) + (
+            f" and {len(ignored) - 20:,} more" if len(ignored) > 20 else ""
+        )
+        lines.append(
+            f"ignored ({len(ignored):,} file(s) matching no entity of the profile, not read): "
+            + shown
+        )
+        lines.append("")
     matched = [c for c in checks if c.entity]
     missing = [
         name
         for name in profile.own_entities or profile.entities
         if name not in {c.entity for c in matched} and not ENTITY_BY_NAME[name].optional
     ]
-    if missing:
+    if missing and matched:
         lines.append("entities with no file in this inbox: " + ", ".join(missing))
+    looks = detect_format(inbox)
+    if looks:
+        lines.append(f"this folder looks like: {looks.describe()}")
+    if nothing_matched(checks):
+        lines.append(
+            f"NOTHING MATCHED: no file in {inbox} is an entity of profile {profile.profile}"
+        )
+        if looks and looks.profile != profile.profile:
+            lines.append(f"    fix: run with --profile {looks.profile}")
+        else:
+            lines.append(
+                "    fix: name the files as the profile's files patterns expect, or write a "
+                "profile for this export (docs/profiles.md)"
+            )
     return "\n".join(lines).rstrip() + "\n"

@@ -99,6 +99,63 @@ class ReadSettings(_Strict):
         )
 
 
+class Condition(_Strict):
+    """What one cell must hold: one of ``in`` (case-insensitive), or be empty or not."""
+
+    in_: tuple[str, ...] = Field(default=(), alias="in")
+    empty: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v):
+        if isinstance(v, str | int | float | bool) and not isinstance(v, dict):
+            v = [v]
+        if isinstance(v, list):
+            return {"in": [str(x).lower() if isinstance(x, bool) else str(x) for x in v]}
+        return v
+
+    @model_validator(mode="after")
+    def _one(self) -> Condition:
+        if bool(self.in_) == (self.empty is not None):
+            raise ValueError("give the values the cell must hold, or empty: true / false")
+        return self
+
+
+#: header -> condition; a row meets it when every header's cell does.
+Conditions = dict[str, Condition]
+
+
+class Case(_Strict):
+    """``{when: {IsWon: "true"}, value: won}``: the value of a column when the row meets
+    ``when`` (every header's cell holds one of the values given, case-insensitively)."""
+
+    when: Conditions
+    value: str
+
+    @field_validator("when")
+    @classmethod
+    def _some(cls, v):
+        if not v:
+            raise ValueError("a case needs at least one condition under when")
+        return v
+
+
+class Lookup(_Strict):
+    """A value from another file of the same drop: the ``value`` column of the row of
+    ``file`` whose ``key`` column equals this row's ``match`` header (the first such
+    row). Several steps chain: each step's result is the next step's ``match``."""
+
+    file: tuple[str, ...]
+    key: str
+    value: str
+    match: str | None = None  # the header of this file (first step) to look up
+
+    @field_validator("file", mode="before")
+    @classmethod
+    def _patterns(cls, v):
+        return (v,) if isinstance(v, str) else v
+
+
 class ColumnSpec(_Strict):
     """Where one contract column comes from.
 
@@ -108,6 +165,9 @@ class ColumnSpec(_Strict):
     (empty when any of them is empty).
     ``default``: used when the header is absent or the cell is empty.
     ``format``: strftime pattern(s) tried first for this date/timestamp column.
+    ``lookup``: the value found in another file of the same drop (see :class:`Lookup`).
+    ``cases``: conditions on the row tried in order before the source above; the first
+    that holds gives the value (see :class:`Case`).
     """
 
     header: tuple[str, ...] = ()
@@ -116,6 +176,13 @@ class ColumnSpec(_Strict):
     default: str | None = None
     format: tuple[str, ...] = ()
     date_order: DateOrder | None = None
+    lookup: tuple[Lookup, ...] = ()
+    cases: tuple[Case, ...] = ()
+
+    @field_validator("lookup", mode="before")
+    @classmethod
+    def _one_step(cls, v):
+        return (v,) if isinstance(v, dict) else v
 
     @field_validator("header", "format", mode="before")
     @classmethod
@@ -124,11 +191,13 @@ class ColumnSpec(_Strict):
 
     @model_validator(mode="after")
     def _source(self) -> ColumnSpec:
-        given = [k for k in ("header", "value", "template") if getattr(self, k)]
+        given = [k for k in ("header", "value", "template", "lookup") if getattr(self, k)]
         if len(given) > 1:
-            raise ValueError(f"give one of header, value or template, not {' and '.join(given)}")
-        if not given and self.default is None:
-            raise ValueError("give a header, a constant value, a template or a default")
+            raise ValueError(
+                f"give one of header, value, template or lookup, not {' and '.join(given)}"
+            )
+        if not given and self.default is None and not self.cases:
+            raise ValueError("give a header, a constant value, a template, a lookup or a default")
         if self.template is not None and not TEMPLATE_FIELD.search(self.template):
             raise ValueError("a template names at least one {header}")
         return self
@@ -136,6 +205,35 @@ class ColumnSpec(_Strict):
     @property
     def template_headers(self) -> list[str]:
         return TEMPLATE_FIELD.findall(self.template or "")
+
+
+def _vocabulary(v):
+    if not isinstance(v, dict):
+        return v
+    return {
+        col: {
+            canonical: [variants] if isinstance(variants, str) else variants
+            for canonical, variants in (mapping or {}).items()
+        }
+        for col, mapping in v.items()
+    }
+
+
+class Unpivot(_Strict):
+    """A wide row read as several: for each header matching ``headers`` (one ``*``) whose
+    cell is not empty, one row where column ``name`` holds what the ``*`` matched and
+    column ``value`` holds the cell (e.g. HubSpot's "Date entered <stage>" columns)."""
+
+    headers: str
+    name: str
+    value: str
+
+    @field_validator("headers")
+    @classmethod
+    def _one_star(cls, v: str) -> str:
+        if v.count("*") != 1:
+            raise ValueError("headers must hold exactly one * (e.g. 'Date entered *')")
+        return v
 
 
 class EntityMapping(ReadSettings):
@@ -146,6 +244,14 @@ class EntityMapping(ReadSettings):
     header_row: int | None = Field(default=None, ge=1)
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)
     values: dict[str, dict[str, tuple[str, ...]]] = Field(default_factory=dict)
+    #: The kind of export this mapping reads, for people ("Salesforce Data Export").
+    export_format: str | None = None
+    #: The file also feeds other entities (each of their mappings says so too).
+    shared: bool = False
+    #: Only rows meeting these conditions are this entity's (the rest are counted as skipped).
+    where: Conditions = Field(default_factory=dict)
+    #: One row per non-empty cell of the headers matching a pattern (see :class:`Unpivot`).
+    unpivot: Unpivot | None = None
     #: mode full: a file lacking more than this share of the current records marks none
     #: deleted (a truncated export must not wipe the warehouse).
     max_deleted_share: float = Field(default=0.5, gt=0, le=1)
@@ -165,15 +271,7 @@ class EntityMapping(ReadSettings):
     @field_validator("values", mode="before")
     @classmethod
     def _variants_list(cls, v):
-        if not isinstance(v, dict):
-            return v
-        return {
-            col: {
-                canonical: [variants] if isinstance(variants, str) else variants
-                for canonical, variants in (mapping or {}).items()
-            }
-            for col, mapping in v.items()
-        }
+        return _vocabulary(v)
 
     def matches(self, file_name: str) -> bool:
         name = file_name.lower()
@@ -190,11 +288,47 @@ class Profile(_Strict):
     defaults: ReadSettings = ReadSettings()
     #: Entities the profile does not map are read as canonical files (<entity>.csv).
     canonical_fallback: bool = True
-    entities: dict[str, EntityMapping]
+    #: Each entity's (first) mapping; ``readings`` holds all of them.
+    entities: dict[str, EntityMapping] = Field(default_factory=dict)
+    #: Vocabulary for every entity that has the column (added to the entities' own).
+    values: dict[str, dict[str, tuple[str, ...]]] = Field(default_factory=dict)
+    #: entity -> its mappings: an entity mapped as a list is read from several files
+    #: (each with its own columns), together as one export. Filled from ``entities``.
+    readings: dict[str, tuple[EntityMapping, ...]] = Field(default_factory=dict, repr=False)
 
-    #: File the profile was read from and the line of each setting (filled by the loader).
+    #: File the profile was read from and ``file:line`` of each setting (by the loader).
     source: str = ""
-    lines: dict[str, int] = Field(default_factory=dict, repr=False)
+    lines: dict[str, str] = Field(default_factory=dict, repr=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _readings(cls, data):
+        if not isinstance(data, dict) or not isinstance(data.get("entities"), dict):
+            return data
+        if "readings" in data:
+            return data
+        entities, readings = {}, {}
+        for name, mapping in data["entities"].items():
+            listed = mapping if isinstance(mapping, list) else [mapping]
+            readings[name] = listed
+            entities[name] = listed[0] if listed else mapping
+        return {**data, "entities": entities, "readings": readings}
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _variants_list(cls, v):
+        return _vocabulary(v)
+
+    def with_shared_values(self) -> Profile:
+        """The top-level ``values`` added to every reading of an entity with that column."""
+        if not self.values:
+            return self
+        readings = {
+            name: tuple(_with_vocabulary(r, name, self.values) for r in mappings)
+            for name, mappings in self.readings.items()
+        }
+        entities = {name: mappings[0] for name, mappings in readings.items()}
+        return self.model_copy(update={"readings": readings, "entities": entities})
 
     def line_of(self, *path: str | int) -> str:
         """``file:line`` of a setting (or of the nearest enclosing one)."""
@@ -202,7 +336,7 @@ class Profile(_Strict):
         while parts:
             key = ".".join(parts)
             if key in self.lines:
-                return f"{self.source}:{self.lines[key]}"
+                return self.lines[key]
             parts.pop()
         return self.source or f"profile {self.profile}"
 
@@ -210,26 +344,57 @@ class Profile(_Strict):
     own_entities: tuple[str, ...] = ()
 
     def entity_for(self, file_name: str) -> str | None:
-        """The entity a file holds: the profile's own patterns first, then the fallback.
+        """The first entity a file holds (see :meth:`entities_for`), or None."""
+        found = self.entities_for(file_name)
+        return found[0] if found else None
 
-        A file matched by the patterns of two of the profile's own entities is an
-        error in the profile, reported with both lines.
-        """
+    def entities_for(self, file_name: str) -> list[str]:
+        """The entities a file holds: every own entity with a mapping whose patterns
+        match it (one file may feed several), else the canonical fallback's."""
         own = self.own_entities or tuple(self.entities)
-        claims = [n for n in own if self.entities[n].matches(file_name)]
-        if len(claims) > 1:
+        claims = [n for n in own if self.reading_for(n, file_name) is not None]
+        unshared = [n for n in claims if not self.reading_for(n, file_name).shared]
+        if len(claims) > 1 and unshared:
             where = ", ".join(f"{n} ({self.line_of('entities', n, 'files')})" for n in claims)
             raise SalesOpsError(
                 f"the file {file_name} matches the patterns of several entities: {where}",
-                "make the files patterns of those entities in the profile specific enough "
-                "that each file matches one entity",
+                "make the files patterns of those entities specific enough that each file "
+                "matches one entity; or, when the file really holds rows of several entities, "
+                f"set shared: true on each of those mappings (not set on: {', '.join(unshared)})",
             )
         if claims:
-            return claims[0]
-        for name, mapping in self.entities.items():
-            if name not in own and mapping.matches(file_name):
-                return name
+            return claims
+        return [
+            name
+            for name in self.readings
+            if name not in own and self.reading_for(name, file_name) is not None
+        ]
+
+    def reading_for(self, entity: str, file_name: str) -> EntityMapping | None:
+        """The mapping of ``entity`` that reads ``file_name`` (the first that matches)."""
+        for mapping in self.readings.get(entity) or (self.entities[entity],):
+            if mapping.matches(file_name):
+                return mapping
         return None
+
+    def reading_index(self, entity: str, mapping: EntityMapping) -> int:
+        return next(
+            i for i, m in enumerate(self.readings.get(entity) or (mapping,)) if m is mapping
+        )
+
+
+def _with_vocabulary(mapping: EntityMapping, entity: str, shared: dict) -> EntityMapping:
+    known = ENTITY_BY_NAME[entity].column_names
+    values = {col: dict(vocab) for col, vocab in mapping.values.items()}
+    for column, vocabulary in shared.items():
+        if column not in known:
+            continue
+        own = values.setdefault(column, {})
+        listed = {v.strip().casefold() for vs in own.values() for v in vs}
+        for canonical, variants in vocabulary.items():
+            extra = tuple(v for v in variants if v.strip().casefold() not in listed)
+            own[canonical] = tuple(own.get(canonical, ())) + extra
+    return mapping.model_copy(update={"values": values})
 
 
 def contract_problems(data: dict) -> list[tuple[tuple[str, ...], str]]:
@@ -239,12 +404,18 @@ def contract_problems(data: dict) -> list[tuple[tuple[str, ...], str]]:
     problem of the profile.
     """
     problems = []
+    shared = data.get("values") if isinstance(data, dict) else None
+    for column in shared if isinstance(shared, dict) else ():
+        if not any(column in e.column_names for e in ENTITY_BY_NAME.values()):
+            problems.append(
+                (("values", str(column)), f"no entity of the contract has a column {column!r}")
+            )
     entities = data.get("entities") if isinstance(data, dict) else None
-    for name, mapping in (entities or {}).items() if isinstance(entities, dict) else ():
+    for where, name, mapping in _each_reading(entities):
         if name not in ENTITY_BY_NAME:
             problems.append(
                 (
-                    ("entities", name),
+                    where,
                     f"unknown entity {name!r}; known entities: {', '.join(ENTITY_BY_NAME)}",
                 )
             )
@@ -256,8 +427,20 @@ def contract_problems(data: dict) -> list[tuple[tuple[str, ...], str]]:
                 if col not in known:
                     problems.append(
                         (
-                            ("entities", name, section, str(col)),
+                            (*where, section, str(col)),
                             f"entity {name} has no column {col!r}; its columns: {', '.join(known)}",
                         )
                     )
     return problems
+
+
+def _each_reading(entities):
+    """(setting path, entity, mapping) of every mapping in raw ``entities`` data."""
+    if not isinstance(entities, dict):
+        return
+    for name, mapping in entities.items():
+        if isinstance(mapping, list):
+            for i, m in enumerate(mapping):
+                yield ("entities", name, i), name, m
+        else:
+            yield ("entities", name), name, mapping

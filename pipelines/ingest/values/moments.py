@@ -152,8 +152,18 @@ def _builtin_moment(lf: pl.LazyFrame, order: DateOrder, naive: str, utc: str) ->
         .otherwise(null_datetime())
         .alias("_local")
     )
+    # A zoned midnight (``2023-05-11T00:00:00Z``) is how many systems serialise a date: its
+    # written date is also offered, which a date column takes; a timestamp takes the instant.
+    written_date = (
+        pl.col("_zoned")
+        & pl.col("_offset_ok")
+        & (pl.col("_local") == pl.col("_local").dt.truncate("1d"))
+    )
     return lf.with_columns(
-        pl.when(pl.col("_zoned")).then(null_datetime()).otherwise(pl.col("_local")).alias(naive),
+        pl.when(pl.col("_zoned") & ~written_date)
+        .then(null_datetime())
+        .otherwise(pl.col("_local"))
+        .alias(naive),
         pl.when(pl.col("_zoned") & pl.col("_offset_ok"))
         .then(
             (pl.col("_local") - pl.duration(minutes=pl.col("_offset"))).dt.replace_time_zone("UTC")
@@ -228,19 +238,61 @@ def _moment(lf: pl.LazyFrame, formats: ValueFormats) -> pl.LazyFrame:
     return lf.with_columns(naive.otherwise(None).alias("_naive"), utc.otherwise(None).alias("_utc"))
 
 
+#: What :func:`local_time_notes` says of a wall-clock time the business timezone skips or
+#: repeats (the reading :func:`read_timestamp` took is documented with each).
+GAP, AMBIGUOUS = "gap", "ambiguous"
+
+
+def _localised(naive: pl.Expr, timezone: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(earliest reading, latest reading, reading moved forward by the gap) of wall-clock
+    times in ``timezone``, each Datetime("us", "UTC").
+
+    A time in a DST gap has no reading but the third: it is read with the offset in force
+    before the gap (as :mod:`zoneinfo` reads it with fold=0), which is the wall-clock time
+    moved forward by the length of the gap (02:30 in a one-hour gap is 03:30).
+    """
+    earliest = naive.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+    latest = naive.dt.replace_time_zone(timezone, ambiguous="latest", non_existent="null")
+    # The offset a day earlier: transitions are months apart, so it is the one before the gap.
+    before = (naive - pl.duration(days=1)).dt.replace_time_zone(
+        timezone, ambiguous="earliest", non_existent="null"
+    )
+    # (offsets are millisecond durations: cast, or the difference would lose microseconds)
+    offset = (before.dt.base_utc_offset() + before.dt.dst_offset()).cast(pl.Duration("us"))
+    forward = (naive - offset).dt.replace_time_zone("UTC")
+    return (
+        earliest.dt.convert_time_zone("UTC"),
+        latest.dt.convert_time_zone("UTC"),
+        forward,
+    )
+
+
 def read_timestamp(lf: pl.LazyFrame, formats: ValueFormats) -> pl.LazyFrame:
     """An instant, Datetime("us", "UTC"); wall-clock values are read in ``formats.timezone``.
 
-    A wall-clock time that does not exist there (a DST gap) is null; an ambiguous
-    one (DST fold) is the earlier instant.
+    A wall-clock time that does not exist there (a DST gap) is moved forward by the gap; an
+    ambiguous one (DST fold: the hour happens twice) is the first, earlier, instant.
+    :func:`local_time_notes` tells which values were read so.
     """
     lf = _moment(lf, formats)
-    local = (
-        pl.col("_naive")
-        .dt.replace_time_zone(formats.timezone, ambiguous="earliest", non_existent="null")
-        .dt.convert_time_zone("UTC")
+    earliest, _, forward = _localised(pl.col("_naive"), formats.timezone)
+    return lf.with_columns(pl.coalesce(pl.col("_utc"), earliest, forward).alias(OUT))
+
+
+def local_time_notes(lf: pl.LazyFrame, formats: ValueFormats) -> pl.LazyFrame:
+    """:data:`GAP` or :data:`AMBIGUOUS` where :func:`read_timestamp` resolved a wall-clock
+    time the business timezone skips or repeats; else null."""
+    lf = _moment(lf, formats)
+    earliest, latest, _ = _localised(pl.col("_naive"), formats.timezone)
+    wall_clock = pl.col("_utc").is_null() & pl.col("_naive").is_not_null()
+    return lf.with_columns(
+        pl.when(wall_clock & earliest.is_null())
+        .then(pl.lit(GAP))
+        .when(wall_clock & (earliest != latest))
+        .then(pl.lit(AMBIGUOUS))
+        .otherwise(pl.lit(None, dtype=pl.String))
+        .alias(OUT)
     )
-    return lf.with_columns(pl.coalesce(pl.col("_utc"), local).alias(OUT))
 
 
 def read_date(lf: pl.LazyFrame, formats: ValueFormats) -> pl.LazyFrame:

@@ -16,8 +16,10 @@ import polars as pl
 
 from pipelines.core.contract import Entity
 from pipelines.ingest.values.expected import expected_format
-from pipelines.ingest.values.formats import ValueFormats
+from pipelines.ingest.values.formats import ValueFormats, normalised
+from pipelines.ingest.values.moments import local_time_notes
 from pipelines.ingest.values.readers import DTYPES, plain_reader, read_values
+from pipelines.ingest.values.stages import IN, OUT
 
 __all__ = [
     "EXPECTED_FORMAT",
@@ -28,6 +30,7 @@ __all__ = [
     "normalise_text",
     "parse_frame",
     "parse_frame_failures",
+    "resolved_local_times",
 ]
 
 ROW_INDEX = "_row_index"
@@ -177,3 +180,63 @@ def parse_frame_failures(
         ]
     )
     return typed, unread.select(list(schema)).cast(schema)
+
+
+def _chosen_formats(
+    entity: Entity,
+    formats: ValueFormats | str,
+    column_formats: Mapping[str, ValueFormats] | None,
+) -> dict[str, ValueFormats]:
+    base = _as_formats(formats)
+    return {c.name: _as_formats((column_formats or {}).get(c.name, base)) for c in entity.columns}
+
+
+def resolved_local_times(
+    text: pl.DataFrame,
+    typed: pl.DataFrame,
+    entity: Entity,
+    formats: ValueFormats | str,
+    column_formats: Mapping[str, ValueFormats] | None = None,
+) -> pl.DataFrame:
+    """Timestamp cells written as a wall-clock time the business timezone skips (DST gap)
+    or repeats (DST fold), which :func:`parse_frame` resolved by rule.
+
+    One row per such cell: ``_row_index``, ``column``, ``value`` (as written), ``note``
+    (``gap``: moved forward by the gap; ``ambiguous``: the first occurrence). Only cells
+    whose instant lies within a day of a change of offset are read again, so a file without
+    any costs one comparison per cell.
+    """
+    schema = {ROW_INDEX: pl.Int64, "column": pl.String, "value": pl.String, "note": pl.String}
+    chosen = _chosen_formats(entity, formats, column_formats)
+    parts = []
+    for c in entity.columns:
+        if c.type != "timestamp":
+            continue
+        zone = chosen[c.name].timezone
+        at = pl.col(c.name)
+
+        def offset(shift: int, at: pl.Expr = at, zone: str = zone) -> pl.Expr:
+            moment = (at + pl.duration(days=shift)).dt.convert_time_zone(zone)
+            return moment.dt.base_utc_offset() + moment.dt.dst_offset()
+
+        near = typed.select(ROW_INDEX, (at.is_not_null() & (offset(-1) != offset(1))).alias("_n"))
+        rows = near.filter("_n").select(ROW_INDEX)
+        if rows.height == 0:
+            continue
+        cells = text.select(ROW_INDEX, pl.col(c.name).cast(pl.String).alias("value")).join(
+            rows, on=ROW_INDEX, how="semi"
+        )
+        notes = local_time_notes(
+            cells.lazy().with_columns(normalised(pl.col("value")).alias(IN)), chosen[c.name]
+        ).collect()
+        parts.append(
+            notes.filter(pl.col(OUT).is_not_null()).select(
+                pl.col(ROW_INDEX).cast(pl.Int64),
+                pl.lit(c.name).alias("column"),
+                "value",
+                pl.col(OUT).alias("note"),
+            )
+        )
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(parts).select(list(schema)).cast(schema)

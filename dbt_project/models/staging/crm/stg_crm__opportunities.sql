@@ -20,7 +20,8 @@ final as (
         currency,
         cast(expected_close_date as date) as expected_close_date,
         cast(closed_at as timestamptz) as closed_at,
-        {{ local_date('closed_at') }} as closed_date,
+        -- the close date as the CRM shows it; an export with only closed_at: its local date
+        coalesce(cast(close_date as date), {{ local_date('closed_at') }}) as closed_date,
         lost_reason,
         product_line,
         lead_id,

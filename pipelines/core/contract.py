@@ -11,7 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-ColumnType = Literal["id", "text", "date", "timestamp", "decimal", "int", "bool"]
+ColumnType = Literal["id", "text", "date", "timestamp", "decimal", "rate", "int", "bool"]
+
+#: (precision, scale) of each exact-number type. ``decimal``: money, quantities, scores (6
+#: decimal places). ``rate``: ratios such as fx rates, which keep the precision the source
+#: gives: a rate of 1/4500 (0.000222222222222) keeps every written digit, up to 18 places.
+DECIMAL_DIGITS: dict[str, tuple[int, int]] = {"decimal": (18, 6), "rate": (38, 18)}
 
 #: DuckDB type of each contract type in the raw tables. Money and rates are
 #: exact decimals; timestamps are instants (stored UTC, read in the business
@@ -21,13 +26,13 @@ DUCKDB_TYPES: dict[str, str] = {
     "text": "VARCHAR",
     "date": "DATE",
     "timestamp": "TIMESTAMPTZ",
-    "decimal": "DECIMAL(18,6)",
+    **{t: f"DECIMAL({p},{s})" for t, (p, s) in DECIMAL_DIGITS.items()},
     "int": "BIGINT",
     "bool": "BOOLEAN",
 }
 
-#: Decimal places kept for every ``decimal`` column (see DUCKDB_TYPES).
-DECIMAL_SCALE = 6
+#: Decimal places kept for every ``decimal`` column (see DECIMAL_DIGITS).
+DECIMAL_SCALE = DECIMAL_DIGITS["decimal"][1]
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,9 @@ class Column:
     allowed: tuple[str, ...] | None = None
     #: Optional, but an empty value is flagged (loaded, with a warn-level finding).
     flag_if_empty: str | None = None
+    #: (column, values): the empty value is flagged only on rows whose ``column`` holds none
+    #: of ``values`` (an open deal without an expected close date; a closed one needs none).
+    flag_unless: tuple[str, tuple[str, ...]] | None = None
     #: False for a column added after warehouses already held rows: an empty value leaves a
     #: row's version hash what it was before the column existed (no spurious new versions).
     hash_if_empty: bool = True
@@ -201,14 +209,22 @@ ENTITIES: tuple[Entity, ...] = (
         "opportunities",
         (
             C("opportunity_id", "id"),
-            C("account_id", "id"),
+            # A deal is a business fact even when a link or a measure is missing: loaded and
+            # flagged; without an amount it counts in won / lost / pipeline counts, not sums.
+            Column("account_id", "id", required=False, flag_if_empty="missing_account"),
             C("owner_rep_id", "id"),
             C("name", "text"),
             C("created_at", "timestamp"),
             C("stage", "text", allowed=STAGES),
-            C("amount", "decimal"),
+            Column("amount", "decimal", required=False, flag_if_empty="missing_amount"),
             C("currency", "text"),
-            C("expected_close_date", "date"),
+            Column(
+                "expected_close_date",
+                "date",
+                required=False,
+                flag_if_empty="missing_expected_close",
+                flag_unless=("stage", ("won", "lost")),
+            ),
             C("closed_at", "timestamp", False),
             C("lost_reason", "text", False),
             C("product_line", "text", False),
@@ -389,7 +405,7 @@ ENTITIES: tuple[Entity, ...] = (
         (
             C("rate_date", "date"),
             C("currency", "text"),
-            C("rate_to_reporting", "decimal"),
+            C("rate_to_reporting", "rate"),
         ),
         key=("rate_date", "currency"),
         optional=True,

@@ -34,8 +34,10 @@ local time the clocks skip (daylight-saving gap) is moved forward by the gap
 occurrence, and either is flagged (`nonexistent_local_time`,
 `ambiguous_local_time`); `decimal` is a plain
 number with `.` as decimal point and at most 6 decimal places (money is exact,
-never floating point); `int` a whole number; `bool` true/false, yes/no, y/n,
-1/0. Columns listed with an allowed set accept those values in any case.
+never floating point); `rate` (fx rates) likewise with up to 18 decimal places:
+a rate keeps every digit the source gives (`0.000222222222222`); `int` a whole
+number; `bool` true/false, yes/no, y/n, 1/0. Columns listed with an allowed set
+accept those values in any case.
 
 How a load treats rows: a later export of a record (same key) supersedes the
 earlier one and every version is kept in `raw.<entity>`; the same file twice
@@ -63,7 +65,12 @@ def render() -> str:
         for c in e.columns:
             required = "yes" if c.required else "no"
             if c.flag_if_empty:
-                required += f" (empty: flagged `{c.flag_if_empty}`)"
+                unless = (
+                    f" unless `{c.flag_unless[0]}` is {' / '.join(c.flag_unless[1])}"
+                    if c.flag_unless
+                    else ""
+                )
+                required += f" (empty: flagged `{c.flag_if_empty}`{unless})"
             parts.append(
                 f"| `{c.name}` | {c.type} (`{DUCKDB_TYPES[c.type]}`) | "
                 f"{required} | "

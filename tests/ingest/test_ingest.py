@@ -360,3 +360,79 @@ def test_streaming_in_small_batches_gives_the_same_warehouse_as_one_batch(tmp_pa
     notes = " ".join(whole_result.read_notes["notes"])
     # 7 blank lines among the rows (after i = 0, 31, ..., 186) and 1 before the footer.
     assert "8 blank row(s) skipped" in notes and "2 footer line(s)" in notes
+
+
+def test_a_deal_without_amount_account_or_expected_close_is_loaded_and_flagged(con, tmp_path):
+    """Quarantine is for what cannot be loaded: a won deal without an amount still counts."""
+    load_file(con, "sales_reps", write_export(tmp_path, "sales_reps.csv", REPS), 1)
+    load_file(
+        con, "accounts", write_export(tmp_path, "accounts.csv", ACCOUNT_HEADER + ACCOUNT_A1), 1
+    )
+    header = (
+        "opportunity_id,account_id,owner_rep_id,name,created_at,stage,amount,currency,"
+        "expected_close_date,closed_at,last_modified_at\n"
+    )
+    opps = (
+        header + "O1,A1,R1,No amount,2026-01-05 09:00:00,won,,CNY,2026-03-01,"
+        "2026-02-20 17:00:00,2026-02-20 17:00:00\n"
+        + "O2,,R1,No account,2026-01-05 09:00:00,lost,100,CNY,2026-03-01,"
+        "2026-02-20 17:00:00,2026-02-20 17:00:00\n"
+        + "O3,A1,R2,No expected close,2026-01-05 09:00:00,proposal,100,CNY,,,"
+        "2026-02-20 17:00:00\n"
+        + "O4,A1,R2,Won without expected close,2026-01-05 09:00:00,won,100,CNY,,"
+        "2026-02-20 17:00:00,2026-02-20 17:00:00\n"
+    )
+    r = load_file(con, "opportunities", write_export(tmp_path, "opportunities.csv", opps), 1)
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (4, 4, 0)
+    assert con.execute(
+        "select record_id, owner_rep_id, rule from meta.row_findings order by record_id"
+    ).fetchall() == [
+        ("O1", "R1", "missing_amount"),
+        ("O2", "R1", "missing_account"),
+        ("O3", "R2", "missing_expected_close"),
+    ]
+
+
+def test_fx_rates_keep_every_digit_the_source_gives(con, tmp_path):
+    """A COP rate of 1/4500 written 0.000222222222222: cut at 6 places it would lose 0.1 %
+    of every amount converted with it."""
+    rates = "rate_date,currency,rate_to_reporting\n2026-03-01,COP,0.000222222222222\n"
+    r = load_file(con, "fx_rates", write_export(tmp_path, "fx_rates.csv", rates), 1)
+    assert (r.rows_loaded, r.rows_quarantined) == (1, 0)
+    (rate,) = con.execute("select rate_to_reporting from raw.fx_rates").fetchone()
+    assert rate == Decimal("0.000222222222222")
+    amount = Decimal("4500000")  # 4.5 million pesos: 1000 in the reporting currency
+    assert abs(amount * rate - Decimal(1000)) < Decimal("0.000001")
+
+
+def test_a_warehouse_created_before_rates_were_widened_is_converted(tmp_path):
+    """Raw tables of an earlier contract: rates widened in place, new columns added."""
+    import duckdb
+
+    from pipelines.warehouse.schema import LINEAGE_COLUMNS
+
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute("create schema raw")
+    lineage = ", ".join(f"{name} {type_}" for name, type_ in LINEAGE_COLUMNS)
+    old.execute(
+        "create table raw.fx_rates (rate_date DATE, currency VARCHAR, "
+        f"rate_to_reporting DECIMAL(18,6), {lineage})"
+    )
+    old.execute(f"create table raw.opportunities (opportunity_id VARCHAR, {lineage})")
+    old.execute(
+        "insert into raw.fx_rates values ('2026-03-01', 'USD', 7.123456, 1, 'fx_rates.csv', "
+        "2, 'h', now(), null, false)"
+    )
+    old.close()
+    con = new_warehouse(path)
+    assert con.execute(
+        "select data_type from information_schema.columns "
+        "where table_name = 'fx_rates' and column_name = 'rate_to_reporting'"
+    ).fetchone() == ("DECIMAL(38,18)",)
+    assert con.execute("select rate_to_reporting from raw.fx_rates").fetchone() == (
+        Decimal("7.123456"),
+    )
+    columns = {r[0] for r in con.execute("describe raw.opportunities").fetchall()}
+    assert "close_date" in columns
+    con.close()

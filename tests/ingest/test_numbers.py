@@ -214,3 +214,25 @@ def test_configured_yes_no_words():
 )
 def test_repeated_inputs_give_identical_results(type_, cases):
     assert_repeats_identically(type_, cases)
+
+
+RATES = [
+    ("0.000222222222222", YMD, Decimal("0.000222222222222")),  # 1/4500: COP per CNY
+    ("7.1234567890123", YMD, Decimal("7.1234567890123")),
+    ("0.000000000000000001", YMD, Decimal("0.000000000000000001")),  # 18 places
+    ("0,000222222222222", ValueFormats(decimal_mark=","), Decimal("0.000222222222222")),
+    ("4500", YMD, Decimal(4500)),
+]
+
+
+@pytest.mark.parametrize(("value", "formats", "expected"), RATES)
+def test_rates_keep_every_digit_the_source_gives(value, formats, expected):
+    typed, failures = parse_column("rate", [value], formats)
+    assert failures == []
+    assert typed == [expected]
+
+
+@pytest.mark.parametrize("value", ["0.0000000000000000001", "USD 7.1", "7%", "abc"])
+def test_rates_that_cannot_be_read_exactly_fail(value):
+    f = assert_fails("rate", value, YMD)
+    assert "18 decimal places" in f.expected

@@ -80,20 +80,18 @@ def test_every_row_is_accounted_for(maven):
     assert files["data_dictionary.csv"][0] == "ignored"
 
 
-def test_open_deals_without_dates_or_values_are_quarantined_and_routed(maven):
+def test_deals_without_a_start_are_quarantined_the_incomplete_rest_loaded_and_flagged(maven):
+    """Quarantine is for what cannot be loaded: a deal never engaged (no engage_date, the
+    creation time) is; a deal without a value, an account or a close date is a business
+    fact, loaded and flagged to its rep."""
     pipeline = rows("sales_pipeline.csv")
-    incomplete = {
-        r["opportunity_id"]: r["sales_agent"]
-        for r in pipeline
-        if not (r["engage_date"] and r["close_date"] and r["close_value"] and r["account"])
-    }
-    assert len(incomplete) == sum(r["deal_stage"] in ("Prospecting", "Engaging") for r in pipeline)
+    unstarted = {r["opportunity_id"]: r["sales_agent"] for r in pipeline if not r["engage_date"]}
     got = dict(
         maven.execute(
             "select record_id, owner_rep_id from meta.quarantine where entity = 'opportunities'"
         ).fetchall()
     )
-    assert got == incomplete
+    assert got == unstarted
     rules = Counter(
         r[0]
         for r in maven.execute(
@@ -101,6 +99,27 @@ def test_open_deals_without_dates_or_values_are_quarantined_and_routed(maven):
         ).fetchall()
     )
     assert set(rules) == {"missing_required"}
+    loaded = [r for r in pipeline if r["engage_date"]]
+    open_stages = ("Prospecting", "Engaging")
+    expected = {
+        (r["opportunity_id"], r["sales_agent"], rule)
+        for r in loaded
+        for rule, missing in (
+            ("missing_amount", not r["close_value"]),
+            ("missing_account", not r["account"]),
+            ("missing_expected_close", r["deal_stage"] in open_stages and not r["close_date"]),
+        )
+        if missing
+    }
+    assert expected, "the export holds incomplete deals"
+    flagged = set(
+        maven.execute(
+            "select record_id, owner_rep_id, rule from meta.row_findings "
+            "where entity = 'opportunities' and rule in "
+            "('missing_amount', 'missing_account', 'missing_expected_close')"
+        ).fetchall()
+    )
+    assert flagged == expected
 
 
 def test_quirks_are_translated_and_reported(maven):
@@ -176,7 +195,7 @@ def test_products_map_to_their_series(maven):
     expected = {
         r["opportunity_id"]: SERIES[r["product"]]
         for r in rows("sales_pipeline.csv")
-        if r["deal_stage"] in ("Won", "Lost")
+        if r["engage_date"]  # every deal with a creation time is loaded
     }
     assert got == expected
 
@@ -193,10 +212,11 @@ def test_profile_check_reports_what_would_be_quarantined():
     )
     assert result.exit_code == 0, result.output
     pipeline = rows("sales_pipeline.csv")
-    no_close = sum(not r["close_date"] for r in pipeline)
-    no_account = sum(not r["account"] for r in pipeline)
-    assert f"expected_close_date: required but empty on {no_close:,} row(s)" in result.output
-    assert f"account_id: required but empty on {no_account:,} row(s)" in result.output
+    no_start = sum(not r["engage_date"] for r in pipeline)
+    assert f"created_at: required but empty on {no_start:,} row(s)" in result.output
+    # loaded and flagged, not quarantined
+    assert "expected_close_date: required" not in result.output
+    assert "account_id: required" not in result.output
     assert "data_dictionary.csv: matches no entity" in result.output
     assert f"'GTXPro' -> 'GTX' ({sum(r['product'] == 'GTXPro' for r in pipeline):,})" in (
         result.output

@@ -59,6 +59,15 @@ CASES = [
     ("opportunities", {"closed_at": "2026-01-04 09:00:00"}, "timestamps_out_of_order", "warn"),
     ("opportunities", {"close_date": "2026-01-04"}, "timestamps_out_of_order", "warn"),
     ("opportunities", {"amount": "EUR 5,000.00"}, "currency_mismatch", "quarantine"),
+    # a deal without a measure or a link is a business fact: loaded and flagged
+    ("opportunities", {"amount": None}, "missing_amount", "warn"),
+    ("opportunities", {"account_id": None}, "missing_account", "warn"),
+    (
+        "opportunities",
+        {"stage": "proposal", "closed_at": None, "close_date": None, "expected_close_date": None},
+        "missing_expected_close",
+        "warn",
+    ),
     ("payments", {"order_id": None}, "missing_required", "quarantine"),  # no order nor invoice
 ]
 
@@ -116,4 +125,10 @@ def test_closed_the_day_it_was_created_is_in_order_whatever_the_times():
     failures, _ = check_rows(
         entity, compile_suite("opportunities"), typed, text, timezone=formats.timezone
     )
+    assert failures.is_empty(), failures
+
+
+def test_a_closed_deal_needs_no_expected_close_date():
+    good = GOOD["opportunities"]
+    failures = _failures("opportunities", [{**good, "expected_close_date": None}])
     assert failures.is_empty(), failures

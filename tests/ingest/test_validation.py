@@ -59,6 +59,8 @@ def _value(column, rng: random.Random):
         return rng.choice(TEXT_POOL[1:])
     if column.type == "decimal":
         return Decimal(rng.randint(-500, 50_000)) / 100
+    if column.type == "rate":
+        return Decimal(rng.randint(-500, 50_000)) / 10**15
     if column.type == "int":
         return rng.randint(-20, 140)
     if column.type == "bool":
@@ -74,6 +76,7 @@ DTYPES = {
     "id": pl.String,
     "text": pl.String,
     "decimal": pl.Decimal(18, 2),
+    "rate": pl.Decimal(38, 18),
     "int": pl.Int64,
     "bool": pl.Boolean,
     "date": pl.Date,

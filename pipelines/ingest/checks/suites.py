@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipelines.core.contract import CURRENCY_COLUMNS, ENTITIES, Entity
+from pipelines.core.contract import CURRENCY_COLUMNS, ENTITIES, Column, Entity
 from pipelines.core.currencies import ISO_4217_CODES
 from pipelines.core.errors import SalesOpsError
 from pipelines.core.paths import EXPECTATIONS_DIR
@@ -59,6 +59,12 @@ def _exp(type_: str, rule_id: str, details: dict[str, str], **kwargs: Any) -> di
     }
 
 
+def flag_column(column: Column) -> str:
+    """Name of the derived column that is null where ``column`` is empty on a row its
+    ``flag_unless`` does not exempt (the loader derives it: pipelines/ingest/load/rows.py)."""
+    return "_flagged__" + column.name
+
+
 def one_of_column(columns: tuple[str, ...]) -> str:
     """Name of the derived column that is null when all of ``columns`` are."""
     return "_one_of__" + "__".join(columns)
@@ -76,7 +82,7 @@ def date_of_column(column: str) -> str:
 
 def source_column(column: str) -> str:
     """The contract column a derived column is read from (a contract column is itself)."""
-    return column.removeprefix(DATE_OF)
+    return column.removeprefix(DATE_OF).removeprefix("_flagged__")
 
 
 #: Entities where at least one of several columns must be set.
@@ -99,8 +105,9 @@ def build_suite(entity: Entity) -> dict[str, Any]:
                 _exp("expect_column_values_to_not_be_null", "missing_required", column, **column)
             )
         if col.flag_if_empty:
+            checked = {"column": flag_column(col)} if col.flag_unless else column
             exps.append(
-                _exp("expect_column_values_to_not_be_null", col.flag_if_empty, column, **column)
+                _exp("expect_column_values_to_not_be_null", col.flag_if_empty, column, **checked)
             )
         if col.allowed:
             exps.append(

@@ -15,7 +15,12 @@ import polars as pl
 from pipelines.core.contract import Entity
 from pipelines.ingest.checks.catalogue import rule as catalogue_rule
 from pipelines.ingest.checks.run import validate_rows
-from pipelines.ingest.checks.suites import ONE_OF_REQUIRED, date_of_column, one_of_column
+from pipelines.ingest.checks.suites import (
+    ONE_OF_REQUIRED,
+    date_of_column,
+    flag_column,
+    one_of_column,
+)
 from pipelines.ingest.checks.vectorised import (
     FAILURE_SCHEMA,
     CompiledSuite,
@@ -39,12 +44,22 @@ ORD_LOCAL_TIME = 30_000
 
 def derive_columns(typed: pl.DataFrame, entity: Entity, timezone: str) -> pl.DataFrame:
     """Add the derived columns the suites check: one per one-of group, null when all its
-    columns are; and the calendar date of each column of an ordered pair (a timestamp's
+    columns are; one per column flagged when empty on some rows only (null where it is
+    flagged); and the calendar date of each column of an ordered pair (a timestamp's
     date in the business ``timezone``; a date as it is)."""
     for group in ONE_OF_REQUIRED.get(entity.name, ()):
         typed = typed.with_columns(
             pl.coalesce([pl.col(c).cast(pl.String) for c in group]).alias(one_of_column(group))
         )
+    for c in entity.columns:
+        if c.flag_if_empty and c.flag_unless:
+            other, exempt = c.flag_unless
+            typed = typed.with_columns(
+                pl.when(pl.col(other).is_in(list(exempt)))
+                .then(pl.lit("exempt"))
+                .otherwise(pl.col(c.name).cast(pl.String))
+                .alias(flag_column(c))
+            )
     paired = {c for pair in entity.ordered_pairs for c in pair}
     for name in sorted(paired):
         at = pl.col(name)

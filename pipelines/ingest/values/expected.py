@@ -3,7 +3,7 @@ quoted back in every ``unparseable_value`` finding."""
 
 from __future__ import annotations
 
-from pipelines.core.contract import DECIMAL_SCALE
+from pipelines.core.contract import DECIMAL_DIGITS, DECIMAL_SCALE
 from pipelines.ingest.values.formats import ORDER_WORDS, ValueFormats
 
 
@@ -62,6 +62,12 @@ def expected_format(type_: str, formats: ValueFormats) -> str:
             f"1{formats.decimal_mark}2万, negative as -{grouped} or ({grouped}) "
             f"({point} as decimal point, {groups} between thousands, "
             f"at most {DECIMAL_SCALE} decimal places, no %)"
+        )
+    if type_ == "rate":
+        return (
+            f"a rate like {plain.replace('1234', '7')} or 0{formats.decimal_mark}000222222222222 "
+            f"({point} as decimal point, {groups} between thousands, "
+            f"at most {DECIMAL_DIGITS['rate'][1]} decimal places, no %)"
         )
     if type_ == "int":
         thousand = "1,000" if formats.decimal_mark == "." else "1.000"

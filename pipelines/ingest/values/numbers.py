@@ -12,13 +12,20 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from pipelines.core.contract import DECIMAL_SCALE
+from pipelines.core.contract import DECIMAL_DIGITS, DECIMAL_SCALE
 from pipelines.core.currencies import ISO_4217_CODES
 from pipelines.ingest.values.formats import DecimalMark, ValueFormats, normalised
 from pipelines.ingest.values.stages import IN, OUT, struct_fields
 
 #: Integer digits a DECIMAL(18, DECIMAL_SCALE) holds.
 DECIMAL_INT_DIGITS = 18 - DECIMAL_SCALE
+
+
+def digits_of(type_: str) -> tuple[int, int]:
+    """(integer digits, decimal places) a value of the exact-number ``type_`` may have."""
+    precision, scale = DECIMAL_DIGITS[type_]
+    return precision - scale, scale
+
 
 _SYMBOLS = ("¥", "$", "€", "£", "₩", "₹")
 _DOLLARS = ("US$", "HK$", "NT$", "NZ$", "AU$", "CA$", "SG$", "A$", "C$", "S$")
@@ -131,16 +138,18 @@ def _signed(digits: pl.Expr) -> pl.Expr:
     )
 
 
-def read_decimal(lf: pl.LazyFrame, formats: ValueFormats) -> pl.LazyFrame:
-    """An exact Decimal(18, DECIMAL_SCALE); more decimal places than that fail.
+def read_decimal(lf: pl.LazyFrame, formats: ValueFormats, type_: str = "decimal") -> pl.LazyFrame:
+    """An exact Decimal of ``type_`` (``decimal``: an amount, which may carry a currency mark;
+    ``rate``: a bare number); more decimal places than the type keeps fail.
 
     The guard matters: polars' string->Decimal cast rounds extra places silently.
     """
-    lf = _digits(lf, formats.decimal_mark, currency=True)
+    int_digits, scale = digits_of(type_)
+    lf = _digits(lf, formats.decimal_mark, currency=type_ == "decimal")
     ok = (
         pl.col("_ok")
-        & (pl.col("_int").str.len_chars() <= DECIMAL_INT_DIGITS)
-        & (pl.col("_frac").str.len_chars() <= DECIMAL_SCALE)
+        & (pl.col("_int").str.len_chars() <= int_digits)
+        & (pl.col("_frac").str.len_chars() <= scale)
     )
     frac = pl.when(pl.col("_frac") == "").then(pl.lit("0")).otherwise(pl.col("_frac"))
     text = _signed(pl.concat_str(pl.lit("."), frac))
@@ -148,9 +157,14 @@ def read_decimal(lf: pl.LazyFrame, formats: ValueFormats) -> pl.LazyFrame:
         pl.when(ok)
         .then(text)
         .otherwise(None)
-        .cast(pl.Decimal(18, DECIMAL_SCALE), strict=False)
+        .cast(pl.Decimal(*DECIMAL_DIGITS[type_]), strict=False)
         .alias(OUT)
     )
+
+
+def read_rate(lf: pl.LazyFrame, formats: ValueFormats) -> pl.LazyFrame:
+    """An exact rate, Decimal(38, 18): every digit the source gives (up to 18 places)."""
+    return read_decimal(lf, formats, "rate")
 
 
 def read_int(lf: pl.LazyFrame, formats: ValueFormats) -> pl.LazyFrame:

@@ -37,7 +37,8 @@ ROW_INDEX = "_row_index"
 
 #: What each type accepts under the default formats (see :func:`expected_format`).
 EXPECTED_FORMAT: dict[str, str] = {
-    t: expected_format(t, ValueFormats()) for t in ("date", "timestamp", "decimal", "int", "bool")
+    t: expected_format(t, ValueFormats())
+    for t in ("date", "timestamp", "decimal", "rate", "int", "bool")
 }
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.core.contract import DECIMAL_SCALE
+from pipelines.core.contract import DECIMAL_DIGITS
 from pipelines.ingest.values.formats import ValueFormats, fold, normalised
 from pipelines.ingest.values.moments import read_date, read_timestamp
-from pipelines.ingest.values.numbers import DECIMAL_INT_DIGITS, read_decimal, read_int
+from pipelines.ingest.values.numbers import digits_of, read_decimal, read_int, read_rate
 from pipelines.ingest.values.stages import IN, OUT
 
 
@@ -38,6 +38,7 @@ _READERS = {
     "date": read_date,
     "timestamp": read_timestamp,
     "decimal": read_decimal,
+    "rate": read_rate,
     "int": read_int,
     "bool": read_bool,
 }
@@ -48,7 +49,7 @@ DTYPES: dict[str, pl.DataType] = {
     "text": pl.String(),
     "date": pl.Date(),
     "timestamp": pl.Datetime("us", "UTC"),
-    "decimal": pl.Decimal(18, DECIMAL_SCALE),
+    **{t: pl.Decimal(p, s) for t, (p, s) in DECIMAL_DIGITS.items()},
     "int": pl.Int64(),
     "bool": pl.Boolean(),
 }
@@ -101,9 +102,10 @@ def plain_reader(column: str, type_: str, formats: ValueFormats) -> pl.Expr | No
             .dt.replace_time_zone(formats.timezone, ambiguous="earliest", non_existent="null")
             .dt.convert_time_zone("UTC")
         )
-    if type_ == "decimal" and formats.decimal_mark == ".":
-        plain = text.str.contains(rf"^-?\d{{1,{DECIMAL_INT_DIGITS}}}(\.\d{{1,{DECIMAL_SCALE}}})?$")
-        return pl.when(plain).then(text).cast(DTYPES["decimal"], strict=False)
+    if type_ in DECIMAL_DIGITS and formats.decimal_mark == ".":
+        int_digits, scale = digits_of(type_)
+        plain = text.str.contains(rf"^-?\d{{1,{int_digits}}}(\.\d{{1,{scale}}})?$")
+        return pl.when(plain).then(text).cast(DTYPES[type_], strict=False)
     if type_ == "int":
         plain = text.str.contains(r"^-?\d{1,18}$")
         return pl.when(plain).then(text).cast(pl.Int64, strict=False)

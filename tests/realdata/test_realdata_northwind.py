@@ -1,0 +1,169 @@
+"""The Northwind sample database's CSV export, as published, through the whole nightly run
+with the profile tests/realdata/profiles/northwind.yaml.
+
+Figures are recomputed here from the CSV files with csv and Decimal, never read from the
+output under test. orders.csv and customers.csv have ragged rows (commas inside unquoted
+address fields); their leading columns (ids, dates) come before any such field, so the plain
+Python reading takes them by position.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.ops.runner import run_nightly
+
+pytestmark = pytest.mark.e2e
+
+REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
+NORTHWIND = REALDATA / "northwind"
+PROFILE = Path(__file__).parent / "profiles" / "northwind.yaml"
+AS_OF = date(1998, 6, 30)  # the last orders are of May 1998
+RAGGED_GAP = (
+    "a row with more cells than the header (commas inside an unquoted field) rejects the "
+    "whole file (pipelines/ingest/files/strict_csv.py) instead of being quarantined with its "
+    "reason; see the report of branch i14-realdata"
+)
+
+
+def records(name: str) -> list[list[str]]:
+    """The data rows of a file as cell lists (ragged rows keep their extra cells)."""
+    with (NORTHWIND / name).open(newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))[1:]
+
+
+def header(name: str) -> list[str]:
+    with (NORTHWIND / name).open(newline="", encoding="utf-8") as fh:
+        return next(csv.reader(fh))
+
+
+@pytest.fixture(scope="module")
+def northwind(tmp_path_factory):
+    if not NORTHWIND.is_dir():
+        pytest.skip(f"real datasets not present at {REALDATA} (see its README.md)")
+    root = tmp_path_factory.mktemp("northwind")
+    inbox = root / "inbox"
+    shutil.copytree(NORTHWIND, inbox)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SALESOPS_REPORTING_CURRENCY", "USD")
+    mp.setenv("SALESOPS_BUSINESS_TIMEZONE", "America/Los_Angeles")
+    mp.setenv("SALESOPS_PARTITIONS_START", "1996-01-01")
+    try:
+        summary = run_nightly(
+            inbox=inbox, home=root / "home", as_of=AS_OF, echo=False, profile=str(PROFILE)
+        )
+    finally:
+        mp.undo()
+    assert summary["status"] == "success", summary.get("error")
+    con = duckdb.connect(str(root / "home" / "warehouse.duckdb"), read_only=True)
+    yield con
+    con.close()
+
+
+def load_files(con) -> dict[str, tuple]:
+    return {
+        r[0]: r[1:]
+        for r in con.execute(
+            "select file_name, status, rows_in, rows_loaded, rows_quarantined, message "
+            "from meta.load_files where entity is not null"
+        ).fetchall()
+    }
+
+
+def test_well_formed_files_account_for_every_row(northwind):
+    """meta.load_files: employees, products and order-details loaded with rows_in = the
+    file's data rows = loaded + quarantined; a ragged file is never silently loaded in part:
+    it is rejected with a message naming the first ragged row."""
+    files = load_files(northwind)
+    for name in ("employees.csv", "products.csv", "order-details.csv"):
+        status, rows_in, loaded, quarantined, _ = files[name]
+        assert status == "loaded", name
+        assert rows_in == len(records(name)) == loaded + quarantined, name
+    for name in ("orders.csv", "customers.csv"):
+        status, _, loaded, _, message = files[name]
+        width = len(header(name))
+        first = next(i for i, r in enumerate(records(name), start=2) if len(r) != width)
+        if status == "rejected":
+            assert loaded == 0
+            assert f"row {first} has {width + 1} cells but the header has {width}" in message
+
+
+def test_reps_keep_null_literals_and_products_take_their_category(northwind):
+    """staging.stg_crm__sales_reps: one rep per employee, manager = reportsTo, the literal NULL
+    (Andrew Fuller's) read as empty; staging.stg_erp__products: the product line is the
+    category name of categories.csv (a lookup by categoryID)."""
+    cols = header("employees.csv")
+    employees = [dict(zip(cols, r, strict=True)) for r in records("employees.csv")]
+    reps = dict(
+        northwind.execute("select rep_id, manager_id from staging.stg_crm__sales_reps").fetchall()
+    )
+    assert reps == {
+        e["employeeID"]: None if e["reportsTo"] == "NULL" else e["reportsTo"] for e in employees
+    }
+    assert None in reps.values()
+    category = {r[0]: r[1] for r in records("categories.csv")}
+    cols = header("products.csv")
+    products = [dict(zip(cols, r, strict=True)) for r in records("products.csv")]
+    got = dict(
+        northwind.execute(
+            "select product_id, product_line from staging.stg_erp__products"
+        ).fetchall()
+    )
+    assert got == {p["productID"]: category[p["categoryID"]] for p in products}
+
+
+@pytest.mark.xfail(strict=True, reason=RAGGED_GAP)
+def test_ragged_rows_are_quarantined_with_their_reason_not_the_whole_file(northwind):
+    """meta.load_files / meta.quarantine: orders.csv and customers.csv load, rows_in = the
+    file's data rows = loaded + quarantined, and each ragged row (more cells than the header)
+    that is not read is quarantined naming its row."""
+    files = load_files(northwind)
+    for name in ("orders.csv", "customers.csv"):
+        status, rows_in, loaded, quarantined, _ = files[name]
+        assert status == "loaded", name
+        assert rows_in == len(records(name)) == loaded + quarantined, name
+        ragged = {i for i, r in enumerate(records(name), start=2) if len(r) != len(header(name))}
+        rows = {
+            row
+            for (row,) in northwind.execute(
+                "select source_row from meta.quarantine where source_file = ?", [name]
+            ).fetchall()
+        }
+        assert rows <= ragged, name
+        assert loaded + len(rows) == rows_in, name
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=RAGGED_GAP + "; and an export without order totals, whose lines carry a discount "
+    "rate, cannot give revenue: orders.total_amount is required and the order line has a "
+    "discount amount only",
+)
+def test_revenue_by_quarter_and_rep_is_the_order_details(northwind):
+    """marts.fct_sales_performance, quarter periods, company and rep levels: revenue = sum of
+    UnitPrice x Quantity x (1 - Discount) of order-details.csv, by the quarter of the order's
+    orderDate and its employeeID (orders.csv), rounded to cents per period."""
+    orders = {r[0]: (r[3][:10], r[2]) for r in records("orders.csv")}
+    revenue: dict = defaultdict(Decimal)
+    for order_id, _, price, quantity, discount in records("order-details.csv"):
+        ordered, rep = orders[order_id]
+        period = f"{ordered[:4]}Q{(int(ordered[5:7]) - 1) // 3 + 1}"
+        amount = Decimal(price) * Decimal(quantity) * (1 - Decimal(discount))
+        revenue[("company", "all", period)] += amount
+        revenue[("rep", rep, period)] += amount
+    got = {
+        (level, scope, period): Decimal(v)
+        for level, scope, period, v in northwind.execute(
+            "select level, scope_id, period, revenue from marts.fct_sales_performance "
+            "where period_type = 'quarter' and level in ('company', 'rep') and revenue <> 0"
+        ).fetchall()
+    }
+    assert got == {k: v.quantize(Decimal("0.01")) for k, v in revenue.items()}

@@ -159,6 +159,8 @@ ENTITIES: tuple[Entity, ...] = (
             Column("owner_rep_id", "id", required=False, flag_if_empty="missing_owner"),
             C("created_at", "timestamp"),
             C("phone", "text", False),
+            # ISO 3166-1 alpha-2 (US, CN): the region a phone number without + is read in
+            C("country", "text", False),
             C("email", "text", False),
         ),
         key=("account_id",),
@@ -196,6 +198,8 @@ ENTITIES: tuple[Entity, ...] = (
             C("bant_need", "bool", False),
             C("bant_timeline", "bool", False),
             C("phone", "text", False),
+            # ISO 3166-1 alpha-2 (US, CN): the region a phone number without + is read in
+            C("country", "text", False),
             C("email", "text", False),
         ),
         key=("lead_id",),

@@ -322,6 +322,21 @@ def english_company(rng: random.Random) -> dict[str, str]:
     }
 
 
+#: Third digit of allocated mainland mobile prefixes, by the second digit (1[3-9]x).
+_MOBILE_THIRD = {
+    "3": "0123456789",
+    "4": "57",
+    "5": "012356789",
+    "6": "2567",
+    "7": "0123578",
+    "8": "0123456789",
+    "9": "0123567899",
+}
+
+
 def mobile_phone(rng: random.Random) -> str:
-    """A valid mainland mobile number: 11 digits starting 1[3-9]."""
-    return "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
+    """A valid mainland mobile number: 11 digits on an allocated 1[3-9]x prefix."""
+    second = rng.choice("3456789")
+    digits = "".join(rng.choice("0123456789") for _ in range(9))
+    thirds = _MOBILE_THIRD[second]
+    return "1" + second + thirds[int(digits[0]) % len(thirds)] + digits[1:]

@@ -76,6 +76,7 @@ def render(w: World) -> Rows:
                 "owner_rep_id": a["owner"]["id"],
                 "created_at": fmt_ts(a["created"]),
                 "phone": a["phone"] or "",
+                "country": "",  # mainland customers: phones read in the timezone's country
                 "email": a["email"] or "",
             },
         )
@@ -109,6 +110,7 @@ def render(w: World) -> Rows:
                 "bant_need": fmt_bool(b[2]),
                 "bant_timeline": fmt_bool(b[3]),
                 "phone": x["phone"] or "",
+                "country": "",
                 "email": x["email"] or "",
             },
         )

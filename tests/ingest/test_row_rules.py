@@ -132,3 +132,37 @@ def test_a_closed_deal_needs_no_expected_close_date():
     good = GOOD["opportunities"]
     failures = _failures("opportunities", [{**good, "expected_close_date": None}])
     assert failures.is_empty(), failures
+
+
+@pytest.mark.parametrize(
+    ("timezone", "phone", "country", "flagged"),
+    [
+        # read in the business timezone's country when the row names none
+        ("America/New_York", "(415) 555-2671", None, False),
+        ("America/New_York", "415-555-267", None, True),  # one digit short
+        ("Europe/Madrid", "912 345 678", None, False),
+        ("Asia/Shanghai", "138.1234.5678", None, False),
+        ("Asia/Shanghai", "1381234567", None, True),
+        # the row's country wins over the timezone's
+        ("Asia/Shanghai", "(415) 555-2671", "US", False),
+        ("Asia/Shanghai", "020 7946 0958", "gb", False),
+        ("America/New_York", "13812345678", "CN", False),
+        ("America/New_York", "13812345678", None, True),
+        # + and a calling code: valid anywhere
+        ("UTC", "+49 30 901820", None, False),
+        ("UTC", "+1 415 555 2671", "CN", False),
+        ("UTC", "0571-88888888", None, True),  # no country at all: only + numbers read
+    ],
+)
+def test_phones_are_checked_in_their_country(timezone, phone, country, flagged):
+    """libphonenumber judges a number in the row's country (ISO code), else in the business
+    timezone's country: a US or Spanish number is no longer malformed because it is not
+    Chinese."""
+    entity = ENTITY_BY_NAME["accounts"]
+    rows = [{**GOOD["accounts"], "phone": phone, "country": country}]
+    text = pl.DataFrame(rows, schema={c: pl.String for c in entity.column_names})
+    text = text.with_row_index(ROW_INDEX, offset=2).with_columns(pl.col(ROW_INDEX).cast(pl.Int64))
+    typed, _ = parse_frame_failures(text, entity, ValueFormats(timezone=timezone))
+    failures, _ = check_rows(entity, compile_suite("accounts"), typed, text, timezone=timezone)
+    rules = failures.select("rule", "value_seen").rows()
+    assert rules == ([("malformed_phone", phone)] if flagged else []), rules

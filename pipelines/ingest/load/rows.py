@@ -18,6 +18,7 @@ from pipelines.ingest.checks.run import validate_rows
 from pipelines.ingest.checks.suites import (
     ONE_OF_REQUIRED,
     date_of_column,
+    e164_column,
     flag_column,
     one_of_column,
 )
@@ -31,6 +32,8 @@ from pipelines.ingest.values.formats import ValueFormats
 from pipelines.ingest.values.moments import AMBIGUOUS, GAP
 from pipelines.ingest.values.numbers import currency_marks
 from pipelines.ingest.values.parse import ROW_INDEX
+from pipelines.ingest.values.phones import e164_column as e164_column_values
+from pipelines.ingest.values.phones import region_of_timezone
 
 UNPARSEABLE = "unparseable_value"
 CURRENCY_MISMATCH = "currency_mismatch"
@@ -45,8 +48,9 @@ ORD_LOCAL_TIME = 30_000
 def derive_columns(typed: pl.DataFrame, entity: Entity, timezone: str) -> pl.DataFrame:
     """Add the derived columns the suites check: one per one-of group, null when all its
     columns are; one per column flagged when empty on some rows only (null where it is
-    flagged); and the calendar date of each column of an ordered pair (a timestamp's
-    date in the business ``timezone``; a date as it is)."""
+    flagged); a phone column's number in E.164 (:mod:`pipelines.ingest.values.phones`: in the
+    row's country, else the business ``timezone``'s); and the calendar date of each column of
+    an ordered pair (a timestamp's date in the business ``timezone``; a date as it is)."""
     for group in ONE_OF_REQUIRED.get(entity.name, ()):
         typed = typed.with_columns(
             pl.coalesce([pl.col(c).cast(pl.String) for c in group]).alias(one_of_column(group))
@@ -60,6 +64,10 @@ def derive_columns(typed: pl.DataFrame, entity: Entity, timezone: str) -> pl.Dat
                 .otherwise(pl.col(c.name).cast(pl.String))
                 .alias(flag_column(c))
             )
+    if "phone" in entity.column_names:
+        country = "country" if "country" in entity.column_names else None
+        numbers = e164_column_values(typed, "phone", country, region_of_timezone(timezone))
+        typed = typed.with_columns(numbers.alias(e164_column("phone")))
     paired = {c for pair in entity.ordered_pairs for c in pair}
     for name in sorted(paired):
         at = pl.col(name)

@@ -21,5 +21,5 @@
 {#- Weighted amount of an open opportunity: amount_reporting × stage_probability(stage),
     rounded to 2 places (the rule of int_opportunities_enriched.weighted_amount_reporting). -#}
 {% macro weighted_amount(amount_reporting, stage) -%}
-    cast(round({{ amount_reporting }} * {{ stage_probability(stage) }}, 2) as decimal(18, 2))
+    {{ weighted_money(amount_reporting, stage_probability(stage)) }}
 {%- endmacro %}

@@ -125,7 +125,7 @@
     select
         cast(rate_date as date) as rate_date,
         currency,
-        cast(rate_to_reporting as decimal(18, 6)) as rate_to_reporting,
+        cast(rate_to_reporting as decimal(38, 18)) as rate_to_reporting,
         _load_id as load_id{{ _raw_version_lineage(with_lineage) }}
     from {{ versions }}
 {%- endmacro %}

@@ -82,18 +82,18 @@ ranked as (
         period_type,
         period,
         account_id,
-        cast(trailing_revenue as decimal(18, 2)) as trailing_revenue,
+        cast(trailing_revenue as decimal(38, 2)) as trailing_revenue,
         row_number() over (
             partition by period_type, period
             order by trailing_revenue desc, account_id asc
         ) as revenue_rank,
-        cast(sum(trailing_revenue) over (partition by period_type, period) as decimal(18, 2))
+        cast(sum(trailing_revenue) over (partition by period_type, period) as decimal(38, 2))
             as total_revenue,
         cast(coalesce(sum(trailing_revenue) over (
             partition by period_type, period
             order by trailing_revenue desc, account_id asc
             rows between unbounded preceding and 1 preceding
-        ), 0) as decimal(18, 2)) as revenue_before
+        ), 0) as decimal(38, 2)) as revenue_before
     from trailing_revenue
     where trailing_revenue > 0
 
@@ -110,8 +110,8 @@ company_tiers as (
         ranked.account_id,
         ranked.trailing_revenue,
         ranked.revenue_rank,
-        {{ divide_decimal('ranked.trailing_revenue', 'ranked.total_revenue', 6) }} as revenue_share,
-        {{ divide_decimal('ranked.revenue_before + ranked.trailing_revenue', 'ranked.total_revenue', 6) }}
+        {{ divide_decimal('ranked.trailing_revenue', 'ranked.total_revenue', 6, 2) }} as revenue_share,
+        {{ divide_decimal('ranked.revenue_before + ranked.trailing_revenue', 'ranked.total_revenue', 6, 2) }}
             as cumulative_share,
         case
             when ranked.revenue_before < ranked.total_revenue * cast({{ var('abc_a_share') }} as decimal(9, 6))
@@ -140,7 +140,7 @@ final as (
         company_tiers.measure_date,
         company_tiers.account_id,
         company_tiers.trailing_revenue,
-        cast(scoped_trailing_revenue.trailing_revenue as decimal(18, 2)) as scope_trailing_revenue,
+        cast(scoped_trailing_revenue.trailing_revenue as decimal(38, 2)) as scope_trailing_revenue,
         company_tiers.revenue_rank,
         company_tiers.revenue_share,
         company_tiers.cumulative_share,

@@ -271,24 +271,24 @@ combined as (
         scopes.level,
         scopes.scope_id,
         cast(coalesce(pipeline.open_opportunities, 0) as bigint) as open_opportunities,
-        cast(coalesce(pipeline.open_pipeline, 0) as decimal(18, 2)) as open_pipeline,
-        cast(coalesce(pipeline.weighted_pipeline, 0) as decimal(18, 2)) as weighted_pipeline,
+        cast(coalesce(pipeline.open_pipeline, 0) as decimal(38, 2)) as open_pipeline,
+        cast(coalesce(pipeline.weighted_pipeline, 0) as decimal(38, 2)) as weighted_pipeline,
         new_days.current_quarter,
-        cast(coalesce(pipeline.current_quarter_open_pipeline, 0) as decimal(18, 2))
+        cast(coalesce(pipeline.current_quarter_open_pipeline, 0) as decimal(38, 2))
             as current_quarter_open_pipeline,
-        cast(coalesce(pipeline.current_quarter_weighted_pipeline, 0) as decimal(18, 2))
+        cast(coalesce(pipeline.current_quarter_weighted_pipeline, 0) as decimal(38, 2))
             as current_quarter_weighted_pipeline,
         current_target.revenue_target as current_quarter_revenue_target,
-        cast(coalesce(booked.current_quarter_revenue_booked, 0) as decimal(18, 2))
+        cast(coalesce(booked.current_quarter_revenue_booked, 0) as decimal(38, 2))
             as current_quarter_revenue_booked,
         new_days.next_quarter,
-        cast(coalesce(pipeline.next_quarter_open_pipeline, 0) as decimal(18, 2))
+        cast(coalesce(pipeline.next_quarter_open_pipeline, 0) as decimal(38, 2))
             as next_quarter_open_pipeline,
-        cast(coalesce(pipeline.next_quarter_weighted_pipeline, 0) as decimal(18, 2))
+        cast(coalesce(pipeline.next_quarter_weighted_pipeline, 0) as decimal(38, 2))
             as next_quarter_weighted_pipeline,
         next_target.revenue_target as next_quarter_revenue_target,
         cast(
-            current_target.revenue_target - coalesce(booked.current_quarter_revenue_booked, 0) as decimal(18, 2)
+            current_target.revenue_target - coalesce(booked.current_quarter_revenue_booked, 0) as decimal(38, 2)
         ) as current_quarter_remaining_target
     from scopes
     inner join new_days

@@ -48,7 +48,8 @@ line_amounts as (
         order_lines.product_line,
         order_lines.quantity as units,
         {{ to_reporting(
-            'order_lines.quantity * order_lines.unit_price - coalesce(order_lines.discount_amount, 0)',
+            'cast(order_lines.quantity as decimal(38, 6)) * order_lines.unit_price'
+            ~ ' - coalesce(order_lines.discount_amount, 0)',
             'booked_orders.fx_rate'
         ) }} as revenue
     from order_lines
@@ -145,8 +146,8 @@ final as (
         scopes.level,
         scopes.scope_id,
         scopes.product_line,
-        cast(coalesce(metrics.revenue, 0) as decimal(18, 2)) as revenue,
-        cast(coalesce(metrics.units, 0) as decimal(18, 6)) as units,
+        cast(coalesce(metrics.revenue, 0) as decimal(38, 2)) as revenue,
+        cast(coalesce(metrics.units, 0) as decimal(38, 6)) as units,
         cast(coalesce(metrics.orders, 0) as bigint) as orders,
         targets_in_periods.revenue_target,
         {{ attainment('coalesce(metrics.revenue, 0)', 'targets_in_periods.revenue_target') }} as revenue_attainment,

@@ -117,7 +117,7 @@ final as (
         scope_id,
         metric,
         product_line,
-        cast(target_value as decimal(18, 2)) as target_value,
+        cast(target_value as decimal(38, 2)) as target_value,
         target_source
     from all_targets
 

@@ -115,10 +115,10 @@ balances as (
         orders_at_snapshot.due_date,
         orders_at_snapshot.amount_due,
         orders_at_snapshot.fx_rate,
-        cast(coalesce(paid_at_snapshot.paid, 0) as decimal(18, 6)) as paid,
+        cast(coalesce(paid_at_snapshot.paid, 0) as decimal(38, 6)) as paid,
         cast(
             greatest(orders_at_snapshot.amount_due - coalesce(paid_at_snapshot.paid, 0), 0)
-            as decimal(18, 6)
+            as decimal(38, 6)
         ) as outstanding_original,
         greatest(date_diff('day', orders_at_snapshot.due_date, orders_at_snapshot.as_of_date), 0)
             as days_overdue

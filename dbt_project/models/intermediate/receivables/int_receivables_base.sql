@@ -31,16 +31,21 @@ booked_orders as (
 
 ),
 
-invoice_amounts as (
+invoice_rates as (
 
     select
         invoices.order_id,
         invoices.issued_at,
         invoices.due_date,
-        {{ convert_between(
-            'invoices.amount', 'upper(invoices.currency)', 'upper(booked_orders.currency)',
-            'invoice_fx.rate_to_reporting', 'order_fx.rate_to_reporting'
-        ) }} as amount_order_currency
+        invoices.amount,
+        upper(invoices.currency) as currency,
+        upper(booked_orders.currency) as order_currency,
+        -- only needed (and only computed) for an invoice in another currency than its order's
+        case
+            when upper(invoices.currency) != upper(booked_orders.currency)
+                then {{ times_rate('invoices.amount', 'invoice_fx.rate_to_reporting', 18) }}
+        end as amount_reporting_exact,
+        order_fx.rate_to_reporting as order_rate
     from invoices
     inner join booked_orders
         on invoices.order_id = booked_orders.order_id
@@ -48,6 +53,19 @@ invoice_amounts as (
         on {{ fx_rate_for('invoice_fx', 'invoices.currency', 'invoices.issued_at') }}
     left join fx_rates as order_fx
         on {{ fx_rate_for('order_fx', 'booked_orders.currency', 'invoices.issued_at') }}
+
+),
+
+invoice_amounts as (
+
+    select
+        order_id,
+        issued_at,
+        due_date,
+        {{ convert_between(
+            'amount', 'currency', 'order_currency', 'amount_reporting_exact', 'order_rate'
+        ) }} as amount_order_currency
+    from invoice_rates
 
 ),
 
@@ -83,7 +101,7 @@ receivables as (
                 when invoice_totals.invoice_count > 0 then invoice_totals.invoiced_amount
                 else booked_orders.total_amount
             end
-            as decimal(18, 6)
+            as decimal(38, 6)
         ) as amount_due,
         case
             when invoice_totals.invoice_count > 0 then invoice_totals.first_due_date

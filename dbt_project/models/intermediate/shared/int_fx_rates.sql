@@ -17,7 +17,8 @@ quotes as (
     select
         upper(currency) as currency,
         rate_date,
-        rate_to_reporting
+        -- the rate as quoted, every digit kept (at least 10 significant digits)
+        cast(rate_to_reporting as decimal(38, 18)) as rate_to_reporting
     from fx_rates
     where
         upper(currency) != {{ reporting_currency() }}
@@ -45,7 +46,7 @@ reporting as (
         {{ reporting_currency() }} as currency,
         cast('0001-01-01' as date) as valid_from,
         cast('9999-12-31' as date) as valid_to,
-        cast(1 as decimal(18, 6)) as rate_to_reporting
+        cast(1 as decimal(38, 18)) as rate_to_reporting
 
 ),
 

@@ -106,7 +106,7 @@ final as (
     select
         *,
         case
-            when is_open then cast(round(amount_reporting * stage_probability, 2) as decimal(18, 2))
+            when is_open then {{ weighted_money('amount_reporting', 'stage_probability') }}
         end as weighted_amount_reporting
     from converted
 

@@ -73,7 +73,7 @@ linked as (
 
 ),
 
-converted as (
+rated as (
 
     select
         linked.payment_id,
@@ -94,10 +94,12 @@ converted as (
         payment_fx.rate_to_reporting as fx_rate,
         {{ to_reporting('linked.amount', 'payment_fx.rate_to_reporting') }} as amount_reporting,
         orders.currency as order_currency,
-        {{ convert_between(
-            'linked.amount', 'upper(linked.currency)', 'upper(orders.currency)',
-            'payment_fx.rate_to_reporting', 'order_fx.rate_to_reporting'
-        ) }} as amount_order_currency
+        -- only needed (and only computed) for a payment in another currency than its order's
+        case
+            when upper(linked.currency) != upper(orders.currency)
+                then {{ times_rate('linked.amount', 'payment_fx.rate_to_reporting', 18) }}
+        end as amount_reporting_exact,
+        order_fx.rate_to_reporting as order_rate
     from linked
     left join orders
         on linked.linked_order_id = orders.order_id
@@ -105,6 +107,34 @@ converted as (
         on {{ fx_rate_for('payment_fx', 'linked.currency', 'linked.paid_date') }}
     left join fx_rates as order_fx
         on {{ fx_rate_for('order_fx', 'orders.currency', 'linked.paid_date') }}
+
+),
+
+converted as (
+
+    select
+        payment_id,
+        order_id,
+        invoice_id,
+        link_type,
+        has_order,
+        account_id,
+        rep_id,
+        team,
+        region,
+        paid_at,
+        paid_date,
+        amount,
+        currency,
+        method,
+        reference,
+        fx_rate,
+        amount_reporting,
+        order_currency,
+        {{ convert_between(
+            'amount', 'upper(currency)', 'upper(order_currency)', 'amount_reporting_exact', 'order_rate'
+        ) }} as amount_order_currency
+    from rated
 
 ),
 

@@ -135,7 +135,7 @@ combined as (
         coalesce(order_history.trailing_orders, 0) as trailing_orders,
         coalesce(product_lines.product_lines, 0) as product_lines,
         coalesce(product_lines.trailing_product_lines, 0) as trailing_product_lines,
-        cast(coalesce(order_history.lifetime_revenue, 0) as decimal(18, 2)) as lifetime_revenue,
+        cast(coalesce(order_history.lifetime_revenue, 0) as decimal(38, 2)) as lifetime_revenue,
         coalesce(order_history.last_order_date > {{ as_of_date() }} - {{ active_days }}, false) as is_active,
         current_tiers.value_tier,
         latest_surveys.surveyed_at as last_surveyed_date,

@@ -49,7 +49,7 @@ by_reason as (
         scope_id,
         lost_reason,
         count(*) as lost,
-        cast(coalesce(sum(amount_reporting), 0) as decimal(18, 2)) as lost_amount
+        cast(coalesce(sum(amount_reporting), 0) as decimal(38, 2)) as lost_amount
     from scoped
     group by all
 

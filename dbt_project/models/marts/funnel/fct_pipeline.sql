@@ -141,10 +141,10 @@ combined as (
         scopes.level,
         scopes.scope_id,
         coalesce(pipeline.open_opportunities, 0) as open_opportunities,
-        cast(coalesce(pipeline.open_pipeline, 0) as decimal(18, 2)) as open_pipeline,
-        cast(coalesce(pipeline.weighted_pipeline, 0) as decimal(18, 2)) as weighted_pipeline,
+        cast(coalesce(pipeline.open_pipeline, 0) as decimal(38, 2)) as open_pipeline,
+        cast(coalesce(pipeline.weighted_pipeline, 0) as decimal(38, 2)) as weighted_pipeline,
         targets.revenue_target,
-        coalesce(performance.revenue, cast(0 as decimal(18, 2))) as revenue_booked
+        coalesce(performance.revenue, cast(0 as decimal(38, 2))) as revenue_booked
     from dated as scopes
     left join pipeline
         on
@@ -174,7 +174,7 @@ final as (
 
     select
         *,
-        cast(revenue_target - revenue_booked as decimal(18, 2)) as remaining_target,
+        cast(revenue_target - revenue_booked as decimal(38, 2)) as remaining_target,
         case
             when revenue_target - revenue_booked > 0
                 then cast(open_pipeline as double) / cast(revenue_target - revenue_booked as double)

@@ -282,10 +282,10 @@ final as (
             when lines.history_months >= {{ var('forecast_seasonal_min_months') | int }} then 'trend_seasonal'
             else 'trend'
         end as trend_method,
-        cast(round(trend.trend_forecast, 2) as decimal(18, 2)) as trend_forecast,
+        cast(round(trend.trend_forecast, 2) as decimal(38, 2)) as trend_forecast,
         case
             when company_snapshot.snapshot_date is not null
-                then coalesce(snapshots.next_quarter_weighted_pipeline, cast(0 as decimal(18, 2)))
+                then coalesce(snapshots.next_quarter_weighted_pipeline, cast(0 as decimal(38, 2)))
         end as pipeline_forecast,
         case when quarters.quarter_end <= {{ as_of_date() }} then coalesce(actual.revenue, 0) end
             as actual_revenue

@@ -137,9 +137,9 @@ final as (
         lead_cohorts.lead_conversion_rate,
         cast(coalesce(by_period.opportunities_created, 0) as bigint) as opportunities_created,
         cast(coalesce(by_period.won, 0) as bigint) as won,
-        cast(coalesce(by_period.won_amount, 0) as decimal(18, 2)) as won_amount,
+        cast(coalesce(by_period.won_amount, 0) as decimal(38, 2)) as won_amount,
         cast(coalesce(by_period.orders, 0) as bigint) as orders,
-        cast(coalesce(by_period.revenue, 0) as decimal(18, 2)) as revenue
+        cast(coalesce(by_period.revenue, 0) as decimal(38, 2)) as revenue
     from keys
     left join by_period
         on

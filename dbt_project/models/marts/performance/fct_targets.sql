@@ -65,7 +65,7 @@ actuals as (
         scope_id,
         '{{ metric }}' as metric,
         cast(null as varchar) as product_line,
-        cast({{ target_metric_column(metric) }} as decimal(18, 6)) as actual
+        cast({{ target_metric_column(metric) }} as decimal(38, 6)) as actual
     from performance
 
     union all
@@ -78,7 +78,7 @@ actuals as (
         scope_id,
         '{{ metric }}' as metric,
         product_line,
-        cast({{ metric }} as decimal(18, 6)) as actual
+        cast({{ metric }} as decimal(38, 6)) as actual
     from product_line_performance
     {{- '\n\n    union all' if not loop.last }}
     {% endfor %}
@@ -253,11 +253,11 @@ combined as (
                 then coalesce(actuals.actual, 0)
         end as actual,
         child_sums.child_targets,
-        cast(child_sums.child_target_sum as decimal(18, 2)) as child_target_sum,
+        cast(child_sums.child_target_sum as decimal(38, 2)) as child_target_sum,
         trends.last_quarter_actual,
         trends.four_quarters_ago_actual,
         trends.trend_quarterly_growth,
-        cast(round(trends.last_quarter_actual * (1 + trends.trend_quarterly_growth), 2) as decimal(18, 2))
+        cast(round(trends.last_quarter_actual * (1 + trends.trend_quarterly_growth), 2) as decimal(38, 2))
             as trend_value
     from dated_targets
     left join periods

@@ -98,14 +98,14 @@ chained as (
         receivables.due_date,
         receivables.amount_due,
         coalesce(payment_totals.payment_count, 0) as payment_count,
-        cast(coalesce(payment_totals.paid, 0) as decimal(18, 6)) as paid_original,
-        cast(coalesce(payment_totals.paid_reporting, 0) as decimal(18, 2)) as paid,
+        cast(coalesce(payment_totals.paid, 0) as decimal(38, 6)) as paid_original,
+        cast(coalesce(payment_totals.paid_reporting, 0) as decimal(38, 2)) as paid,
         payment_totals.first_paid_date,
         payment_totals.last_paid_date,
         payment_totals.fully_paid_date,
         case
             when orders_to_date.is_booked
-                then cast(greatest(receivables.amount_due - coalesce(payment_totals.paid, 0), 0) as decimal(18, 6))
+                then cast(greatest(receivables.amount_due - coalesce(payment_totals.paid, 0), 0) as decimal(38, 6))
         end as outstanding_original
     from orders_to_date
     left join opportunities

@@ -65,9 +65,9 @@ revenue_events as (
         order_scopes.level,
         order_scopes.scope_id,
         orders.total_amount_reporting as revenue,
-        cast(null as decimal(18, 2)) as receivables_end,
-        cast(null as decimal(18, 2)) as due_in_period,
-        cast(null as decimal(18, 2)) as paid_on_time
+        cast(null as decimal(38, 2)) as receivables_end,
+        cast(null as decimal(38, 2)) as due_in_period,
+        cast(null as decimal(38, 2)) as paid_on_time
     from orders
     inner join measured_periods
         on orders.ordered_date between measured_periods.period_start and measured_periods.measure_date
@@ -83,10 +83,10 @@ receivable_events as (
         measured_periods.period,
         order_scopes.level,
         order_scopes.scope_id,
-        cast(null as decimal(18, 2)) as revenue,
+        cast(null as decimal(38, 2)) as revenue,
         balances.outstanding as receivables_end,
-        cast(null as decimal(18, 2)) as due_in_period,
-        cast(null as decimal(18, 2)) as paid_on_time
+        cast(null as decimal(38, 2)) as due_in_period,
+        cast(null as decimal(38, 2)) as paid_on_time
     from balances
     inner join measured_periods
         on balances.as_of_date = measured_periods.measure_date
@@ -133,8 +133,8 @@ due_events as (
         measured_periods.period,
         order_scopes.level,
         order_scopes.scope_id,
-        cast(null as decimal(18, 2)) as revenue,
-        cast(null as decimal(18, 2)) as receivables_end,
+        cast(null as decimal(38, 2)) as revenue,
+        cast(null as decimal(38, 2)) as receivables_end,
         due_amounts.due_amount as due_in_period,
         due_amounts.paid_on_time_amount as paid_on_time
     from due_amounts
@@ -162,10 +162,10 @@ metrics as (
         period,
         level,
         scope_id,
-        cast(coalesce(sum(revenue), 0) as decimal(18, 2)) as revenue,
-        cast(coalesce(sum(receivables_end), 0) as decimal(18, 2)) as receivables_end,
-        cast(coalesce(sum(due_in_period), 0) as decimal(18, 2)) as due_in_period,
-        cast(coalesce(sum(paid_on_time), 0) as decimal(18, 2)) as paid_on_time
+        cast(coalesce(sum(revenue), 0) as decimal(38, 2)) as revenue,
+        cast(coalesce(sum(receivables_end), 0) as decimal(38, 2)) as receivables_end,
+        cast(coalesce(sum(due_in_period), 0) as decimal(38, 2)) as due_in_period,
+        cast(coalesce(sum(paid_on_time), 0) as decimal(38, 2)) as paid_on_time
     from events
     group by period_type, period, level, scope_id
 
@@ -184,7 +184,7 @@ final as (
         metrics.scope_id,
         metrics.revenue,
         metrics.receivables_end,
-        {{ divide_decimal('metrics.receivables_end * measured_periods.days_measured', 'metrics.revenue', 2) }}
+        {{ divide_decimal('metrics.receivables_end * measured_periods.days_measured', 'metrics.revenue', 2, 2) }}
             as dso_days,
         metrics.due_in_period,
         metrics.paid_on_time,

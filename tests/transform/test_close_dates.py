@@ -116,7 +116,7 @@ def test_every_won_deal_keeps_its_close_date_in_a_zone_behind_utc(tmp_path: Path
     con.close()
 
     run_dbt(
-        ["run", "--select", "stg_crm__opportunities"],
+        ["run", "--select", "+fct_sales_performance"],
         db=tmp_path / "w.duckdb",
         tmp=tmp_path,
         as_of="2023-12-31",
@@ -140,6 +140,16 @@ def test_every_won_deal_keeps_its_close_date_in_a_zone_behind_utc(tmp_path: Path
     assert {
         q: sum((d.year, (d.month - 1) // 3 + 1) == q for d in staged_won) for q in quarters
     } == by_quarter
+    # and the marts count them there (not in the quarter of last_modified_at)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    marts = dict(
+        con.execute(
+            """select period, won from marts.fct_sales_performance
+               where period_type = 'quarter' and level = 'company' and won > 0"""
+        ).fetchall()
+    )
+    con.close()
+    assert marts == {f"{y}Q{q}": n for (y, q), n in by_quarter.items()}
 
 
 def test_a_close_date_on_a_day_without_midnight_loads_as_that_date(tmp_path: Path):

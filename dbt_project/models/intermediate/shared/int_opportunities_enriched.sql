@@ -1,6 +1,7 @@
 {#-
-  Opportunities with the close date used for attribution (closed_at, or last_modified_at when a
-  won/lost deal lacks closed_at), the owner's team and region at the attribution date (closed:
+  Opportunities with the close date used for attribution (a won/lost deal's closed_date: the
+  CRM's close date as written, never moved by a timezone, else the local date of closed_at;
+  without either, of last_modified_at), the owner's team and region at the attribution date (closed:
   the close date; open: as_of_date; int_sales_rep_history), the amount in the reporting
   currency (rate of the close date when closed, else of the creation date) and the stage
   probability from var stage_probabilities.
@@ -40,14 +41,24 @@ classified as (
 
 ),
 
+closed_on as (
+
+    select
+        *,
+        case
+            when is_won or is_lost then coalesce(closed_date, {{ local_date('close_at') }})
+        end as close_date
+    from classified
+
+),
+
 dated as (
 
     select
         *,
-        {{ local_date('close_at') }} as close_date,
-        coalesce({{ local_date('close_at') }}, created_date) as valuation_date,
-        coalesce({{ local_date('close_at') }}, {{ as_of_date() }}) as attribution_date
-    from classified
+        coalesce(close_date, created_date) as valuation_date,
+        coalesce(close_date, {{ as_of_date() }}) as attribution_date
+    from closed_on
 
 ),
 

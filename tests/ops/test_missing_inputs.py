@@ -133,6 +133,7 @@ def test_a_crm_only_pack_leads_with_bookings(crm_only):
     assert f"Bookings (the amount of the deals won) reached {yuan(bookings)}" in headline
     assert "Revenue reached" not in html
     assert "Revenue is" not in html
+    assert "remains to book" not in html  # the whole target, as if nothing had been booked
     summary = parser.text_by_id["summary"]
     assert summary.startswith("No orders, payments loaded")
     assert f"Bookings (the amount of the deals won) reached {yuan(bookings)}" in summary

@@ -5,6 +5,10 @@ shows the team average (``marts.fct_team_averages`` of the team the rep was rank
 ``fct_rep_scorecard.team``, and that team's own row for rates and averages). The headline's
 "largest gap" names the team with the lowest attainment among the teams the ranking section
 lists (company and region packs), read with the ranking's own query.
+
+Bookings (``won_amount``, its ``bookings`` target and attainment) are cards of every pack; the
+pack's lead amount (``Frame.lead``: revenue, or bookings when no orders were ever loaded but
+opportunities were) heads the cards and the headline (``headline.<lead>_*``).
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ can be pasted into the HTML as is: text stays text (``svg.fonttype = none``) so
 it is searchable and picks up the page's CJK-capable font stack; the XML
 prologue, metadata and namespace URLs are stripped; element ids are prefixed per
 chart so several charts can share one document; output is deterministic.
+
+A chart is drawn only when it has something to draw (:func:`drawable`): every value empty
+or zero would be an axis of zeros; the section says in one sentence why there is no chart
+instead, and the chart functions refuse such data (:class:`NothingToDraw`).
 """
 
 from __future__ import annotations
@@ -126,6 +130,20 @@ def tidy_svg(svg: str, chart_id: str, title: str) -> str:
     ).replace(">", f"><title>{label}</title>", 1)
 
 
+class NothingToDraw(ValueError):
+    """A chart asked for with no value that is neither empty nor zero."""
+
+
+def drawable(*series: Sequence[float | None]) -> bool:
+    """Some value of the series is neither empty (None) nor zero: a chart shows something."""
+    return any(v for values in series for v in values if v is not None)
+
+
+def _check_drawable(chart: str, *series: Sequence[float | None]) -> None:
+    if not drawable(*series):
+        raise NothingToDraw(f"{chart}: every value is empty or zero, there is nothing to draw")
+
+
 def axis_scale(max_value: float, *, wan: bool = False) -> int:
     """Divisor for money axes: 1, 1,000 or 1,000,000 (1 or 10,000 = 万 with ``wan``)."""
     if wan:
@@ -154,7 +172,8 @@ def trend_chart(
     divisor: int,
     x_label: str = "",
 ) -> str:
-    """Monthly revenue bars (report-quarter months darker) with the target as a line."""
+    """Monthly bars of an amount (report-quarter months darker) with the target as a line."""
+    _check_drawable("trend chart", revenue, target)
     with matplotlib.rc_context(_RC):
         fig = _new_figure(8.0, 3.2)
         ax = fig.add_subplot()
@@ -209,6 +228,7 @@ def funnel_chart(
     y_label: str = "",
 ) -> str:
     """Conversion per stage pair (horizontal bars, percent), previous quarter beside it."""
+    _check_drawable("funnel chart", current, previous)
     with matplotlib.rc_context(_RC):
         fig = _new_figure(8.0, 0.55 * len(stages) + 1.3)
         ax = fig.add_subplot()
@@ -263,6 +283,7 @@ def aging_chart(
     x_label: str = "",
 ) -> str:
     """Outstanding per aging bucket, coloured from not yet due (green) to >90 days (red)."""
+    _check_drawable("aging chart", amounts)
     with matplotlib.rc_context(_RC):
         fig = _new_figure(8.0, 2.8)
         ax = fig.add_subplot()

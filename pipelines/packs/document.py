@@ -51,12 +51,12 @@ def read_pack_data(
 MISSING_INPUTS_TEMPLATE = "sections/missing_inputs.html"
 
 
-def entity_needs(t: Strings) -> dict[str, tuple[str, ...]]:
+def entity_needs(t: Strings, frame: Frame) -> dict[str, tuple[str, ...]]:
     """entity -> what the pack cannot show without it: the titles of the sections that need it
-    and the labels of the figures that do (each section's ``entities``/``figure_entities``)."""
+    and the labels of the figures that do (each section's ``needs``/``figure_entities``)."""
     needs: dict[str, list[str]] = {}
     for section in SECTIONS:
-        for e in section.entities:
+        for e in section.needs(frame):
             needs.setdefault(e, []).append(t(f"section.{section.key}"))
         for figure, entities in section.figure_entities.items():
             for e in entities:
@@ -90,7 +90,7 @@ def build_context(
 ) -> dict[str, Any]:
     frame = data.frame
     period, cur = frame.period, frame.current
-    c = Ctx(t=t, fmt=fmt, frame=frame, mask=mask_contacts, needs=entity_needs(t))
+    c = Ctx(t=t, fmt=fmt, frame=frame, mask=mask_contacts, needs=entity_needs(t, frame))
     # The marts only go as far as the loads: a period is "in progress" when the
     # latest load's as-of date is before its end (an explicit earlier as_of_date
     # only moves the receivables snapshot).
@@ -119,16 +119,17 @@ def build_context(
     sections: list[RenderedSection] = []
     summary: list[str] = []
     for section, figures in data.sections:
-        if frame.missing(section.entities):
+        needed = section.needs(frame)
+        if frame.missing(needed):
             # Figures computed from an entity never loaded would be figures of its absence.
-            content = SectionContent({}, [c.missing_note(section.entities)])
+            content = SectionContent({}, [c.missing_note(needed)])
             template, glance = MISSING_INPUTS_TEMPLATE, None
         else:
             content = section.context(figures, c) if figures is not None else None
             template, glance = section.template, section.glance
         if content is None:
             continue
-        entities = (*section.entities, *(e for es in section.figure_entities.values() for e in es))
+        entities = (*needed, *(e for es in section.figure_entities.values() for e in es))
         for old in frame.stale(dict.fromkeys(entities)):
             content.commentary.append(
                 t(

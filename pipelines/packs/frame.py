@@ -62,12 +62,40 @@ class PeriodMetrics:
     avg_deal_size: Decimal | None
     avg_sales_cycle_days: float | None
     median_sales_cycle_days: float | None
+    won_amount: Decimal | None  # bookings: the amounts won (None: no opportunities loaded)
+    won_amount_target: Decimal | None  # target of metric ``bookings``
+    won_amount_attainment: float | None
 
 
 _METRIC_COLUMNS = (
     "period, period_start, period_end, revenue, collections, orders, new_customers, "
     "avg_order_value, revenue_target, revenue_attainment, won, lost, win_rate, "
-    "avg_deal_size, avg_sales_cycle_days, median_sales_cycle_days"
+    "avg_deal_size, avg_sales_cycle_days, median_sales_cycle_days, "
+    "won_amount, won_amount_target, won_amount_attainment"
+)
+
+
+@dataclass(frozen=True)
+class Lead:
+    """The amount a pack leads with: its headline, the first KPIs, the trend chart.
+
+    ``key`` names its strings (``lead.<key>.*``); ``amount``, ``target`` and ``attainment``
+    are the ``fct_sales_performance`` columns (and :class:`PeriodMetrics` fields); ``entity``
+    is the input entity the amount is computed from.
+    """
+
+    key: str
+    amount: str
+    target: str
+    attainment: str
+    entity: str
+
+
+#: Revenue: the booked ERP orders.
+REVENUE = Lead("revenue", "revenue", "revenue_target", "revenue_attainment", "orders")
+#: Bookings: the amounts of the opportunities won (a business that sells without ERP orders).
+BOOKINGS = Lead(
+    "bookings", "won_amount", "won_amount_target", "won_amount_attainment", "opportunities"
 )
 
 
@@ -87,6 +115,13 @@ class Frame:
     rep_team: str | None = None
     #: the input entities as of the latest load (None: a warehouse without raw/meta tables)
     inputs: dict[str, EntityInput] | None = None
+
+    @property
+    def lead(self) -> Lead:
+        """Bookings when no orders were ever loaded but opportunities were, else revenue."""
+        if self.missing([REVENUE.entity]) and not self.missing([BOOKINGS.entity]):
+            return BOOKINGS
+        return REVENUE
 
     def missing(self, entities: Iterable[str]) -> list[str]:
         """Those of ``entities`` never loaded as of the pack's date."""

@@ -11,6 +11,8 @@ rules and its context builder, declared as one :class:`Section`:
   loaded (:mod:`pipelines.warehouse.inputs`) the section shows why instead of its figures,
   and one loaded long ago is named as stale. ``figure_entities``: the same per figure, for a
   section whose figures come from different entities (the KPIs): those figures are n/a;
+  ``follows_lead``: the section's figures are the pack's lead amount (``Frame.lead``:
+  revenue, or bookings when no orders were loaded), so it needs the lead's entity too;
 - ``load(con, frame)``: its figures as plain values (``None``: left out of this pack);
 - ``context(data, ctx)``: a :class:`SectionContent`: formatted values for the template,
   typed tables for the workbook (its sheet), commentary sentences (``None``: left out);
@@ -118,10 +120,16 @@ class Section(Generic[T]):
     entities: tuple[str, ...] = ()
     figure_entities: dict[str, tuple[str, ...]] = field(default_factory=dict)
     appendix: bool = False  # printed as an appendix (class "appendix" on its block)
+    follows_lead: bool = False
 
     @property
     def template(self) -> str:
         return f"sections/{self.key}.html"
+
+    def needs(self, frame: Frame) -> tuple[str, ...]:
+        """The entities the section's figures are computed from in this pack."""
+        lead = (frame.lead.entity,) if self.follows_lead else ()
+        return tuple(dict.fromkeys((*self.entities, *lead)))
 
 
 @dataclass(frozen=True)

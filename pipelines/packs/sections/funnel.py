@@ -247,12 +247,15 @@ def context(data: Funnel, c: Ctx) -> SectionContent:
         for s in data.stages
     ]
     title = t("funnel.title")
+    current = [s.conversion_rate for s in data.stages]
+    previous = [prev_rate(s) for s in data.stages]
+    drawn = weakest is not None and charts.drawable(current, previous)
     chart = (
         Markup(
             charts.funnel_chart(
                 [stage_pair(t, s) for s in data.stages],
-                [s.conversion_rate for s in data.stages],
-                [prev_rate(s) for s in data.stages],
+                current,
+                previous,
                 next((i for i, s in enumerate(data.stages) if s is weakest), None),
                 title=title,
                 x_label=t("funnel.axis"),
@@ -261,7 +264,12 @@ def context(data: Funnel, c: Ctx) -> SectionContent:
                 previous_label=t("funnel.previous", quarter=c.previous),
             )
         )
-        if weakest is not None
+        if drawn
+        else None
+    )
+    no_chart = (
+        t("funnel.no_chart", quarter=c.period, previous=c.previous)
+        if weakest is not None and not drawn
         else None
     )
     leads_rows = [
@@ -317,6 +325,7 @@ def context(data: Funnel, c: Ctx) -> SectionContent:
             if weakest
             else None,
             chart=chart,
+            no_chart=no_chart,
             note=t("funnel.note"),
             leads=dict(
                 rows=leads_rows,

@@ -5,6 +5,10 @@ shows the team average (``marts.fct_team_averages`` of the team the rep was rank
 ``fct_rep_scorecard.team``, and that team's own row for rates and averages). The headline's
 "largest gap" names the team with the lowest attainment among the teams the ranking section
 lists (company and region packs), read with the ranking's own query.
+
+Bookings (``won_amount``, its ``bookings`` target and attainment) are cards of every pack; the
+pack's lead amount (``Frame.lead``: revenue, or bookings when no orders were ever loaded but
+opportunities were) heads the cards and the headline (``headline.<lead>_*``).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import duckdb
 
 from pipelines.core.i18n import Strings
 from pipelines.packs.formatting import Change, Formatter
-from pipelines.packs.frame import Frame, PeriodMetrics, period_metrics
+from pipelines.packs.frame import REVENUE, Frame, Lead, PeriodMetrics, period_metrics
 from pipelines.packs.sections.base import Ctx, Section, SectionContent, format_kind
 from pipelines.packs.sections.ranking import (
     RankingRow,
@@ -52,6 +56,8 @@ class Kpis:
     teams: list[RankingRow]  # company and region packs: for the largest gap
     #: KPIs not shown: an entity they are computed from was never loaded (FIGURE_ENTITIES)
     unavailable: frozenset[str] = frozenset()
+    #: the amount the pack leads with (``Frame.lead``): its KPIs come first, the headline's
+    lead: Lead = REVENUE
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,9 @@ KPI_KINDS: tuple[tuple[str, str, str, bool | None], ...] = (
     ("revenue", "money", "change_pct", True),
     ("revenue_target", "money", "change_pct", None),
     ("revenue_attainment", "pct", "change_pp", True),
+    ("won_amount", "money", "change_pct", True),
+    ("won_amount_target", "money", "change_pct", None),
+    ("won_amount_attainment", "pct", "change_pp", True),
     ("collections", "money", "change_pct", True),
     ("orders", "count", "change_pct", True),
     ("new_customers", "count", "change_pct", True),
@@ -84,6 +93,8 @@ KPI_KINDS: tuple[tuple[str, str, str, bool | None], ...] = (
 FIGURE_ENTITIES: dict[str, tuple[str, ...]] = {
     "revenue": ("orders",),
     "revenue_attainment": ("orders",),
+    "won_amount": ("opportunities",),
+    "won_amount_attainment": ("opportunities",),
     "collections": ("payments",),
     "orders": ("orders",),
     "new_customers": ("orders",),
@@ -120,6 +131,15 @@ SECTION_ENTITIES: tuple[str, ...] = tuple(
 
 #: Team-average fields that are per-rep means (the rest come from the team's own row).
 _PER_REP_MEANS = ("revenue", "revenue_target", "collections", "orders", "new_customers")
+#: Amounts ``marts.fct_team_averages`` has no per-rep mean of: no team average beside them
+#: (the team's own total is no average).
+_NO_TEAM_AVERAGE = ("won_amount", "won_amount_target")
+
+
+def kpi_order(lead: Lead) -> list[str]:
+    """The KPIs in pack order: the lead amount, its target and attainment first."""
+    first = [lead.amount, lead.target, lead.attainment]
+    return first + [name for name, *_ in KPI_KINDS if name not in first]
 
 
 # --------------------------------------------------------------------------- queries
@@ -165,6 +185,7 @@ def load(con: duckdb.DuckDBPyConnection, frame: Frame) -> Kpis:
             **{f: None for f in _PER_REP_MEANS if f in blank},
         )
     return Kpis(
+        lead=frame.lead,
         current=_blank(frame.current, blank),
         previous=_blank(metrics(period.previous().label), blank),
         year_ago=_blank(metrics(period.year_ago().label), blank),
@@ -199,63 +220,59 @@ def headline_commentary(
     level: str = "company",
     unavailable: frozenset[str] = frozenset(),
     missing_note: str | None = None,
+    lead: Lead = REVENUE,
 ) -> list[str]:
+    """The headline: the lead amount against its target, its change, the win rate.
+
+    ``lead`` is revenue, or bookings (won amount) in a pack without orders; the sentences
+    of the lead are ``headline.<lead.key>_*``.
+    """
     out: list[str] = []
     if missing_note is not None:
         out.append(missing_note)
-    revenue = fmt.headline_money(cur.revenue)
-    if "revenue" in unavailable:
+    amount, target, attainment = (
+        getattr(cur, f) for f in (lead.amount, lead.target, lead.attainment)
+    )
+    shown = fmt.headline_money(amount)
+    key = f"headline.{lead.key}"
+    if lead.amount in unavailable:
         pass  # the note says why
-    elif cur.revenue_target is None or cur.revenue_attainment is None:
-        out.append(
-            t(
-                "headline.revenue_no_target",
-                revenue=revenue,
-                quarter=quarter,
-                level=t(f"level.{level}"),
-            )
-        )
+    elif target is None or attainment is None:
+        out.append(t(f"{key}_no_target", amount=shown, quarter=quarter, level=t(f"level.{level}")))
     else:
         values = dict(
-            revenue=revenue,
-            attainment=fmt.pct(cur.revenue_attainment),
-            target=fmt.headline_money(cur.revenue_target),
+            amount=shown, attainment=fmt.pct(attainment), target=fmt.headline_money(target)
         )
-        worst = lowest_attainment(teams)
+        worst = lowest_attainment(teams, lead)
         if worst is None:
-            out.append(t("headline.revenue_target", **values))
+            out.append(t(f"{key}_target", **values))
         else:
-            key = (
-                "headline.revenue_target_all_met"
-                if met_target(worst.revenue_attainment)
-                else "headline.revenue_target_gap"
-            )
+            worst_attainment = getattr(worst, lead.attainment)
+            suffix = "_target_all_met" if met_target(worst_attainment) else "_target_gap"
             out.append(
-                t(key, team=worst.name, team_attainment=fmt.pct(worst.revenue_attainment), **values)
+                t(
+                    key + suffix,
+                    team=worst.name,
+                    team_attainment=fmt.pct(worst_attainment),
+                    **values,
+                )
             )
 
-    qoq = fmt.change_pct(cur.revenue, prev.revenue if prev else None)
-    yoy = fmt.change_pct(cur.revenue, year_ago.revenue if year_ago else None)
-    coll = fmt.change_pct(cur.collections, prev.collections if prev else None)
+    def change(m: PeriodMetrics | None, name: str):
+        return fmt.change_pct(getattr(cur, name), getattr(m, name) if m else None)
+
+    qoq, yoy = change(prev, lead.amount), change(year_ago, lead.amount)
     names = dict(previous=prev_label, year_ago=year_ago_label)
-    if "revenue" in unavailable:
+    if lead == REVENUE:  # revenue's sentences also say how collections moved
+        names["collections_qoq"] = moved(t, change(prev, "collections"))
+    if lead.amount in unavailable:
         pass
     elif qoq.value is not None and yoy.value is not None:
-        out.append(
-            t(
-                "headline.qoq_yoy",
-                qoq=moved(t, qoq),
-                yoy=moved(t, yoy),
-                collections_qoq=moved(t, coll),
-                **names,
-            )
-        )
+        out.append(t(f"{key}_qoq_yoy", qoq=moved(t, qoq), yoy=moved(t, yoy), **names))
     elif qoq.value is not None:
-        out.append(
-            t("headline.qoq_only", qoq=moved(t, qoq), collections_qoq=moved(t, coll), **names)
-        )
+        out.append(t(f"{key}_qoq_only", qoq=moved(t, qoq), **names))
     elif yoy.value is not None:
-        out.append(t("headline.yoy_only", yoy=moved(t, yoy), **names))
+        out.append(t(f"{key}_yoy_only", yoy=moved(t, yoy), **names))
     else:
         out.append(t("headline.no_comparison", **names))
 
@@ -291,28 +308,32 @@ def headline_commentary(
 def team_benchmark(data: Kpis, name: str):
     """The team average shown beside a rep's figure (None outside rep packs)."""
     avg = data.team_average
-    if avg is None:
+    if avg is None or name in _NO_TEAM_AVERAGE:
         return None
     if name in _PER_REP_MEANS:
         return getattr(avg, name)
     return getattr(avg.team_row, name) if avg.team_row else None
 
 
+def _detail(name: str, m: PeriodMetrics, fmt: Formatter, t: Strings) -> str | None:
+    """The small print under a card's value."""
+    if name == "win_rate" and m.won is not None:
+        return t("kpi.won_lost", won=fmt.count(m.won), lost=fmt.count(m.lost))
+    if name == "avg_sales_cycle_days" and m.median_sales_cycle_days is not None:
+        return t("kpi.median_cycle", value=fmt.days(m.median_sales_cycle_days))
+    return None
+
+
 def _kpi_cards(data: Kpis, fmt: Formatter, t: Strings) -> list[KpiCard]:
     cur, prev, ago = data.current, data.previous, data.year_ago
-
-    def field(name: str):
-        return (
-            getattr(cur, name),
-            getattr(prev, name) if prev else None,
-            getattr(ago, name) if ago else None,
-        )
-
+    kinds = {name: (kind, change, better) for name, kind, change, better in KPI_KINDS}
     cards: list[KpiCard] = []
-
-    def add(name: str, value: str, change, detail: str | None = None, better: bool | None = True):
-        c, p, a = field(name)
-        kind = next(k for n, k, _c, _b in KPI_KINDS if n == name)
+    for name in kpi_order(data.lead):
+        kind, change_name, better = kinds[name]
+        change = getattr(fmt, change_name)
+        c = getattr(cur, name)
+        p = getattr(prev, name) if prev else None
+        a = getattr(ago, name) if ago else None
         bench = (
             format_kind(fmt, kind, team_benchmark(data, name))
             if data.team_average is not None
@@ -322,39 +343,13 @@ def _kpi_cards(data: Kpis, fmt: Formatter, t: Strings) -> list[KpiCard]:
             KpiCard(
                 name,
                 t(f"kpi.{name}"),
-                value,
-                detail,
+                format_kind(fmt, kind, c),
+                _detail(name, cur, fmt, t),
                 change(c, p, better),
                 change(c, a, better),
                 bench,
             )
         )
-
-    add("revenue", fmt.headline_money(cur.revenue), fmt.change_pct)
-    add("revenue_target", fmt.headline_money(cur.revenue_target), fmt.change_pct, better=None)
-    add("revenue_attainment", fmt.pct(cur.revenue_attainment), fmt.change_pp)
-    add("collections", fmt.headline_money(cur.collections), fmt.change_pct)
-    add("orders", fmt.count(cur.orders), fmt.change_pct)
-    add("new_customers", fmt.count(cur.new_customers), fmt.change_pct)
-    add("avg_order_value", fmt.headline_money(cur.avg_order_value), fmt.change_pct)
-    add(
-        "win_rate",
-        fmt.pct(cur.win_rate),
-        fmt.change_pp,
-        t("kpi.won_lost", won=fmt.count(cur.won), lost=fmt.count(cur.lost))
-        if cur.won is not None
-        else None,
-    )
-    add("avg_deal_size", fmt.headline_money(cur.avg_deal_size), fmt.change_pct)
-    add(
-        "avg_sales_cycle_days",
-        fmt.days(cur.avg_sales_cycle_days),
-        fmt.change_days,
-        t("kpi.median_cycle", value=fmt.days(cur.median_sales_cycle_days))
-        if cur.median_sales_cycle_days is not None
-        else None,
-        better=False,
-    )
     return cards
 
 
@@ -381,8 +376,8 @@ def context(data: Kpis, c: Ctx) -> SectionContent:
     if avg:
         columns.append(Column(t("kpi.team_average"), "number"))
     rows: list[list[object]] = []
-    kinds: list[str] = []
-    for name, kind, _change, _better in KPI_KINDS:
+    kinds = {name: kind for name, kind, _change, _better in KPI_KINDS}
+    for name in kpi_order(data.lead):
 
         def value(m: PeriodMetrics | None, name: str = name):
             return getattr(m, name) if m is not None else None
@@ -391,8 +386,13 @@ def context(data: Kpis, c: Ctx) -> SectionContent:
         if avg:
             row.append(team_benchmark(data, name))
         rows.append(row)
-        kinds.append(kind)
-    table = Table("kpis", t("section.kpis"), columns, rows, row_kinds=kinds)  # type: ignore[arg-type]
+    table = Table(
+        "kpis",
+        t("section.kpis"),
+        columns,  # type: ignore[arg-type]
+        rows,
+        row_kinds=[kinds[name] for name in kpi_order(data.lead)],  # type: ignore[misc]
+    )
     return SectionContent(
         content,
         headline_commentary(
@@ -408,6 +408,7 @@ def context(data: Kpis, c: Ctx) -> SectionContent:
             level=c.level,
             unavailable=data.unavailable,
             missing_note=c.missing_note(SECTION_ENTITIES) if data.unavailable else None,
+            lead=data.lead,
         ),
         [table],
     )

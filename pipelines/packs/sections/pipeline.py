@@ -2,12 +2,14 @@
 
 Reads the scope's latest row of ``marts.fct_pipeline_snapshots`` on or before the as-of date
 and its ``marts.fct_pipeline`` rows by expected-close quarter. Both marts came later than
-the core ones: a warehouse without them leaves the section out.
+the core ones: a warehouse without them leaves the section out. Revenue booked (and so what
+remains of the target, and its coverage) comes from the orders: in a pack without orders it is
+n/a, never a zero that leaves the whole target "to book".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -45,7 +47,7 @@ class PipelinePeriod:
     open_pipeline: Decimal
     weighted_pipeline: Decimal
     revenue_target: Decimal | None
-    revenue_booked: Decimal
+    revenue_booked: Decimal | None  # None: no orders loaded
     remaining_target: Decimal | None
     pipeline_coverage: float | None
 
@@ -90,8 +92,16 @@ def pipeline_coverage(
     )
 
 
+#: The input entity of revenue booked (and of what remains of the target).
+BOOKED_ENTITY = "orders"
+
+
 def load(con: duckdb.DuckDBPyConnection, frame: Frame) -> PipelineCoverage | None:
-    return pipeline_coverage(con, frame.scope, frame.current.period_start, frame.as_of_date)
+    cov = pipeline_coverage(con, frame.scope, frame.current.period_start, frame.as_of_date)
+    if cov is None or not frame.missing([BOOKED_ENTITY]):
+        return cov
+    blank = dict(revenue_booked=None, remaining_target=None, pipeline_coverage=None)
+    return replace(cov, periods=[replace(p, **blank) for p in cov.periods])
 
 
 # --------------------------------------------------------------------------- commentary

@@ -346,6 +346,8 @@ def context(data: ReceivablesFigures, c: Ctx) -> SectionContent:
         float(max((known_amount(b.outstanding) for b in rec.buckets), default=0)), wan=fmt.wan
     )
     title = t("receivables.title")
+    amounts = [float(known_amount(b.outstanding)) for b in rec.buckets]
+    drawn = bool(rec.snapshot_date) and charts.drawable(amounts)
     top = [
         dict(
             order_id=o.order_id,
@@ -409,14 +411,17 @@ def context(data: ReceivablesFigures, c: Ctx) -> SectionContent:
             chart=Markup(
                 charts.aging_chart(
                     [t(f"bucket.{b}") for b in AGING_BUCKETS],
-                    [float(known_amount(b.outstanding)) for b in rec.buckets],
+                    amounts,
                     title=title,
                     y_label=t("receivables.axis", unit=unit(t, divisor, fmt.currency)),
                     x_label=t("receivables.bucket"),
                     divisor=divisor,
                 )
             )
-            if rec.snapshot_date and total
+            if drawn
+            else None,
+            no_chart=t("receivables.no_chart", date=fmt.date(rec.snapshot_date))
+            if rec.snapshot_date and not drawn
             else None,
             top=top,
             overdue_orders=rec.overdue_orders,

@@ -1,7 +1,9 @@
-"""Monthly trend: the scope's revenue and target for the 12 months ending with the period.
+"""Monthly trend: the scope's lead amount and its target for the 12 months ending with the period.
 
-Reads the scope's month rows of ``marts.fct_sales_performance``. A month without a row is a
-gap (never drawn as zero).
+The lead amount is revenue, or bookings (won amount) in a pack without orders
+(``Frame.lead``). Reads the scope's month rows of ``marts.fct_sales_performance``. A month
+without a row is a gap (never drawn as zero); twelve months of nothing but zeros and gaps
+draw no chart, a sentence says so.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pipelines.core.i18n import Strings
 from pipelines.core.periods import trailing_month_starts
 from pipelines.packs import charts
 from pipelines.packs.formatting import Formatter
-from pipelines.packs.frame import Frame
+from pipelines.packs.frame import REVENUE, Frame, Lead
 from pipelines.packs.scope import Scope
 from pipelines.packs.sections.base import Ctx, Section, SectionContent, status, unit
 from pipelines.packs.tables import Column, Table
@@ -27,15 +29,26 @@ from pipelines.packs.tables import Column, Table
 class MonthPoint:
     month_start: date
     period: str | None  # None: the mart has no row for this month
-    revenue: Decimal | None
-    revenue_target: Decimal | None
-    revenue_attainment: float | None
+    amount: Decimal | None  # the lead amount: revenue or won amount
+    target: Decimal | None
+    attainment: float | None
+
+
+@dataclass(frozen=True)
+class Trend:
+    lead: Lead
+    months: list[MonthPoint]
 
 
 def monthly_series(
-    con: duckdb.DuckDBPyConnection, last_day: date, count: int = 12, scope: Scope | None = None
+    con: duckdb.DuckDBPyConnection,
+    last_day: date,
+    count: int = 12,
+    scope: Scope | None = None,
+    lead: Lead = REVENUE,
 ) -> list[MonthPoint]:
-    """The scope's revenue and target for the ``count`` months ending with ``last_day``'s month.
+    """The scope's lead amount and its target for the ``count`` months ending with
+    ``last_day``'s month.
 
     Months the mart has no row for are returned with ``None`` values (a gap,
     not a zero).
@@ -45,10 +58,10 @@ def monthly_series(
     found = {
         r[1]: r
         for r in con.execute(
-            """select period, period_start, revenue, revenue_target, revenue_attainment
-               from marts.fct_sales_performance
-               where period_type = 'month' and level = ? and scope_id = ?
-                 and period_start between ? and ?""",
+            f"""select period, period_start, {lead.amount}, {lead.target}, {lead.attainment}
+                from marts.fct_sales_performance
+                where period_type = 'month' and level = ? and scope_id = ?
+                  and period_start between ? and ?""",
             [scope.level, scope.scope_id, starts[0], starts[-1]],
         ).fetchall()
     }
@@ -62,32 +75,39 @@ def monthly_series(
     return points
 
 
-def load(con: duckdb.DuckDBPyConnection, frame: Frame) -> list[MonthPoint]:
-    return monthly_series(con, frame.current.period_end, scope=frame.scope)
+def load(con: duckdb.DuckDBPyConnection, frame: Frame) -> Trend:
+    lead = frame.lead
+    return Trend(lead, monthly_series(con, frame.current.period_end, scope=frame.scope, lead=lead))
 
 
 def trend_commentary(
-    months: list[MonthPoint], fmt: Formatter, t: Strings, period: str = ""
+    months: list[MonthPoint],
+    fmt: Formatter,
+    t: Strings,
+    period: str = "",
+    lead: Lead = REVENUE,
 ) -> list[str]:
-    with_data = [m for m in months if m.revenue is not None]
+    metric = t(f"lead.{lead.key}.in_sentence")
+    with_data = [m for m in months if m.amount is not None]
     if not with_data:
-        return [t("trend.no_data", period=period)]
+        return [t("trend.no_data", period=period, metric=metric)]
     first, last = with_data[0].period or "", with_data[-1].period or ""
-    total = sum((m.revenue for m in with_data), Decimal(0))
-    targeted = [m for m in with_data if m.revenue_target is not None and m.revenue_target != 0]
+    total = sum((m.amount for m in with_data), Decimal(0))
+    targeted = [m for m in with_data if m.target is not None and m.target != 0]
     out: list[str] = []
     if targeted:
-        t_rev = sum((m.revenue for m in targeted), Decimal(0))
-        t_tgt = sum((m.revenue_target for m in targeted), Decimal(0))
+        t_amount = sum((m.amount for m in targeted), Decimal(0))
+        t_tgt = sum((m.target for m in targeted), Decimal(0))
         out.append(
             t.plural(
                 "trend.total_with_target",
                 len(with_data),
                 first=first,
                 last=last,
-                revenue=fmt.headline_money(total),
+                metric=metric,
+                amount=fmt.headline_money(total),
                 target=fmt.headline_money(t_tgt),
-                attainment=fmt.pct(t_rev / t_tgt),
+                attainment=fmt.pct(t_amount / t_tgt),
                 targeted=len(targeted),
             )
         )
@@ -98,67 +118,70 @@ def trend_commentary(
                 len(with_data),
                 first=first,
                 last=last,
-                revenue=fmt.headline_money(total),
+                metric=metric,
+                amount=fmt.headline_money(total),
             )
         )
-    if len(with_data) > 1:
-        best = max(with_data, key=lambda m: (m.revenue, m.month_start))
-        worst = min(with_data, key=lambda m: (m.revenue, m.month_start))
+    if len(with_data) > 1 and any(m.amount for m in with_data):
+        best = max(with_data, key=lambda m: (m.amount, m.month_start))
+        worst = min(with_data, key=lambda m: (m.amount, m.month_start))
         out.append(
             t(
                 "trend.best_worst",
                 best=best.period,
-                best_value=fmt.headline_money(best.revenue),
+                best_value=fmt.headline_money(best.amount),
                 worst=worst.period,
-                worst_value=fmt.headline_money(worst.revenue),
+                worst_value=fmt.headline_money(worst.amount),
             )
         )
     if targeted:
-        met = sum(1 for m in targeted if m.revenue >= m.revenue_target)
+        met = sum(1 for m in targeted if m.amount >= m.target)
         out.append(t.plural("trend.months_met", len(targeted), met=met))
     return out
 
 
-def context(months: list[MonthPoint], c: Ctx) -> SectionContent:
-    t, fmt, cur = c.t, c.fmt, c.frame.current
+def context(data: Trend, c: Ctx) -> SectionContent:
+    t, fmt, cur, lead, months = c.t, c.fmt, c.frame.current, data.lead, data.months
     in_period = {
         i for i, m in enumerate(months) if cur.period_start <= m.month_start <= cur.period_end
     }
-    peak = max(
-        [float(m.revenue) for m in months if m.revenue is not None]
-        + [float(m.revenue_target) for m in months if m.revenue_target is not None]
-        + [0.0]
+    amounts = [float(m.amount) if m.amount is not None else None for m in months]
+    targets = [float(m.target) if m.target is not None else None for m in months]
+    divisor = charts.axis_scale(
+        max([v for v in amounts + targets if v is not None] + [0.0]), wan=fmt.wan
     )
-    divisor = charts.axis_scale(peak, wan=fmt.wan)
-    title = t("trend.title")
-    has_months = any(m.revenue is not None for m in months)
+    name = t(f"lead.{lead.key}.name")
+    metric = t(f"lead.{lead.key}.in_sentence")
+    title = t("trend.title", metric=metric)
+    has_months = any(m.amount is not None for m in months)
     labels = [m.period or m.month_start.strftime("%Y-%m") for m in months]
+    drawn = has_months and charts.drawable(amounts, targets)
     chart = (
         Markup(
             charts.trend_chart(
                 labels,
-                [float(m.revenue) if m.revenue is not None else None for m in months],
-                [float(m.revenue_target) if m.revenue_target is not None else None for m in months],
+                amounts,
+                targets,
                 in_period,
                 title=title,
-                y_label=t("trend.axis", unit=unit(t, divisor, fmt.currency)),
+                y_label=t("trend.axis", name=name, unit=unit(t, divisor, fmt.currency)),
                 x_label=t("trend.month"),
-                revenue_label=t("trend.revenue"),
+                revenue_label=name,
                 target_label=t("trend.target"),
                 divisor=divisor,
             )
         )
-        if has_months
+        if drawn
         else None
     )
     rows = [
         dict(
             month=labels[i],
             in_quarter=i in in_period,
-            revenue=fmt.money(m.revenue),
-            target=fmt.money(m.revenue_target),
-            attainment=fmt.pct(m.revenue_attainment),
-            status=status(m.revenue_attainment),
+            amount=fmt.money(m.amount),
+            target=fmt.money(m.target),
+            attainment=fmt.pct(m.attainment),
+            status=status(m.attainment),
         )
         for i, m in enumerate(months)
     ]
@@ -167,25 +190,24 @@ def context(months: list[MonthPoint], c: Ctx) -> SectionContent:
         title,
         [
             Column(t("trend.month")),
-            Column(t("trend.revenue"), "money"),
+            Column(name, "money"),
             Column(t("trend.target"), "money"),
             Column(t("trend.attainment"), "pct"),
         ],
-        [
-            [labels[i], m.revenue, m.revenue_target, m.revenue_attainment]
-            for i, m in enumerate(months)
-        ],
+        [[labels[i], m.amount, m.target, m.attainment] for i, m in enumerate(months)],
     )
     return SectionContent(
         dict(
             has_data=has_months,
             chart=chart,
+            no_chart=t("trend.no_chart", metric=metric) if has_months and not drawn else None,
             title=title,
+            amount_label=name,
             rows=rows,
             note=t("trend.note"),
             source=f"marts.fct_sales_performance (month, {c.level})",
         ),
-        trend_commentary(months, fmt, t, c.period),
+        trend_commentary(months, fmt, t, c.period, lead),
         [table] if has_months else [],
     )
 
@@ -195,5 +217,5 @@ SECTION = Section(
     marts=("marts.fct_sales_performance",),
     load=load,
     context=context,
-    entities=("orders",),
+    follows_lead=True,
 )

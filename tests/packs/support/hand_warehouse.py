@@ -35,7 +35,9 @@ DDL = [
         proposals bigint default 0, quotes bigint default 0,
         visits_target decimal(18,2), visits_attainment double,
         proposals_target decimal(18,2), proposals_attainment double,
-        quotes_target decimal(18,2), quotes_attainment double)""",
+        quotes_target decimal(18,2), quotes_attainment double,
+        won_amount decimal(38,2) not null default 0, won_amount_target decimal(18,2),
+        won_amount_attainment double)""",
     """create table marts.fct_rep_scorecard (
         period_type varchar, period varchar, rep_id varchar, team varchar, region varchar,
         result_score decimal(9,2), process_score decimal(9,2), capability_score decimal(9,2),

@@ -49,6 +49,17 @@
     {{- return({'bookings': 'won_amount'}.get(metric, metric)) -}}
 {%- endmacro %}
 
+{#- The staging model of the records a target metric's actual is computed from: a metric whose
+    records were never loaded has no actual (the scorecard leaves it out rather than score 0). -#}
+{% macro target_metric_source(metric) -%}
+    {{- return({
+        'revenue': 'stg_erp__orders', 'new_customers': 'stg_erp__orders', 'units': 'stg_erp__orders',
+        'bookings': 'stg_crm__opportunities', 'collections': 'stg_finance__payments',
+        'visits': 'stg_crm__activities', 'proposals': 'stg_crm__activities',
+        'quotes': 'stg_crm__activities',
+    }[metric]) -}}
+{%- endmacro %}
+
 {% macro process_target_metrics() -%}
     {{- return(['visits', 'proposals', 'quotes']) -}}
 {%- endmacro %}

@@ -44,6 +44,8 @@ class TeamAverage:
     collections: Decimal | None
     orders: Decimal | None
     new_customers: Decimal | None
+    won_amount: Decimal | None
+    won_amount_target: Decimal | None
     team_row: PeriodMetrics | None
 
 
@@ -130,10 +132,15 @@ SECTION_ENTITIES: tuple[str, ...] = tuple(
 )
 
 #: Team-average fields that are per-rep means (the rest come from the team's own row).
-_PER_REP_MEANS = ("revenue", "revenue_target", "collections", "orders", "new_customers")
-#: Amounts ``marts.fct_team_averages`` has no per-rep mean of: no team average beside them
-#: (the team's own total is no average).
-_NO_TEAM_AVERAGE = ("won_amount", "won_amount_target")
+_PER_REP_MEANS = (
+    "revenue",
+    "revenue_target",
+    "collections",
+    "orders",
+    "new_customers",
+    "won_amount",
+    "won_amount_target",
+)
 
 
 def kpi_order(lead: Lead) -> list[str]:
@@ -155,7 +162,7 @@ def team_average(
     """
     rows = con.execute(
         """select a.team, a.reps, a.avg_revenue, a.avg_revenue_target, a.avg_collections,
-                  a.avg_orders, a.avg_new_customers
+                  a.avg_orders, a.avg_new_customers, a.avg_won_amount, a.avg_won_amount_target
            from marts.fct_rep_scorecard s
            join marts.fct_team_averages a
              on a.period_type = s.period_type and a.period = s.period and a.team = s.team
@@ -308,7 +315,7 @@ def headline_commentary(
 def team_benchmark(data: Kpis, name: str):
     """The team average shown beside a rep's figure (None outside rep packs)."""
     avg = data.team_average
-    if avg is None or name in _NO_TEAM_AVERAGE:
+    if avg is None:
         return None
     if name in _PER_REP_MEANS:
         return getattr(avg, name)

@@ -67,7 +67,8 @@ def test_rep_pack_kpi_team_average_is_the_mean_over_the_reps_of_the_period_team(
     assert len(team_of) == len(on_day), "one team per rep on a day"
     rows = query(
         targets_warehouse,
-        """select scope_id, revenue, revenue_target, collections, orders, new_customers
+        """select scope_id, revenue, revenue_target, collections, orders, new_customers,
+                  won_amount
            from marts.fct_sales_performance
            where period_type = 'quarter' and period = ? and level = 'rep'""",
         [QUARTER],
@@ -90,13 +91,14 @@ def test_rep_pack_kpi_team_average_is_the_mean_over_the_reps_of_the_period_team(
         "collections": mean(3),
         "orders": mean(4),
         "new_customers": mean(5),
+        "won_amount": mean(6),
     }
     pack = render_pack(
         targets_warehouse, QUARTER, tmp_path, scope=f"rep:{rep_id}", formats=["html", "xlsx"],
         options=OPTIONS,
     )  # fmt: skip
     _, p = parse(pack.files["html"])
-    for name in ("revenue", "revenue_target", "collections"):
+    for name in ("revenue", "revenue_target", "collections", "won_amount"):
         whole = expected[name].quantize(D("1"), ROUND_HALF_UP)
         assert p.text_by_id[f"kpi-{name}-team"] == f"¥{whole:,}", name
     assert (
@@ -111,6 +113,7 @@ def test_rep_pack_kpi_team_average_is_the_mean_over_the_reps_of_the_period_team(
         "Collections": "collections",
         "Orders": "orders",
         "New customers": "new_customers",
+        "Bookings (won amount)": "won_amount",
     }
     sheet = titled_sheet_rows(pack.files["xlsx"], "Headline KPIs")
     found = {labels[r[0]]: r[-1] for r in sheet if r and r[0] in labels}

@@ -47,7 +47,8 @@ DDL = [
         reps bigint, avg_revenue decimal(18,2), reps_with_revenue_target bigint,
         avg_revenue_target decimal(18,2), avg_collections decimal(18,2),
         avg_orders decimal(18,2), avg_new_customers decimal(18,2), scored_reps bigint,
-        avg_scorecard_score decimal(18,2))""",
+        avg_scorecard_score decimal(18,2), avg_won_amount decimal(38,2),
+        reps_with_won_amount_target bigint, avg_won_amount_target decimal(38,2))""",
     """create table marts.fct_funnel_conversion (
         period_type varchar, period varchar, level varchar, scope_id varchar,
         stage_order integer, stage_from varchar,
@@ -345,7 +346,7 @@ def build_warehouse(path: Path, latest_load_as_of: date = date(2026, 9, 30)) -> 
     )
     con.executemany(
         "insert into marts.fct_team_averages values"
-        " ('quarter', ?, ?, ?, ?, ?, ?, ?, ?, ?, 10, 1, 0, null)",
+        " ('quarter', ?, ?, ?, ?, ?, ?, ?, ?, ?, 10, 1, 0, null, 0, 0, null)",
         [
             (q, *Q_DATES[q], team, reps, revenue, targeted, target, revenue)
             for q, rows in TEAM_AVERAGES.items()

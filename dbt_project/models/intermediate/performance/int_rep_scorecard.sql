@@ -6,7 +6,15 @@
   a part's score = mean points over its metrics that have a positive target. scorecard_score =
   sum(weight × score) / sum(weight) over the parts that have a score (var scorecard_weights,
   summing to 1), so a missing part (no process targets, no ratings) does not count as zero.
+  A metric whose records were never loaded (macro target_metric_source: e.g. revenue of a
+  CRM-only business without orders) is left out of its part, not scored 0.
 -#}
+{%- set metric_sources = [] %}
+{%- for metric in result_target_metrics() + process_target_metrics() %}
+{%- if target_metric_source(metric) not in metric_sources %}
+{%- do metric_sources.append(target_metric_source(metric)) %}
+{%- endif %}
+{%- endfor %}
 with
 
 performance as (
@@ -25,6 +33,19 @@ capability_scores as (
 rep_history as (
 
     select * from {{ ref('int_sales_rep_history') }}
+
+),
+
+loaded_inputs as (
+
+    {%- for source in metric_sources %}
+    select
+        '{{ source }}' as source_model,
+        count(*) > 0 as is_loaded
+    from {{ ref(source) }}
+    {% if not loop.last %}union all
+    {% endif %}
+    {%- endfor %}
 
 ),
 
@@ -76,7 +97,13 @@ points as (
         {%- for metric in result_target_metrics() + process_target_metrics() %}
         {%- set column = target_metric_column(metric) %}
         performance.{{ column }}_attainment,
-        {{ capped_points('performance.' ~ column ~ '_attainment') }} as {{ metric }}_points,
+        case
+            when (
+                select loaded.is_loaded from loaded_inputs as loaded
+                where loaded.source_model = '{{ target_metric_source(metric) }}'
+            )
+                then {{ capped_points('performance.' ~ column ~ '_attainment') }}
+        end as {{ metric }}_points,
         {%- endfor %}
         least(performance.period_end, {{ as_of_date() }}) as team_date
     from performance

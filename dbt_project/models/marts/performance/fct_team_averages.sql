@@ -36,6 +36,8 @@ team_reps as (
         performance.collections,
         performance.orders,
         performance.new_customers,
+        performance.won_amount,
+        performance.won_amount_target,
         scorecard.scorecard_score
     from performance
     inner join scorecard
@@ -62,6 +64,9 @@ totals as (
         sum(collections) as collections,
         sum(orders) as orders,
         sum(new_customers) as new_customers,
+        sum(won_amount) as won_amount,
+        count(won_amount_target) as reps_with_won_amount_target,
+        sum(won_amount_target) as won_amount_target,
         count(scorecard_score) as scored_reps,
         sum(scorecard_score) as scorecard_score
     from team_reps
@@ -85,7 +90,10 @@ final as (
         {{ divide_decimal('orders', 'reps', 2) }} as avg_orders,
         {{ divide_decimal('new_customers', 'reps', 2) }} as avg_new_customers,
         scored_reps,
-        {{ divide_decimal('scorecard_score', 'scored_reps', 2) }} as avg_scorecard_score
+        {{ divide_decimal('scorecard_score', 'scored_reps', 2) }} as avg_scorecard_score,
+        {{ divide_decimal('won_amount', 'reps', 2) }} as avg_won_amount,
+        reps_with_won_amount_target,
+        {{ divide_decimal('won_amount_target', 'reps_with_won_amount_target', 2) }} as avg_won_amount_target
     from totals
 
 )

@@ -1,6 +1,8 @@
 """The batch stage: one mapped batch of an export typed, checked row by row and spooled.
 
 Nothing here needs the rest of the file; what does is settled afterwards (:mod:`.settle`).
+A ragged row (more cells than the header) is spooled like any row, with the one row-level
+reason ``ragged_row`` (:mod:`.ragged`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import polars as pl
 
 from pipelines.core.contract import Entity
 from pipelines.ingest.checks.vectorised import CompiledSuite, concat_failures
+from pipelines.ingest.load.ragged import ragged_failures, ragged_rows
 from pipelines.ingest.load.rows import (
     check_rows,
     currency_failures,
@@ -38,7 +41,17 @@ def stage_batch(
     cells = text.select([ROW_INDEX, *entity.column_names])
     typed, unread = parse_frame_failures(cells, entity, formats, column_formats)
     resolved = resolved_local_times(cells, typed, entity, formats, column_formats)
-    suite_failures, counts = check_rows(entity, suite, typed, text, timezone=timezone)
+    # A ragged row's cells are not in their columns: its one row-level reason is ragged_row.
+    ragged = ragged_rows(text)
+    checked_typed, checked_text = typed, text
+    if ragged.any():
+        skipped = text.filter(ragged).select(ROW_INDEX)
+        checked_typed, checked_text = typed.filter(~ragged), text.filter(~ragged)
+        unread = unread.join(skipped, on=ROW_INDEX, how="anti")
+        resolved = resolved.join(skipped, on=ROW_INDEX, how="anti")
+    suite_failures, counts = check_rows(
+        entity, suite, checked_typed, checked_text, timezone=timezone
+    )
     for position, n in counts.items():
         spool.counts[position] = spool.counts.get(position, 0) + n
     # An unreadable required cell is reported once, as unreadable, not also as missing.
@@ -51,9 +64,10 @@ def stage_batch(
     )
     failures = concat_failures(
         [
+            ragged_failures(text),
             parse_failures(unread),
             suite_failures,
-            currency_failures(entity, text, typed, formats),
+            currency_failures(entity, checked_text, checked_typed, formats),
             local_time_failures(entity, resolved),
         ]
     )

@@ -433,25 +433,22 @@ def test_a_ragged_row_is_neither_a_blank_row_nor_a_footer(tmp_path):
 def test_a_file_with_mostly_ragged_rows_is_rejected_naming_the_delimiter(
     tmp_path, ragged_rows, rows, rejected
 ):
-    """More than half the rows, and at least 10, with more cells than the header: the
+    """More than half the rows, and at least 2, with more cells than the header: the
     delimiter or the header row is wrong, and the file is rejected; half of them is not."""
-    body = [f"{i},x,y" for i in range(ragged_rows)] + [f"{i},x" for i in range(rows - ragged_rows)]
+    body = [f"{i},x" for i in range(rows - ragged_rows)] + [f"{i},x,y" for i in range(ragged_rows)]
     path = write_export(tmp_path, "a.csv", ("id,name\n" + "\n".join(body) + "\n").encode())
     if not rejected:
         assert len(ragged(read_table(path))) == ragged_rows
         return
     with pytest.raises(FileRejected) as info:
         read_table(path)
-    assert (
-        f"has {ragged_rows} of {rows} rows with more cells than the header's 2 when split at "
-        "the delimiter ','" in info.value.problem
+    first = rows - ragged_rows + 2
+    assert info.value.problem.endswith(
+        f"has {ragged_rows} of {rows} rows with more cells than the header when split at the "
+        f"delimiter ',' (first: row {first} has 3 cells but the header has 2): the delimiter "
+        "or the header row is not the file's"
     )
     assert "set delimiter: in the profile" in info.value.fix
-
-
-def test_nine_ragged_rows_of_nine_are_read_not_rejected(tmp_path):
-    body = "".join(f"{i},x,y\n" for i in range(9))
-    assert len(ragged(read_table(write_export(tmp_path, "a.csv", "id,name\n" + body)))) == 9
 
 
 def test_extra_cells_that_are_empty_are_ignored(tmp_path):

@@ -25,8 +25,9 @@ from pipelines.ingest.values.parse import ROW_INDEX
 
 #: A file is rejected, not loaded with its ragged rows quarantined, when more than this share
 #: of its data rows have more cells than the header, and at least RAGGED_REJECT_MIN_ROWS do.
+#: (One row cannot show that the header is wrong; two rows that both disagree with it can.)
 RAGGED_REJECT_SHARE = 0.5
-RAGGED_REJECT_MIN_ROWS = 10
+RAGGED_REJECT_MIN_ROWS = 2
 
 
 class _Recorded:
@@ -68,6 +69,7 @@ def read_with_csv_module(
     ragged: list[dict | None] = []
     first_row = header_row + 1 + skip
     trailing = ragged_rows = 0
+    first_ragged: tuple[int, int] = (0, 0)  # (row, cells)
     data_rows = skip
 
     def batch() -> pl.DataFrame:
@@ -96,6 +98,7 @@ def read_with_csv_module(
                 if len(row) > width:
                     if any(cell.strip() for cell in row[width:]):
                         ragged_rows += 1
+                        first_ragged = first_ragged if first_ragged[0] else (record, len(row))
                         marker = {
                             "cells": len(row),
                             "header_cells": width,
@@ -120,14 +123,15 @@ def read_with_csv_module(
     if columns[0]:
         yield batch()
     if ragged_rows >= RAGGED_REJECT_MIN_ROWS and ragged_rows > RAGGED_REJECT_SHARE * data_rows:
+        row, cells = first_ragged
         raise FileRejected(
             name,
-            f"has {ragged_rows:,} of {data_rows:,} rows with more cells than the header's "
-            f"{width} when split at the delimiter {delimiter!r}: the delimiter or the header "
-            f"row (row {header_row}) is not the file's",
-            "set delimiter: in the profile to the character that separates the file's "
-            f"columns, or header_row: to the row holding the column names; if {delimiter!r} "
-            "is right, quote the fields that contain it, then re-export",
+            f"has {ragged_rows:,} of {data_rows:,} rows with more cells than the header when "
+            f"split at the delimiter {delimiter!r} (first: row {row} has {cells} cells but the "
+            f"header has {width}): the delimiter or the header row is not the file's",
+            "set delimiter: in the profile to the character that separates the columns; "
+            f"if the column names are not on row {header_row}, set header_row: in the profile; "
+            f"if {delimiter!r} is right, quote the values that contain it, then re-export",
         )
     if trailing:
         notes.append(f"{trailing} row(s) had empty cells beyond the last header column; ignored")

@@ -15,8 +15,9 @@ BATCH_ROWS = 200_000
 #: The column marking a *ragged* row of a CSV file: one with more cells than the header
 #: (a field holding the delimiter without quotes). A struct ``{cells, header_cells, record}``:
 #: how many cells the row and the header have, and the record as written (its first
-#: ``RAGGED_RECORD_CHARS`` characters); null on every other row. Present only in the batches that hold such a row; the row's columns hold
-#: its first cells, one per header column.
+#: ``RAGGED_RECORD_CHARS`` characters); null on every other row. Present only in the
+#: batches that hold such a row; the row's columns hold its first cells, one per header
+#: column.
 RAGGED = "_ragged"
 RAGGED_DTYPE = pl.Struct({"cells": pl.Int32, "header_cells": pl.Int32, "record": pl.String})
 RAGGED_RECORD_CHARS = 2_000

@@ -23,7 +23,7 @@ import polars as pl
 from pipelines.core.contract import Entity
 from pipelines.core.errors import FileRejected
 from pipelines.ingest.files.read import open_table
-from pipelines.ingest.files.table import RAGGED, BATCH_ROWS, RawTable, ReadOptions, TableStream
+from pipelines.ingest.files.table import BATCH_ROWS, RAGGED, RawTable, ReadOptions, TableStream
 from pipelines.ingest.profiles.model import (
     RECIPROCAL_PLACES,
     TEMPLATE_FIELD,

@@ -1,8 +1,9 @@
 """The batch stage: one mapped batch of an export typed, checked row by row and spooled.
 
 Nothing here needs the rest of the file; what does is settled afterwards (:mod:`.settle`).
-A ragged row (more cells than the header) is spooled like any row, with the one row-level
-reason ``ragged_row`` (:mod:`.ragged`).
+A ragged row (a CSV row with more cells than the header, :data:`RAGGED` marks it) is spooled
+like any row, quarantined whole as ``ragged_row`` with the record as written, its cell count
+and the header's; its cells are not in their columns, so no other row check judges it.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import duckdb
 import polars as pl
 
 from pipelines.core.contract import Entity
+from pipelines.ingest.checks.catalogue import rule as catalogue_rule
 from pipelines.ingest.checks.vectorised import CompiledSuite, concat_failures
-from pipelines.ingest.load.ragged import ragged_failures, ragged_rows
+from pipelines.ingest.files.table import RAGGED
 from pipelines.ingest.load.rows import (
     check_rows,
     currency_failures,
@@ -22,6 +24,38 @@ from pipelines.ingest.load.rows import (
 from pipelines.ingest.load.spool import Spool
 from pipelines.ingest.values.formats import ValueFormats
 from pipelines.ingest.values.parse import ROW_INDEX, parse_frame_failures, resolved_local_times
+
+RAGGED_ROW = "ragged_row"
+#: A ragged row's reason sorts before any other (unreadable cells start at -1000).
+ORD_RAGGED = -2000
+
+
+def ragged_rows(text: pl.DataFrame) -> pl.Series:
+    """True on the ragged rows of a mapped batch."""
+    if RAGGED not in text.columns:
+        return pl.repeat(False, text.height, eager=True)
+    return text[RAGGED].is_not_null()
+
+
+def ragged_failures(text: pl.DataFrame) -> pl.DataFrame:
+    """The failures frame of a batch's ragged rows."""
+    if RAGGED not in text.columns:
+        return concat_failures([])
+    rule = catalogue_rule(RAGGED_ROW)
+    details = {
+        "value": pl.col(RAGGED).struct.field("cells").cast(pl.String),
+        "expected": pl.col(RAGGED).struct.field("header_cells").cast(pl.String),
+    }
+    return text.filter(pl.col(RAGGED).is_not_null()).select(
+        pl.col(ROW_INDEX),
+        pl.lit(ORD_RAGGED, dtype=pl.Int32).alias("ord"),
+        pl.lit(RAGGED_ROW).alias("rule"),
+        pl.lit(rule.severity).alias("severity"),
+        pl.lit(None, dtype=pl.String).alias("column_name"),
+        pl.col(RAGGED).struct.field("record").alias("value_seen"),
+        rule.message.polars(**details).alias("message"),
+        rule.fix.polars(**details).alias("fix"),
+    )
 
 
 def stage_batch(

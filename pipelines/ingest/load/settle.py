@@ -4,7 +4,7 @@ Runs inside the file's transaction, in this order:
 
 1. the file-wide checks, per rule family: ids on rows with different content
    (:mod:`.identity`), references to records that exist in no load (:mod:`.references`);
-   ragged rows (:mod:`.ragged`, already quarantined) are left out of them;
+   ragged rows (:mod:`.batch`, already quarantined) are left out of them;
 2. each row's fate: quarantined (any quarantine reason) or loaded; exact repeats of a row
    share its version (:mod:`.identity`);
 3. quarantine writing (:mod:`.quarantine`);
@@ -22,6 +22,7 @@ import duckdb
 
 from pipelines.core.contract import Entity
 from pipelines.ingest.checks.vectorised import CompiledSuite
+from pipelines.ingest.load.batch import RAGGED_ROW
 from pipelines.ingest.load.findings import record_warnings, suite_outcomes, tally
 from pipelines.ingest.load.identity import count_repeated_ids, mark_repeats, unique_failures_sql
 from pipelines.ingest.load.quarantine import (
@@ -29,7 +30,6 @@ from pipelines.ingest.load.quarantine import (
     resolve_quarantined,
     write_quarantine,
 )
-from pipelines.ingest.load.ragged import RAGGED_ROW
 from pipelines.ingest.load.references import reference_failures_sql
 from pipelines.ingest.load.result import FileResult
 from pipelines.ingest.load.spool import Spool

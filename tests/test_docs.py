@@ -18,6 +18,7 @@ from pipelines.ingest.checks.rules_doc import parts as rule_doc_parts
 from pipelines.ingest.checks.rules_doc import render as render_rule_tables
 from pipelines.ingest.checks.vectorised import FILE_TYPES
 from pipelines.ingest.load.references import MISSING_REFERENCE
+from pipelines.ingest.load.batch import RAGGED_ROW
 from pipelines.ingest.load.rows import CURRENCY_MISMATCH, LOCAL_TIME_RULES, UNPARSEABLE
 
 DOCS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
@@ -70,7 +71,7 @@ def _emitted_rules_by_stage() -> dict[str, set[str]]:
     loader's reference check (settle, SQL over the whole file), the dbt rule models (dbt,
     grepped from dbt_project/models)."""
     by_stage: dict[str, set[str]] = {
-        "row_check": {UNPARSEABLE, CURRENCY_MISMATCH, *LOCAL_TIME_RULES.values()},
+        "row_check": {RAGGED_ROW, UNPARSEABLE, CURRENCY_MISMATCH, *LOCAL_TIME_RULES.values()},
         "settle": {MISSING_REFERENCE},
         "dbt": set(),
     }

@@ -488,3 +488,45 @@ def test_ids_are_one_record_whatever_invisible_or_wide_characters_they_carry(con
     assert con.execute(
         "select count(distinct rep_id), max(rep_name) from raw.sales_reps where rep_id = 'R2'"
     ).fetchone() == (1, "Bo Chan")
+
+
+def test_ragged_rows_are_quarantined_with_the_record_as_written(con, tmp_path):
+    """A row with more cells than the header (a comma inside an unquoted name) is quarantined
+    as ragged_row, with its row number, both cell counts and the record as written; its one
+    reason is that (its shifted cells are not checked); the other rows load."""
+    load_file(con, "sales_reps", write_export(tmp_path, "sales_reps.csv", REPS), 1)
+    ragged = "A2,Acme, Inc.,IT,large,华东,direct,R1,2025-01-01 10:00:00,13800138000,a@b.cn\n"
+    rows = [
+        ACCOUNT_A1,
+        ragged,
+        "A3,Beta,IT,large,华东,direct,R2,2025-01-01 10:00:00,,\n",
+        '"A4","Gamma, Ltd.",IT,large,华东,direct,R2,2025-01-01 10:00:00,,\n',
+    ]
+    accounts = write_export(tmp_path, "accounts.csv", ACCOUNT_HEADER + "".join(rows))
+    r = load_file(con, "accounts", accounts, 1)
+    assert (r.status, r.rows_in, r.rows_loaded, r.rows_quarantined) == ("loaded", 4, 3, 1)
+    assert r.quarantined_by_rule == {"ragged_row": 1}
+    got = con.execute(
+        "select source_row, record_id, rule, column_name, value_seen, reason, "
+        "json_array_length(reasons) from meta.quarantine"
+    ).fetchall()
+    cells, width = len(ragged.split(",")), len(ACCOUNT_HEADER.split(","))
+    assert got == [
+        (
+            3,
+            "A2",
+            "ragged_row",
+            None,
+            ragged.rstrip("\n"),
+            f"the row has {cells} cells but the header has {width}: a value holding the "
+            "delimiter is not quoted",
+            1,
+        )
+    ]
+    loaded = con.execute("select account_id, account_name from raw.accounts order by 1")
+    assert loaded.fetchall() == [
+        ("A1", "上海华锐科技有限公司"),
+        ("A3", "Beta"),
+        ("A4", "Gamma, Ltd."),
+    ]
+    assert any("1 row(s) with more cells than the header's 10" in n for n in r.read_notes["notes"])

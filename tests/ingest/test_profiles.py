@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
@@ -14,8 +15,11 @@ from pipelines.cli import main
 from pipelines.core.contract import entity
 from pipelines.core.errors import SalesOpsError
 from pipelines.ingest.drop import scan_inbox
+from pipelines.ingest.files.table import RAGGED
 from pipelines.ingest.load import release_parked
+from pipelines.ingest.profiles.apply import read_export
 from pipelines.ingest.profiles.loader import load_profile, parse_profile, shipped_profiles
+from pipelines.ingest.values.parse import ROW_INDEX
 from tests.ingest.support import NOW, TZ, load_file, register_load, write_export
 
 CRM_PROFILE = """\
@@ -400,3 +404,76 @@ def test_unpivot_reads_one_row_per_filled_cell_of_the_matching_headers(con, tmp_
     ).fetchall() == [("D3|Limbo|2026-01-20 10:00", "value_not_allowed", "Limbo", 4 * 1000 + 4)]
     assert any("1 export row(s) skipped" in n for n in r.read_notes["notes"])
     assert any("4 header(s) matching 'Entered *'" in n for n in r.read_notes["notes"])
+
+
+LOOKUP_PROFILE = """\
+profile: funnel
+entities:
+  leads:
+    files: leads.csv
+    where: {kind: {in: [lead]}}
+    columns:
+      lead_id: id
+      company_name: name
+      created_at: created
+      source: {value: web}
+      status: {value: qualified}
+      owner_rep_id:
+        lookup: {file: deals.csv, key: id, value: rep, match: id}
+        default: unassigned
+      opportunity_id:
+        lookup: {file: deals.csv, key: id, value: id, match: id}
+"""
+
+
+def read_leads(tmp_path, leads: str, deals: str | None):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "funnel.yaml"
+    path.write_text(LOOKUP_PROFILE, encoding="utf-8")
+    drop = tmp_path / "drop"
+    if deals is not None:
+        write_export(drop, "deals.csv", deals)
+    export = read_export(
+        write_export(drop, "leads.csv", leads), entity("leads"), load_profile(str(path)), TZ
+    )
+    return export.mapped
+
+
+LEADS = "id,name,created,kind\nL1,Ann,2026-01-01,lead\nL2,Bo,2026-01-02,lead\n" + (
+    "L3,Cy,2026-01-03,lead\nX9,Spam,2026-01-03,test\n"
+)
+
+
+def test_a_lookup_takes_its_default_where_nothing_matches_and_may_return_its_key(tmp_path):
+    """owner_rep_id: the rep of the lead's deal, else the default (no deal, or a deal with no
+    rep, or no deals file at all); opportunity_id: a lookup whose key and value are the same
+    column says whether the lead has a deal."""
+    mapped = read_leads(tmp_path, LEADS, "id,rep\nL1,R1\nL3,\n")
+    got = mapped.frame.select("lead_id", "owner_rep_id", "opportunity_id").rows()
+    assert got == [("L1", "R1", "L1"), ("L2", "unassigned", None), ("L3", "unassigned", "L3")]
+    assert mapped.defaults_used == {"owner_rep_id": 2}
+    assert mapped.rows_skipped == 1
+    mapped = read_leads(tmp_path / "without", LEADS, None)
+    assert mapped.frame["owner_rep_id"].to_list() == ["unassigned"] * 3
+    assert any("lookup file deals.csv is not in the drop" in n for n in mapped.notes)
+
+
+def test_ragged_rows_are_kept_whatever_where_says_and_are_not_looked_up(tmp_path):
+    """A ragged row of the mapped file is passed on (for the load to quarantine) even where
+    its shifted cells fail the mapping's ``where``; a ragged row of a lookup file is not
+    read (its cells are not in their columns), and a note says so."""
+    leads = LEADS + "L4,Dee, Inc.,2026-01-04,lead\n"
+    deals = "id,rep,note\nL1,R1,ok\nL2,R2,big, late\n"
+    mapped = read_leads(tmp_path, leads, deals)
+    marked = mapped.frame.filter(pl.col(RAGGED).is_not_null())
+    assert marked.select(ROW_INDEX, "lead_id").rows() == [(6, "L4")]
+    assert marked[RAGGED].to_list() == [
+        {"cells": 5, "header_cells": 4, "record": "L4,Dee, Inc.,2026-01-04,lead"}
+    ]
+    assert mapped.rows_skipped == 1  # X9 only
+    owners = dict(mapped.frame.select("lead_id", "owner_rep_id").rows())
+    assert owners == {"L1": "R1", "L2": "unassigned", "L3": "unassigned", "L4": "unassigned"}
+    assert any(
+        "owner_rep_id: 1 row(s) of lookup file deals.csv have more cells than its header" in n
+        for n in mapped.notes
+    )

@@ -19,7 +19,8 @@ import pytest
 from pipelines.core.errors import FileRejected
 from pipelines.ingest.files import encodings
 from pipelines.ingest.files.read import open_table, read_table
-from pipelines.ingest.files.table import ReadOptions
+from pipelines.ingest.files.table import RAGGED, ReadOptions
+from pipelines.ingest.values.parse import ROW_INDEX
 from tests.ingest.support import column, table_rows, write_export
 
 REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
@@ -384,18 +385,70 @@ def test_broken_gzip_is_rejected(tmp_path):
         read_table(write_export(tmp_path, "a.csv.gz", data[: len(data) // 2]))
 
 
-def test_ragged_row_is_rejected_naming_the_row(tmp_path):
+def ragged(table) -> dict[int, dict]:
+    """Row number -> marker of the ragged rows of a file read whole."""
+    if RAGGED not in table.frame.columns:
+        return {}
+    marked = table.frame.filter(pl.col(RAGGED).is_not_null())
+    return dict(zip(marked[ROW_INDEX], marked[RAGGED], strict=True))
+
+
+def test_ragged_row_is_marked_with_its_cell_counts_and_the_record_as_written(tmp_path):
     text = 'id,name,city\n1,"Smith, John",Rome\n2,Doe, Jane,Oslo\n3,Ann,Bern\n'
-    with pytest.raises(FileRejected) as info:
-        read_table(write_export(tmp_path, "contacts.csv", text.encode()))
-    assert "row 3 has 4 cells but the header has 3" in info.value.problem
-    assert "quote fields that contain the delimiter ','" in info.value.fix
+    table = read_table(write_export(tmp_path, "contacts.csv", text.encode()))
+    assert table.frame.height == 3
+    assert ragged(table) == {
+        3: {"cells": 4, "header_cells": 3, "record": "2,Doe, Jane,Oslo"},
+    }
+    assert table.frame.filter(pl.col(ROW_INDEX) == 3).select("id", "name", "city").row(0) == (
+        "2",
+        "Doe",
+        "Jane",
+    )
+    assert any("1 row(s) with more cells than the header's 3" in n for n in table.notes)
+
+
+def test_smallest_ragged_file_is_read_not_rejected(tmp_path):
+    table = read_table(write_export(tmp_path, "a.csv", b"a,b\n1,x,y\n"))
+    assert ragged(table) == {2: {"cells": 3, "header_cells": 2, "record": "1,x,y"}}
 
 
 def test_ragged_row_number_counts_records_not_lines(tmp_path):
-    text = 'id,note\n1,"two\nlines"\n2,x,EXTRA\n'
-    with pytest.raises(FileRejected, match="row 3 has 3 cells"):
-        read_table(write_export(tmp_path, "a.csv", text.encode()))
+    text = 'id,note\n1,"two\nlines"\n2,x,EXTRA\n3,"a\r\nb",c\n4,ok\n'
+    table = read_table(write_export(tmp_path, "a.csv", text.encode()))
+    assert ragged(table) == {
+        3: {"cells": 3, "header_cells": 2, "record": "2,x,EXTRA"},
+        4: {"cells": 3, "header_cells": 2, "record": '3,"a\r\nb",c'},
+    }
+    assert table.frame[ROW_INDEX].to_list() == [2, 3, 4, 5]
+
+
+def test_a_ragged_row_is_neither_a_blank_row_nor_a_footer(tmp_path):
+    text = "id,name,city\n1,Ann,Rome\n2,Bob,Oslo\n\n,,,late cell\n"
+    table = read_table(write_export(tmp_path, "a.csv", text.encode()))
+    assert ragged(table) == {5: {"cells": 4, "header_cells": 3, "record": ",,,late cell"}}
+
+
+@pytest.mark.parametrize(("ragged_rows", "rows", "rejected"), [(10, 19, True), (10, 20, False)])
+def test_a_file_with_mostly_ragged_rows_is_rejected_naming_the_delimiter(
+    tmp_path, ragged_rows, rows, rejected
+):
+    """More than half the rows, and at least 2, with more cells than the header: the
+    delimiter or the header row is wrong, and the file is rejected; half of them is not."""
+    body = [f"{i},x" for i in range(rows - ragged_rows)] + [f"{i},x,y" for i in range(ragged_rows)]
+    path = write_export(tmp_path, "a.csv", ("id,name\n" + "\n".join(body) + "\n").encode())
+    if not rejected:
+        assert len(ragged(read_table(path))) == ragged_rows
+        return
+    with pytest.raises(FileRejected) as info:
+        read_table(path)
+    first = rows - ragged_rows + 2
+    assert info.value.problem.endswith(
+        f"has {ragged_rows} of {rows} rows with more cells than the header when split at the "
+        f"delimiter ',' (first: row {first} has 3 cells but the header has 2): the delimiter "
+        "or the header row is not the file's"
+    )
+    assert "set delimiter: in the profile" in info.value.fix
 
 
 def test_extra_cells_that_are_empty_are_ignored(tmp_path):
@@ -450,13 +503,31 @@ def test_maven_crlf_files_read_with_true_row_counts():
         assert not table.frame.filter(pl.col(last).str.ends_with("\r")).height, path.name
 
 
-def test_northwind_unquoted_commas_are_rejected_at_the_first_ragged_row():
-    path = realdata("northwind") / "customers.csv"
-    with path.open(encoding="utf-8", newline="") as fh:
-        records = list(csv.reader(fh))
-    first_bad = next(i + 1 for i, r in enumerate(records) if len(r) > len(records[0]))
-    with pytest.raises(FileRejected, match=f"row {first_bad} has"):
-        read_table(path, ReadOptions(null_values=("NULL",)))
+def test_northwind_unquoted_commas_mark_each_ragged_row_and_read_the_others():
+    """customers.csv and orders.csv: every record with more cells than the header (csv
+    module) is marked with its record number, cell count and line as written; the other
+    records are read with their cells in their columns."""
+    folder = realdata("northwind")
+    for name in ("customers.csv", "orders.csv"):
+        path = folder / name
+        with path.open(encoding="utf-8", newline="") as fh:
+            records = list(csv.reader(fh))
+        lines = path.read_text(encoding="utf-8").splitlines()
+        width = len(records[0])
+        expected = {
+            number: {"cells": len(r), "header_cells": width, "record": lines[number - 1]}
+            for number, r in enumerate(records, start=1)
+            if len(r) > width
+        }
+        table = read_table(path, ReadOptions(null_values=("NULL",)))
+        assert table.frame.height == len(records) - 1, name
+        assert expected and ragged(table) == expected, name
+        first = records[0][0]
+        assert table.frame[first].to_list() == [r[0] for r in records[1:]], name
+        well_formed = [r for r in records[1:] if len(r) == width]
+        last = records[0][-1]
+        got = table.frame.filter(pl.col(RAGGED).is_null())[last].to_list()
+        assert got == [None if r[-1] == "NULL" else r[-1].strip() or None for r in well_formed]
 
 
 def test_batches_cover_every_record_once_even_when_the_strict_parser_takes_over(tmp_path):

@@ -133,3 +133,55 @@ def test_deals_keep_the_won_date_as_written(olist):
         ).fetchall()
     )
     assert got == {r["mql_id"]: r["won_date"][:10] for r in rows(DEALS)}
+
+
+def test_leads_are_owned_by_their_sdr_and_linked_to_their_deal(olist):
+    """staging.stg_crm__leads: a lead's owner is the SDR (sdr_id) of its closed deal, or the
+    rep "unassigned" when it has none; its opportunity_id is its mql_id when a deal closed
+    it, else empty. staging.stg_crm__sales_reps: the SRs, those SDRs and "unassigned"."""
+    sdr = {r["mql_id"]: r["sdr_id"] for r in rows(DEALS)}
+    leads = rows(LEADS)
+    got = {
+        lead: (owner, opportunity)
+        for lead, owner, opportunity in olist.execute(
+            "select lead_id, owner_rep_id, opportunity_id from staging.stg_crm__leads"
+        ).fetchall()
+    }
+    assert got == {
+        r["mql_id"]: (
+            sdr.get(r["mql_id"], "unassigned"),
+            r["mql_id"] if r["mql_id"] in sdr else None,
+        )
+        for r in leads
+    }
+    reps = {
+        r for (r,) in olist.execute("select rep_id from staging.stg_crm__sales_reps").fetchall()
+    }
+    assert reps == (
+        {r["sr_id"] for r in rows(DEALS)}
+        | {sdr[r["mql_id"]] for r in leads if r["mql_id"] in sdr}
+        | {"unassigned"}
+    )
+
+
+def test_leads_by_quarter_rep_and_source_match_the_files(olist):
+    """marts.fct_lead_sources, rep level, by quarter and source: each SDR's leads (those whose
+    deal names it; "unassigned" for the others) by the quarter of first_contact_date and by
+    origin, and how many of them converted."""
+    deals = {r["mql_id"]: r for r in rows(DEALS)}
+    leads: Counter = Counter()
+    converted: Counter = Counter()
+    for r in rows(LEADS):
+        deal = deals.get(r["mql_id"])
+        owner = deal["sdr_id"] if deal else "unassigned"
+        key = (quarter(r["first_contact_date"]), owner, r["origin"] or "unknown")
+        leads[key] += 1
+        converted[key] += deal is not None and deal["won_date"][:10] <= AS_OF.isoformat()
+    got = {
+        (period, rep, source): (n, c)
+        for period, rep, source, n, c in olist.execute(
+            "select period, scope_id, source, leads, converted from marts.fct_lead_sources "
+            "where level = 'rep' and period_type = 'quarter'"
+        ).fetchall()
+    }
+    assert got == {key: (leads[key], converted[key]) for key in leads}

@@ -1,6 +1,7 @@
 """The data rows of a file made clean, batch by batch: columns named, empty cells and the
 profile's null values made null, fully blank rows skipped, a trailing report footer dropped.
-Data under a blank header cell rejects the file."""
+Data under a blank header cell rejects the file. A ragged row's marker (:data:`.table.RAGGED`)
+is passed on as it is: such a row is never blank nor a footer line."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import polars as pl
 
 from pipelines.core.errors import FileRejected
 from pipelines.ingest.files.header import column_names
-from pipelines.ingest.files.table import ReadOptions
+from pipelines.ingest.files.table import RAGGED, ReadOptions
 from pipelines.ingest.values.parse import ROW_INDEX, normalise_text
 
 #: Rows held back between batches so a report footer is seen whole at the end.
@@ -54,10 +55,13 @@ class Cleaner:
             frame = self._clean(frame, blank, keep)
             before = frame.height
             if data:
-                frame = frame.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in data))
+                filled = [pl.col(c).is_not_null() for c in data]
+                if RAGGED in frame.columns:
+                    filled.append(pl.col(RAGGED).is_not_null())
+                frame = frame.filter(pl.any_horizontal(filled))
             skipped += before - frame.height
             if pending is not None:
-                frame = pl.concat([pending, frame])
+                frame = pl.concat([pending, frame], how="diagonal")
             pending = frame.tail(_FOOTER_WINDOW)
             if frame.height > pending.height:
                 yield frame.head(frame.height - pending.height)
@@ -74,7 +78,11 @@ class Cleaner:
                 yield pending
 
     def _clean(self, frame: pl.DataFrame, blank: list[int], keep: list[int]) -> pl.DataFrame:
-        frame = normalise_text(frame)
+        marker = [pl.col(RAGGED)] if RAGGED in frame.columns else []
+        if marker:  # the record as written stays as written
+            frame = normalise_text(frame.drop(RAGGED)).with_columns(frame[RAGGED])
+        else:
+            frame = normalise_text(frame)
         if self.options.null_values:
             frame = frame.with_columns(
                 pl.when(pl.col(c).is_in(list(self.options.null_values)))
@@ -82,7 +90,7 @@ class Cleaner:
                 .otherwise(pl.col(c))
                 .alias(c)
                 for c in frame.columns
-                if c != ROW_INDEX
+                if c not in (ROW_INDEX, RAGGED)
             )
         holding = [i for i in blank if frame[f"_c{i}"].null_count() < frame.height]
         if holding:
@@ -98,6 +106,7 @@ class Cleaner:
         return frame.select(
             pl.col(ROW_INDEX).cast(pl.Int64),
             *(pl.col(f"_c{i}").alias(self.names[i]) for i in keep),
+            *marker,
         )
 
 
@@ -119,6 +128,8 @@ def drop_footer(frame: pl.DataFrame, data: list[str], notes: list[str]) -> pl.Da
         pl.sum_horizontal(pl.col(c).is_not_null().cast(pl.Int32) for c in data)
     ).to_series()
     first_only = tail[data[0]].is_not_null()
+    if RAGGED in tail.columns:
+        first_only = first_only & tail[RAGGED].is_null()
     rows = tail[ROW_INDEX].to_list()
     n = 0
     while n < tail.height - 1 and filled[-1 - n] == 1 and first_only[-1 - n]:

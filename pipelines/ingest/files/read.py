@@ -23,7 +23,10 @@ two lines is one record).
 
 A file is rejected whole (:class:`FileRejected`, naming the file, the problem
 and the fix) when it cannot be decoded, has no header, has duplicate or blank
-header names over data, or has rows with more cells than the header.
+header names over data, or has mostly rows with more cells than the header (the
+delimiter or the header row is not the file's; see :mod:`.strict_csv`). A few such
+*ragged* rows (a field holding the delimiter without quotes) are handed out marked
+(:data:`.table.RAGGED`), for the load to quarantine.
 
 Large files stream: :func:`open_table` reads the header and how the file is
 written, then hands out the rows in bounded batches (:meth:`TableStream.batches`),
@@ -68,7 +71,7 @@ def read_table(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> RawTable:
     with open_table(path, options) as stream:
         batches = list(stream.batches())
         empty = pl.DataFrame(schema={ROW_INDEX: pl.Int64, **{h: pl.String for h in stream.headers}})
-        return stream.describe(pl.concat(batches) if batches else empty)
+        return stream.describe(pl.concat(batches, how="diagonal") if batches else empty)
 
 
 @contextmanager

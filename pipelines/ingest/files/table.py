@@ -12,6 +12,15 @@ import polars as pl
 FIRST_DATA_ROW = 2
 #: Rows per batch handed out by :meth:`TableStream.batches` unless asked otherwise.
 BATCH_ROWS = 200_000
+#: The column marking a *ragged* row of a CSV file: one with more cells than the header
+#: (a field holding the delimiter without quotes). A struct ``{cells, header_cells, record}``:
+#: how many cells the row and the header have, and the record as written (its first
+#: ``RAGGED_RECORD_CHARS`` characters); null on every other row. Present only in the
+#: batches that hold such a row; the row's columns hold its first cells, one per header
+#: column.
+RAGGED = "_ragged"
+RAGGED_DTYPE = pl.Struct({"cells": pl.Int32, "header_cells": pl.Int32, "record": pl.String})
+RAGGED_RECORD_CHARS = 2_000
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,7 @@ class ReadOptions:
 class RawTable:
     """One file read as text, and how it was read (for the load report)."""
 
-    frame: pl.DataFrame  # "_row_index" (Int64), then one String column per header cell
+    frame: pl.DataFrame  # "_row_index" (Int64), one String column per header cell[, RAGGED]
     headers: list[str]  # column names: header cells trimmed, inner whitespace collapsed
     file_format: str  # "csv" | "xlsx"
     compressed: bool  # gzip-compressed (name ends .gz, or gzip magic bytes)
@@ -74,7 +83,8 @@ class TableStream:
     _clean: Callable[[Iterator[pl.DataFrame]], Iterator[pl.DataFrame]] = field(repr=False)
 
     def batches(self, rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
-        """The data rows (``_row_index`` + one String column per header), ``rows`` at a time.
+        """The data rows (``_row_index`` + one String column per header), ``rows`` at a time;
+        a batch holding a ragged row also has the :data:`RAGGED` column.
 
         Raises :class:`FileRejected` at the batch where the file turns out bad.
         """

@@ -148,7 +148,7 @@ def ingest_file(
                 raise
         finally:
             con.execute("reset preserve_insertion_order")
-            for view in ("_text", "_typed", "_spool"):
+            for view in ("_checked", "_text", "_typed", "_spool"):
                 con.execute(f"drop view if exists {view}")
             con.execute("drop table if exists _failures")
     return result

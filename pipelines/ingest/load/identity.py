@@ -17,17 +17,19 @@ from pipelines.ingest.load.sql import hash_sql, key_sql, sql_text
 from pipelines.ingest.values.parse import ROW_INDEX
 
 
-def count_repeated_ids(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
-    """Temp table ``_multi``: each id on more than one row of the file (usually none), with
-    how many different contents it has."""
+def count_repeated_ids(
+    con: duckdb.DuckDBPyConnection, entity: Entity, relation: str = "_typed"
+) -> None:
+    """Temp table ``_multi``: each id on more than one row of ``relation`` (the file's rows;
+    usually none), with how many different contents it has."""
     key = key_sql(entity)
     spool_hash = hash_sql(entity, prefix=TEXT_PREFIX)
     con.execute(
         f"""create or replace temp table _multi as
-            with repeated as (select {key} as _version_key from _typed
+            with repeated as (select {key} as _version_key from {relation}
                               group by 1 having count(*) > 1)
             select {key} as _version_key, count(distinct {spool_hash}) as _contents
-            from _typed where {key} in (select _version_key from repeated)
+            from {relation} where {key} in (select _version_key from repeated)
             group by 1"""  # noqa: S608
     )
 

@@ -4,6 +4,7 @@ Runs inside the file's transaction, in this order:
 
 1. the file-wide checks, per rule family: ids on rows with different content
    (:mod:`.identity`), references to records that exist in no load (:mod:`.references`);
+   ragged rows (:mod:`.batch`, already quarantined) are left out of them;
 2. each row's fate: quarantined (any quarantine reason) or loaded; exact repeats of a row
    share its version (:mod:`.identity`);
 3. quarantine writing (:mod:`.quarantine`);
@@ -21,6 +22,7 @@ import duckdb
 
 from pipelines.core.contract import Entity
 from pipelines.ingest.checks.vectorised import CompiledSuite
+from pipelines.ingest.load.batch import RAGGED_ROW
 from pipelines.ingest.load.findings import record_warnings, suite_outcomes, tally
 from pipelines.ingest.load.identity import count_repeated_ids, mark_repeats, unique_failures_sql
 from pipelines.ingest.load.quarantine import (
@@ -33,6 +35,7 @@ from pipelines.ingest.load.result import FileResult
 from pipelines.ingest.load.spool import Spool
 from pipelines.ingest.load.versions import append_deletions, append_new_versions, gone_records
 from pipelines.ingest.profiles.model import Profile
+from pipelines.ingest.values.parse import ROW_INDEX
 
 
 def settle(
@@ -48,10 +51,15 @@ def settle(
     profile: Profile,
 ) -> None:
     """Everything that needs the whole file, in SQL over the spooled batches."""
-    # --- file-wide checks: ids on rows with different content, unknown references
-    count_repeated_ids(con, entity)
-    extra = unique_failures_sql(entity, suite.file, "_typed")
-    refs = reference_failures_sql(con, entity, "_typed")
+    # --- file-wide checks: ids on rows with different content, unknown references; not on
+    # ragged rows (their cells are not in their columns)
+    con.execute(
+        f"""create or replace temp view _checked as select * from _typed anti join
+            (select {ROW_INDEX} from _failures where rule = '{RAGGED_ROW}') using ({ROW_INDEX})"""  # noqa: S608
+    )
+    count_repeated_ids(con, entity, "_checked")
+    extra = unique_failures_sql(entity, suite.file, "_checked")
+    refs = reference_failures_sql(con, entity, "_checked")
     for sql in [*extra, *([refs] if refs else [])]:
         con.execute(f"insert into _failures {sql}")  # noqa: S608
     result.outcomes = suite_outcomes(con, suite, spool.counts)

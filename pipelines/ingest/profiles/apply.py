@@ -23,7 +23,7 @@ import polars as pl
 from pipelines.core.contract import Entity
 from pipelines.core.errors import FileRejected
 from pipelines.ingest.files.read import open_table
-from pipelines.ingest.files.table import BATCH_ROWS, RawTable, ReadOptions, TableStream
+from pipelines.ingest.files.table import BATCH_ROWS, RAGGED, RawTable, ReadOptions, TableStream
 from pipelines.ingest.profiles.model import (
     RECIPROCAL_PLACES,
     TEMPLATE_FIELD,
@@ -323,18 +323,37 @@ def condition_expr(conditions: dict, headers) -> pl.Expr:
 
 def _select_rows(frame: pl.DataFrame, mapping: EntityMapping, headers) -> tuple[pl.DataFrame, int]:
     """The rows that are this entity's, unpivoted as the mapping says; and how many export
-    rows yielded none."""
+    rows yielded none.
+
+    A ragged row (:data:`RAGGED`) is kept, as one row: its cells are not in their columns,
+    so neither ``where`` nor the unpivot can read it, and the load quarantines it."""
     rows = frame.height
+    ragged = None
+    if RAGGED in frame.columns:
+        ragged = frame.filter(pl.col(RAGGED).is_not_null())
+        frame = frame.filter(pl.col(RAGGED).is_null())
     if mapping.where:
         frame = frame.filter(condition_expr(mapping.where, headers))
     if mapping.unpivot:
         frame = _unpivot(frame, mapping.unpivot, headers)
         kept = frame.select(pl.col(ROW_INDEX) // UNPIVOT_SPAN).n_unique() if frame.height else 0
+        if ragged is not None and ragged.height:
+            wide = unpivot_labels(mapping.unpivot.headers, headers)
+            ragged = ragged.drop(*wide).with_columns(
+                pl.col(ROW_INDEX) * UNPIVOT_SPAN,
+                pl.lit(None, dtype=pl.String).alias(mapping.unpivot.name),
+                pl.lit(None, dtype=pl.String).alias(mapping.unpivot.value),
+            )
+    else:
+        kept = frame.height
+    if ragged is None or not ragged.height:
         return frame, rows - kept
-    return frame, rows - frame.height
+    kept += ragged.height
+    return pl.concat([frame, ragged], how="diagonal").sort(ROW_INDEX), rows - kept
 
 
-#: Unpivoted rows are numbered <export row> * UNPIVOT_SPAN + <column's position>.
+#: Unpivoted rows are numbered <export row> * UNPIVOT_SPAN + <column's position> (a ragged
+#: row: <export row> * UNPIVOT_SPAN).
 UNPIVOT_SPAN = 1000
 
 
@@ -371,7 +390,7 @@ def unpivot_labels(pattern: str, headers) -> dict[str, str]:
 def _unpivot(frame: pl.DataFrame, unpivot, headers) -> pl.DataFrame:
     labels = unpivot_labels(unpivot.headers, headers)
     wide = list(labels)
-    rest = [c for c in frame.columns if c not in wide]
+    rest = [c for c in frame.columns if c not in wide and c != RAGGED]
     parts = []
     for j, h in enumerate(wide, start=1):
         label = labels[h]
@@ -420,7 +439,7 @@ def load_lookups(folder, mapping: EntityMapping, settings: ReadSettings) -> Look
                 )
                 steps = []
                 break
-            steps.append(_lookup_table(target, step, settings, column))
+            steps.append(_lookup_table(target, step, settings, column, out.notes))
         out.tables[column] = steps
     return out
 
@@ -433,7 +452,9 @@ def _lookup_file(folder, patterns):
     return None
 
 
-def _lookup_table(path, step, settings: ReadSettings, column: str) -> dict[str, str]:
+def _lookup_table(path, step, settings: ReadSettings, column: str, notes) -> dict[str, str]:
+    """{key: value} of the lookup file (the first row of a key wins); its ragged rows, whose
+    cells are not in their columns, are not read (a note says how many)."""
     options = ReadOptions(null_values=tuple(settings.null_values or ()))
     with open_table(path, options) as table:
         by_key = {header_key(h): h for h in table.headers}
@@ -446,10 +467,19 @@ def _lookup_table(path, step, settings: ReadSettings, column: str) -> dict[str, 
                 f"correct the lookup of {column} in the profile",
             )
         found: dict[str, str] = {}
+        ragged = 0
         for batch in table.batches():
+            if RAGGED in batch.columns:
+                ragged += batch[RAGGED].is_not_null().sum()
+                batch = batch.filter(pl.col(RAGGED).is_null())
             for k, v in batch.select(pl.col(key).alias("k"), pl.col(value).alias("v")).iter_rows():
                 if k is not None and v is not None:
                     found.setdefault(k.strip(), v)
+        if ragged:
+            notes.append(
+                f"{column}: {ragged:,} row(s) of lookup file {path.name} have more cells than "
+                "its header and are not looked up"
+            )
         return found
 
 
@@ -458,7 +488,7 @@ def read_export(path, entity: Entity, profile: Profile, business_timezone: str) 
     with open_export(path, entity, profile, business_timezone) as export:
         frames = list(export.batches())
         mapped = export.mapped
-        mapped.frame = pl.concat(frames) if frames else mapped.frame
+        mapped.frame = pl.concat(frames, how="diagonal") if frames else mapped.frame
         table = export.table.describe(pl.DataFrame())
         return Export(table, mapped, export.settings, export.formats, export.column_formats)
 
@@ -592,6 +622,8 @@ def map_columns(
         exprs.append(pl.when(any_value).then(extra).otherwise(None).alias(EXTRA))
     else:
         exprs.append(pl.lit(None, dtype=pl.String).alias(EXTRA))
+    if RAGGED in table_frame.columns:
+        exprs.append(pl.col(RAGGED))
 
     for name, original in default_exprs.items():
         n = (

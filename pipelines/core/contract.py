@@ -352,7 +352,12 @@ ENTITIES: tuple[Entity, ...] = (
         owner_column="rep_id",
         ordered_pairs=(("ordered_at", "delivered_at"),),
         non_negative=("total_amount", "payment_terms_days"),
-        description="Orders booked in the ERP.",
+        description=(
+            "Orders booked in the ERP. An order's amount is `total_amount`, else (an export "
+            "without order totals) the sum of its lines' amounts; an order with neither is "
+            "loaded and flagged `order_without_amount` (it counts in order counts, not in "
+            "revenue)."
+        ),
     ),
     Entity(
         "order_lines",
@@ -378,7 +383,13 @@ ENTITIES: tuple[Entity, ...] = (
             Reference("product_id", "products"),
         ),
         non_negative=("quantity", "unit_price", "discount_amount", "line_amount"),
-        description="Order lines.",
+        description=(
+            "Order lines. A line's amount is `line_amount` when the export gives it, else "
+            "quantity × unit_price − discount, the discount being `discount_amount`, else "
+            "quantity × unit_price × `discount_rate` (a fraction, 0.05 = 5 %; outside 0..1 the "
+            "line is quarantined, `rate_out_of_range`); a computed amount is rounded half away "
+            "from zero to 6 decimal places."
+        ),
     ),
     Entity(
         "invoices",

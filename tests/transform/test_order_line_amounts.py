@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -280,6 +279,7 @@ def test_an_order_with_neither_total_nor_lines_is_loaded_and_flagged(warehouse) 
     )
     findings = con.execute(
         """select rule, severity, entity, record_id, owner_rep_id, is_open
-           from marts.fct_dq_findings where rule in ('order_without_amount', 'order_lines_mismatch')"""
+           from marts.fct_dq_findings
+           where rule in ('order_without_amount', 'order_lines_mismatch')"""
     ).fetchall()
     assert findings == [("order_without_amount", "warn", "orders", "10251", "R2", True)]

@@ -3,8 +3,9 @@
   as_of_date: overpaid_order (payments exceed the amount due), amount_outlier (robust z-score
   of an opportunity's amount among its owner's above outlier_robust_z, owner with at least
   outlier_min_history opportunities), missing_fx_rate (order or payment without a rate),
-  order_lines_mismatch (booked order whose lines' amounts, int_orders_enriched.lines_amount,
-  differ from its exported total_amount by more than order_lines_tolerance),
+  order_lines_mismatch (booked order whose lines' amounts, int_order_lines_enriched
+  .line_amount, add up to more than order_lines_tolerance away from its exported
+  total_amount),
   order_without_amount (booked order with neither a total_amount nor lines). Rows in the shape of int_dq_checks, which unions the families.
 -#}
 with
@@ -30,6 +31,12 @@ payments as (
 receivables as (
 
     select * from {{ ref('int_receivables_base') }}
+
+),
+
+order_lines as (
+
+    select * from {{ ref('int_order_lines_enriched') }}
 
 ),
 
@@ -163,26 +170,39 @@ missing_fx_rate as (
 
 ),
 
+line_totals as (
+
+    select
+        order_id,
+        count(*) as line_count,
+        sum(line_amount) as lines_amount
+    from order_lines
+    group by order_id
+
+),
+
 order_lines_mismatch as (
 
     select
         'order_lines_mismatch' as rule,
         'orders' as entity,
-        order_id as record_id,
-        rep_id as owner_rep_id,
+        orders.order_id as record_id,
+        orders.rep_id as owner_rep_id,
         'total_amount' as column_name,
-        cast(exported_total_amount as varchar) || ' ' || currency || ', lines '
-        || cast(lines_amount as varchar) as value_seen,
-        'order lines (' || cast(line_count as varchar) || ') add up to '
-        || cast(lines_amount as varchar) || ' '
-        || currency || ' but total_amount is ' || cast(exported_total_amount as varchar)
-        || ' ' || currency || ' (tolerance '
+        cast(orders.exported_total_amount as varchar) || ' ' || orders.currency || ', lines '
+        || cast(line_totals.lines_amount as varchar) as value_seen,
+        'order lines (' || cast(line_totals.line_count as varchar) || ') add up to '
+        || cast(line_totals.lines_amount as varchar) || ' '
+        || orders.currency || ' but total_amount is ' || cast(orders.exported_total_amount as varchar)
+        || ' ' || orders.currency || ' (tolerance '
         || cast({{ order_lines_tolerance() }} as varchar) || ')' as message
     from orders
+    inner join line_totals
+        on orders.order_id = line_totals.order_id
     where
-        is_booked
-        and ordered_date <= {{ as_of_date() }}
-        and abs(lines_amount - exported_total_amount) > {{ order_lines_tolerance() }}
+        orders.is_booked
+        and orders.ordered_date <= {{ as_of_date() }}
+        and abs(line_totals.lines_amount - orders.exported_total_amount) > {{ order_lines_tolerance() }}
 
 ),
 

@@ -46,31 +46,30 @@ orders as (
 order_lines as (
 
     select * from {{ ref('int_order_lines_enriched') }}
-    {%- if incremental_fact_active() %}
-    where order_id in (select order_id from changed_order_keys)
-    {%- endif %}
 
 ),
 
+-- the sum of each order's line amounts: the amount of an order exported without a total
 line_totals as (
 
     select
-        order_id,
-        count(*) as line_count,
-        sum(line_amount) as lines_amount
+        order_lines.order_id,
+        sum(order_lines.line_amount) as lines_amount
     from order_lines
-    group by order_id
+    {%- if incremental_fact_active() %}
+    where order_lines.order_id in (select changed_order_keys.order_id from changed_order_keys)
+    {%- endif %}
+    group by order_lines.order_id
 
 ),
 
 amounts as (
 
     select
-        orders.*,
+        orders.* exclude (total_amount),
+        orders.total_amount as exported_total_amount,
         orders.total_amount is null and line_totals.lines_amount is not null as is_total_from_lines,
-        coalesce(line_totals.line_count, 0) as line_count,
-        line_totals.lines_amount,
-        orders.total_amount as exported_total_amount
+        cast(coalesce(orders.total_amount, line_totals.lines_amount) as decimal(38, 6)) as total_amount
     from orders
     left join line_totals
         on orders.order_id = line_totals.order_id
@@ -103,16 +102,11 @@ converted as (
         orders.status,
         orders.status != 'cancelled' as is_booked,
         orders.currency,
-        cast(coalesce(orders.exported_total_amount, orders.lines_amount) as decimal(38, 6))
-            as total_amount,
+        orders.total_amount,
         orders.exported_total_amount,
         orders.is_total_from_lines,
-        orders.line_count,
-        orders.lines_amount,
         fx.rate_to_reporting as fx_rate,
-        {{ to_reporting(
-            'coalesce(orders.exported_total_amount, orders.lines_amount)', 'fx.rate_to_reporting'
-        ) }} as total_amount_reporting,
+        {{ to_reporting('orders.total_amount', 'fx.rate_to_reporting') }} as total_amount_reporting,
         orders.payment_terms_days,
         orders.channel,
         orders.delivered_at,

@@ -136,12 +136,13 @@
 {#- CTEs (each followed by a comma) an incremental run of int_orders_enriched adds before its
     own: watermark, fx_changed, changed_order_keys (every order to recompute, deleted ones
     included) and order_versions (their current versions with is_deleted). Triggers: a new version
-    of the order; a new version of its rep in any load, a backfilled older one included (it can
+    of the order; for an order exported without a total (its amount is the sum of its lines), a
+    new version of one of its lines, a deletion marker included; a new version of its rep in any load, a backfilled older one included (it can
     change the rep's team / region on any date of int_sales_rep_history, so every order of the
     rep is recomputed); a changed fx quote covering its currency and order date
     (fx_changed_ranges). Accounts whose first order can move are handled
-    by incremental_first_orders. `raw_versions`: {'orders', 'sales_reps', 'fx_rates'} -> the
-    raw-versions models. -#}
+    by incremental_first_orders. `raw_versions`: {'orders', 'order_lines', 'sales_reps',
+    'fx_rates'} -> the raw-versions models. -#}
 {% macro incremental_orders_ctes(raw_versions, fx_rates) -%}
 watermark as (
     {{ incremental_watermark() }}
@@ -153,6 +154,13 @@ fx_changed as (
 
 changed_order_keys as (
     {{ keys_with_new_versions(raw_versions['orders'], 'order_id') }}
+    union
+    select fact.order_id from {{ this }} as fact
+    where
+        fact.exported_total_amount is null
+        and fact.order_id in (
+            {{ keys_with_new_versions(raw_versions['order_lines'], 'order_id') }}
+        )
     union
     select fact.order_id from {{ this }} as fact
     where fact.rep_id in (

@@ -87,6 +87,8 @@
         cast(quantity as decimal(18, 6)) as quantity,
         cast(unit_price as decimal(18, 6)) as unit_price,
         cast(discount_amount as decimal(18, 6)) as discount_amount,
+        cast(discount_rate as decimal(18, 6)) as discount_rate,
+        cast(line_amount as decimal(18, 6)) as line_amount,
         _load_id as load_id{{ _raw_version_lineage(with_lineage) }}
     from {{ versions }}
 {%- endmacro %}

@@ -334,7 +334,11 @@ ENTITIES: tuple[Entity, ...] = (
             C("ordered_at", "timestamp"),
             C("status", "text", allowed=ORDER_STATUSES),
             C("currency", "text"),
-            C("total_amount", "decimal"),
+            # Optional: an ERP that exports only order lines (Northwind's order details, a
+            # sales-lines export) has no order total. The order's amount is then the sum of
+            # its lines' amounts (int_orders_enriched); an order with neither is loaded and
+            # flagged in dbt (order_without_amount).
+            C("total_amount", "decimal", False),
             C("channel", "text", False),
             C("payment_terms_days", "int", False),
             C("delivered_at", "timestamp", False),
@@ -348,7 +352,12 @@ ENTITIES: tuple[Entity, ...] = (
         owner_column="rep_id",
         ordered_pairs=(("ordered_at", "delivered_at"),),
         non_negative=("total_amount", "payment_terms_days"),
-        description="Orders booked in the ERP.",
+        description=(
+            "Orders booked in the ERP. An order's amount is `total_amount`, else (an export "
+            "without order totals) the sum of its lines' amounts; an order with neither is "
+            "loaded and flagged `order_without_amount` (it counts in order counts, not in "
+            "revenue)."
+        ),
     ),
     Entity(
         "order_lines",
@@ -359,14 +368,28 @@ ENTITIES: tuple[Entity, ...] = (
             C("quantity", "decimal"),
             C("unit_price", "decimal"),
             C("discount_amount", "decimal", False),
+            # The discount as a fraction of quantity × unit_price (0.05 = 5 %), 0..1: used when
+            # discount_amount is empty. A rate outside 0..1 is quarantined
+            # (discount_rate_out_of_range).
+            Column("discount_rate", "decimal", required=False, hash_if_empty=False),
+            # The line's amount as the export states it (a sales-lines export's SALES): the
+            # truth when given. Without it the amount is quantity × unit_price − discount
+            # (int_order_lines_enriched.line_amount).
+            Column("line_amount", "decimal", required=False, hash_if_empty=False),
         ),
         key=("order_id", "line_no"),
         references=(
             Reference("order_id", "orders"),
             Reference("product_id", "products"),
         ),
-        non_negative=("quantity", "unit_price", "discount_amount"),
-        description="Order lines.",
+        non_negative=("quantity", "unit_price", "discount_amount", "line_amount"),
+        description=(
+            "Order lines. A line's amount is `line_amount` when the export gives it, else "
+            "quantity × unit_price − discount, the discount being `discount_amount`, else "
+            "quantity × unit_price × `discount_rate` (a fraction, 0.05 = 5 %; outside 0..1 the "
+            "line is quarantined, `rate_out_of_range`); a computed amount is rounded half away "
+            "from zero to 6 decimal places."
+        ),
     ),
     Entity(
         "invoices",

@@ -36,6 +36,11 @@ GOOD = {
         "closed_at": "2026-02-20 17:00:00", "lost_reason": None, "product_line": None,
         "lead_id": None, "last_modified_at": "2026-02-20 17:00:00", "close_date": "2026-02-20",
     },
+    "order_lines": {
+        "order_id": "O1", "line_no": "1", "product_id": "PRD1", "quantity": "14",
+        "unit_price": "18.40", "discount_amount": None, "discount_rate": "0.05",
+        "line_amount": None,
+    },
     "payments": {
         "payment_id": "P1", "order_id": "O1", "invoice_id": None,
         "paid_at": "2026-03-01 10:00:00", "amount": "100.00", "currency": "CNY",
@@ -69,6 +74,10 @@ CASES = [
         "warn",
     ),
     ("payments", {"order_id": None}, "missing_required", "quarantine"),  # no order nor invoice
+    # a discount rate is a fraction: 5 meant as 5 % (or a negative rate) cannot price the line
+    ("order_lines", {"discount_rate": "5"}, "rate_out_of_range", "quarantine"),
+    ("order_lines", {"discount_rate": "-0.05"}, "rate_out_of_range", "quarantine"),
+    ("order_lines", {"line_amount": "-10"}, "negative_value", "quarantine"),
 ]
 
 
@@ -101,6 +110,24 @@ def test_a_bad_row_is_caught_and_a_good_row_is_not(entity, change, rule, severit
     assert failures.filter(pl.col(ROW_INDEX) == 2).is_empty(), "the good row is clean"
     bad = failures.filter(pl.col(ROW_INDEX) == 3)
     assert (rule, severity) in set(bad.select("rule", "severity").iter_rows()), bad
+
+
+def test_an_order_line_may_give_its_amount_or_a_rate_from_0_to_1():
+    """A sales-lines export gives the line amount; an ERP gives a discount rate (0 and 1
+    included); an order export may give no total at all: all are clean rows."""
+    line = GOOD["order_lines"]
+    rows = [
+        {**line, "discount_rate": "0"},
+        {**line, "line_no": "2", "discount_rate": "1"},
+        {**line, "line_no": "3", "discount_rate": None, "line_amount": "3000.00"},
+    ]
+    assert _failures("order_lines", rows).is_empty()
+    order = {
+        "order_id": "O1", "account_id": "A1", "opportunity_id": None, "rep_id": "R1",
+        "ordered_at": "2026-03-01 10:00:00", "status": "delivered", "currency": "CNY",
+        "total_amount": None, "channel": None, "payment_terms_days": None, "delivered_at": None,
+    }  # fmt: skip
+    assert _failures("orders", [order]).is_empty()
 
 
 def test_every_row_rule_of_the_suites_has_a_case():

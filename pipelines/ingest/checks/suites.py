@@ -42,6 +42,10 @@ SCORE_COLUMNS = {
 }
 #: The scale of those scores.
 SCORE_RANGE = (0, 100)
+#: Columns holding a rate written as a fraction (0.05 = 5 %): a discount rate.
+FRACTION_COLUMNS = {"order_lines": ("discount_rate",)}
+#: The range of those rates: a rate above 1 (5 meant as 5 %) or below 0 is impossible.
+FRACTION_RANGE = (0, 1)
 
 
 def _exp(type_: str, rule_id: str, details: dict[str, str], **kwargs: Any) -> dict[str, Any]:
@@ -160,6 +164,17 @@ def build_suite(entity: Entity) -> dict[str, Any]:
                     **column,
                     min_value=SCORE_RANGE[0],
                     max_value=SCORE_RANGE[1],
+                )
+            )
+        if col.name in FRACTION_COLUMNS.get(entity.name, ()):
+            exps.append(
+                _exp(
+                    "expect_column_values_to_be_between",
+                    "rate_out_of_range",
+                    {**column, "min": str(FRACTION_RANGE[0]), "max": str(FRACTION_RANGE[1])},
+                    **column,
+                    min_value=FRACTION_RANGE[0],
+                    max_value=FRACTION_RANGE[1],
                 )
             )
         if col.name == "email":

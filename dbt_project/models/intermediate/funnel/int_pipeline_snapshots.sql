@@ -10,7 +10,9 @@
 {#-
   The pipeline as it stood at the end of each business day, rebuilt from the version history
   of opportunities, orders and reps (stg_*_versions: the versions valid on that day, i.e.
-  loaded by then), so a past day reads as it was reported. Days run from the first load's
+  loaded by then), so a past day reads as it was reported. An order version without an
+  exported total counts with the order's current amount (int_orders_enriched: the sum of its
+  current lines). Days run from the first load's
   business date to as_of_date (or var history_as_of_date when earlier). Incremental: a run
   computes again the last day it holds (a second load on that business date may have changed
   it) and adds the days after it; a full build computes every day the same way, from the
@@ -85,6 +87,18 @@ order_versions as (
 rep_versions as (
 
     select * from {{ ref('stg_crm__sales_rep_versions') }}
+
+),
+
+-- the current amount of each order (int_orders_enriched.total_amount: the sum of its lines
+-- when exported without a total): the amount of an order version without an exported total.
+-- Lines have no version history here, so such an order counts with its current lines.
+current_orders as (
+
+    select
+        order_id,
+        total_amount
+    from {{ ref('int_orders_enriched') }}
 
 ),
 
@@ -178,13 +192,18 @@ booked_on_day as (
         order_versions.rep_id,
         rep_versions.team,
         rep_versions.region,
-        {{ to_reporting('order_versions.total_amount', 'fx.rate_to_reporting') }} as revenue
+        {{ to_reporting(
+            'coalesce(order_versions.total_amount, current_orders.total_amount)',
+            'fx.rate_to_reporting'
+        ) }} as revenue
     from new_days
     inner join order_versions
         on
             {{ valid_on('order_versions', 'new_days.snapshot_date') }}
             and order_versions.status != 'cancelled'
             and order_versions.ordered_date between new_days.current_quarter_start and new_days.snapshot_date
+    left join current_orders
+        on order_versions.order_id = current_orders.order_id
     left join rep_versions
         on
             order_versions.rep_id = rep_versions.rep_id

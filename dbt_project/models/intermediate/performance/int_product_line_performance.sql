@@ -1,9 +1,10 @@
 {#-
   Revenue and units per product line, period and level, against product-line targets: the rows
   fct_product_line_performance publishes. Revenue here is the sum of order-line amounts
-  (quantity × unit_price − discount_amount, in the order currency, converted at the order
-  date's rate and rounded per line), so it need not equal fct_sales_performance.revenue (order
-  totals). Booked orders (int_booked_orders: not cancelled, local order date <= as_of_date)
+  (int_order_lines_enriched.line_amount: the exported line amount, else quantity × unit_price −
+  discount; in the order currency, converted at the order date's rate and rounded per line),
+  so it need not equal fct_sales_performance.revenue (order totals, or the lines' sum converted
+  once when an order has no exported total). Booked orders (int_booked_orders: not cancelled, local order date <= as_of_date)
   with the periods and scopes of their order_booked event (int_sales_event_scopes: rep on the
   order, team and region at the order date). Lines whose product is unknown or has no product
   line are left out.
@@ -47,11 +48,7 @@ line_amounts as (
         order_lines.order_id,
         order_lines.product_line,
         order_lines.quantity as units,
-        {{ to_reporting(
-            'cast(order_lines.quantity as decimal(38, 6)) * order_lines.unit_price'
-            ~ ' - coalesce(order_lines.discount_amount, 0)',
-            'booked_orders.fx_rate'
-        ) }} as revenue
+        {{ to_reporting('order_lines.line_amount', 'booked_orders.fx_rate') }} as revenue
     from order_lines
     inner join booked_orders
         on order_lines.order_id = booked_orders.order_id

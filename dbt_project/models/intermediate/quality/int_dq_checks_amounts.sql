@@ -3,8 +3,10 @@
   as_of_date: overpaid_order (payments exceed the amount due), amount_outlier (robust z-score
   of an opportunity's amount among its owner's above outlier_robust_z, owner with at least
   outlier_min_history opportunities), missing_fx_rate (order or payment without a rate),
-  order_lines_mismatch (booked order whose lines differ from total_amount by more than
-  order_lines_tolerance). Rows in the shape of int_dq_checks, which unions the families.
+  order_lines_mismatch (booked order whose lines' amounts, int_order_lines_enriched
+  .line_amount, add up to more than order_lines_tolerance away from its exported
+  total_amount),
+  order_without_amount (booked order with neither a total_amount nor lines). Rows in the shape of int_dq_checks, which unions the families.
 -#}
 with
 
@@ -34,7 +36,7 @@ receivables as (
 
 order_lines as (
 
-    select * exclude (product_line, processed_load_id) from {{ ref('int_order_lines_enriched') }}
+    select * from {{ ref('int_order_lines_enriched') }}
 
 ),
 
@@ -173,9 +175,7 @@ line_totals as (
     select
         order_id,
         count(*) as line_count,
-        sum(
-            cast(quantity as decimal(38, 6)) * unit_price - coalesce(discount_amount, 0)
-        ) as lines_amount
+        sum(line_amount) as lines_amount
     from order_lines
     group by order_id
 
@@ -189,11 +189,11 @@ order_lines_mismatch as (
         orders.order_id as record_id,
         orders.rep_id as owner_rep_id,
         'total_amount' as column_name,
-        cast(orders.total_amount as varchar) || ' ' || orders.currency || ', lines '
-        || cast(cast(line_totals.lines_amount as decimal(38, 6)) as varchar) as value_seen,
+        cast(orders.exported_total_amount as varchar) || ' ' || orders.currency || ', lines '
+        || cast(line_totals.lines_amount as varchar) as value_seen,
         'order lines (' || cast(line_totals.line_count as varchar) || ') add up to '
-        || cast(cast(line_totals.lines_amount as decimal(38, 6)) as varchar) || ' '
-        || orders.currency || ' but total_amount is ' || cast(orders.total_amount as varchar)
+        || cast(line_totals.lines_amount as varchar) || ' '
+        || orders.currency || ' but total_amount is ' || cast(orders.exported_total_amount as varchar)
         || ' ' || orders.currency || ' (tolerance '
         || cast({{ order_lines_tolerance() }} as varchar) || ')' as message
     from orders
@@ -202,7 +202,26 @@ order_lines_mismatch as (
     where
         orders.is_booked
         and orders.ordered_date <= {{ as_of_date() }}
-        and abs(line_totals.lines_amount - orders.total_amount) > {{ order_lines_tolerance() }}
+        and abs(line_totals.lines_amount - orders.exported_total_amount) > {{ order_lines_tolerance() }}
+
+),
+
+order_without_amount as (
+
+    select
+        'order_without_amount' as rule,
+        'orders' as entity,
+        order_id as record_id,
+        rep_id as owner_rep_id,
+        'total_amount' as column_name,
+        cast(null as varchar) as value_seen,
+        'the order has no total_amount and no order lines: it counts in order counts, '
+        || 'not in revenue' as message
+    from orders
+    where
+        is_booked
+        and ordered_date <= {{ as_of_date() }}
+        and total_amount is null
 
 ),
 
@@ -215,6 +234,8 @@ final as (
     select * from missing_fx_rate
     union all
     select * from order_lines_mismatch
+    union all
+    select * from order_without_amount
 
 )
 

@@ -10,6 +10,14 @@
     )
 }}
 
+{#-
+  The line's amount, in the order currency (the one place it is computed; every model that
+  sums line revenue reads line_amount from here): the export's own line_amount when given,
+  else quantity × unit_price − discount, the discount being discount_amount when given, else
+  quantity × unit_price × discount_rate, else 0. A computed amount is rounded half away from
+  zero to 6 places (the contract's decimal places), so it is exact while quantity × unit_price
+  stays below 10^20 (beyond, DuckDB stops the run with an overflow error, never a wrong sum).
+-#}
 {#- Incremental per order (macros/incremental.sql, incremental_record_ctes): an order's lines
     are recomputed when any of them has a new raw version, or when the product of one of its
     lines has a new version (product_line). -#}
@@ -54,6 +62,25 @@ final as (
         order_lines.quantity,
         order_lines.unit_price,
         order_lines.discount_amount,
+        order_lines.discount_rate,
+        order_lines.line_amount is not null as has_exported_amount,
+        cast(
+            case
+                when order_lines.line_amount is not null then order_lines.line_amount
+                when order_lines.discount_amount is not null
+                    then round(
+                        cast(order_lines.quantity as decimal(38, 6)) * order_lines.unit_price
+                        - order_lines.discount_amount,
+                        6
+                    )
+                else round(
+                    cast(order_lines.quantity as decimal(38, 6)) * order_lines.unit_price
+                    * (1 - coalesce(order_lines.discount_rate, 0)),
+                    6
+                )
+            end
+            as decimal(38, 6)
+        ) as line_amount,
         order_lines.load_id,
         products.product_line,
         {{ fact_load_stamp() }} as processed_load_id

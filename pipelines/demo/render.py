@@ -204,6 +204,8 @@ def render(w: World) -> Rows:
                     "quantity": fmt_dec(ln["qty"]),
                     "unit_price": fmt_dec(ln["price"]),
                     "discount_amount": "" if ln["blank_discount"] else fmt_dec(ln["discount"]),
+                    "discount_rate": "",
+                    "line_amount": "",
                 },
             )
     for p in w.payments:

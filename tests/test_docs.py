@@ -17,8 +17,8 @@ from pipelines.ingest.checks.rules_doc import dbt_var_defaults
 from pipelines.ingest.checks.rules_doc import parts as rule_doc_parts
 from pipelines.ingest.checks.rules_doc import render as render_rule_tables
 from pipelines.ingest.checks.vectorised import FILE_TYPES
-from pipelines.ingest.load.references import MISSING_REFERENCE
 from pipelines.ingest.load.batch import RAGGED_ROW
+from pipelines.ingest.load.references import MISSING_REFERENCE
 from pipelines.ingest.load.rows import CURRENCY_MISMATCH, LOCAL_TIME_RULES, UNPARSEABLE
 
 DOCS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]

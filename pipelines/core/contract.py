@@ -134,8 +134,11 @@ ENTITIES: tuple[Entity, ...] = (
             C("rep_id", "id"),
             C("rep_name", "text"),
             C("email", "text", False),
-            C("team", "text"),
-            C("region", "text"),
+            # A CRM that exports no users file: a profile takes the reps from the owner column
+            # of its deals (name as id) and knows no team or region: loaded and flagged; the
+            # rep's figures count for the rep and the company only.
+            Column("team", "text", required=False, flag_if_empty="rep_without_team"),
+            Column("region", "text", required=False, flag_if_empty="rep_without_team"),
             C("manager_id", "id", False),
             C("role", "text", False),
             C("hired_on", "date", False),

@@ -152,10 +152,10 @@ def test_missing_reference_is_parked_then_released(con, tmp_path):
 
 
 def test_file_without_required_column_is_rejected_whole(con, tmp_path):
-    bad = "rep_id,rep_name,team\nR1,张伟,华东一组\n"  # no region
+    bad = "rep_id,team,region\nR1,华东一组,华东\n"  # no rep_name
     r = load_file(con, "sales_reps", write_export(tmp_path, "sales_reps.csv", bad), 1)
     assert r.status == "rejected"
-    assert "region" in r.message and "sales_reps.csv" in r.message and "Fix:" in r.message
+    assert "rep_name" in r.message and "sales_reps.csv" in r.message and "Fix:" in r.message
     assert con.execute("select count(*) from raw.sales_reps").fetchone()[0] == 0
 
 

@@ -16,6 +16,10 @@ from pipelines.ingest.load.rows import check_rows, currency_failures
 from pipelines.ingest.values.parse import ROW_INDEX, ValueFormats, parse_frame_failures
 
 GOOD = {
+    "sales_reps": {
+        "rep_id": "R1", "rep_name": "Ann Lee", "email": None, "team": "East A", "region": "East",
+        "manager_id": None, "role": "rep", "hired_on": "2024-01-01", "left_on": None,
+    },
     "accounts": {
         "account_id": "A1", "account_name": "上海华锐科技有限公司", "industry": "IT",
         "size_band": "large", "region": "华东", "channel": "direct", "owner_rep_id": "R1",
@@ -50,6 +54,9 @@ GOOD = {
 
 CASES = [
     # (entity, changed fields of the bad row, rule, severity)
+    # a rep known only as a deal's owner: loaded and flagged, counts for the rep and company
+    ("sales_reps", {"team": None}, "rep_without_team", "warn"),
+    ("sales_reps", {"region": None}, "rep_without_team", "warn"),
     ("accounts", {"account_name": None}, "missing_required", "quarantine"),
     ("accounts", {"owner_rep_id": None}, "missing_owner", "warn"),
     ("accounts", {"channel": "telepathy"}, "value_not_allowed", "quarantine"),

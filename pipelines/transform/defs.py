@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,10 @@ def rebuild_stale_facts(con: duckdb.DuckDBPyConnection, fingerprints: list[Finge
     drop_for_full_rebuild(con, fingerprints, stale)
 
 
+#: On a long dbt build, how often the progress line says how far it got.
+PROGRESS_EVERY_SECONDS = 30
+
+
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=project.manifest_path,
@@ -94,6 +99,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         log_path = warehouse.run_dir / "dbt.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         events = dbt.cli(args, context=context).stream()
+        last_said = time.monotonic()
         with log_path.open("a", encoding="utf-8") as log:
             while True:
                 # dagster-dbt echoes every dbt line to stdout; keep them in the run's dbt.log.
@@ -106,6 +112,9 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
                 elif isinstance(event, dg.AssetCheckResult):
                     tests += 1
                     not_passed += 0 if event.passed else 1
+                if time.monotonic() - last_said >= PROGRESS_EVERY_SECONDS:
+                    say("dbt", f"{models} models built, {tests} tests run so far")
+                    last_said = time.monotonic()
                 yield event
         with warehouse.connect() as con:
             record_fingerprints(con, facts, load_id)

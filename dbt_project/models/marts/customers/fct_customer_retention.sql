@@ -6,6 +6,8 @@
   period_start and at end_ref = least(period_end, as_of_date). Active at d: an order with
   local date in (d - active_customer_days, d]. Trailing window: orders with local date in
   (end_ref - trailing_months months, end_ref].
+  Written for millions of orders under the nightly memory limit: only aggregates DuckDB can
+  spill to disk (no count(distinct) over the order-by-period rows).
 -#}
 {%- set active_days = var('active_customer_days') | int -%}
 {%- set trailing_months = var('trailing_months') | int -%}
@@ -91,20 +93,49 @@ orders_in_windows as (
 
 ),
 
+account_product_lines as (
+
+    -- the days each account bought each product line in a scope (one row however many orders)
+    select distinct
+        scoped_orders.level,
+        scoped_orders.scope_id,
+        scoped_orders.account_id,
+        order_product_lines.product_line,
+        scoped_orders.ordered_date
+    from scoped_orders
+    inner join order_product_lines
+        on scoped_orders.order_id = order_product_lines.order_id
+
+),
+
+trailing_lines_seen as (
+
+    select distinct
+        judged_periods.period_type,
+        judged_periods.period,
+        account_product_lines.level,
+        account_product_lines.scope_id,
+        account_product_lines.account_id,
+        account_product_lines.product_line
+    from account_product_lines
+    inner join judged_periods
+        on
+            account_product_lines.ordered_date <= judged_periods.end_ref
+            and account_product_lines.ordered_date > judged_periods.end_ref - interval {{ trailing_months }} month
+
+),
+
 trailing_product_lines as (
 
     select
-        orders_in_windows.period_type,
-        orders_in_windows.period,
-        orders_in_windows.level,
-        orders_in_windows.scope_id,
-        orders_in_windows.account_id,
-        count(distinct order_product_lines.product_line) as product_lines
-    from orders_in_windows
-    inner join order_product_lines
-        on orders_in_windows.order_id = order_product_lines.order_id
-    where orders_in_windows.is_trailing
-    group by all
+        period_type,
+        period,
+        level,
+        scope_id,
+        account_id,
+        count(*) as product_lines
+    from trailing_lines_seen
+    group by period_type, period, level, scope_id, account_id
 
 ),
 
@@ -118,7 +149,9 @@ customers as (
         account_id,
         bool_or(counts_at_start) as is_active_at_start,
         bool_or(counts_at_end) as is_active_at_end,
-        count(distinct case when is_trailing then order_id end) as trailing_orders
+        -- an order has one scope per level (int_order_scopes), so its rows here are distinct:
+        -- a plain count, which DuckDB can spill to disk at millions of orders
+        count(*) filter (where is_trailing) as trailing_orders
     from orders_in_windows
     group by period_type, period, level, scope_id, account_id
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -344,21 +345,23 @@ def _safe(text: str) -> str:
 def record_alerted(
     con: duckdb.DuckDBPyConnection, plan: AlertPlan, as_of: date, load_id: int
 ) -> None:
-    """Note in ``meta.alert_log`` what this run's alerts told people."""
-    for finding_id in plan.alerted:
-        con.execute(
-            """insert into meta.alert_log as l
-                   (finding_id, first_alerted_load, last_alerted_load, last_alerted_date,
-                    times_alerted, fixed_reported)
-               values (?, ?, ?, ?, 1, false)
-               on conflict (finding_id) do update set
-                   last_alerted_load = excluded.last_alerted_load,
-                   last_alerted_date = excluded.last_alerted_date,
-                   times_alerted = l.times_alerted + 1,
-                   fixed_reported = false""",
-            [finding_id, load_id, load_id, as_of],
-        )
-    for finding_id in plan.fixed:
-        con.execute(
-            "update meta.alert_log set fixed_reported = true where finding_id = ?", [finding_id]
-        )
+    """Note in ``meta.alert_log`` what this run's alerts told people: one statement per kind,
+    however many findings (a night at millions of rows may alert hundreds of thousands)."""
+    ids = pa.table({"finding_id": pa.array(plan.alerted, pa.string())})  # noqa: F841 - read by DuckDB
+    fixed = pa.table({"finding_id": pa.array(plan.fixed, pa.string())})  # noqa: F841
+    con.execute(
+        """insert into meta.alert_log as l
+               (finding_id, first_alerted_load, last_alerted_load, last_alerted_date,
+                times_alerted, fixed_reported)
+           select distinct finding_id, ?, ?, ?, 1, false from ids
+           on conflict (finding_id) do update set
+               last_alerted_load = excluded.last_alerted_load,
+               last_alerted_date = excluded.last_alerted_date,
+               times_alerted = l.times_alerted + 1,
+               fixed_reported = false""",
+        [load_id, load_id, as_of],
+    )
+    con.execute(
+        """update meta.alert_log set fixed_reported = true
+           where finding_id in (select finding_id from fixed)"""
+    )

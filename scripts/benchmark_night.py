@@ -44,7 +44,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import duckdb  # noqa: E402
-from benchmark_ingest import AS_OF, ENTITY_ORDER, generate  # noqa: E402
+from benchmark_ingest import ENTITY_ORDER, generate  # noqa: E402
+
+#: The business date of the first night: the generated rows are dated 2024-2025, so the
+#: review packs of its quarter have data to show.
+AS_OF = date(2025, 12, 31)
 
 TARGET_RSS_MIB = 2048
 TARGET_DELTA_SHARE = 0.10

@@ -70,6 +70,8 @@ def configure_connection(con: duckdb.DuckDBPyConnection, settings: Settings) -> 
     """Session settings every pipeline connection to the warehouse runs with."""
     con.execute("set TimeZone = 'UTC'")
     con.execute(f"set memory_limit = '{settings.duckdb_memory_limit}'")
+    # the run prints its own progress lines; DuckDB's bar would garble them (and the logs)
+    con.execute("set enable_progress_bar = false")
 
 
 def check_home(home: Path) -> None:

@@ -54,7 +54,9 @@ def build_drop_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
             "drop",
             f"inbox {found.inbox} (profile {found.profile.profile}): "
             f"{len(found.entity_files)} export file(s), "
-            f"{len(found.ignored)} ignored; business date {warehouse.business_date}; "
+            f"{len(found.ignored)} ignored"
+            + (f", {len(found.refused)} refused ({_listed(found.refused)})" * bool(found.refused))
+            + f"; business date {warehouse.business_date}; "
             + (f"load {load_id}" if is_new else f"nothing new since load {load_id}"),
         )
         return dg.MaterializeResult(
@@ -64,11 +66,16 @@ def build_drop_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
                 "as_of_date": str(warehouse.business_date),
                 "files": sorted(p.name for p in found.entity_files.values()),
                 "ignored_files": found.ignored,
+                "refused_files": found.refused,
                 "profile": found.profile.profile,
             }
         )
 
     return drop
+
+
+def _listed(refused: dict[str, str]) -> str:
+    return "; ".join(f"{name}: {why}" for name, why in refused.items())
 
 
 def _check_result(entity: Entity, result: FileResult, released: int) -> dg.AssetCheckResult:

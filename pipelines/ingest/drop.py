@@ -23,6 +23,29 @@ class Drop:
     profile: Profile
     #: files read only through lookups of other entities' columns: file -> ["entity.column"]
     lookups: dict[str, list[str]] = field(default_factory=dict)
+    #: entries never read, with why: links leading out of the inbox, and pipes, devices or
+    #: folders named like an export
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+def _refusal(path: Path, inbox: Path, profile: Profile) -> str | None:
+    """Why the inbox entry ``path`` is not read (None: it is a regular file that may be).
+
+    A symbolic link is followed only to a regular file inside the inbox (a link to
+    /etc/passwd named targets.csv is never read); a pipe, device or folder is refused when
+    its name matches an export (it would block or fail the read), else skipped silently."""
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(inbox.resolve()):
+            return "a link to a file outside the inbox; not read (copy the file into the inbox)"
+        if not target.is_file():
+            return "a link to something that is not a regular file; not read"
+        return None
+    if path.is_file():
+        return None
+    if profile.entities_for(path.name) or profile.lookup_uses(path.name):
+        return "not a regular file (a folder, pipe or device); not read"
+    return ""  # anything else that is no file: not an export, nothing to say
 
 
 def scan_inbox(inbox: Path, profile: Profile | None = None) -> Drop:
@@ -44,8 +67,14 @@ def scan_inbox(inbox: Path, profile: Profile | None = None) -> Drop:
     readings: dict[str, dict[int, Path]] = {}
     ignored: list[str] = []
     lookups: dict[str, list[str]] = {}
+    refused: dict[str, str] = {}
     for path in sorted(inbox.iterdir()):
-        if not path.is_file() or path.name.startswith("."):
+        if path.name.startswith("."):
+            continue
+        why = _refusal(path, inbox, profile)
+        if why is not None:
+            if why:
+                refused[path.name] = why
             continue
         names = profile.entities_for(path.name)
         if not names:
@@ -79,7 +108,7 @@ def scan_inbox(inbox: Path, profile: Profile | None = None) -> Drop:
             + ")",
             f"put the night's exports there, named as the profile expects, e.g. {expected}",
         )
-    return Drop(inbox, entity_files, ignored, profile, lookups)
+    return Drop(inbox, entity_files, ignored, profile, lookups, refused)
 
 
 def register_load(
@@ -116,6 +145,12 @@ def register_load(
                 name,
                 f"matches no file pattern of profile {drop.profile.profile}; not loaded",
             ],
+        )
+    for name, why in drop.refused.items():
+        con.execute(
+            """insert into meta.load_files (load_id, run_id, entity, file_name, status, message)
+               values (?, ?, null, ?, 'refused', ?)""",
+            [load_id, run_id, name, why],
         )
     return load_id, True
 

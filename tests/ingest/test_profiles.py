@@ -139,13 +139,13 @@ def test_headers_constants_defaults_translations_and_extras(con, profile, tmp_pa
 def test_missing_required_column_names_column_profile_line_and_closest_header(
     con, profile, tmp_path
 ):
-    bad = write_export(tmp_path, "Users.csv", "User ID,Full Name,Departmnt,Division\nU1,Ann,E,E\n")
+    bad = write_export(tmp_path, "Users.csv", "User ID,Full Nme,Department,Division\nU1,Ann,E,E\n")
     r = load(con, profile, "sales_reps", bad, 1)
     assert r.status == "rejected"
-    line = CRM_PROFILE.splitlines().index("      team: Department") + 1
-    assert r.message.startswith("Users.csv: lacks the required column team of sales_reps")
+    line = CRM_PROFILE.splitlines().index("      rep_name: Full Name") + 1
+    assert r.message.startswith("Users.csv: lacks the required column rep_name of sales_reps")
     assert f"testcrm.yaml:{line}" in r.message
-    assert "closest header found: 'Departmnt'" in r.message
+    assert "closest header found: 'Full Nme'" in r.message
     assert con.execute("select count(*) from raw.sales_reps").fetchone()[0] == 0
 
 

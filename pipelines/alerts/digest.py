@@ -19,7 +19,6 @@ against a week earlier, findings nobody owns). English or 中文 (strings in
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -33,6 +32,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from pipelines.alerts.message import Message
+from pipelines.core.file_names import file_part
 from pipelines.core.i18n import Strings, load_strings
 from pipelines.core.paths import ALERT_I18N_DIR, ALERT_TEMPLATES_DIR, PROJECT_ROOT
 
@@ -174,7 +174,7 @@ def plan_alerts(
         plan.messages.append(
             render.message(
                 "rep",
-                f"rep-{_safe(rep_id)}",
+                f"rep-{file_part(rep_id)}",
                 [rep.email] if rep.email else [],
                 rep_name=rep.name,
                 new=mine["new"],
@@ -215,7 +215,7 @@ def _manager_rollups(render: _Renderer, reps: dict[str, Rep], by_owner) -> list[
         out.append(
             render.message(
                 "manager",
-                f"team-{_safe(team)}",
+                f"team-{file_part(team)}",
                 [manager.email] if manager and manager.email else [],
                 team=team,
                 reps=rows,
@@ -336,10 +336,6 @@ def _environment(html: bool) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-
-
-def _safe(text: str) -> str:
-    return re.sub(r"[^\w.-]", "_", text)[:80] or "_"
 
 
 def record_alerted(

@@ -11,17 +11,16 @@ rep's pack free of other reps' individual rows.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
 import duckdb
 
+from pipelines.core.file_names import file_part
+
 Level = Literal["company", "region", "team", "rep"]
 LEVELS: tuple[Level, ...] = ("company", "region", "team", "rep")
 COMPANY_SCOPE_ID = "all"
-
-_UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')
 
 
 @dataclass(frozen=True)
@@ -53,10 +52,12 @@ class Scope:
 
     @property
     def slug(self) -> str:
-        """File-name part: ``company``, ``team-华东一组`` (path separators and blanks -> ``_``)."""
+        """File-name part: ``company``, ``team-华东一组``; a name that is no file name as it
+        is gets a hash of itself, so two scopes never share a file
+        (:func:`pipelines.core.file_names.file_part`)."""
         if self.level == "company":
             return "company"
-        return f"{self.level}-{_UNSAFE_FILE_CHARS.sub('_', self.scope_id).strip('_') or '_'}"
+        return f"{self.level}-{file_part(self.scope_id)}"
 
     def rep_filter(
         self, rep_column: str, team_column: str | None = None, region_column: str | None = None

@@ -57,6 +57,11 @@ def scan_inbox(inbox: Path, profile: Profile | None = None) -> Drop:
     together, starting with the first in name order.
     """
     profile = profile or load_profile()
+    if inbox.exists() and not inbox.is_dir():
+        raise SalesOpsError(
+            f"the inbox {inbox} is a file, not a folder",
+            "point --inbox at the folder holding the night's export files (not at one file)",
+        )
     if not inbox.is_dir():
         raise SalesOpsError(
             f"the inbox folder {inbox} does not exist",

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from pipelines.core.errors import SalesOpsError
 from pipelines.ingest.drop import register_load, scan_inbox
 from tests.ingest.support import new_warehouse, write_export
 
@@ -47,3 +48,12 @@ def test_links_out_of_the_inbox_pipes_and_folders_are_refused_never_read(tmp_pat
         ("targets.csv", "refused"),
     ]
     assert not any("secret" in r[2] for r in rows)
+
+
+def test_an_inbox_that_is_a_file_is_named_as_such(tmp_path):
+    not_a_folder = write_export(tmp_path, "orders.csv", "order_id\nO1\n")
+    with pytest.raises(SalesOpsError, match="is a file, not a folder") as info:
+        scan_inbox(not_a_folder)
+    assert "not at one file" in info.value.fix
+    with pytest.raises(SalesOpsError, match="does not exist"):
+        scan_inbox(tmp_path / "missing")

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from collections import Counter, defaultdict
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
-import duckdb
 import pytest
 
-from pipelines.ops.runner import run_nightly
+from tests.support.realdata import REALDATA, real_night
 
 pytestmark = pytest.mark.e2e
 
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
 MAVEN = REALDATA / "maven_crm_sales_opportunities"
 AS_OF = date(2017, 12, 31)
 SERIES = {  # products.csv: product -> series; the pipeline writes GTX Pro as "GTXPro"
@@ -44,24 +40,16 @@ def rows(name: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def maven(tmp_path_factory):
-    if not MAVEN.is_dir():
-        pytest.skip(f"real datasets not present at {REALDATA} (see its README.md)")
-    root = tmp_path_factory.mktemp("maven")
-    inbox = root / "inbox"
-    shutil.copytree(MAVEN, inbox)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SALESOPS_REPORTING_CURRENCY", "USD")
-    mp.setenv("SALESOPS_BUSINESS_TIMEZONE", "America/New_York")
     # the dataset ends in 2017, before the default first partition (2020-01-01)
-    mp.setenv("SALESOPS_PARTITIONS_START", "2016-01-01")
-    try:
-        summary = run_nightly(
-            inbox=inbox, home=root / "home", as_of=AS_OF, echo=False, profile="maven_crm"
-        )
-    finally:
-        mp.undo()
-    assert summary["status"] == "success", summary.get("error")
-    con = duckdb.connect(str(root / "home" / "warehouse.duckdb"), read_only=True)
+    con = real_night(
+        tmp_path_factory,
+        MAVEN,
+        profile="maven_crm",
+        as_of=AS_OF,
+        currency="USD",
+        timezone="America/New_York",
+        partitions_start="2016-01-01",
+    )
     yield con
     con.close()
 

@@ -10,20 +10,17 @@ figure is recomputed here from the CSV with csv and Decimal, following docs of
 from __future__ import annotations
 
 import csv
-import shutil
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from pipelines.ops.runner import run_nightly
+from tests.support.realdata import REALDATA, real_night
 
 pytestmark = pytest.mark.e2e
 
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
 FOLDER = REALDATA / "ibm_accounts_receivable"
 FILE = "WA_Fn-UseC_-Accounts-Receivable.csv"
 PROFILE = Path(__file__).parent / "profiles" / "ibm_accounts_receivable.yaml"
@@ -79,23 +76,15 @@ def open_at(d: date) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def ar(tmp_path_factory):
-    if not FOLDER.is_dir():
-        pytest.skip(f"real datasets not present at {REALDATA} (see its README.md)")
-    root = tmp_path_factory.mktemp("ibm_ar")
-    inbox = root / "inbox"
-    shutil.copytree(FOLDER, inbox)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SALESOPS_REPORTING_CURRENCY", "USD")
-    mp.setenv("SALESOPS_BUSINESS_TIMEZONE", "America/New_York")
-    mp.setenv("SALESOPS_PARTITIONS_START", "2012-01-01")
-    try:
-        summary = run_nightly(
-            inbox=inbox, home=root / "home", as_of=AS_OF, echo=False, profile=str(PROFILE)
-        )
-    finally:
-        mp.undo()
-    assert summary["status"] == "success", summary.get("error")
-    con = duckdb.connect(str(root / "home" / "warehouse.duckdb"), read_only=True)
+    con = real_night(
+        tmp_path_factory,
+        FOLDER,
+        profile=str(PROFILE),
+        as_of=AS_OF,
+        currency="USD",
+        timezone="America/New_York",
+        partitions_start="2012-01-01",
+    )
     yield con
     con.close()
 

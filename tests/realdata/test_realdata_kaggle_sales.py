@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 import yaml
 
-from pipelines.ops.runner import run_nightly
+from tests.support.realdata import REALDATA, real_night
 
 pytestmark = pytest.mark.e2e
 
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
 FOLDER = REALDATA / "kaggle_sales_data_sample"
 FILE = "sales_data_sample.csv"
 PROFILE = Path(__file__).parent / "profiles" / "kaggle_sales_data_sample.yaml"
@@ -52,23 +49,15 @@ def booked() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def sales(tmp_path_factory):
-    if not FOLDER.is_dir():
-        pytest.skip(f"real datasets not present at {REALDATA} (see its README.md)")
-    root = tmp_path_factory.mktemp("kaggle_sales")
-    inbox = root / "inbox"
-    shutil.copytree(FOLDER, inbox)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SALESOPS_REPORTING_CURRENCY", "USD")
-    mp.setenv("SALESOPS_BUSINESS_TIMEZONE", "America/New_York")
-    mp.setenv("SALESOPS_PARTITIONS_START", "2003-01-01")
-    try:
-        summary = run_nightly(
-            inbox=inbox, home=root / "home", as_of=AS_OF, echo=False, profile=str(PROFILE)
-        )
-    finally:
-        mp.undo()
-    assert summary["status"] == "success", summary.get("error")
-    con = duckdb.connect(str(root / "home" / "warehouse.duckdb"), read_only=True)
+    con = real_night(
+        tmp_path_factory,
+        FOLDER,
+        profile=str(PROFILE),
+        as_of=AS_OF,
+        currency="USD",
+        timezone="America/New_York",
+        partitions_start="2003-01-01",
+    )
     yield con
     con.close()
 

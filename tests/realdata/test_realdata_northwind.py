@@ -10,20 +10,17 @@ before any such field, so the plain Python reading takes them by position.
 from __future__ import annotations
 
 import csv
-import shutil
 from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from pipelines.ops.runner import run_nightly
+from tests.support.realdata import REALDATA, real_night
 
 pytestmark = pytest.mark.e2e
 
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
 NORTHWIND = REALDATA / "northwind"
 PROFILE = Path(__file__).parent / "profiles" / "northwind.yaml"
 AS_OF = date(1998, 6, 30)  # the last orders are of May 1998
@@ -42,23 +39,15 @@ def header(name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def northwind(tmp_path_factory):
-    if not NORTHWIND.is_dir():
-        pytest.skip(f"real datasets not present at {REALDATA} (see its README.md)")
-    root = tmp_path_factory.mktemp("northwind")
-    inbox = root / "inbox"
-    shutil.copytree(NORTHWIND, inbox)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SALESOPS_REPORTING_CURRENCY", "USD")
-    mp.setenv("SALESOPS_BUSINESS_TIMEZONE", "America/Los_Angeles")
-    mp.setenv("SALESOPS_PARTITIONS_START", "1996-01-01")
-    try:
-        summary = run_nightly(
-            inbox=inbox, home=root / "home", as_of=AS_OF, echo=False, profile=str(PROFILE)
-        )
-    finally:
-        mp.undo()
-    assert summary["status"] == "success", summary.get("error")
-    con = duckdb.connect(str(root / "home" / "warehouse.duckdb"), read_only=True)
+    con = real_night(
+        tmp_path_factory,
+        NORTHWIND,
+        profile=str(PROFILE),
+        as_of=AS_OF,
+        currency="USD",
+        timezone="America/Los_Angeles",
+        partitions_start="1996-01-01",
+    )
     yield con
     con.close()
 

@@ -8,19 +8,16 @@ olist_closed_deals_dataset.csv with the csv module, never read from the output u
 from __future__ import annotations
 
 import csv
-import shutil
 from collections import Counter
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from pipelines.ops.runner import run_nightly
+from tests.support.realdata import REALDATA, real_night
 
 pytestmark = pytest.mark.e2e
 
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
 OLIST = REALDATA / "olist"
 LEADS = "olist_marketing_qualified_leads_dataset.csv"
 DEALS = "olist_closed_deals_dataset.csv"
@@ -40,23 +37,15 @@ def quarter(iso: str) -> str:
 
 @pytest.fixture(scope="module")
 def olist(tmp_path_factory):
-    if not OLIST.is_dir():
-        pytest.skip(f"real datasets not present at {REALDATA} (see its README.md)")
-    root = tmp_path_factory.mktemp("olist")
-    inbox = root / "inbox"
-    shutil.copytree(OLIST, inbox)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SALESOPS_REPORTING_CURRENCY", "BRL")
-    mp.setenv("SALESOPS_BUSINESS_TIMEZONE", "America/Sao_Paulo")
-    mp.setenv("SALESOPS_PARTITIONS_START", "2017-01-01")
-    try:
-        summary = run_nightly(
-            inbox=inbox, home=root / "home", as_of=AS_OF, echo=False, profile=str(PROFILE)
-        )
-    finally:
-        mp.undo()
-    assert summary["status"] == "success", summary.get("error")
-    con = duckdb.connect(str(root / "home" / "warehouse.duckdb"), read_only=True)
+    con = real_night(
+        tmp_path_factory,
+        OLIST,
+        profile=str(PROFILE),
+        as_of=AS_OF,
+        currency="BRL",
+        timezone="America/Sao_Paulo",
+        partitions_start="2017-01-01",
+    )
     yield con
     con.close()
 

@@ -291,6 +291,20 @@ def test_cr_only_line_endings_lose_no_row(tmp_path, encoding, last_break):
     assert any(n.startswith("line endings: CR only") for n in table.notes)
 
 
+@pytest.mark.parametrize("break_in_cell", ["\n", "\r\n", "\r"])
+def test_cr_only_line_endings_with_a_line_break_inside_a_quoted_value(tmp_path, break_in_cell):
+    """A CR-only file whose quoted cell holds an LF is still a CR-only file: the LF is the
+    cell's (it used to be taken for the file's line ending and the whole file read as its
+    header, 0 rows, reported as loaded)."""
+    rows = [(str(i), f"line a{break_in_cell}line b" if i == 1 else f"n{i}") for i in range(5)]
+    text = "id,note\r" + "\r".join(f'{i},"{n.replace(chr(34), chr(34) * 2)}"' for i, n in rows)
+    table = read_table(write_export(tmp_path, "a.csv", text.encode()))
+    assert column(table, "id") == [i for i, _ in rows]
+    assert column(table, "note")[1].replace("\r\n", "\n").replace("\r", "\n") == (
+        "line a\nline b"
+    )
+
+
 def test_quoted_line_breaks_count_as_one_record_with_crlf(tmp_path):
     text = (
         'id,note,amount\r\n'

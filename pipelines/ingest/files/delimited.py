@@ -43,18 +43,27 @@ def head_text(source: Path) -> tuple[str, bool]:
 
 
 def uses_cr_line_endings(source: Path) -> bool:
-    """The file ends its lines with a bare CR (no LF in its first megabyte, a CR there)."""
+    """The file ends its lines with a bare CR: in its first megabyte, outside quoted values,
+    there is a bare CR and no LF (an LF inside a quoted value is a line break the exporting
+    tool wrote in the cell, not the file's line ending)."""
     with source.open("rb") as fh:
         head = fh.read(_HEAD_BYTES)
-    return b"\r" in head and b"\n" not in head
+    if b"\r" not in head:
+        return False
+    outside = b"".join(head.split(b'"')[::2])  # the bytes outside double quotes
+    return b"\n" not in outside and b"\r" in outside
 
 
 def lf_copy(source: Path, target: Path) -> Path:
-    """``source`` with every CR written as LF, streamed (a CR inside a quoted value too: in a
-    file without LF that is a line break the exporting tool wrote in the cell)."""
+    """``source`` with every CR (or CRLF) written as LF, streamed (a CR inside a quoted value
+    too: in a CR-only file that is a line break the exporting tool wrote in the cell)."""
+    carry = b""  # a CR that ends a chunk may begin a CRLF (one break inside a value)
     with source.open("rb") as src, target.open("wb") as out:
         for chunk in iter(lambda: src.read(encodings.CHUNK), b""):
-            out.write(chunk.replace(b"\r", b"\n"))
+            chunk = carry + chunk
+            chunk, carry = (chunk[:-1], b"\r") if chunk.endswith(b"\r") else (chunk, b"")
+            out.write(chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+        out.write(carry.replace(b"\r", b"\n"))
     return target
 
 

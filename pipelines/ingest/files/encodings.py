@@ -50,6 +50,7 @@ from typing import BinaryIO
 
 import charset_normalizer
 
+from pipelines.core import refusals
 from pipelines.core.errors import FileRejected
 
 #: Bytes read at a time when scanning or transcoding.
@@ -302,6 +303,7 @@ def resolve(open_stream: Opener, file_name: str, declared: str | None) -> tuple[
                 file_name,
                 "is not a text file (it contains binary data)",
                 "re-export the file as CSV UTF-8 (comma-separated) with one header row",
+                reason=refusals.BINARY,
             ) from exc
         return found.encoding, True, found.note
     try:
@@ -311,6 +313,7 @@ def resolve(open_stream: Opener, file_name: str, declared: str | None) -> tuple[
             file_name,
             f"cannot be read: the profile's encoding '{declared}' is unknown",
             f"set encoding: to one of utf-8, {', '.join(CANDIDATES)} in the profile",
+            reason=refusals.UNKNOWN_ENCODING,
         ) from exc
     if encoding == "utf-8":
         with open_stream() as fh:
@@ -384,6 +387,7 @@ def _mixed_line(line: bytes, line_no: int, file_name: str, legacy: str) -> str:
             file_name,
             f"mixes encodings, and line {line_no} is neither UTF-8 nor {legacy} text",
             "re-export the file in one encoding (CSV UTF-8)",
+            reason=refusals.BAD_ENCODING,
         )
     return as_legacy
 
@@ -402,6 +406,7 @@ def _not_valid(open_stream: Opener, file_name: str, encoding: str, offset: int) 
         file_name,
         f"is not valid {encoding} text (first bad byte at offset {offset})",
         f"re-export as UTF-8 or {other}",
+        reason=refusals.BAD_ENCODING,
     )
 
 

@@ -58,8 +58,8 @@ LINK_NOT_A_FILE = _reason(
 NOT_A_REGULAR_FILE = _reason(
     "not_a_regular_file",
     REFUSED,
-    "an entry named like an export is a folder, pipe or device",
-    "put the export file itself into the inbox (unzip a folder's files into the inbox)",
+    "not a regular file (a folder, pipe or device) though named like an export",
+    "put the export file itself into the inbox; unzip a folder's files into the inbox",
 )
 FILE_TOO_LARGE = _reason(
     "file_too_large",
@@ -94,6 +94,12 @@ NO_ROOM_FOR_FILE = _reason(
     REFUSED,
     "the disk holding HOME has no room to unpack or re-encode the file",
     "free disk space on the disk holding HOME, or move HOME to a bigger disk",
+)
+OUT_OF_MEMORY = _reason(
+    "out_of_memory",
+    REFUSED,
+    "settling the file's rows in DuckDB needs more memory than SALESOPS_DUCKDB_MEMORY_LIMIT",
+    "raise SALESOPS_DUCKDB_MEMORY_LIMIT (the machine's memory allowing), or split the export",
 )
 # --- rejected: read, and not loadable as a whole -------------------------------------------
 NOT_FOUND = _reason(

@@ -6,7 +6,8 @@ DOS code page 850 from older Western European tools. Detection works like
 this:
 
 1. A byte-order mark decides: ``EF BB BF`` is ``utf-8-sig``, ``FF FE`` or
-   ``FE FF`` is ``utf-16``.
+   ``FE FF`` is ``utf-16``. Without one, a start with a NUL in every other byte (and in no
+   other) is ``utf-16-le`` or ``utf-16-be`` (:func:`utf16_without_bom`).
 2. A file whose every byte decodes as UTF-8 is ``utf-8`` (plain ASCII too).
 3. Otherwise the lines holding non-ASCII bytes (up to about 1 MB of them) are
    decoded with each of ``gb18030``, ``cp1252``, ``latin-1`` and ``cp850``:
@@ -57,6 +58,8 @@ from pipelines.core.errors import FileRejected
 CHUNK = 1 << 20
 #: Most bytes of non-ASCII lines examined when guessing a legacy encoding.
 SAMPLE_LIMIT = 1 << 20
+#: Bytes looked at to tell UTF-16 without a byte-order mark.
+UTF16_PROBE = 4096
 #: Legacy encodings detection chooses from, besides UTF-8 and UTF-16.
 CANDIDATES = ("gb18030", "cp1252", "latin-1", "cp850")
 #: Codec name of a file mixing UTF-8 lines with lines in a legacy encoding.
@@ -94,6 +97,24 @@ def normalise_encoding(name: str) -> str:
     """
     codec = codecs.lookup(name.strip()).name
     return _SUPERSETS.get(codec, codec)
+
+
+def utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when ``head`` (the file's first bytes) is UTF-16 text
+    written without a byte-order mark: a NUL in every other byte (most of the text is Latin
+    script, whose characters have a zero high byte) and none in the others, and it decodes."""
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    for codec, zeros, chars in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if chars.count(0) == 0 and zeros.count(0) >= 0.5 * len(zeros):
+            try:
+                head[:-2].decode(codec)  # the last character may be cut in two
+            except UnicodeDecodeError:
+                continue
+            return codec
+    return None
 
 
 def _bom_encoding(head: bytes) -> str | None:
@@ -265,6 +286,14 @@ def detect_encoding(open_stream: Opener) -> Detection:
     bom = _bom_encoding(head)
     if bom is not None:
         return Detection(bom, f"encoding {bom} (detected from the byte-order mark)")
+    with open_stream() as fh:
+        start = fh.read(UTF16_PROBE)
+    wide = utf16_without_bom(start)
+    if wide is not None:
+        return Detection(
+            wide, f"encoding {wide} (detected: UTF-16 without a byte-order mark, NUL bytes "
+            "between the characters)"
+        )
     scan = _scan(open_stream)
     if scan.utf8_ok:
         plain = ", plain ASCII" if not scan.lines else ""

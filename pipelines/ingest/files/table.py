@@ -133,6 +133,7 @@ class LimitedReader:
         self.given = 0
         self._run = 0  # bytes of the line that is open at the end of what was given
         self._line_no = 1
+        self._lf = False  # LF seen: lines end with LF (else with CR)
 
     def read(self, n: int = -1) -> bytes:
         if n is None or n < 0:
@@ -151,18 +152,23 @@ class LimitedReader:
     def _track_lines(self, data: bytes) -> None:
         pieces = data.replace(b"\r", b"\n").split(b"\n")
         first = self._run + len(pieces[0])
-        if len(pieces) == 1:
-            self._run = first
+        if first > self._limits.max_line:
             self._limits.check_line(self._name, self._line_no, first)
-            return
-        self._limits.check_line(self._name, self._line_no, first)
-        longest = max(pieces[1:-1], key=len, default=b"")
-        if len(longest) > self._limits.max_line:
-            at = pieces.index(longest, 1)
-            self._limits.check_line(self._name, self._line_no + at, len(longest))
-        self._line_no += len(pieces) - 1
-        self._run = len(pieces[-1])
+        if len(pieces) > 1:
+            longest = max(pieces[1:-1], key=len, default=b"")
+            if len(longest) > self._limits.max_line:
+                at = sum(len(p) + 1 for p in pieces[: pieces.index(longest, 1)])
+                self._limits.check_line(self._name, self._line_at(data, at), len(longest))
+            self._line_no = self._line_at(data, len(data))
+            self._run = len(pieces[-1])
+        else:
+            self._run = first
         self._limits.check_line(self._name, self._line_no, self._run)
+
+    def _line_at(self, data: bytes, at: int) -> int:
+        """The line number at offset ``at`` of ``data`` (LF ends a line; CR where no LF)."""
+        self._lf = self._lf or b"\n" in data
+        return self._line_no + data.count(b"\n" if self._lf else b"\r", 0, at)
 
     def close(self) -> None:
         self._raw.close()

@@ -150,8 +150,7 @@ BAD_QUOTES = _reason(
 MOSTLY_RAGGED = _reason(
     "mostly_ragged",
     REJECTED,
-    "most rows have more cells than the header: the delimiter or the header row is not the "
-    "file's",
+    "most rows have more cells than the header: the delimiter or the header row is not the file's",
     "set delimiter: (or header_row:) in the profile to the file's own",
 )
 NO_HEADER = _reason(

@@ -112,9 +112,7 @@ class Settings(BaseSettings):
             ) from exc
         return v
 
-    @field_validator(
-        "max_file_mb", "max_decompressed_mb", "max_decompression_ratio", "max_line_kb"
-    )
+    @field_validator("max_file_mb", "max_decompressed_mb", "max_decompression_ratio", "max_line_kb")
     @classmethod
     def _positive_limit(cls, v: int) -> int:
         if v < 1:

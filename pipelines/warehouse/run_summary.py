@@ -236,8 +236,7 @@ def _format_summary(summary: dict[str, Any]) -> str:
             lines.append("      " + f["message"].replace("\n", "\n      "))
     totals = [sum(f.get(k, 0) for f in summary["files"]) for k in keys]
     lines.append(
-        f"  {'total':<34} {'':<13} {totals[0]:>8,} {totals[1]:>8,} {totals[2]:>8,} "
-        f"{totals[3]:>8,}"
+        f"  {'total':<34} {'':<13} {totals[0]:>8,} {totals[1]:>8,} {totals[2]:>8,} {totals[3]:>8,}"
     )
     if summary["rows_released"]:
         lines.append(f"  parked rows released this load: {summary['rows_released']}")

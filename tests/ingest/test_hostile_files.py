@@ -94,9 +94,7 @@ def test_line_length_limit_at_its_edge(tmp_path, monkeypatch, ending):
     assert "long.csv" in str(exc) and "SALESOPS_MAX_LINE_KB=1" in str(exc)
 
 
-def test_a_workbook_expanding_past_the_limit_is_refused_before_it_is_opened(
-    tmp_path, monkeypatch
-):
+def test_a_workbook_expanding_past_the_limit_is_refused_before_it_is_opened(tmp_path, monkeypatch):
     monkeypatch.setenv("SALESOPS_MAX_DECOMPRESSED_MB", "1")
     book = Workbook()
     sheet = book.active
@@ -135,10 +133,13 @@ def test_a_gzip_bomb_is_refused_alone_its_temporary_files_under_home(con, tmp_pa
     rows = con.execute(
         "select entity, status, rows_loaded, message from meta.load_files order by entity"
     ).fetchall()
-    assert [(r[0], r[1], r[2]) for r in rows] == [("accounts", "refused", 0), ("sales_reps", "loaded", 1)]
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("accounts", "refused", 0),
+        ("sales_reps", "loaded", 1),
+    ]
     assert "accounts.csv.gz" in rows[0][3]
     # nothing left in the system's temporary folder or beside the warehouse
-    assert set(Path(tempfile.gettempdir()).glob("salesops-*")) == before
+    assert not set(Path(tempfile.gettempdir()).glob("salesops-*")) - before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox", "w.duckdb", "w.duckdb.wal"] or (
         sorted(p.name for p in tmp_path.iterdir()) == ["inbox", "w.duckdb"]
     )

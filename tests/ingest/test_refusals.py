@@ -4,7 +4,6 @@ docs/data-quality.md lists them all, generated from it."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 from pipelines.core import refusals
 from pipelines.core.paths import PROJECT_ROOT
@@ -21,12 +20,18 @@ def _calls(name: str):
 
 
 def test_every_file_rejection_names_a_catalogued_reason():
-    constants = {k for k, v in vars(refusals).items() if isinstance(v, str) and v in refusals.CATALOGUE}
+    constants = {
+        k for k, v in vars(refusals).items() if isinstance(v, str) and v in refusals.CATALOGUE
+    }
     found = []
     for where, call in _calls("FileRejected"):
         reason = next((k.value for k in call.keywords if k.arg == "reason"), None)
-        assert isinstance(reason, ast.Attribute), f"{where}:{call.lineno}: FileRejected without reason=refusals.X"
-        assert reason.attr in constants, f"{where}:{call.lineno}: {reason.attr} is not in the catalogue"
+        assert isinstance(reason, ast.Attribute), (
+            f"{where}:{call.lineno}: FileRejected without reason=refusals.X"
+        )
+        assert reason.attr in constants, (
+            f"{where}:{call.lineno}: {reason.attr} is not in the catalogue"
+        )
         found.append(reason.attr)
     assert found
 

@@ -49,9 +49,7 @@ def uses_cr_line_endings(source: Path) -> bool:
     return b"\r" in head and b"\n" not in head
 
 
-def lf_copy(
-    source: Path, target: Path, limits: ReadLimits | None = None, name: str = ""
-) -> Path:
+def lf_copy(source: Path, target: Path, limits: ReadLimits | None = None, name: str = "") -> Path:
     """``source`` with every CR written as LF, streamed (a CR inside a quoted value too: in a
     file without LF that is a line break the exporting tool wrote in the cell)."""
     with source.open("rb") as src, target.open("wb") as file:

@@ -291,8 +291,9 @@ def detect_encoding(open_stream: Opener) -> Detection:
     wide = utf16_without_bom(start)
     if wide is not None:
         return Detection(
-            wide, f"encoding {wide} (detected: UTF-16 without a byte-order mark, NUL bytes "
-            "between the characters)"
+            wide,
+            f"encoding {wide} (detected: UTF-16 without a byte-order mark, NUL bytes "
+            "between the characters)",
         )
     scan = _scan(open_stream)
     if scan.utf8_ok:

@@ -94,7 +94,9 @@ def choose_header(
     found = find_header(rows, is_text)
     if found is None:
         raise FileRejected(
-            name, "is empty (no header row found)", "export the data again with a header row",
+            name,
+            "is empty (no header row found)",
+            "export the data again with a header row",
             reason=refusals.NO_HEADER,
         )
     if not any(is_text(v) for v in rows[found - 1]):

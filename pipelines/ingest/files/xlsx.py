@@ -84,7 +84,10 @@ def read_sheet(path: Path, file_name: str, sheet: str | None) -> tuple[str, list
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise FileRejected(
-            file_name, f"cannot be opened as an Excel .xlsx workbook ({exc})", _REEXPORT, reason=refusals.BAD_XLSX
+            file_name,
+            f"cannot be opened as an Excel .xlsx workbook ({exc})",
+            _REEXPORT,
+            reason=refusals.BAD_XLSX,
         ) from exc
     try:
         sheets = workbook.worksheets

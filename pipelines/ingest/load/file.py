@@ -26,8 +26,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.core.contract import Entity
 from pipelines.core import refusals
+from pipelines.core.contract import Entity
 from pipelines.core.errors import FileRejected
 from pipelines.core.settings import Settings
 from pipelines.ingest.checks.vectorised import FAILURE_SCHEMA, compile_suite

@@ -19,8 +19,8 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.core.contract import Entity
 from pipelines.core import refusals
+from pipelines.core.contract import Entity
 from pipelines.core.errors import FileRejected
 from pipelines.ingest.files.header import delimiter_name, missing_column_hint
 from pipelines.ingest.files.read import open_table

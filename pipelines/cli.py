@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from pipelines.core.errors import SalesOpsError
+from pipelines.core.progress import printable
 from pipelines.core.settings import Settings
 
 
@@ -311,7 +312,7 @@ def entrypoint() -> None:
     try:
         main()
     except SalesOpsError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {printable(exc, keep_newlines=True)}", err=True)
         sys.exit(1)
 
 

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from pipelines.core import refusals
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: OSError numbers worth another try: the resource is busy or the call was cut short.
@@ -53,11 +55,34 @@ class SalesOpsError(Exception):
 
 
 class FileRejected(SalesOpsError):
-    """An export file that cannot be read at all; nothing from it is loaded."""
+    """An export file that is not loaded at all; nothing from it is loaded.
 
-    def __init__(self, file_name: str, problem: str, fix: str):
+    ``reason`` is its code in :data:`pipelines.core.refusals.CATALOGUE`, which also says
+    whether the file was *refused* (never read: over a limit) or *rejected* (read, unusable).
+    ``rows`` is how many data rows it holds, when they could be counted cheaply and safely;
+    ``size`` its size in bytes, for a file refused for its size.
+    """
+
+    def __init__(
+        self,
+        file_name: str,
+        problem: str,
+        fix: str,
+        *,
+        reason: str,
+        rows: int | None = None,
+        size: int | None = None,
+    ):
         super().__init__(f"{file_name}: {problem}", fix)
         self.file_name = file_name
+        self.reason = reason
+        self.rows = rows
+        self.size = size
+
+    @property
+    def status(self) -> str:
+        """``refused`` or ``rejected`` (the file's status in ``meta.load_files``)."""
+        return refusals.status_of(self.reason)
 
 
 class WarehouseBusy(SalesOpsError):

@@ -70,6 +70,19 @@ class Settings(BaseSettings):
     #: Rows of an export read, checked and spooled at a time (memory grows with it).
     ingest_batch_rows: int = 200_000
 
+    # --- Limits on one export file (docs/operations.md, "Limits"): a file over one is
+    # refused alone, with its reason; the other files of the night load.
+    #: Largest export file, as it lies in the inbox (compressed or not), in MiB.
+    max_file_mb: int = 2048
+    #: Largest text a compressed file (gzip, or an .xlsx workbook, which is a zip) may
+    #: expand to, in MiB.
+    max_decompressed_mb: int = 4096
+    #: Largest decompression ratio (expanded size / compressed size) of a compressed file;
+    #: files expanding to less than 1 MiB are never refused for it.
+    max_decompression_ratio: int = 100
+    #: Longest line (or cell) of a file, in KiB.
+    max_line_kb: int = 1024
+
     #: Review packs: print amounts of 10,000 and more in 万 in 中文 CNY packs (¥153.00万).
     report_wan_units: bool = False
     #: Review packs: print emails and phone numbers in CRM text unmasked (masked by default).
@@ -97,6 +110,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"unknown timezone {v!r} (use an IANA name like Asia/Shanghai)"
             ) from exc
+        return v
+
+    @field_validator("max_file_mb", "max_decompressed_mb", "max_decompression_ratio", "max_line_kb")
+    @classmethod
+    def _positive_limit(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError(f"{v} is not a limit; use 1 or more")
         return v
 
     @field_validator("min_free_mb", "retry_max", "retry_delay_seconds", "alert_reminder_days")

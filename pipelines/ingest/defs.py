@@ -19,6 +19,7 @@ from pipelines.core import run_log
 from pipelines.core.contract import ENTITIES, Entity
 from pipelines.core.errors import retry_only_transient
 from pipelines.core.progress import say
+from pipelines.core.refusals import REFUSED, REJECTED
 from pipelines.ingest.drop import current_load_id, register_load, scan_inbox
 from pipelines.ingest.load import FileResult, ingest_file, record_released, release_parked
 from pipelines.ingest.profiles.loader import load_profile
@@ -27,6 +28,8 @@ from pipelines.warehouse.resource import WarehouseResource
 DROP_KEY = dg.AssetKey(["raw", "drop"])
 CHECK_NAME = "contract_suite"
 MAX_IDS_IN_METADATA = 25
+#: Statuses of a file nothing of which was loaded.
+NOT_LOADED = (REFUSED, REJECTED)
 
 
 def raw_key(entity_name: str) -> dg.AssetKey:
@@ -90,7 +93,7 @@ def _check_result(entity: Entity, result: FileResult, released: int) -> dg.Asset
         }
         for o in result.outcomes
     ]
-    passed = result.status != "rejected" and not result.quarantined_by_rule
+    passed = result.status not in NOT_LOADED and not result.quarantined_by_rule
     passed = passed and not result.flagged_by_rule
     return dg.AssetCheckResult(
         asset_key=raw_key(entity.name),
@@ -176,11 +179,13 @@ def build_entity_asset(
             line = "no file in this drop"
         else:
             line = f"{path.name}: {result.status}: {result.message}"
+            if result.status in NOT_LOADED and result.rows_in:
+                line += f" ({result.rows_in:,} row(s) refused)"
         if released:
             line += f"; {released} parked row(s) released"
         say(f"ingest {entity.name}", f"{line} ({seconds:.1f}s)")
         run_log.emit(
-            "warning" if result.status == "rejected" else "info",
+            "warning" if result.status in NOT_LOADED else "info",
             f"ingest {entity.name}",
             "entity_loaded",
             entity=entity.name,

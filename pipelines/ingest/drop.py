@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.core import refusals
 from pipelines.core.errors import SalesOpsError
 from pipelines.ingest.load import file_sha256, latest_loaded_file
 from pipelines.ingest.profiles.loader import load_profile
@@ -37,15 +38,21 @@ def _refusal(path: Path, inbox: Path, profile: Profile) -> str | None:
     if path.is_symlink():
         target = path.resolve()
         if not target.is_relative_to(inbox.resolve()):
-            return "a link to a file outside the inbox; not read (copy the file into the inbox)"
+            return _said(refusals.LINK_OUTSIDE_INBOX)
         if not target.is_file():
-            return "a link to something that is not a regular file; not read"
+            return _said(refusals.LINK_NOT_A_FILE)
         return None
     if path.is_file():
         return None
     if profile.entities_for(path.name) or profile.lookup_uses(path.name):
-        return "not a regular file (a folder, pipe or device); not read"
+        return _said(refusals.NOT_A_REGULAR_FILE)
     return ""  # anything else that is no file: not an export, nothing to say
+
+
+def _said(code: str) -> str:
+    """The message of an inbox entry refused for ``code``: why, and the fix."""
+    reason = refusals.CATALOGUE[code]
+    return f"{reason.when}; not read ({reason.fix})"
 
 
 def scan_inbox(inbox: Path, profile: Profile | None = None) -> Drop:

@@ -11,11 +11,16 @@ from typing import Any
 import duckdb
 from dagster import DagsterEventType, DagsterInstance
 
+from pipelines.core.progress import printable
+from pipelines.core.refusals import REFUSED, REJECTED
 from pipelines.warehouse.inputs import entity_inputs
 from pipelines.warehouse.schema import fetch_first
 
 #: Quarantined rows listed by file and row in the summary (all are in meta.quarantine).
 MAX_LISTED_ROWS = 20
+
+#: Statuses of a file nothing of which was loaded (pipelines/core/refusals.py).
+NOT_LOADED = (REFUSED, REJECTED)
 
 #: How step keys group into the steps a user thinks in.
 STEP_GROUPS = (
@@ -112,6 +117,9 @@ def warehouse_figures(warehouse: Path, run_id: str) -> dict[str, Any]:
                 [run_id],
             ).fetchall()
         ]
+        for f in files:
+            # a file not loaded at all: its rows (when they could be counted) are refused
+            f["rows_refused"] = f["rows_in"] if f["status"] in NOT_LOADED else 0
         load = fetch_first(
             con,
             """select load_id, as_of_date from meta.loads
@@ -200,6 +208,12 @@ def _input_lines(inputs: list[dict[str, Any]], as_of: str) -> list[str]:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
+    """The summary for a terminal: every text from the data (file names, values, messages)
+    printed with its control characters escaped (:func:`printable`)."""
+    return printable(_format_summary(summary), keep_newlines=True)
+
+
+def _format_summary(summary: dict[str, Any]) -> str:
     lines = [f"Run {summary['run_id']}: {summary['status']}"]
     if summary["status"] != "success":
         lines.append(f"  failed step: {summary['failed_step']}")
@@ -208,18 +222,22 @@ def format_summary(summary: dict[str, Any]) -> str:
         return "\n".join(lines)
     lines.append(f"  business date {summary['as_of_date']}, load {summary['load_id']}")
     lines.append("")
-    lines.append(f"  {'file':<34} {'status':<13} {'in':>8} {'loaded':>8} {'quarant.':>8}")
+    lines.append(
+        f"  {'file':<34} {'status':<13} {'in':>8} {'loaded':>8} {'quarant.':>8} {'refused':>8}"
+    )
+    keys = ("rows_in", "rows_loaded", "rows_quarantined", "rows_refused")
     for f in summary["files"]:
+        refused = f.get("rows_refused", 0)
         lines.append(
-            f"  {f['file']:<34} {f['status']:<13} {f['rows_in']:>8,} {f['rows_loaded']:>8,} "
-            f"{f['rows_quarantined']:>8,}"
+            f"  {printable(f['file']):<34} {f['status']:<13} {f['rows_in']:>8,} "
+            f"{f['rows_loaded']:>8,} {f['rows_quarantined']:>8,} {refused:>8,}"
         )
-        if f["status"] in ("rejected", "skipped_seen") and f["message"]:
-            lines.append(f"      {f['message']}")
-    totals = [
-        sum(f[k] for f in summary["files"]) for k in ("rows_in", "rows_loaded", "rows_quarantined")
-    ]
-    lines.append(f"  {'total':<34} {'':<13} {totals[0]:>8,} {totals[1]:>8,} {totals[2]:>8,}")
+        if f["status"] in (*NOT_LOADED, "skipped_seen") and f["message"]:
+            lines.append("      " + f["message"].replace("\n", "\n      "))
+    totals = [sum(f.get(k, 0) for f in summary["files"]) for k in keys]
+    lines.append(
+        f"  {'total':<34} {'':<13} {totals[0]:>8,} {totals[1]:>8,} {totals[2]:>8,} {totals[3]:>8,}"
+    )
     if summary["rows_released"]:
         lines.append(f"  parked rows released this load: {summary['rows_released']}")
     if summary["quarantined_rows"]:
@@ -255,8 +273,10 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"  review pack: {summary['report'] or 'not rendered (no data for the quarter yet)'}"
     )
     lines.append(f"  summary:     {summary['summary_path']}")
-    rejected = [f for f in summary["files"] if f["status"] == "rejected"]
+    rejected = [f for f in summary["files"] if f["status"] in NOT_LOADED and f["entity"]]
     if rejected:
         lines.append("")
-        lines.append(f"  WARNING: {len(rejected)} file(s) rejected whole; see messages above.")
+        lines.append(
+            f"  WARNING: {len(rejected)} file(s) refused or rejected whole; see messages above."
+        )
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from pipelines.core import refusals
 from pipelines.core.errors import FileRejected
 from pipelines.ingest.files.header import column_names
 from pipelines.ingest.files.table import RAGGED, ReadOptions
@@ -102,6 +103,7 @@ class Cleaner:
                 f"(first on row {first[ROW_INDEX][0]})",
                 "give every column that holds data a header name, or delete the column; "
                 "if the header is on another row, set header_row: in the profile",
+                reason=refusals.BAD_HEADER,
             )
         return frame.select(
             pl.col(ROW_INDEX).cast(pl.Int64),

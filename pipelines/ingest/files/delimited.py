@@ -22,7 +22,7 @@ from pipelines.ingest.files import encodings
 from pipelines.ingest.files.clean import cleaner_for
 from pipelines.ingest.files.header import HEADER_SEARCH_ROWS, choose_header
 from pipelines.ingest.files.strict_csv import read_with_csv_module
-from pipelines.ingest.files.table import ReadOptions, TableStream
+from pipelines.ingest.files.table import ReadLimits, ReadOptions, RoomyWriter, TableStream
 from pipelines.ingest.values.parse import ROW_INDEX
 
 #: Delimiters tried, in order of preference on a tie.
@@ -54,11 +54,12 @@ def uses_cr_line_endings(source: Path) -> bool:
     return b"\n" not in outside and b"\r" in outside
 
 
-def lf_copy(source: Path, target: Path) -> Path:
+def lf_copy(source: Path, target: Path, limits: ReadLimits | None = None, name: str = "") -> Path:
     """``source`` with every CR (or CRLF) written as LF, streamed (a CR inside a quoted value
     too: in a CR-only file that is a line break the exporting tool wrote in the cell)."""
     carry = b""  # a CR that ends a chunk may begin a CRLF (one break inside a value)
-    with source.open("rb") as src, target.open("wb") as out:
+    with source.open("rb") as src, target.open("wb") as file:
+        out = RoomyWriter(file, target.parent, name or source.name, limits) if limits else file
         for chunk in iter(lambda: src.read(encodings.CHUNK), b""):
             chunk = carry + chunk
             chunk, carry = (chunk[:-1], b"\r") if chunk.endswith(b"\r") else (chunk, b"")
@@ -108,11 +109,13 @@ def open_csv(
     if compressed or encoding not in ("utf-8", "utf-8-sig"):
         source = tmp / "utf8.csv"
         with source.open("wb") as out:
-            encodings.transcode(open_stream, name, encoding, out)
+            encodings.transcode(
+                open_stream, name, encoding, RoomyWriter(out, tmp, name, options.limits)
+            )
     elif not (detected and encoding == "utf-8"):  # detection already checked every byte
         encodings.check_decodes(open_stream, name, encoding)
     if uses_cr_line_endings(source):
-        source = lf_copy(source, tmp / "lf.csv")
+        source = lf_copy(source, tmp / "lf.csv", options.limits, name)
         notes.append(
             "line endings: CR only (classic Mac OS / some Excel exports), read as line breaks"
         )

@@ -6,7 +6,8 @@ DOS code page 850 from older Western European tools. Detection works like
 this:
 
 1. A byte-order mark decides: ``EF BB BF`` is ``utf-8-sig``, ``FF FE`` or
-   ``FE FF`` is ``utf-16``.
+   ``FE FF`` is ``utf-16``. Without one, a start with a NUL in every other byte (and in no
+   other) is ``utf-16-le`` or ``utf-16-be`` (:func:`utf16_without_bom`).
 2. A file whose every byte decodes as UTF-8 is ``utf-8`` (plain ASCII too).
 3. Otherwise the lines holding non-ASCII bytes (up to about 1 MB of them) are
    decoded with each of ``gb18030``, ``cp1252``, ``latin-1`` and ``cp850``:
@@ -50,12 +51,15 @@ from typing import BinaryIO
 
 import charset_normalizer
 
+from pipelines.core import refusals
 from pipelines.core.errors import FileRejected
 
 #: Bytes read at a time when scanning or transcoding.
 CHUNK = 1 << 20
 #: Most bytes of non-ASCII lines examined when guessing a legacy encoding.
 SAMPLE_LIMIT = 1 << 20
+#: Bytes looked at to tell UTF-16 without a byte-order mark.
+UTF16_PROBE = 4096
 #: Legacy encodings detection chooses from, besides UTF-8 and UTF-16.
 CANDIDATES = ("gb18030", "cp1252", "latin-1", "cp850")
 #: Codec name of a file mixing UTF-8 lines with lines in a legacy encoding.
@@ -93,6 +97,24 @@ def normalise_encoding(name: str) -> str:
     """
     codec = codecs.lookup(name.strip()).name
     return _SUPERSETS.get(codec, codec)
+
+
+def utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when ``head`` (the file's first bytes) is UTF-16 text
+    written without a byte-order mark: a NUL in every other byte (most of the text is Latin
+    script, whose characters have a zero high byte) and none in the others, and it decodes."""
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    for codec, zeros, chars in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if chars.count(0) == 0 and zeros.count(0) >= 0.5 * len(zeros):
+            try:
+                head[:-2].decode(codec)  # the last character may be cut in two
+            except UnicodeDecodeError:
+                continue
+            return codec
+    return None
 
 
 def _bom_encoding(head: bytes) -> str | None:
@@ -264,6 +286,15 @@ def detect_encoding(open_stream: Opener) -> Detection:
     bom = _bom_encoding(head)
     if bom is not None:
         return Detection(bom, f"encoding {bom} (detected from the byte-order mark)")
+    with open_stream() as fh:
+        start = fh.read(UTF16_PROBE)
+    wide = utf16_without_bom(start)
+    if wide is not None:
+        return Detection(
+            wide,
+            f"encoding {wide} (detected: UTF-16 without a byte-order mark, NUL bytes "
+            "between the characters)",
+        )
     scan = _scan(open_stream)
     if scan.utf8_ok:
         plain = ", plain ASCII" if not scan.lines else ""
@@ -302,6 +333,7 @@ def resolve(open_stream: Opener, file_name: str, declared: str | None) -> tuple[
                 file_name,
                 "is not a text file (it contains binary data)",
                 "re-export the file as CSV UTF-8 (comma-separated) with one header row",
+                reason=refusals.BINARY,
             ) from exc
         return found.encoding, True, found.note
     try:
@@ -311,6 +343,7 @@ def resolve(open_stream: Opener, file_name: str, declared: str | None) -> tuple[
             file_name,
             f"cannot be read: the profile's encoding '{declared}' is unknown",
             f"set encoding: to one of utf-8, {', '.join(CANDIDATES)} in the profile",
+            reason=refusals.UNKNOWN_ENCODING,
         ) from exc
     if encoding == "utf-8":
         with open_stream() as fh:
@@ -384,6 +417,7 @@ def _mixed_line(line: bytes, line_no: int, file_name: str, legacy: str) -> str:
             file_name,
             f"mixes encodings, and line {line_no} is neither UTF-8 nor {legacy} text",
             "re-export the file in one encoding (CSV UTF-8)",
+            reason=refusals.BAD_ENCODING,
         )
     return as_legacy
 
@@ -402,6 +436,7 @@ def _not_valid(open_stream: Opener, file_name: str, encoding: str, offset: int) 
         file_name,
         f"is not valid {encoding} text (first bad byte at offset {offset})",
         f"re-export as UTF-8 or {other}",
+        reason=refusals.BAD_ENCODING,
     )
 
 

@@ -7,14 +7,30 @@ the profile sets ``header_row`` the header is found and the rows above it ignore
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pipelines.core import refusals
 from pipelines.core.errors import FileRejected
 from pipelines.ingest.files.table import ReadOptions
 
 #: The header is looked for within this many rows.
 HEADER_SEARCH_ROWS = 30
+#: A header is offered as the fix for a missing column only when it is this close to the
+#: name wanted (difflib ratio of the names lower-cased without spaces and punctuation).
+CLOSE_MATCH = 0.8
+#: Delimiters a header may turn out to be written with (the reader's candidates).
+_DELIMITERS = (",", ";", "\t", "|")
+#: A cell that reads as a value, not a column name: a number, an amount, a percentage, a
+#: date or time, an e-mail address.
+_VALUE_LIKE = re.compile(
+    r"^[-+(]?[\d.,' ]*\d[\d.,' ]*%?\)?$"
+    r"|^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}.*)?$"
+    r"|^[^@\s]+@[^@\s]+\.\w+$"
+    r"|^[A-Za-z]{0,4}[-_]?\d+$"  # an id or code: R1, A-1001, 000123
+)
 
 
 def find_header(rows: Sequence[Sequence[Any]], is_text: Callable[[Any], bool]) -> int | None:
@@ -72,18 +88,23 @@ def choose_header(
                 name,
                 f"has no row {options.header_row} (header_row in the profile)",
                 "set header_row: to the row that holds the column names",
+                reason=refusals.NO_HEADER,
             )
         return options.header_row
     found = find_header(rows, is_text)
     if found is None:
         raise FileRejected(
-            name, "is empty (no header row found)", "export the data again with a header row"
+            name,
+            "is empty (no header row found)",
+            "export the data again with a header row",
+            reason=refusals.NO_HEADER,
         )
     if not any(is_text(v) for v in rows[found - 1]):
         raise FileRejected(
             name,
             f"has no header row (row {found}, the first non-blank row, holds no column names)",
             "export the data with a header row, or set header_row: in the profile",
+            reason=refusals.NO_HEADER,
         )
     span = "row 1" if found == 2 else f"rows 1-{found - 1}"
     above = [t.strip() for r in rows[: found - 1] for t in map(to_text, r) if t and t.strip()]
@@ -126,11 +147,91 @@ def column_names(
             name,
             f"has the column(s) {listed} more than once (names are compared ignoring case)",
             "rename or remove the duplicate columns so each header name appears once",
+            reason=refusals.BAD_HEADER,
         )
     if not any(names):
         raise FileRejected(
             name,
             "has no column names in its header row",
             "set header_row: in the profile to the row that holds the column names",
+            reason=refusals.BAD_HEADER,
         )
     return names
+
+
+def _key(text: str) -> str:
+    """A name for comparing: lower case, without spaces, underscores and punctuation."""
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def close_header(wanted: Sequence[str], headers: Sequence[str]) -> str | None:
+    """The header that is plainly the column ``wanted`` names (equal once normalised, or
+    at least :data:`CLOSE_MATCH` alike); None when no header is (an unrelated one is never
+    offered)."""
+    for w in wanted:
+        for h in headers:
+            if h and _key(h) == _key(w):
+                return h
+    scored = [
+        (difflib.SequenceMatcher(None, _key(w), _key(h)).ratio(), h)
+        for w in wanted
+        for h in headers
+        if h and _key(w)
+    ]
+    best = max(scored, default=None)
+    return best[1] if best and best[0] >= CLOSE_MATCH else None
+
+
+def other_delimiter(headers: Sequence[str], names: Sequence[str], used: str | None) -> str | None:
+    """The delimiter the header is written with, when it is not ``used``: a header read as
+    fewer cells whose cells split at it into the column names ``names`` wanted."""
+    wanted = {_key(n) for n in names}
+    for d in _DELIMITERS:
+        if d == used:
+            continue
+        parts = [_key(p) for h in headers for p in h.split(d)]
+        if len(parts) > len(headers) and wanted & set(parts):
+            return d
+    return None
+
+
+def looks_headerless(headers: Sequence[str]) -> bool:
+    """The "header" reads as a data row: at least half of its cells are values (numbers,
+    amounts, dates, e-mail addresses)."""
+    cells = [h for h in headers if h]
+    return bool(cells) and 2 * sum(bool(_VALUE_LIKE.match(h)) for h in cells) >= len(cells)
+
+
+def delimiter_name(d: str) -> str:
+    return "TAB" if d == "\t" else repr(d)
+
+
+def missing_column_hint(
+    headers: Sequence[str], wanted: Sequence[str], names: Sequence[str], used: str | None
+) -> tuple[str, str | None, str | None]:
+    """(hint, close header, other delimiter) for a column ``wanted`` (its header names) that
+    the ``headers`` lack: the file's header written with another delimiter than ``used``
+    (``names``: every column name the file should have), a file without a header row, or a
+    header close to the name; else only the headers found."""
+    found = f"headers found: {', '.join(repr(h) for h in headers) or 'none'}"
+    d = other_delimiter(headers, [*wanted, *names], used)
+    if d is not None:
+        return (
+            f"the header splits into the column names at {delimiter_name(d)}: the file is "
+            f"{delimiter_name(d)}-delimited"
+            + (f", not {delimiter_name(used)}-delimited" if used else "")
+            + f"; {found}",
+            None,
+            d,
+        )
+    if looks_headerless(headers):
+        return (
+            "the file has no header row: its first row holds data "
+            f"({', '.join(repr(h) for h in headers[:6])}), not column names",
+            None,
+            None,
+        )
+    close = close_header(wanted, headers)
+    if close is not None:
+        return f"closest header found: {close!r}; {found}", close, None
+    return f"no similar header found; {found}", None, None

@@ -19,6 +19,7 @@ from typing import TextIO
 
 import polars as pl
 
+from pipelines.core import refusals
 from pipelines.core.errors import FileRejected
 from pipelines.ingest.files.table import BATCH_ROWS, RAGGED, RAGGED_DTYPE, RAGGED_RECORD_CHARS
 from pipelines.ingest.values.parse import ROW_INDEX
@@ -119,6 +120,7 @@ def read_with_csv_module(
                 f"cannot be parsed at row {record + 1} ({exc})",
                 "enclose fields that contain quotes in quotes and double the inner quotes "
                 '(e.g. "5"" screen"), then re-export',
+                reason=refusals.BAD_QUOTES,
             ) from exc
     if columns[0]:
         yield batch()
@@ -132,6 +134,8 @@ def read_with_csv_module(
             "set delimiter: in the profile to the character that separates the columns; "
             f"if the column names are not on row {header_row}, set header_row: in the profile; "
             f"if {delimiter!r} is right, quote the values that contain it, then re-export",
+            reason=refusals.MOSTLY_RAGGED,
+            rows=data_rows,
         )
     if trailing:
         notes.append(f"{trailing} row(s) had empty cells beyond the last header column; ignored")

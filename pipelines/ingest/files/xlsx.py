@@ -23,6 +23,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from pipelines.core import refusals
 from pipelines.core.errors import FileRejected
 from pipelines.ingest.files.clean import cleaner_for
 from pipelines.ingest.files.header import choose_header
@@ -83,13 +84,16 @@ def read_sheet(path: Path, file_name: str, sheet: str | None) -> tuple[str, list
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise FileRejected(
-            file_name, f"cannot be opened as an Excel .xlsx workbook ({exc})", _REEXPORT
+            file_name,
+            f"cannot be opened as an Excel .xlsx workbook ({exc})",
+            _REEXPORT,
+            reason=refusals.BAD_XLSX,
         ) from exc
     try:
         sheets = workbook.worksheets
         titles = [ws.title for ws in sheets]
         if not sheets:
-            raise FileRejected(file_name, "has no worksheets", _REEXPORT)
+            raise FileRejected(file_name, "has no worksheets", _REEXPORT, reason=refusals.BAD_XLSX)
         if sheet is None:
             visible = [ws for ws in sheets if ws.sheet_state == "visible"]
             worksheet = (visible or sheets)[0]
@@ -103,6 +107,7 @@ def read_sheet(path: Path, file_name: str, sheet: str | None) -> tuple[str, list
                     file_name,
                     f"has no sheet named '{sheet}' (its sheets: {existing})",
                     "set sheet: to one of those names in the profile, or rename the sheet",
+                    reason=refusals.BAD_XLSX,
                 )
             worksheet = matches[0]
         worksheet.reset_dimensions()  # some writers record a wrong used range

@@ -10,7 +10,9 @@ accounting and its unmapped columns go to ``meta``.
 
 Invariant per file: rows_in = rows_loaded + rows_quarantined, where
 rows_loaded counts rows whose content is now in the warehouse, including
-``rows_unchanged`` (identical to the current version, nothing appended).
+``rows_unchanged`` (identical to the current version, nothing appended). A file not
+loaded at all (status ``refused`` or ``rejected``, :mod:`pipelines.core.refusals`) has
+rows_in = its data rows when they could be counted, every one of them refused.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.core import refusals
 from pipelines.core.contract import Entity
 from pipelines.core.errors import FileRejected
+from pipelines.core.settings import Settings
 from pipelines.ingest.checks.vectorised import FAILURE_SCHEMA, compile_suite
+from pipelines.ingest.files.read import temp_folder
 from pipelines.ingest.files.table import BATCH_ROWS
 from pipelines.ingest.load.batch import stage_batch
 from pipelines.ingest.load.result import FileResult
@@ -108,7 +113,7 @@ def ingest_file(
     with tempfile.TemporaryDirectory(prefix="salesops-spool-", dir=_spool_parent(con)) as tmp:
         spool = Spool(Path(tmp))
         try:
-            with open_export(path, entity, profile, timezone) as export:
+            with temp_folder(Path(tmp)), open_export(path, entity, profile, timezone) as export:
                 for batch in export.batches(batch_rows):
                     stage_batch(
                         con,
@@ -124,8 +129,7 @@ def ingest_file(
                 result.read_notes = _read_notes(export.table, export.mapped)
                 mode = export.settings.mode or "delta"
         except FileRejected as exc:
-            result.status = "rejected"
-            result.message = str(exc)
+            refuse(result, exc)
             _record_file(con, result, load_id, run_id)
             return result
         result.rows_in = spool.rows
@@ -143,6 +147,10 @@ def ingest_file(
                 result.new_extra_columns = _record_drift(con, entity, result, load_id)
                 _record_file(con, result, load_id, run_id)
                 con.execute("commit")
+            except duckdb.OutOfMemoryException as exc:
+                con.execute("rollback")
+                refuse(result, _out_of_memory(path.name, exc, spool.rows))
+                _record_file(con, result, load_id, run_id)
             except BaseException:
                 con.execute("rollback")
                 raise
@@ -152,6 +160,34 @@ def ingest_file(
                 con.execute(f"drop view if exists {view}")
             con.execute("drop table if exists _failures")
     return result
+
+
+def refuse(result: FileResult, exc: FileRejected) -> None:
+    """``result`` for a file not loaded at all: status ``refused`` or ``rejected`` (its
+    reason's), its rows counted as refused when they could be (``rows_in``, none of them
+    loaded or quarantined), its size when that was the reason."""
+    result.status = exc.status
+    result.message = str(exc)
+    result.rows_in = exc.rows or 0
+    result.rows_loaded = result.rows_quarantined = result.rows_unchanged = 0
+    result.read_notes = {
+        **result.read_notes,
+        "reason": exc.reason,
+        "rows_counted": exc.rows is not None,
+        **({"size_bytes": exc.size} if exc.size is not None else {}),
+    }
+
+
+def _out_of_memory(name: str, exc: Exception, rows: int) -> FileRejected:
+    limit = Settings().duckdb_memory_limit
+    return FileRejected(
+        name,
+        f"needs more memory than SALESOPS_DUCKDB_MEMORY_LIMIT={limit} to settle its "
+        f"{rows:,} rows ({str(exc).splitlines()[0]}); nothing of it was loaded",
+        "raise SALESOPS_DUCKDB_MEMORY_LIMIT (the machine's memory allowing), or split the export",
+        reason=refusals.OUT_OF_MEMORY,
+        rows=rows,
+    )
 
 
 def _spool_parent(con: duckdb.DuckDBPyConnection) -> str | None:

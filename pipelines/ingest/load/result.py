@@ -11,7 +11,7 @@ from pipelines.ingest.checks.run import ExpectationOutcome
 class FileResult:
     entity: str
     file_name: str | None
-    status: str  # loaded | skipped_seen | rejected | absent
+    status: str  # loaded | skipped_seen | refused | rejected | absent
     sha256: str | None = None
     rows_in: int = 0
     rows_loaded: int = 0

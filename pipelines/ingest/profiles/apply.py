@@ -10,7 +10,6 @@ works out from the profile.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -20,8 +19,10 @@ from typing import Any
 
 import polars as pl
 
+from pipelines.core import refusals
 from pipelines.core.contract import Entity
 from pipelines.core.errors import FileRejected
+from pipelines.ingest.files.header import delimiter_name, missing_column_hint
 from pipelines.ingest.files.read import open_table
 from pipelines.ingest.files.table import BATCH_ROWS, RAGGED, RawTable, ReadOptions, TableStream
 from pipelines.ingest.profiles.model import (
@@ -252,6 +253,7 @@ def _check_unpivot(mapping: EntityMapping, headers, file_name: str) -> list[str]
             f"has {len(labels):,} columns matching {pattern!r}; at most "
             f"{UNPIVOT_SPAN - 1} are read as rows",
             "export fewer of those columns, or narrow the unpivot headers pattern",
+            reason=refusals.TOO_MANY_COLUMNS,
         )
     if not labels:
         return [f"no header matches {pattern!r}: no {mapping.unpivot.name} rows in this file"]
@@ -267,6 +269,7 @@ def _merge_part(mapped: Mapped, column_formats: dict, formats, other, files) -> 
             "is read as part of one export with files whose dates, times or decimals are "
             "written differently (timezone, date_order, date_formats or decimal_mark differ)",
             "give the mappings of this entity the same value formats",
+            reason=refusals.MIXED_FORMATS,
         )
     for column, source in more.sources.items():
         if source != mapped.sources.get(column):
@@ -465,6 +468,7 @@ def _lookup_table(path, step, settings: ReadSettings, column: str, notes) -> dic
                 f"lacks the column {step.key if key is None else step.value!r} the lookup of "
                 f"{column} reads; headers found: {', '.join(table.headers)}",
                 f"correct the lookup of {column} in the profile",
+                reason=refusals.MISSING_COLUMN,
             )
         found: dict[str, str] = {}
         ragged = 0
@@ -716,10 +720,19 @@ def _missing_column(
     file_name: str,
 ) -> FileRejected:
     wanted = spec.template_headers or list(spec.header) or [column]
-    closest = difflib.get_close_matches(wanted[0], headers, n=1, cutoff=0.4)
-    if not closest:
-        closest = difflib.get_close_matches(column, headers, n=1, cutoff=0.4)
-    hint = f"closest header found: {closest[0]!r}" if closest else "no similar header found"
+    names = [c.name for c in entity.columns if c.required]
+    names += [h for s in mapping.columns.values() for h in (s.header or ())]
+    hint, close, delimiter = missing_column_hint(headers, [*wanted, column], names, None)
+    closest = [close] if close else []
+    if delimiter is not None:
+        return FileRejected(
+            file_name,
+            f"lacks the required column {column} of {entity.name}: {hint}",
+            f"set delimiter: {delimiter_name(delimiter)} for {entity.name} in the profile "
+            f"({profile.line_of('entities', entity.name)}), or export the file "
+            "comma-separated",
+            reason=refusals.MISSING_COLUMN,
+        )
     if column in mapping.columns:
         where = profile.line_of("entities", entity.name, "columns", column)
         mapped_as = f"mapped from {', '.join(map(repr, wanted))} at {where}"
@@ -734,9 +747,11 @@ def _missing_column(
             f"export the column {column!r}, or map it under {entity.name}.columns in the "
             f"profile ({where}), e.g.  {column}: {closest[0] if closest else 'Your Header'!r}"
         )
+    if "no header row" in hint:
+        fix = "export the file with its header row (the column names) as the first row"
     return FileRejected(
         file_name,
-        f"lacks the required column {column} of {entity.name} ({mapped_as}); {hint}; "
-        f"headers found: {', '.join(headers) or 'none'}",
+        f"lacks the required column {column} of {entity.name} ({mapped_as}); {hint}",
         fix,
+        reason=refusals.MISSING_COLUMN,
     )

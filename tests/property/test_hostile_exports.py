@@ -10,7 +10,7 @@ clean first load, and the invariants hold whatever the content:
 * a loaded file's rows_in is the number of rows written (counted here, as the file was
   built), and every one of them is in raw (one version per source row) or in meta.quarantine
   with a reason, never both, never neither;
-* a rejected file leaves every raw table as it was.
+* a rejected file leaves every raw table as it was, and its rows are counted as refused.
 """
 
 from __future__ import annotations
@@ -173,6 +173,12 @@ def test_every_row_of_a_hostile_file_is_accounted_for(export):
 
             if result.status == "rejected":
                 assert result.message and path.name in result.message
+                # Its rows are counted as refused: none loaded, none quarantined.
+                assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (
+                    written,
+                    0,
+                    0,
+                )
                 assert raw_digest(con) == before, "a rejected file changed raw"
                 (held,) = con.execute(
                     "select count(*) from meta.quarantine where load_id = 2"

@@ -222,6 +222,17 @@ def test_utf16_with_bom_is_read(tmp_path):
     assert table_rows(table) == [(2, "1", "Zoë")]
 
 
+def test_a_utf16_byte_order_mark_wins_over_a_declared_utf8(tmp_path):
+    """The canonical profile declares UTF-8; a file starting with a UTF-16 byte-order mark
+    (Excel's "Unicode Text") is UTF-16 whatever the profile says, and the note says so (it
+    used to be rejected as invalid UTF-8)."""
+    path = write_export(tmp_path, "a.csv", "id,name\n1,Zoë\n".encode("utf-16"))
+    table = read_table(path, ReadOptions(encoding="utf-8"))
+    assert table.encoding == "utf-16"
+    assert table_rows(table) == [(2, "1", "Zoë")]
+    assert any("byte-order mark says utf-16" in n for n in table.notes)
+
+
 def test_non_ascii_beyond_the_first_megabyte_still_decides_the_encoding(tmp_path):
     filler = "".join(f"{i:06d},plain ascii row\n" for i in range(80_000)).encode()
     assert len(filler) > encodings.CHUNK

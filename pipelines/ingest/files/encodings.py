@@ -322,7 +322,8 @@ def resolve(open_stream: Opener, file_name: str, declared: str | None) -> tuple[
     """(codec, detected?, note) for a CSV stream: the declared encoding, else detected.
 
     A declared ``utf-8`` becomes ``utf-8-sig`` when the file starts with a BOM,
-    so the mark never ends up in the first header. Raises
+    so the mark never ends up in the first header, and ``utf-16`` when it starts with a
+    UTF-16 one (unambiguous: reading it as UTF-8 could only fail). Raises
     :class:`FileRejected` for binary content or an unknown encoding name.
     """
     if declared is None:
@@ -347,8 +348,16 @@ def resolve(open_stream: Opener, file_name: str, declared: str | None) -> tuple[
         ) from exc
     if encoding == "utf-8":
         with open_stream() as fh:
-            if fh.read(3) == codecs.BOM_UTF8:
-                encoding = "utf-8-sig"
+            bom = _bom_encoding(fh.read(4))
+        if bom == "utf-8-sig":
+            encoding = "utf-8-sig"
+        elif bom == "utf-16":  # the mark is unambiguous: Excel's "Unicode Text", for one
+            return (
+                bom,
+                True,
+                "encoding utf-16 (the profile says utf-8; the file's byte-order mark says "
+                "utf-16, and the mark wins)",
+            )
     return encoding, False, f"encoding {encoding} (set in the profile)"
 
 

@@ -41,7 +41,9 @@
   and per column its type and whether it records an event that has happened (an event dated
   after the business date is flagged: dated_after_business_date). Not events: a planned date
   (expected_close_date, due_date, a rep's hired_on / left_on), an activity (CRMs export
-  scheduled visits and calls), an fx rate (budget rates are set ahead).
+  scheduled visits and calls), an fx rate (budget rates are set ahead). A fourth element names
+  the staging column when it differs (close_date is staged as closed_date: the close date, else
+  closed_at's local date).
 -#}
 {% macro contract_dated_columns() -%}
     {{- return({
@@ -54,7 +56,7 @@
         'opportunities': {'model': 'stg_crm__opportunities', 'key': ['opportunity_id'], 'columns': [
             ('created_at', 'timestamp', true), ('expected_close_date', 'date', false),
             ('closed_at', 'timestamp', true), ('last_modified_at', 'timestamp', true),
-            ('close_date', 'date', true)]},
+            ('close_date', 'date', true, 'closed_date')]},
         'opportunity_stage_history': {'model': 'stg_crm__opportunity_stage_history',
             'key': ['opportunity_id', 'stage', key_timestamp_text('entered_at')], 'columns': [
             ('entered_at', 'timestamp', true)]},

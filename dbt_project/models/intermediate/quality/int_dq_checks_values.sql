@@ -21,16 +21,18 @@ records as (
 {% for entity, spec in entities.items() -%}
 {{ entity }}_dates as (
 
-    {% for column, column_type, is_event in spec['columns'] -%}
+    {% for item in spec['columns'] -%}
+    {%- set column, column_type, is_event = item[0], item[1], item[2] -%}
+    {%- set staged = item[3] if item | length > 3 else column -%}
     select
         '{{ entity }}' as entity,
         {{ record_id(spec['key']) }} as record_id,
         '{{ column }}' as column_name,
         {{ is_event }} as is_event,
-        {{ calendar_date_of(column, column_type) }} as value_date,
-        {{ date_value_text(column, column_type) }} as value_seen
+        {{ calendar_date_of(staged, column_type) }} as value_date,
+        {{ date_value_text(staged, column_type) }} as value_seen
     from {{ ref(spec['model']) }}
-    where {{ column }} is not null
+    where {{ staged }} is not null
     {% if not loop.last %}union all
     {% endif %}
     {%- endfor %}
@@ -48,42 +50,63 @@ dated as (
 
 ),
 
-judged as (
+date_out_of_range as (
 
     select
-        *,
-        case
-            when not {{ is_plausible_date('value_date') }} then 'date_out_of_range'
-            when is_event and value_date > {{ as_of_date() }} + {{ var('future_grace_days') | int }}
-                then 'dated_after_business_date'
-        end as rule
+        'date_out_of_range' as rule,
+        entity,
+        record_id,
+        column_name,
+        value_seen,
+        column_name || ' ' || value_seen || ' is outside '
+        || strftime({{ plausible_dates_from() }}, '%Y-%m-%d') || ' .. '
+        || strftime({{ plausible_dates_to() }}, '%Y-%m-%d') as message
     from dated
+    where not {{ is_plausible_date('value_date') }}
+
+),
+
+dated_after_business_date as (
+
+    select
+        'dated_after_business_date' as rule,
+        entity,
+        record_id,
+        column_name,
+        value_seen,
+        column_name || ' ' || value_seen || ' is after the business date '
+        || strftime({{ as_of_date() }}, '%Y-%m-%d') as message
+    from dated
+    where
+        is_event
+        and {{ is_plausible_date('value_date') }}
+        and value_date > {{ as_of_date() }} + {{ var('future_grace_days') | int }}
+
+),
+
+findings as (
+
+    select * from date_out_of_range
+    union all
+    select * from dated_after_business_date
 
 ),
 
 final as (
 
     select
-        judged.rule,
-        judged.entity,
-        judged.record_id,
+        findings.rule,
+        findings.entity,
+        findings.record_id,
         records.owner_rep_id,
-        judged.column_name,
-        judged.value_seen,
-        case judged.rule
-            when 'date_out_of_range'
-                then judged.column_name || ' ' || judged.value_seen || ' is outside '
-                || strftime({{ plausible_dates_from() }}, '%Y-%m-%d') || ' .. '
-                || strftime({{ plausible_dates_to() }}, '%Y-%m-%d')
-            else judged.column_name || ' ' || judged.value_seen || ' is after the business date '
-                || strftime({{ as_of_date() }}, '%Y-%m-%d')
-        end as message
-    from judged
+        findings.column_name,
+        findings.value_seen,
+        findings.message
+    from findings
     left join records
         on
-            judged.entity = records.entity
-            and judged.record_id = records.record_id
-    where judged.rule is not null
+            findings.entity = records.entity
+            and findings.record_id = records.record_id
 
 )
 

@@ -3,22 +3,21 @@
 The warehouse of tests/transform/test_dq_rules.py (as_of_date 2026-09-30) is built twice: as it
 is, and with hostile rows: a deal created 1900-01-01 and expected to close 9999-12-31, a won deal
 closed 9999-12-31, an order dated 2026-10-05 (after the business date), a rep who left before
-being hired and an invoice due before it was issued (within the same month). Every mart has the same row count in both
-(no period reaches 1900 or 9999), the period spine holds the months computed here from the
-input rows, and each hostile value is a finding routed to the record's owner.
+being hired and an invoice due before it was issued (within the same month). Every mart has
+the same row count in both (no period reaches 1900 or 9999), the period spine holds the months
+computed here from the input rows, and each hostile value is a finding routed to the record's owner.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 
 from pipelines.core.contract import ENTITIES
-from zoneinfo import ZoneInfo
-
 from tests.support.dbt_warehouse import PROJECT_DIR, build_warehouse, run_dbt, ts
 from tests.transform.test_dq_rules import RAW
 

@@ -50,6 +50,7 @@ GOOD = {
         "paid_at": "2026-03-01 10:00:00", "amount": "100.00", "currency": "CNY",
         "method": "bank", "reference": None,
     },
+    "fx_rates": {"rate_date": "2026-03-01", "currency": "USD", "rate_to_reporting": "7.1"},
 }  # fmt: skip
 
 CASES = [
@@ -85,6 +86,9 @@ CASES = [
     ("order_lines", {"discount_rate": "5"}, "rate_out_of_range", "quarantine"),
     ("order_lines", {"discount_rate": "-0.05"}, "rate_out_of_range", "quarantine"),
     ("order_lines", {"line_amount": "-10"}, "negative_value", "quarantine"),
+    # an fx rate of 0 would turn every amount it converts into 0
+    ("fx_rates", {"rate_to_reporting": "0"}, "rate_not_positive", "quarantine"),
+    ("fx_rates", {"rate_to_reporting": "0.000"}, "rate_not_positive", "quarantine"),
 ]
 
 

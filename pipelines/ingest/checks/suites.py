@@ -46,6 +46,9 @@ SCORE_RANGE = (0, 100)
 FRACTION_COLUMNS = {"order_lines": ("discount_rate",)}
 #: The range of those rates: a rate above 1 (5 meant as 5 %) or below 0 is impossible.
 FRACTION_RANGE = (0, 1)
+#: Columns that must be greater than 0: an fx rate of 0 would turn every amount it converts
+#: into 0 (a negative one is already ``negative_value``).
+POSITIVE_COLUMNS = {"fx_rates": ("rate_to_reporting",)}
 
 
 def _exp(type_: str, rule_id: str, details: dict[str, str], **kwargs: Any) -> dict[str, Any]:
@@ -214,6 +217,17 @@ def build_suite(entity: Entity) -> dict[str, Any]:
                 {"column": col_name},
                 column=col_name,
                 min_value=0,
+            )
+        )
+    for col_name in POSITIVE_COLUMNS.get(entity.name, ()):
+        exps.append(
+            _exp(
+                "expect_column_values_to_be_between",
+                "rate_not_positive",
+                {"column": col_name},
+                column=col_name,
+                min_value=0,
+                strict_min=True,
             )
         )
     for earlier, later in entity.ordered_pairs:

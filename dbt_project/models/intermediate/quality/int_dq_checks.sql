@@ -5,7 +5,7 @@
   record_id (the record's key as int_dq_records names it, macro record_id, so dq_findings finds
   the record's name there), owner_rep_id, column_name, value_seen, message.
 -#}
-{%- set families = ['freshness', 'references', 'completeness', 'amounts', 'ordering', 'identity'] -%}
+{%- set families = ['freshness', 'references', 'completeness', 'amounts', 'ordering', 'identity', 'values'] -%}
 
 with
 

@@ -1,6 +1,8 @@
 {#-
   Reporting periods from the first month with data (orders, payments, opportunities, leads;
-  local dates up to as_of_date) to the period containing as_of_date. Fiscal quarters and years
+  local dates up to as_of_date, and no earlier than var plausible_dates_from: an implausible
+  date such as 1900-01-01 is flagged date_out_of_range and starts no periods) to the period
+  containing as_of_date. Fiscal quarters and years
   follow var fiscal_year_start_month (macros/periods.sql).
 -#}
 with
@@ -47,7 +49,9 @@ bounds as (
         cast(date_trunc('month', coalesce(min(event_date), {{ as_of_date() }})) as date) as first_month,
         cast(date_trunc('month', {{ as_of_date() }}) as date) as last_month
     from event_dates
-    where event_date <= {{ as_of_date() }}
+    where
+        event_date <= {{ as_of_date() }}
+        and {{ is_plausible_date('event_date') }}
 
 ),
 

@@ -39,7 +39,8 @@ open_opportunities as (
         owner_rep_id,
         team,
         region,
-        expected_close_date,
+        -- an implausible expected close date (9999-12-31) counts as none: no period of its own
+        {{ plausible_date('expected_close_date') }} as expected_close_date,
         amount_reporting,
         weighted_amount_reporting
     from opportunities

@@ -92,14 +92,17 @@ _PROTECTED = re.compile(
     r"|\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"  # 12:30, 12:30:45
     r"|\d+(?:[.,]\d+)?\s?%"  # 12.5%
     r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 9,000,000.00
+    r"|\d+\.\d{1,2}(?!\.\d)"  # 10.00, 12.5
     r")(?!\d)"
 )
 _PROTECT = "\x00"
-_RUN = re.compile(r"[+(]*\d(?:[ .\-/()]{0,3}\d)*\)?")
+#: Between two digit groups: one space, dot or slash, a dash (spaces around it allowed), or
+#: a parenthesis with a space before or after it.
+_RUN = re.compile(r"[+(]*\d(?:(?: ?- ?|[ ./]| ?\(|\) ?)?\d)*\)?")
 _GROUP = re.compile(r"\d+")
 _MOBILE = re.compile(r"(?:86)?1[3-9]\d{9}")
 _KEYWORD = re.compile(
-    r"(?:\b(?:tel|telephone|phone|ph|mobile|mob|cell|cellphone|fax|call|contact|whatsapp|"
+    r"(?:\b(?:tel|telephone|phone|mobile|mob|cell|cellphone|fax|call|contact|whatsapp|"
     r"wechat|qq)|电话|手机|座机|联系|致电|传真|微信|号码|☎|📞)"
     r"[^\d\n]{0,8}$",
     re.I,
@@ -169,9 +172,9 @@ def _mask_emails(text: str) -> str:
 
 
 def _groups(candidate: str) -> tuple[list[str], list[str]]:
-    """The digit groups of a run and the separators between them (spaces as ``" "``)."""
+    """The digit groups of a run and the separators between them, as written."""
     found = list(_GROUP.finditer(candidate))
-    seps = [candidate[x.end() : y.start()].strip() or " " for x, y in zip(found, found[1:])]
+    seps = [candidate[x.end() : y.start()] for x, y in zip(found, found[1:])]
     return [g.group(0) for g in found], seps
 
 
@@ -185,8 +188,11 @@ def _never(groups: list[str], seps: list[str]) -> bool:
         return True  # 1234.5678: a decimal
     if len(groups) == 4 and set(seps) == {"."} and all(len(g) <= 3 for g in groups):
         return True  # 192.168.1.100: an IP address
-    # 2025-000123: a year and a serial number
-    return bool(_YEAR.fullmatch(groups[0])) and seps[0] in "-/" and len(groups[1]) != 4
+    if all(len(g) >= 3 and g.endswith("00") for g in groups):
+        return True  # 1000-2000, 5000/10000: a range or ratio of round figures
+    if _YEAR.fullmatch(groups[0]) and seps[0] in ("-", "/", " - "):
+        return len(groups[1]) != 4 or bool(_YEAR.fullmatch(groups[1]))  # 2025-000123, 2019-2025
+    return False
 
 
 def is_phone(candidate: str, before: str = "") -> bool:
@@ -209,13 +215,15 @@ def is_phone(candidate: str, before: str = "") -> bool:
         return False
     if _MOBILE.fullmatch(digits) and all(len(g) >= 2 for g in groups):
         return True
+    prefix = _ID_PREFIX.search(before)
+    if prefix:  # an id (ORD-2025-000123, SKU12345678) unless the prefix is a phone word (TEL-)
+        return bool(_KEYWORD.search(prefix.group(0)))
     if _KEYWORD.search(before):
         return True
-    if _ID_PREFIX.search(before):
-        return False  # an id: ORD-2025-000123, SKU12345678
     trunk = digits.startswith("0") and not digits.startswith("00")
     if len(groups) >= 2:
-        return trunk or all(2 <= len(g) <= 5 for g in groups)
+        ranged = any(len(sep) > 1 and "-" in sep for sep in seps)  # 1000 - 2000: a range
+        return trunk or (not ranged and all(2 <= len(g) <= 4 for g in groups) and len(groups[-1]) == 4)
     return trunk and 10 <= len(digits) <= 12
 
 
@@ -226,7 +234,7 @@ def _phone_mask(digits: str) -> str:
 def _phones_in_run(scan: str, run: re.Match[str]) -> list[tuple[int, int, str]]:
     """The phones of one run, read from the left (see the module docstring)."""
     groups = list(_GROUP.finditer(scan, run.start(), run.end()))
-    if _never(*_groups(run.group(0))):
+    if not run.group(0).lstrip("(").startswith("+") and _never(*_groups(run.group(0))):
         return []
     spans, i = [], 0
     while i < len(groups):

@@ -78,9 +78,7 @@ _EMAIL = re.compile(rf"({_LOCAL})@({_DOMAIN})")
 _AT = r"\s*[\[(<{]\s*at\s*[\])>}]\s*"
 _DOT = r"(?:\s*[\[(<{]\s*dot\s*[\])>}]\s*|\.)"
 _LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
-_OBFUSCATED_EMAIL = re.compile(
-    rf"({_LOCAL}){_AT}((?:{_LABEL}{_DOT})+{_TLD})", re.I
-)
+_OBFUSCATED_EMAIL = re.compile(rf"({_LOCAL}){_AT}((?:{_LABEL}{_DOT})+{_TLD})", re.I)
 
 # Spans that are never part of a phone: dates (with a time), times, percentages, amounts.
 _PROTECTED = re.compile(
@@ -174,7 +172,7 @@ def _mask_emails(text: str) -> str:
 def _groups(candidate: str) -> tuple[list[str], list[str]]:
     """The digit groups of a run and the separators between them, as written."""
     found = list(_GROUP.finditer(candidate))
-    seps = [candidate[x.end() : y.start()] for x, y in zip(found, found[1:])]
+    seps = [candidate[x.end() : y.start()] for x, y in zip(found, found[1:], strict=False)]
     return [g.group(0) for g in found], seps
 
 
@@ -223,7 +221,9 @@ def is_phone(candidate: str, before: str = "") -> bool:
     trunk = digits.startswith("0") and not digits.startswith("00")
     if len(groups) >= 2:
         ranged = any(len(sep) > 1 and "-" in sep for sep in seps)  # 1000 - 2000: a range
-        return trunk or (not ranged and all(2 <= len(g) <= 4 for g in groups) and len(groups[-1]) == 4)
+        return trunk or (
+            not ranged and all(2 <= len(g) <= 4 for g in groups) and len(groups[-1]) == 4
+        )
     return trunk and 10 <= len(digits) <= 12
 
 

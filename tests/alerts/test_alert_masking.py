@@ -84,10 +84,23 @@ def con(tmp_path):
     hostile = [*PHONES, *EMAILS]
     owners = ["R1", "R2", "X9"]  # X9 is nobody: the ops summary lists it as unowned
     rows = [
-        (f"F{i}", "phone_malformed", "warn", "accounts", f"A{i:03d}", hostile[i],
-         owners[i % 3], "phone", hostile[-1 - i], "see rule", 1, 1, True)
+        (
+            f"F{i}",
+            "phone_malformed",
+            "warn",
+            "accounts",
+            f"A{i:03d}",
+            hostile[i],
+            owners[i % 3],
+            "phone",
+            hostile[-1 - i],
+            "see rule",
+            1,
+            1,
+            True,
+        )
         for i in range(len(hostile))
-    ]  # fmt: skip
+    ]
     c.executemany(
         "insert into marts.fct_dq_findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
     )
@@ -122,21 +135,30 @@ def test_alerts_as_received_show_no_contact_details(con, tmp_path, lang):
     smtp.start()
     try:
         channels = [
-            EmailChannel(host="127.0.0.1", port=port, security="none",
-                         sender="salesops@example.com", to=["ops@example.com"],
-                         timeout_seconds=5),
+            EmailChannel(
+                host="127.0.0.1",
+                port=port,
+                security="none",
+                sender="salesops@example.com",
+                to=["ops@example.com"],
+                timeout_seconds=5,
+            ),
             FilesChannel(directory=tmp_path / "alerts"),
-        ]  # fmt: skip
+        ]
         results = deliver(plan.messages, channels, attempts=1)
     finally:
         smtp.stop()
     assert all(r.ok for r in results)
     assert len(inbox.received) == len(plan.messages)
     for mail in inbox.received:
-        assert_no_contacts(mail.as_bytes().decode("utf-8", "replace"), f"raw mail {mail['Subject']}")
+        assert_no_contacts(
+            mail.as_bytes().decode("utf-8", "replace"), f"raw mail {mail['Subject']}"
+        )
         for part in mail.walk():
             if not part.is_multipart():
-                assert_no_contacts(part.get_content(), f"{part.get_content_type()} of {mail['Subject']}")
+                assert_no_contacts(
+                    part.get_content(), f"{part.get_content_type()} of {mail['Subject']}"
+                )
     files = sorted((tmp_path / "alerts").iterdir())
     assert files
     for path in files:
@@ -150,7 +172,11 @@ def test_alerts_as_received_show_no_contact_details(con, tmp_path, lang):
 
 def test_a_run_failure_quoting_a_crm_value_is_masked():
     message = run_failure_message(
-        "abcdef123456", "nightly", "load", "bad phone '联系人张先生13812345678' in row 7", "2026-10-01"
+        "abcdef123456",
+        "nightly",
+        "load",
+        "bad phone '联系人张先生13812345678' in row 7",
+        "2026-10-01",
     )
     assert_no_contacts(message.text, "text")
     assert_no_contacts(json.dumps(message.payload, ensure_ascii=False), "payload")

@@ -30,19 +30,27 @@ PUNCT = " ,;:，。、：；"
 SEPARATORS = [" ", "-", ".", "/", "\u3000", "\u00a0", "\u2013", "－", "·"]
 REGIONS = ["CN", "US", "GB", "DE", "FR", "JP", "SG", "HK", "AU", "IN", "BR", "AE"]
 
-settings.register_profile("masking", max_examples=int(os.environ.get("MASK_EXAMPLES", "300")), deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+settings.register_profile(
+    "masking",
+    max_examples=int(os.environ.get("MASK_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile("masking")
 
 
 def digits_of(text: str) -> str:
     """Every decimal digit of ``text``, of any script, as ASCII."""
-    return "".join(str(unicodedata.decimal(c)) for c in text if unicodedata.decimal(c, None) is not None)
+    return "".join(
+        str(unicodedata.decimal(c)) for c in text if unicodedata.decimal(c, None) is not None
+    )
 
 
 @st.composite
 def mobiles(draw) -> str:
-    number = "1" + draw(st.sampled_from("3456789")) + draw(st.from_regex(r"[0-9]{9}", fullmatch=True))
+    number = (
+        "1" + draw(st.sampled_from("3456789")) + draw(st.from_regex(r"[0-9]{9}", fullmatch=True))
+    )
     sep = draw(st.sampled_from(["", *SEPARATORS]))
     shown = sep.join((number[:3], number[3:7], number[7:])) if sep else number
     return draw(st.sampled_from(["", "+86 ", "+86-", "0086 ", "86"])) + shown
@@ -52,19 +60,36 @@ def mobiles(draw) -> str:
 def landlines(draw) -> str:
     area = draw(st.sampled_from(["10", "21", "20", "571", "755", "28", "512"]))
     local = draw(st.from_regex(r"[2-8][0-9]{7}", fullmatch=True))
-    form = draw(st.sampled_from(["(0{a}) {l1} {l2}", "0{a}-{l}", "0{a}{l}", "+86 {a} {l1} {l2}",
-                                 "0{a} {l}", "0{a}.{l1}.{l2}", "（0{a}）{l}"]))  # fmt: skip
+    form = draw(
+        st.sampled_from(
+            [
+                "(0{a}) {l1} {l2}",
+                "0{a}-{l}",
+                "0{a}{l}",
+                "+86 {a} {l1} {l2}",
+                "0{a} {l}",
+                "0{a}.{l1}.{l2}",
+                "（0{a}）{l}",
+            ]
+        )
+    )
     return form.format(a=area, l=local, l1=local[:4], l2=local[4:])
 
 
 @st.composite
 def foreign(draw) -> str:
     region = draw(st.sampled_from(REGIONS))
-    kind = draw(st.sampled_from([phonenumbers.PhoneNumberType.MOBILE,
-                                 phonenumbers.PhoneNumberType.FIXED_LINE]))  # fmt: skip
+    kind = draw(
+        st.sampled_from(
+            [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]
+        )
+    )
     number = phonenumbers.example_number_for_type(region, kind)
-    fmt = draw(st.sampled_from([phonenumbers.PhoneNumberFormat.INTERNATIONAL,
-                                phonenumbers.PhoneNumberFormat.E164]))  # fmt: skip
+    fmt = draw(
+        st.sampled_from(
+            [phonenumbers.PhoneNumberFormat.INTERNATIONAL, phonenumbers.PhoneNumberFormat.E164]
+        )
+    )
     return phonenumbers.format_number(number, fmt)
 
 
@@ -99,7 +124,9 @@ def test_a_mobile_or_international_number_is_masked_even_glued_to_an_id_like_pre
 
 @given(
     phone=phones(),
-    word=st.sampled_from(["tel ", "Tel:", "TEL-", "phone: ", "mobile ", "电话：", "手机", "联系人"]),
+    word=st.sampled_from(
+        ["tel ", "Tel:", "TEL-", "phone: ", "mobile ", "电话：", "手机", "联系人"]
+    ),
 )
 def test_a_phone_after_a_phone_word_is_masked(phone, word):
     assert_masked(word + phone, phone, mask_contacts(word + phone), word, "")
@@ -117,8 +144,13 @@ LABELS = st.text(alphabet=CJK + LOWER, min_size=1, max_size=8)
 TLDS = st.sampled_from(["com", "cn", "中国", "co.uk", "公司", "xn--fiqs8s", "org"])
 
 
-@given(local=NAMES, labels=st.lists(LABELS, min_size=1, max_size=3), tld=TLDS,
-       prefix=st.sampled_from(["", "mail ", "邮箱：", "联系 "]), full_width_at=st.booleans())  # fmt: skip
+@given(
+    local=NAMES,
+    labels=st.lists(LABELS, min_size=1, max_size=3),
+    tld=TLDS,
+    prefix=st.sampled_from(["", "mail ", "邮箱：", "联系 "]),
+    full_width_at=st.booleans(),
+)
 def test_an_email_of_any_script_is_masked(local, labels, tld, prefix, full_width_at):
     domain = ".".join([*labels, tld])
     text = f"{prefix}{local}{'＠' if full_width_at else '@'}{domain} 。"
@@ -151,8 +183,13 @@ def test_examples(text, expected):
 
 MOMENTS = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2099, 12, 31))
 OFFSETS = st.sampled_from([None, UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5))])
-AMOUNTS = st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2,
-                      allow_nan=False, allow_infinity=False)  # fmt: skip
+AMOUNTS = st.decimals(
+    min_value=Decimal("-1e12"),
+    max_value=Decimal("1e12"),
+    places=2,
+    allow_nan=False,
+    allow_infinity=False,
+)
 FIGURES = st.one_of(
     st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31)).map(date.isoformat),
     st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31)).map(
@@ -181,8 +218,17 @@ def test_dates_amounts_ids_and_percentages_are_never_altered(parts, join):
 
 
 def test_plain_digit_runs_are_figures():
-    for text in ("9000000", "2025000123", "ORD2025000123", "SKU12345678", "订单2025-000123",
-                 "9 000 000", "1.234.567", "1234.5678", "192.168.1.100"):  # fmt: skip
+    for text in (
+        "9000000",
+        "2025000123",
+        "ORD2025000123",
+        "SKU12345678",
+        "订单2025-000123",
+        "9 000 000",
+        "1.234.567",
+        "1234.5678",
+        "192.168.1.100",
+    ):
         assert mask_contacts(text) == text
 
 
@@ -208,7 +254,9 @@ def test_mask_values_masks_every_string_inside_and_keeps_the_rest():
         "when": date(2026, 1, 31),
     }
     masked = mask_values(value)
-    assert masked["rows"] == [Row("李*******2222", Decimal("9000000.00"), ["a***@b.cn", "2026-01-31"])]
+    assert masked["rows"] == [
+        Row("李*******2222", Decimal("9000000.00"), ["a***@b.cn", "2026-01-31"])
+    ]
     assert masked["pair"] == Pair("tel ****5678", 3)
     assert masked["chart"] is chart  # markup the project built is left to its builder
     assert masked["when"] == date(2026, 1, 31)

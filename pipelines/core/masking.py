@@ -15,12 +15,14 @@ script (``张三@例子.中国``), the domain has at least one dot and a top-lev
 letters; also written ``name [at] domain [dot] com`` / ``name(at)domain.com``. Shown as the
 first character, ``***`` and the domain: ``张***@例子.中国``, ``z***@example.com``.
 
-Phone numbers. A *run* is digits with at most three separators between them (space, ``.``,
-``-``, ``/``, parentheses), optionally led by ``+`` or ``(``. Not part of any run, whatever
+Phone numbers. A *run* is digit groups with one separator between two groups (a space,
+``.``, ``/``, a dash with or without spaces around it, a parenthesis with or without a space),
+optionally led by ``+`` or ``(``. Not part of any run, whatever
 follows: ISO and local dates (``2026-01-31``, ``31/01/2026``, ``2026年1月31日``) with an
 optional time and offset, times (``12:30``), percentages (``12.5%``) and amounts grouped by
-commas (``9,000,000.00``). A run holding more than one number is read from the left: a group
-that is a phone on its own is taken alone, else the longest stretch of groups that is one.
+commas (``9,000,000.00``) and decimals of one or two places (``10.00``). A run holding more
+than one number is read from the left: a group that is a phone on its own is taken alone, else
+the longest stretch of groups that is one.
 A stretch with 7 to 15 digits (E.164's limit; a leading international ``00`` not counted) is a
 phone number when
 
@@ -31,15 +33,17 @@ phone number when
    (``张先生13812345678``, ``tel138.1234.5678``); or
 3. it follows a phone word (tel, phone, mobile, cell, fax, call, contact, WhatsApp, WeChat,
    QQ, 电话, 手机, 座机, 联系, 致电, 传真, 微信, 号码, ☎, 📞, within a few characters); or
-4. it is not glued to a Latin word or an id prefix (``ORD-``, ``INV_``, ``SKU``) and either
-   has separators between its groups (``021-6234 5678``, ``(415) 555-0123``) or, written as
-   one plain run, starts with a single trunk ``0`` and has 10 to 12 digits
-   (``02162345678``);
+4. it is not glued to an id prefix (capitals such as ``SKU``, or letters joined by ``-``,
+   ``_``, ``#``, ``/`` such as ``ORD-``) and either starts with a single trunk ``0``
+   (``021-6234 5678``; as one plain run: 10 to 12 digits, ``02162345678``) or has groups of
+   2 to 4 digits, the last of four, none joined by a spaced dash (``6234 5678``,
+   ``(415) 555-0123``);
 
 and is none of: groups of exactly three digits after the first, all with one separator
 (``9 000 000``, ``1.234.567``: an amount), two groups joined by one dot (``1234.5678``: a
-decimal), four dotted groups of up to three digits (an IP address), or a year (``19xx`` /
-``20xx``) joined by ``-`` or ``/`` to a group not of four digits (``2025-000123``: an id). A
+decimal), four dotted groups of up to three digits (an IP address), groups that all end in
+``00`` (``1000-2000``: round figures), or a year (``19xx`` / ``20xx``) joined by ``-`` or
+``/`` to a group not of four digits or to another year (``2025-000123``, ``2019-2025``). A
 plain run of digits with none of the marks above (``9000000``, ``2025000123``) is an amount or
 an id, never a phone: a number a reader cannot tell from a figure is left as it is. A phone is
 shown as one ``*`` per digit but the last four, then those four: ``*******5678``.

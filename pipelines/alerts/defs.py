@@ -19,6 +19,7 @@ from pipelines.alerts.digest import plan_alerts, record_alerted
 from pipelines.alerts.message import Message
 from pipelines.core import run_log
 from pipelines.core.errors import retry_only_transient
+from pipelines.core.masking import mask_contacts
 from pipelines.core.progress import say
 from pipelines.core.settings import Settings
 from pipelines.transform.lineage import ALERTS, exposure_deps
@@ -138,6 +139,9 @@ def build_alerts_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
 
 
 def run_failure_message(run_id: str, job: str, step: str, error: str, as_of: str) -> Message:
+    """The run-failure alert; the error may quote a CRM value, so its contact details are
+    masked (``pipelines.core.masking``)."""
+    error = mask_contacts(error) or ""
     text = (
         f"The {job} run {run_id} for business date {as_of} failed in step {step}.\n\n"
         f"{error}\n\nThe warehouse was left as it was before this run; the drop can be "

@@ -14,7 +14,9 @@ one digest per owner rep with something new or due, one roll-up per team
 (to the manager of the team's reps) when the team has something new or due,
 and one sales-ops summary every run (counts by rule and team, the trend
 against a week earlier, findings nobody owns). English or 中文 (strings in
-``reports/i18n/alerts/``, templates in ``reports/templates/alerts/``).
+``reports/i18n/alerts/``, templates in ``reports/templates/alerts/``). Phone numbers and
+emails in CRM values (record names, values seen) are masked in every message, the rep's own
+digest included (see ``_Renderer.message``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pipelines.alerts.message import Message
 from pipelines.core.file_names import file_part
 from pipelines.core.i18n import Strings, load_strings
+from pipelines.core.masking import mask_values
 from pipelines.core.paths import ALERT_I18N_DIR, ALERT_TEMPLATES_DIR, PROJECT_ROOT
 
 RULES_FILE = PROJECT_ROOT / "expectations" / "rules.yml"
@@ -261,6 +264,14 @@ class _Renderer:
         self.t, self.rules, self.date = t, rules, as_of.isoformat()
 
     def message(self, template: str, key: str, recipients: list[str], **context) -> Message:
+        """Every message of the plan is made here, from ``context`` with its contact details
+        masked (``pipelines.core.masking``): subject, text, HTML and payload alike, for the
+        rep's own digest too. A digest travels through channels whose audience the
+        pipeline cannot see (forwarded mail, a Slack channel, the files channel's folder, a
+        webhook), and the record id, column and the masked value (its digit count and last
+        four digits) are enough to find the record in the CRM, which shows the full value to
+        whoever may see it. ``recipients`` (addresses to send to) are not masked."""
+        context = mask_values(context)
         ctx = {"t": self.t, "rules": self.rules, "date": self.date, **context}
         subject = self._subject(template, context)
         ctx["subject"] = subject

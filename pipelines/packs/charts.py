@@ -27,6 +27,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from pipelines.core.masking import mask_contacts
+
 PALETTE = {
     "primary": "#1f4e79",
     "primary_light": "#a9c2dc",
@@ -98,13 +100,21 @@ def _to_svg(fig: Figure, chart_id: str, title: str) -> str:
     return tidy_svg(buf.getvalue(), chart_id, title)
 
 
+_TEXT = re.compile(r"(<text\b[^>]*>)([^<]*)(</text>)")
+
+
 def tidy_svg(svg: str, chart_id: str, title: str) -> str:
     """Make matplotlib's standalone SVG a self-contained inline fragment.
 
-    The regexes only ever see matplotlib output for labels this package writes
-    (no CRM text is drawn into charts).
+    The regexes only ever see matplotlib output for labels this package writes. Every
+    label drawn (``<text>``) and the title are masked (``pipelines.core.masking``): a chart
+    is one output, whatever its labels are made of.
     """
     svg = svg[svg.index("<svg") :]
+    svg = _TEXT.sub(
+        lambda m: m[1] + html.escape(mask_contacts(html.unescape(m[2])), quote=False) + m[3], svg
+    )
+    title = mask_contacts(title)
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     svg = re.sub(r"<style[^>]*>.*?</style>\s*", "", svg, flags=re.S)
     # Root tag: drop namespace URLs (not needed inline in HTML) and the fixed size

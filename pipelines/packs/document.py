@@ -16,6 +16,7 @@ import duckdb
 from markupsafe import Markup
 
 from pipelines.core.i18n import Strings
+from pipelines.core.masking import mask_values
 from pipelines.core.periods import Period
 from pipelines.packs.formatting import Formatter
 from pipelines.packs.frame import Frame, read_frame
@@ -158,7 +159,7 @@ def build_context(
     if never:
         summary.insert(0, c.missing_note(never))
 
-    return dict(
+    context = dict(
         t=t,
         html_lang=t("meta.html_lang"),
         css=Markup(css),
@@ -167,3 +168,5 @@ def build_context(
         summary=summary,
         sections=sections,
     )
+    # One place for the whole pack: every text the HTML, PDF and workbook show is masked here.
+    return mask_values(context) if mask_contacts else context

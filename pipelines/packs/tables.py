@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 #: money: Decimal amount; count: int; pct: ratio (0.875 = 87.5%); days / number: a
-#: float or Decimal; date: datetime.date; text: str (CRM text already masked).
+#: float or Decimal; date: datetime.date; text: str (contact details in it are masked with the
+#: rest of the pack's context, see ``pipelines.core.masking``).
 Kind = Literal["text", "money", "count", "pct", "days", "number", "date"]
 
 

@@ -6,8 +6,8 @@ by hand from its rows (see the comments next to each expectation).
 
 from __future__ import annotations
 
+from pipelines.core.masking import mask_contacts
 from pipelines.packs import PackOptions, render_pack
-from pipelines.packs.masking import mask_contacts
 from tests.packs.support import GENERATED_AT, OPTIONS, cell_values
 from tests.packs.support.hand_warehouse import EMAIL, PHONE
 

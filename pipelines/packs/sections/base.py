@@ -20,7 +20,9 @@ rules and its context builder, declared as one :class:`Section`:
 
 The template receives strings (already formatted), small dicts and lists, and ``Markup``
 only for the generated SVG charts; every other value, including all CRM text, is escaped
-by Jinja (and contact details in CRM text are masked first, see ``masking.py``).
+by Jinja. Contact details are masked in the whole context ``document.build_context`` returns
+(``pipelines.core.masking``), so every text a section emits is covered; ``Ctx.crm`` only
+serves a section that needs the masked form itself (e.g. to compare or count it).
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ from typing import Any, Generic, TypeVar
 import duckdb
 
 from pipelines.core.i18n import Strings
+from pipelines.core.masking import mask_contacts
 from pipelines.packs.formatting import Formatter, to_decimal
 from pipelines.packs.frame import Frame
-from pipelines.packs.masking import mask_contacts
 from pipelines.packs.tables import Table
 
 T = TypeVar("T")

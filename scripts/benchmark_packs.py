@@ -142,7 +142,9 @@ async def _chromium(htmls: list[Path], out: Path) -> tuple[int, float]:
                 await call("Page.navigate", url=html.resolve().as_uri())
                 while json.loads(await ws.recv()).get("method") != "Page.loadEventFired":
                     pass
-                printed = await call("Page.printToPDF", printBackground=True, preferCSSPageSize=True)
+                printed = await call(
+                    "Page.printToPDF", printBackground=True, preferCSSPageSize=True
+                )
                 pdf = out / (html.stem + ".chromium.pdf")
                 pdf.write_bytes(base64.b64decode(printed["result"]["data"]))
                 total += pages(pdf)

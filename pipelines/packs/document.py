@@ -8,6 +8,7 @@ of the workbook: ``excel.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from pipelines.packs.frame import Frame, read_frame
 from pipelines.packs.scope import Scope
 from pipelines.packs.sections import REQUIRED_TABLES, SECTIONS
 from pipelines.packs.sections.base import Ctx, RenderedSection, Section, SectionContent
+from pipelines.warehouse.inputs import EntityInput
 
 
 @dataclass(frozen=True)
@@ -38,14 +40,30 @@ def read_pack_data(
     period: Period,
     scope: Scope | None = None,
     as_of_date: date | None = None,
+    inputs_as_of: Callable[[date], dict[str, EntityInput] | None] | None = None,
 ) -> PackData:
     """Read everything one pack needs; ``NoDataForPeriod`` if the scope has no data for it.
 
     A past period is read as of its end: the receivables snapshot and the open
     data-quality findings are the latest on or before min(period end, as_of_date).
+    ``con`` is the warehouse, or a set's copy of the tables the packs read
+    (:class:`pipelines.packs.source.PackSource`, with its ``inputs_as_of``).
     """
-    frame = read_frame(con, period, scope or Scope.company(), as_of_date, REQUIRED_TABLES)
+    frame = read_frame(
+        con, period, scope or Scope.company(), as_of_date, REQUIRED_TABLES, inputs_as_of
+    )
     return PackData(frame, [(s, s.load(con, frame)) for s in SECTIONS])
+
+
+def pack_figures(data: PackData) -> tuple[Frame, tuple[Any, ...]]:
+    """What a pack's data is made of, without the sections' code: the frame and each
+    section's figures in ``SECTIONS`` order (sent to the process that renders it)."""
+    return data.frame, tuple(figures for _, figures in data.sections)
+
+
+def pack_data(frame: Frame, figures: tuple[Any, ...]) -> PackData:
+    """The inverse of :func:`pack_figures`."""
+    return PackData(frame, list(zip(SECTIONS, figures, strict=True)))
 
 
 #: The block a section shows instead of its figures when an entity it needs was never loaded.

@@ -9,7 +9,7 @@ them: money ``Decimal``, rates ``float``, dates ``datetime.date``; nothing is fo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -231,11 +231,14 @@ def read_frame(
     scope: Scope,
     as_of_date: date | None,
     required_tables: tuple[str, ...],
+    inputs_as_of: Callable[[date], dict[str, EntityInput] | None] | None = None,
 ) -> Frame:
     """The frame of one pack; ``NoDataForPeriod`` if the scope has no row for the period.
 
     A past period is read as of its end: ``as_of_date`` is the earlier of the period end
-    and ``as_of_date`` (default: the latest load's business date).
+    and ``as_of_date`` (default: the latest load's business date). ``inputs_as_of`` gives
+    the input entities as of a date (default: :func:`entity_inputs` on ``con``; a set of
+    packs reads them once for all its scopes, see ``source.py``).
     """
     check_tables(con, required_tables)
     kind = period.period_type
@@ -262,7 +265,7 @@ def read_frame(
         scope=scope,
         as_of_date=as_of,
         # the marts are built from every load: what they hold is judged at the latest one
-        inputs=entity_inputs(con, loaded or as_of),
+        inputs=(inputs_as_of or (lambda day: entity_inputs(con, day)))(loaded or as_of),
         latest_load_as_of=loaded,
         current=current,
         available_periods=available,

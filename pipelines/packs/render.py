@@ -5,15 +5,24 @@ rep) x one language, in any of the formats ``html``, ``pdf`` and ``xlsx``;
 ``render_period`` renders every scope of a period and an index page linking them.
 What a pack holds is ``document.py``'s business (the frame and the sections of
 ``pipelines/packs/sections``); nothing here knows any section.
+
+A set (``render_period``) reads the warehouse once (``source.py``: the tables the packs
+read, copied into memory; each section takes its scope's slice of them), reads each
+scope's figures once for all its languages, and lays the packs out (HTML, PDF, Excel) in
+worker processes, one per core unless told (``workers``); the packs come back in the
+order of the scopes, whatever the order the workers finish in.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -25,17 +34,27 @@ from markupsafe import Markup
 from pipelines.core.i18n import DEFAULT_LANG, load_strings
 from pipelines.core.paths import STYLES_DIR, TEMPLATES_DIR
 from pipelines.core.periods import Period, Quarter, parse_period
-from pipelines.packs.document import build_context, read_pack_data
+from pipelines.core.progress import say
+from pipelines.packs.document import (
+    PackData,
+    build_context,
+    pack_data,
+    pack_figures,
+    read_pack_data,
+)
 from pipelines.packs.excel import workbook_bytes
 from pipelines.packs.formatting import Formatter
-from pipelines.packs.frame import NoDataForPeriod
-from pipelines.packs.pdf import html_to_pdf
+from pipelines.packs.frame import Frame, NoDataForPeriod
+from pipelines.packs.pdf import html_to_pdf, warm_up
 from pipelines.packs.scope import Scope, all_scopes
+from pipelines.packs.source import PackSource
 
 PACK_TEMPLATE = "pack.html"
 INDEX_TEMPLATE = "index.html"
 STYLESHEET = "pack.css"
 FORMATS: tuple[str, ...] = ("html", "pdf", "xlsx")
+#: A set prints its progress every this many packs (and when done).
+PROGRESS_EVERY = 25
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 
 
@@ -133,8 +152,21 @@ def _render_one(
     as_of_date: date | None,
     options: PackOptions,
 ) -> RenderedPack:
-    strings = load_strings(lang)
     data = read_pack_data(con, period, scope, as_of_date)
+    return _write_pack(data, period, scope, out_dir, lang, formats, options)
+
+
+def _write_pack(
+    data: PackData,
+    period: Period,
+    scope: Scope,
+    out_dir: Path,
+    lang: str,
+    formats: Sequence[str],
+    options: PackOptions,
+) -> RenderedPack:
+    """Lay one pack's data out in each format and write the files."""
+    strings = load_strings(lang)
     fmt = Formatter(
         strings,
         options.reporting_currency,
@@ -162,6 +194,91 @@ def _render_one(
             _write_atomically(path, workbook_bytes(context))
         pack.files[f] = path
     return pack
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One pack of a set, as sent to a worker: its figures, read by the parent."""
+
+    period: Period
+    scope: Scope
+    lang: str
+    out_dir: Path
+    formats: tuple[str, ...]
+    options: PackOptions
+    frame: Frame
+    figures: tuple
+
+
+def _render_job(job: _Job) -> RenderedPack:
+    data = pack_data(job.frame, job.figures)
+    return _write_pack(data, job.period, job.scope, job.out_dir, job.lang, job.formats, job.options)
+
+
+def _warm_worker(formats: tuple[str, ...]) -> None:
+    """A worker loads what every pack needs once: the templates, the PDF engine."""
+    template_environment().get_template(PACK_TEMPLATE)
+    if "pdf" in formats:
+        warm_up()
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class _Progress:
+    def __init__(self, label: str, total: int, every: int | None) -> None:
+        self.label, self.total, self.every = label, total, every
+        self.done = 0
+        self.started = time.perf_counter()
+
+    def tick(self) -> None:
+        self.done += 1
+        if self.every and (self.done % self.every == 0 or self.done == self.total):
+            say(
+                "report",
+                f"{self.label}: {self.done}/{self.total} packs "
+                f"({time.perf_counter() - self.started:.1f}s)",
+            )
+
+
+def _render_jobs(
+    jobs: Iterator[_Job],
+    total: int,
+    formats: tuple[str, ...],
+    workers: int,
+    progress: _Progress,
+) -> list[RenderedPack]:
+    """Render every job, in ``workers`` processes (in this one for 1); packs in job order."""
+    if workers <= 1 or total <= 1:
+        packs = []
+        for job in jobs:
+            packs.append(_render_job(job))
+            progress.tick()
+        return packs
+    futures: list[Future[RenderedPack]] = []
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, total),
+        # spawn: the parent holds DuckDB connections (and their threads), never forked
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_warm_worker,
+        initargs=(formats,),
+    )
+    try:
+        for job in jobs:
+            futures.append(pool.submit(_render_job, job))
+        for future in as_completed(futures):
+            future.result()  # the first failure stops the set
+            progress.tick()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [future.result() for future in futures]
 
 
 def _open(warehouse_path: Path) -> duckdb.DuckDBPyConnection:
@@ -210,10 +327,16 @@ def render_period(
     formats: Iterable[str] = ("html",),
     as_of_date: date | None = None,
     options: PackOptions | None = None,
+    workers: int | None = None,
+    progress_every: int | None = PROGRESS_EVERY,
 ) -> tuple[list[RenderedPack], Path]:
     """Render every pack of ``period`` (default: every scope with figures) and an index.
 
-    Returns the packs and the index page (``index_<period>.html`` in ``out_dir``).
+    The warehouse is read once for the set (``source.py``); the packs are laid out in
+    ``workers`` processes (default: one per core; 1: in this process), with a progress
+    line every ``progress_every`` packs (``None``: quiet). The packs of a set share one
+    ``generated_at`` (``options.generated_at``, default now). Returns the packs, in scope
+    order then language order, and the index page (``index_<period>.html`` in ``out_dir``).
     """
     p = parse_period(period)
     wanted = _check_formats(formats)
@@ -224,7 +347,10 @@ def render_period(
         load_strings(lang)
     if isinstance(as_of_date, datetime):
         as_of_date = as_of_date.date()
-    packs: list[RenderedPack] = []
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be 1 or more, got {workers}")
+    options = replace(options, generated_at=options.generated_at or datetime.now(UTC))
+    out = Path(out_dir)
     with _open(warehouse_path) as con:
         if scopes is None:
             chosen = all_scopes(con, p.period_type, p.label)
@@ -232,12 +358,26 @@ def render_period(
                 read_pack_data(con, p, Scope.company(), as_of_date)  # raises the clear error
         else:
             chosen = [s if isinstance(s, Scope) else Scope.parse(s) for s in scopes]
-        for scope in chosen:
-            for lang in langs:
-                packs.append(
-                    _render_one(con, p, scope, Path(out_dir), lang, wanted, as_of_date, options)
-                )
-    index = write_index(p, packs, Path(out_dir), langs[0], options)
+        with PackSource(con, Path(warehouse_path)) as source:
+
+            def jobs() -> Iterator[_Job]:
+                for scope in chosen:
+                    data = read_pack_data(
+                        source.con, p, scope, as_of_date, inputs_as_of=source.inputs_as_of
+                    )
+                    frame, figures = pack_figures(data)
+                    for lang in langs:
+                        yield _Job(p, scope, lang, out, wanted, options, frame, figures)
+
+            total = len(chosen) * len(langs)
+            packs = _render_jobs(
+                jobs(),
+                total,
+                wanted,
+                default_workers() if workers is None else workers,
+                _Progress(p.label, total, progress_every),
+            )
+    index = write_index(p, packs, out, langs[0], options)
     return packs, index
 
 

@@ -47,8 +47,8 @@ def run_results(home: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def night2(small_night, tmp_path_factory) -> dict:
-    """Night 2 (one account renamed) on H2, with the project folder watched around it."""
+def drop2(small_night, tmp_path_factory) -> dict:
+    """Night 2's drop: the small night's first account renamed."""
     root = tmp_path_factory.mktemp("dbt-process")
     inbox = root / "inbox"
     inbox.mkdir()
@@ -58,7 +58,14 @@ def night2(small_night, tmp_path_factory) -> dict:
     (inbox / "accounts.csv").write_text(
         f"{header}\n{row.replace(row.split(',')[1], 'Renamed Co.', 1)}\n", encoding="utf-8"
     )
-    h1 = small_night["home"]
+    return {"root": root, "inbox": inbox, "h1": small_night["home"]}
+
+
+@pytest.fixture(scope="module")
+def night2(drop2) -> dict:
+    """Night 2 on H2 (a copy of H1 without its dbt folder), the project folder watched."""
+    root, inbox = drop2["root"], drop2["inbox"]
+    h1 = drop2["h1"]
     h1_results = (h1 / "dbt" / "target" / "run_results.json").read_bytes()
     home = copy_without_dbt(h1, root / "home2")
     before = project_files()
@@ -133,12 +140,12 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
-def test_a_killed_run_takes_its_dbt_with_it_and_leaves_the_warehouse(night2) -> None:
-    home = copy_without_dbt(night2["h1"], night2["root"] / "home-killed")
+def test_a_killed_run_takes_its_dbt_with_it_and_leaves_the_warehouse(drop2) -> None:
+    home = copy_without_dbt(drop2["h1"], drop2["root"] / "home-killed")
     live = home / "warehouse.duckdb"
     digest = hashlib.sha256(live.read_bytes()).hexdigest()
     salesops = Path(sys.executable).parent / "salesops"
-    args = [str(salesops), "run", "--inbox", str(night2["inbox"]), "--home", str(home)]
+    args = [str(salesops), "run", "--inbox", str(drop2["inbox"]), "--home", str(home)]
     proc = subprocess.Popen(
         [*args, "--as-of", NIGHT2.isoformat()],
         stdout=subprocess.DEVNULL,

@@ -51,6 +51,10 @@ if sys.platform == "linux":
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != int(os.environ.get("SALESOPS_DBT_PARENT", os.getppid())):
         sys.exit(137)
+if sys.argv[1:] == ["--version"]:  # what dagster-dbt asks each run: no look-up of releases
+    from dbt.version import __version__
+    print(f"Core:\\n  - installed: {__version__}")
+    sys.exit(0)
 from dbt.cli.main import cli
 sys.exit(cli())
 """

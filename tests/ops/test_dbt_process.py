@@ -92,7 +92,8 @@ def test_dbt_writes_its_target_and_logs_under_the_home(night2) -> None:
     home = night2["home"]
     results = run_results(home)
     assert results["args"]["vars"]["warehouse_path"].startswith(str(home / "work"))
-    assert {r["status"] for r in results["results"]} <= {"success", "pass"}
+    # (the exposures end as no-op)
+    assert {r["status"] for r in results["results"]} <= {"success", "pass", "no-op"}
     assert (home / "dbt" / "target" / "partial_parse.msgpack").is_file()
     assert (home / "dbt" / "logs" / "dbt.log").is_file()
 

@@ -25,7 +25,7 @@ from pipelines.core.errors import SalesOpsError
 from pipelines.core.metric_params import load_metric_params, metric_params_path
 from pipelines.core.progress import say
 from pipelines.core.settings import Settings
-from pipelines.transform.project import dbt_executable, ensure_manifest
+from pipelines.transform.project import child_dbt_executable, ensure_manifest
 
 
 def last_load_on_or_before(warehouse: Path, as_of: date) -> int:
@@ -82,8 +82,8 @@ def rebuild_as_of(
     }
     say("as-of", f"rebuilding the marts as of {as_of} (load {load_id}) in {out_path}")
     project = ensure_manifest()
-    dbt = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
     with tempfile.TemporaryDirectory(prefix="salesops-as-of-") as tmp:
+        dbt = DbtCliResource(project_dir=project, dbt_executable=child_dbt_executable(Path(tmp)))
         invocation = dbt.cli(
             # unit tests check the SQL on fixed rows, not the data (the test suite runs them),
             # and do not take the history var

@@ -25,7 +25,7 @@ from pipelines.transform.fact_fingerprints import (
     stale_facts,
 )
 from pipelines.transform.fx_preflight import check_reporting_currency
-from pipelines.transform.project import SalesOpsDbtTranslator
+from pipelines.transform.project import SalesOpsDbtTranslator, dbt_paths, run_dbt_resource
 from pipelines.warehouse.resource import WarehouseResource
 
 MARTS_GROUP = "marts"
@@ -93,12 +93,24 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             rebuild_stale_facts(con, facts)
         # dbt unit tests check the SQL on fixed rows, not the night's data: they run in the
         # project's test suite (scripts/test.sh), not on every night (DECISIONS.md).
-        args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(run_vars)]
+        # dbt writes under the home, never into the project folder (code, maybe read-only and
+        # shared by other homes); the target folder keeps dbt's partial-parse cache.
+        target_path, dbt_log_path = dbt_paths(warehouse.home_path)
+        args = [
+            "build",
+            "--exclude-resource-type",
+            "unit_test",
+            "--vars",
+            json.dumps(run_vars),
+            "--log-path",
+            str(dbt_log_path),
+        ]
         say("dbt", f"dbt build (load {load_id}, as of {warehouse.business_date})")
         models = tests = not_passed = 0
         log_path = warehouse.run_dir / "dbt.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        events = dbt.cli(args, context=context).stream()
+        dbt = run_dbt_resource(dbt, warehouse.home_path)
+        events = dbt.cli(args, context=context, target_path=target_path).stream()
         last_said = time.monotonic()
         with log_path.open("a", encoding="utf-8") as log:
             while True:

@@ -1,8 +1,17 @@
 """The dbt project beside the package: where it is, how dbt is invoked, how its nodes become
-Dagster asset keys and groups. Used by the Dagster assets and by the as-of rebuild."""
+Dagster asset keys and groups. Used by the Dagster assets and by the as-of rebuild.
+
+The project folder is code: a run writes nothing into it. Its ``target/manifest.json`` (what
+Dagster's asset graph is built from) is a build artefact, parsed when missing or stale
+(``ensure_manifest``); everything dbt writes while a run builds (compiled SQL,
+``run_results.json``, ``partial_parse.msgpack``, its logs) goes under the warehouse home,
+``HOME/dbt/`` (``dbt_paths``), and dbt runs as a child that dies with its parent
+(``child_dbt_executable``).
+"""
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Mapping
 from functools import cache
@@ -18,6 +27,70 @@ def dbt_executable() -> str:
     """The dbt installed beside this Python (works without an activated venv)."""
     beside = Path(sys.executable).parent / "dbt"
     return str(beside) if beside.exists() else "dbt"
+
+
+#: What a home's dbt writes: ``target`` (artefacts and the partial-parse cache, kept from run to
+#: run so dbt re-reads only the files that changed) and ``logs`` (dbt.log).
+DBT_HOME_FOLDER = "dbt"
+
+
+def dbt_paths(home: Path) -> tuple[Path, Path]:
+    """The target path and log path of the runs of ``home``."""
+    root = Path(home) / DBT_HOME_FOLDER
+    return root / "target", root / "logs"
+
+
+# The dbt child asks Linux to SIGKILL it when the thread that started it dies, and exits at once
+# when that already happened (its parent, whose pid the shell passes, is gone), so a run killed
+# with SIGKILL leaves no dbt behind building into its abandoned copy. Elsewhere it is plain dbt.
+_CHILD_CODE = """\
+import os, signal, sys
+if sys.platform == "linux":
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != int(os.environ.get("SALESOPS_DBT_PARENT", os.getppid())):
+        sys.exit(137)
+if sys.argv[1:] == ["--version"]:  # what dagster-dbt asks each run: no look-up of releases
+    from dbt.version import __version__
+    print(f"Core:\\n  - installed: {__version__}")
+    sys.exit(0)
+from dbt.cli.main import cli
+sys.exit(cli())
+"""
+
+
+def child_dbt_executable(folder: Path) -> str:
+    """A ``dbt`` for dagster-dbt to start (``folder/bin/dbt``; runs: ``HOME/dbt``): this
+    Python's dbt, which dies with the process that started it. Written when missing or
+    different."""
+    script = Path(folder) / "bin" / "dbt"
+    text = (
+        "#!/bin/sh\n# Written by salesops (pipelines/transform/project.py): dbt, dying with its"
+        " parent.\n"
+        f"SALESOPS_DBT_PARENT=$PPID exec {shlex.quote(sys.executable)} -c "
+        f'{shlex.quote(_CHILD_CODE)} "$@"\n'
+    )
+    if not script.exists() or script.read_text(encoding="utf-8") != text:
+        script.parent.mkdir(parents=True, exist_ok=True)
+        partial = script.with_suffix(".tmp")
+        partial.write_text(text, encoding="utf-8")
+        partial.chmod(0o755)
+        partial.replace(script)
+    return str(script)
+
+
+def run_dbt_resource(dbt: DbtCliResource, home: Path) -> DbtCliResource:
+    """``dbt`` as the runs of ``home`` invoke it: the same project and profile, started as a
+    child that dies with the run (``child_dbt_executable``)."""
+    return DbtCliResource(
+        project_dir=dbt.project_dir,
+        profiles_dir=dbt.profiles_dir,
+        profile=dbt.profile,
+        target=dbt.target,
+        global_config_flags=list(dbt.global_config_flags),
+        dbt_executable=child_dbt_executable(Path(home) / DBT_HOME_FOLDER),
+    )
 
 
 @cache

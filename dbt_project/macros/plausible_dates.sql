@@ -75,15 +75,6 @@
     }) -}}
 {%- endmacro %}
 
-{#- Start and end dates that must come in order, beyond the contract's ordered pairs (checked
-    at ingest, timestamps_out_of_order): (entity, start, end). -#}
-{% macro contract_date_ranges() -%}
-    {{- return([
-        ('sales_reps', 'hired_on', 'left_on'),
-        ('invoices', 'issued_at', 'due_date'),
-    ]) -}}
-{%- endmacro %}
-
 {#- A date or timestamp column's calendar date (a timestamp's in var business_timezone). -#}
 {% macro calendar_date_of(column, column_type) -%}
     {%- if column_type == 'timestamp' -%}{{ local_date(column) }}{%- else -%}{{ column }}{%- endif -%}

@@ -147,6 +147,7 @@ ENTITIES: tuple[Entity, ...] = (
         key=("rep_id",),
         owner_column="rep_id",
         label_column="rep_name",
+        ordered_pairs=(("hired_on", "left_on"),),
         description="Sales reps with their team and region.",
     ),
     Entity(
@@ -408,6 +409,7 @@ ENTITIES: tuple[Entity, ...] = (
         references=(Reference("order_id", "orders"),),
         optional=True,
         non_negative=("amount",),
+        ordered_pairs=(("issued_at", "due_date"),),
         description="Invoices (optional; derived from orders when absent).",
     ),
     Entity(

@@ -51,6 +51,10 @@ GOOD = {
         "method": "bank", "reference": None,
     },
     "fx_rates": {"rate_date": "2026-03-01", "currency": "USD", "rate_to_reporting": "7.1"},
+    "invoices": {
+        "invoice_id": "I1", "order_id": "O1", "issued_at": "2026-08-20",
+        "due_date": "2026-09-19", "amount": "100.00", "currency": "CNY",
+    },
 }  # fmt: skip
 
 CASES = [
@@ -71,6 +75,19 @@ CASES = [
     # closed before created: loaded and flagged, never quarantined (a won deal still counts)
     ("opportunities", {"closed_at": "2026-01-04 09:00:00"}, "timestamps_out_of_order", "warn"),
     ("opportunities", {"close_date": "2026-01-04"}, "timestamps_out_of_order", "warn"),
+    # a rep who left before being hired, an invoice due before it was issued: the same rule
+    (
+        "sales_reps",
+        {"hired_on": "2026-05-01", "left_on": "2026-01-01"},
+        "timestamps_out_of_order",
+        "warn",
+    ),
+    (
+        "invoices",
+        {"issued_at": "2026-08-20", "due_date": "2026-08-10"},
+        "timestamps_out_of_order",
+        "warn",
+    ),
     ("opportunities", {"amount": "EUR 5,000.00"}, "currency_mismatch", "quarantine"),
     # a deal without a measure or a link is a business fact: loaded and flagged
     ("opportunities", {"amount": None}, "missing_amount", "warn"),

@@ -1,9 +1,7 @@
 {#-
   Data-quality rules of family ordering (expectations/rules.yml) computed in dbt as of
   as_of_date: stage_moved_backwards (a stage-history entry at an earlier stage of the process
-  than the entry before it); end_before_start (a record's end dated before its start, for the
-  pairs of macro contract_date_ranges: a rep who left before being hired, an invoice due before
-  it was issued). Rows in the shape of int_dq_checks, which unions the families;
+  than the entry before it). Rows in the shape of int_dq_checks, which unions the families;
   record_id is the stage-history key as int_dq_records names it (macro record_id).
 -#}
 with
@@ -72,66 +70,9 @@ stage_moved_backwards as (
 
 ),
 
-{%- set entities = contract_dated_columns() %}
-{%- for entity, start, end in contract_date_ranges() %}
-{%- set spec = entities[entity] %}
-
-{{ entity }}_{{ end }}_before_{{ start }} as (
-
-    select
-        'end_before_start' as rule,
-        '{{ entity }}' as entity,
-        {{ record_id(spec['key']) }} as record_id,
-        '{{ end }}' as column_name,
-        '{{ start }}=' || strftime({{ start }}, '%Y-%m-%d') || ' / {{ end }}='
-        || strftime({{ end }}, '%Y-%m-%d') as value_seen,
-        '{{ end }} ' || strftime({{ end }}, '%Y-%m-%d') || ' is before {{ start }} '
-        || strftime({{ start }}, '%Y-%m-%d') as message
-    from {{ ref(spec['model']) }}
-    where {{ end }} < {{ start }}
-
-),
-{%- endfor %}
-
-records as (
-
-    select * from {{ ref('int_dq_records') }}
-
-),
-
-date_ranges as (
-
-    {% for entity, start, end in contract_date_ranges() -%}
-    select * from {{ entity }}_{{ end }}_before_{{ start }}
-    {% if not loop.last %}union all
-    {% endif %}
-    {%- endfor %}
-
-),
-
-end_before_start as (
-
-    select
-        date_ranges.rule,
-        date_ranges.entity,
-        date_ranges.record_id,
-        records.owner_rep_id,
-        date_ranges.column_name,
-        date_ranges.value_seen,
-        date_ranges.message
-    from date_ranges
-    left join records
-        on
-            date_ranges.entity = records.entity
-            and date_ranges.record_id = records.record_id
-
-),
-
 final as (
 
     select * from stage_moved_backwards
-    union all
-    select * from end_before_start
 
 )
 

@@ -111,6 +111,7 @@ LONGEST_FIRST = (
     "test_dbt_project.py",
     "test_faults.py",
     "test_dbt_process.py",
+    "test_hostile_nights.py",
     "test_plausible_dates.py",
     "test_render.py",
     "test_render_set.py",

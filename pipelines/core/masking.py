@@ -295,7 +295,8 @@ def mask_values(value: Any, mask: Callable[[str], str | None] = mask_contacts) -
     (numbers, dates, ``Markup``, objects) is returned as it is; so is a container in which
     nothing changed."""
     if isinstance(value, str):
-        return mask(value)
+        masked = mask(value)
+        return value if masked == value else masked  # unchanged text stays the same object
     if isinstance(value, dict):
         items = {k: mask_values(v, mask) for k, v in value.items()}
         return items if any(items[k] is not v for k, v in value.items()) else value

@@ -17,6 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.core import refusals
 from pipelines.core.errors import (
     FileRejected,
     HomeNotUsable,
@@ -215,7 +216,7 @@ def test_a_read_only_home_is_named_with_the_fix(tmp_path):
         (OSError(errno.ENOSPC, "No space left on device"), False),
         (PermissionError(errno.EACCES, "Permission denied"), False),
         (SalesOpsError("the inbox does not exist", "point --inbox at it"), False),
-        (FileRejected("a.csv", "not a CSV", "export again"), False),
+        (FileRejected("a.csv", "not a CSV", "export again", reason=refusals.BAD_HEADER), False),
         (HomeNotUsable("not enough free disk space", "free some"), False),
         (KeyError("a bug"), False),
     ],

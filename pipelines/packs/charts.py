@@ -201,7 +201,7 @@ def trend_chart(
     ``forecast``: months drawn after ``months`` (their labels appended to the axis) as a
     dashed forecast line inside a shaded prediction band (``band_label``)."""
     _check_drawable("trend chart", revenue, target)
-    months = [*months, *(p.label for p in forecast)]
+    labels = [*months, *(p.label for p in forecast)]
     with matplotlib.rc_context(_RC):
         fig = _new_figure(8.0, 3.2)
         ax = fig.add_subplot()
@@ -244,7 +244,7 @@ def trend_chart(
                 label=forecast_label,
             )
             x = x + fx
-        ax.set_xticks(x, list(months), rotation=0)
+        ax.set_xticks(x, labels, rotation=0)
         ax.tick_params(axis="x", labelsize=8 if len(x) <= 12 else 7)
         ax.yaxis.set_major_formatter(FuncFormatter(_grouped))
         ax.grid(axis="y", color=PALETTE["grid"], linewidth=0.8)

@@ -77,7 +77,7 @@ final as (
     from first_months
     inner join periods
         on
-            periods.period_start >= first_months.first_month
+            first_months.first_month <= periods.period_start
             and periods.period_end <= {{ as_of_date() }}
     left join amounts
         on

@@ -139,7 +139,7 @@ def forecast_series(
     quarters_done: list[str] = []
     quarter_actual: dict[str, float] = {}
     quarter_end_of: dict[str, object] = {}
-    for quarter, group in periods.groupby("quarter_start", sort=True):
+    for _, group in periods.groupby("quarter_start", sort=True):
         first = group.iloc[0]
         origin = first["origin_date"]
         n = sum(1 for e in ends if e <= origin)
@@ -166,7 +166,9 @@ def forecast_series(
             method = next((m for m in reversed(candidates) if m in fits), None)
         naive = [float(history[-1])] * len(targets)
         # a year earlier, when that month is in the history known at the origin
-        seasonal = [float(by_index[t - 12]) if first_index <= t - 12 <= last else None for t in targets]
+        seasonal = [
+            float(by_index[t - 12]) if first_index <= t - 12 <= last else None for t in targets
+        ]
         positions = [t - last - 1 for t in targets]
         chosen = fits.get(method)
         base = dict(
@@ -224,7 +226,9 @@ def forecast_series(
         if all(t in by_index for t in targets):
             quarter_actual[key] = float(sum(by_index[t] for t in targets))
             for m, fit in fits.items():
-                past_errors.setdefault(m, {})[key] = abs(point(positions, fit)[0] - quarter_actual[key])
+                past_errors.setdefault(m, {})[key] = abs(
+                    point(positions, fit)[0] - quarter_actual[key]
+                )
     return rows
 
 
@@ -235,8 +239,10 @@ def model(dbt, session):
     level = float(dbt.config.get("forecast_interval_level"))
     history = dbt.ref("int_forecast_history").df()
     periods = dbt.ref("int_forecast_periods").df()
-    for frame, cols in ((history, ["month_start", "month_end"]),
-                        (periods, ["quarter_start", "quarter_end", "origin_date", "period_start", "period_end"])):
+    for frame, cols in (
+        (history, ["month_start", "month_end"]),
+        (periods, ["quarter_start", "quarter_end", "origin_date", "period_start", "period_end"]),
+    ):
         for c in cols:
             frame[c] = pd.to_datetime(frame[c]).dt.date
     rows: list[dict] = []
@@ -253,7 +259,13 @@ def model(dbt, session):
             )
         )
     out = pd.DataFrame(rows, columns=COLUMNS)
-    for c in ["forecast", "forecast_lower", "forecast_upper", "naive_forecast", "seasonal_naive_forecast"]:
+    for c in [
+        "forecast",
+        "forecast_lower",
+        "forecast_upper",
+        "naive_forecast",
+        "seasonal_naive_forecast",
+    ]:
         out[c] = out[c].astype("float64")
     out["history_months"] = out["history_months"].astype("int64")
     return out

@@ -107,14 +107,26 @@ final as (
 
     select
         *,
-        {%- for name in ['forecast', 'naive_forecast', 'seasonal_naive_forecast', 'pipeline_forecast'] %}
-        {%- set prefix = name | replace('_forecast', '') if name != 'forecast' else 'forecast' %}
-        {{ name }} - actual as {{ prefix }}_error,
-        abs({{ name }} - actual) as {{ prefix }}_abs_error,
+        forecast - actual as forecast_error,
+        abs(forecast - actual) as forecast_abs_error,
         case
-            when actual != 0 then cast(abs({{ name }} - actual) as double) / cast(actual as double)
-        end as {{ prefix }}_pct_error{{ ',' if not loop.last }}
-        {%- endfor %}
+            when actual != 0 then cast(abs(forecast - actual) as double) / cast(actual as double)
+        end as forecast_pct_error,
+        naive_forecast - actual as naive_error,
+        abs(naive_forecast - actual) as naive_abs_error,
+        case
+            when actual != 0 then cast(abs(naive_forecast - actual) as double) / cast(actual as double)
+        end as naive_pct_error,
+        seasonal_naive_forecast - actual as seasonal_naive_error,
+        abs(seasonal_naive_forecast - actual) as seasonal_naive_abs_error,
+        case
+            when actual != 0 then cast(abs(seasonal_naive_forecast - actual) as double) / cast(actual as double)
+        end as seasonal_naive_pct_error,
+        pipeline_forecast - actual as pipeline_error,
+        abs(pipeline_forecast - actual) as pipeline_abs_error,
+        case
+            when actual != 0 then cast(abs(pipeline_forecast - actual) as double) / cast(actual as double)
+        end as pipeline_pct_error
     from joined
 
 )

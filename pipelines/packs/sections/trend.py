@@ -268,6 +268,7 @@ def context(data: Trend, c: Ctx) -> SectionContent:
 SECTION = Section(
     key="trend",
     marts=("marts.fct_sales_performance",),
+    optional_marts=("marts.fct_sales_forecast",),
     load=load,
     context=context,
     follows_lead=True,

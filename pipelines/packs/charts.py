@@ -19,6 +19,7 @@ import html
 import io
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -140,6 +141,16 @@ def tidy_svg(svg: str, chart_id: str, title: str) -> str:
     ).replace(">", f"><title>{label}</title>", 1)
 
 
+@dataclass(frozen=True)
+class ForecastPoint:
+    """A forecast month of the trend chart: its label, forecast and prediction interval."""
+
+    label: str
+    value: float
+    lower: float
+    upper: float
+
+
 class NothingToDraw(ValueError):
     """A chart asked for with no value that is neither empty nor zero."""
 
@@ -181,9 +192,16 @@ def trend_chart(
     target_label: str,
     divisor: int,
     x_label: str = "",
+    forecast: Sequence[ForecastPoint] = (),
+    forecast_label: str = "",
+    band_label: str = "",
 ) -> str:
-    """Monthly bars of an amount (report-quarter months darker) with the target as a line."""
+    """Monthly bars of an amount (report-quarter months darker) with the target as a line.
+
+    ``forecast``: months drawn after ``months`` (their labels appended to the axis) as a
+    dashed forecast line inside a shaded prediction band (``band_label``)."""
     _check_drawable("trend chart", revenue, target)
+    labels = [*months, *(p.label for p in forecast)]
     with matplotlib.rc_context(_RC):
         fig = _new_figure(8.0, 3.2)
         ax = fig.add_subplot()
@@ -204,8 +222,30 @@ def trend_chart(
                 linewidth=1.6,
                 label=target_label,
             )
-        ax.set_xticks(x, list(months), rotation=0)
-        ax.tick_params(axis="x", labelsize=8)
+        if forecast:
+            fx = [len(x) + i for i in range(len(forecast))]
+            ax.fill_between(
+                fx,
+                [p.lower / divisor for p in forecast],
+                [p.upper / divisor for p in forecast],
+                color=PALETTE["primary_light"],
+                alpha=0.45,
+                linewidth=0,
+                label=band_label,
+            )
+            ax.plot(
+                fx,
+                [p.value / divisor for p in forecast],
+                color=PALETTE["primary"],
+                linestyle="--",
+                marker="o",
+                markersize=3,
+                linewidth=1.4,
+                label=forecast_label,
+            )
+            x = x + fx
+        ax.set_xticks(x, labels, rotation=0)
+        ax.tick_params(axis="x", labelsize=8 if len(x) <= 12 else 7)
         ax.yaxis.set_major_formatter(FuncFormatter(_grouped))
         ax.grid(axis="y", color=PALETTE["grid"], linewidth=0.8)
         ax.set_ylabel(y_label)

@@ -3,7 +3,10 @@
 The lead amount is revenue, or bookings (won amount) in a pack without orders
 (``Frame.lead``). Reads the scope's month rows of ``marts.fct_sales_performance``. A month
 without a row is a gap (never drawn as zero); twelve months of nothing but zeros and gaps
-draw no chart, a sentence says so.
+draw no chart, a sentence says so. After the 12 months the chart draws the statistical
+forecast of the quarter after the period's end with its prediction band (the scope's month
+rows of ``marts.fct_sales_forecast`` for the lead amount, made as of the period's end), when
+the warehouse has that mart and the forecast.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pipelines.core.i18n import Strings
 from pipelines.core.periods import trailing_month_starts
 from pipelines.packs import charts
 from pipelines.packs.formatting import Formatter
-from pipelines.packs.frame import REVENUE, Frame, Lead
+from pipelines.packs.frame import REVENUE, Frame, Lead, has_table
 from pipelines.packs.scope import Scope
 from pipelines.packs.sections.base import Ctx, Section, SectionContent, status, unit
 from pipelines.packs.tables import Column, Table
@@ -35,9 +38,38 @@ class MonthPoint:
 
 
 @dataclass(frozen=True)
+class ForecastMonth:
+    """A month of the statistical forecast after the period (``fct_sales_forecast``)."""
+
+    period: str
+    forecast: Decimal
+    lower: Decimal
+    upper: Decimal
+
+
+@dataclass(frozen=True)
 class Trend:
     lead: Lead
     months: list[MonthPoint]
+    forecast: list[ForecastMonth] = ()  # type: ignore[assignment]
+
+
+def forecast_months(
+    con: duckdb.DuckDBPyConnection, last_day: date, scope: Scope, lead: Lead = REVENUE
+) -> list[ForecastMonth]:
+    """The statistical forecast of the months of the quarter starting after ``last_day``
+    (made as of ``last_day``), oldest first; none without the mart or the forecast."""
+    if not has_table(con, "marts.fct_sales_forecast"):
+        return []
+    rows = con.execute(
+        """select period, forecast, forecast_lower, forecast_upper
+           from marts.fct_sales_forecast
+           where measure = ? and period_type = 'month' and level = ? and scope_id = ?
+             and origin_date = ? and forecast is not null
+           order by period_start""",
+        [lead.key, scope.level, scope.scope_id, last_day],
+    ).fetchall()
+    return [ForecastMonth(*r) for r in rows]
 
 
 def monthly_series(
@@ -76,8 +108,12 @@ def monthly_series(
 
 
 def load(con: duckdb.DuckDBPyConnection, frame: Frame) -> Trend:
-    lead = frame.lead
-    return Trend(lead, monthly_series(con, frame.current.period_end, scope=frame.scope, lead=lead))
+    lead, end = frame.lead, frame.current.period_end
+    return Trend(
+        lead,
+        monthly_series(con, end, scope=frame.scope, lead=lead),
+        forecast_months(con, end, frame.scope, lead),
+    )
 
 
 def trend_commentary(
@@ -147,8 +183,13 @@ def context(data: Trend, c: Ctx) -> SectionContent:
     }
     amounts = [float(m.amount) if m.amount is not None else None for m in months]
     targets = [float(m.target) if m.target is not None else None for m in months]
+    points = [
+        charts.ForecastPoint(f.period, float(f.forecast), float(f.lower), float(f.upper))
+        for f in data.forecast
+    ]
     divisor = charts.axis_scale(
-        max([v for v in amounts + targets if v is not None] + [0.0]), wan=fmt.wan
+        max([v for v in amounts + targets if v is not None] + [p.upper for p in points] + [0.0]),
+        wan=fmt.wan,
     )
     name = t(f"lead.{lead.key}.name")
     metric = t(f"lead.{lead.key}.in_sentence")
@@ -169,6 +210,9 @@ def context(data: Trend, c: Ctx) -> SectionContent:
                 revenue_label=name,
                 target_label=t("trend.target"),
                 divisor=divisor,
+                forecast=points,
+                forecast_label=t("trend.forecast"),
+                band_label=t("trend.band"),
             )
         )
         if drawn
@@ -204,7 +248,16 @@ def context(data: Trend, c: Ctx) -> SectionContent:
             title=title,
             amount_label=name,
             rows=rows,
-            note=t("trend.note"),
+            note=t("trend.note") + (" " + t("trend.forecast_note") if points else ""),
+            forecast=[
+                dict(
+                    month=f.period,
+                    forecast=fmt.money(f.forecast),
+                    lower=fmt.money(f.lower),
+                    upper=fmt.money(f.upper),
+                )
+                for f in data.forecast
+            ],
             source=f"marts.fct_sales_performance (month, {c.level})",
         ),
         trend_commentary(months, fmt, t, c.period, lead),
@@ -215,6 +268,7 @@ def context(data: Trend, c: Ctx) -> SectionContent:
 SECTION = Section(
     key="trend",
     marts=("marts.fct_sales_performance",),
+    optional_marts=("marts.fct_sales_forecast",),
     load=load,
     context=context,
     follows_lead=True,

@@ -30,7 +30,8 @@ CORE_TABLES = {
 LATER_MARTS = {
     "fct_pipeline",
     "fct_pipeline_snapshots",
-    "fct_revenue_forecast",
+    "fct_sales_forecast",
+    "fct_forecast_accuracy",
     "fct_customer_retention",
     "fct_customer_value_tiers",
     "fct_receivables_kpis",

@@ -4,8 +4,7 @@
   date falls in the period. It is read at two business dates from the version history
   (stg_crm__opportunity_versions: the version valid on that day, i.e. as loaded by then), so
   any past period reads as it was reported: opening_date = the day before period_start,
-  closing_date = period_end, or as_of_date while the period runs. Periods: those of int_periods
-  that have begun by as_of_date and end on or after the first load's business date.
+  closing_date = period_end, or as_of_date while the period runs (int_pipeline_waterfall_windows).
 
   One row per (period_type, period, opportunity_id) that was in the period's pipeline at the
   opening date, or is in it at the closing date, or entered it and closed (won or lost, with
@@ -24,15 +23,9 @@
 -#}
 with
 
-loads as (
+windows as (
 
-    select * from {{ ref('stg_meta__loads') }}
-
-),
-
-periods as (
-
-    select * from {{ ref('int_periods') }}
+    select * from {{ ref('int_pipeline_waterfall_windows') }}
 
 ),
 
@@ -51,31 +44,6 @@ rep_versions as (
 fx_rates as (
 
     select * from {{ ref('int_fx_rates') }}
-
-),
-
-first_load as (
-
-    select min(as_of_date) as first_day
-    from loads
-
-),
-
-windows as (
-
-    select
-        periods.period_type,
-        periods.period,
-        periods.period_start,
-        periods.period_end,
-        cast(periods.period_start - interval 1 day as date) as opening_date,
-        least(periods.period_end, {{ as_of_date() }}) as closing_date,
-        cast(periods.period_start - interval 1 day as date) >= first_load.first_day as is_history_complete
-    from periods
-    cross join first_load
-    where
-        periods.period_start <= {{ as_of_date() }}
-        and periods.period_end >= first_load.first_day
 
 ),
 

@@ -11,8 +11,8 @@
   from the CRM: lost, at its opening amount). Identity, per row:
     opening + new + pulled_in + transferred_in + amount_up
       − amount_down − pushed_out − won − lost − transferred_out = closing
-  The company row exists for every period int_pipeline_waterfall covers; another scope for the
-  periods in which one of its deals moved.
+  The company row exists for every period of int_pipeline_waterfall_windows (zeros when no deal
+  moved); another scope for the periods in which one of its deals moved.
 -#}
 with
 
@@ -30,15 +30,7 @@ waterfall as (
 
 windows as (
 
-    select distinct
-        period_type,
-        period,
-        period_start,
-        period_end,
-        opening_date,
-        closing_date,
-        is_history_complete
-    from {{ ref('int_pipeline_waterfall') }}
+    select * from {{ ref('int_pipeline_waterfall_windows') }}
 
 ),
 

@@ -28,7 +28,6 @@ import statistics
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -193,8 +192,8 @@ def _d(text: str) -> date:
 def _oracle_lead_steps() -> dict[str, dict[str, date | None]]:
     """Each lead's step dates, from the last load's rows."""
     latest = {}
-    for load, oid, owner, created, stage, amount, expected, closed, lead in OPPORTUNITY_VERSIONS:
-        latest[oid] = (created, stage, closed, lead)
+    for version in sorted(OPPORTUNITY_VERSIONS):  # by load: the last one wins
+        latest[version[1]] = (version[3], version[4], version[7], version[8])
     out = {}
     for lid, _owner, created, named in LEADS:
         opps = [o for o, (_, _, _, lead) in latest.items() if lead == lid or o == named]
@@ -323,7 +322,7 @@ def _oracle_waterfall() -> dict[tuple, dict[str, Decimal]]:
             def is_open(v):
                 return v is not None and v[4] not in ("won", "lost")
 
-            def due(v):
+            def due(v, start=start, end=end):
                 return v is not None and start <= _d(v[6]) <= end
 
             in0 = is_open(o) and due(o)

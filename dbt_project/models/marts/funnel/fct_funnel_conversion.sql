@@ -20,12 +20,7 @@ periods as (
 
 ),
 
-{%- set evidence = var('funnel_stage_evidence', 'recorded') %}
-{%- if evidence not in ['recorded', 'implied'] and execute %}
-    {{ exceptions.raise_compiler_error(
-        "var funnel_stage_evidence must be 'recorded' or 'implied', got '" ~ evidence ~ "'"
-    ) }}
-{%- endif %}
+{%- set evidence = funnel_stage_evidence() %}
 
 stages_reached as (
 

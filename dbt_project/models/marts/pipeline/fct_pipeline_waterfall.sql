@@ -39,10 +39,12 @@ scoped as (
     select
         waterfall.*,
         levels.level,
-        {{ scope_id_for('levels.level', 'waterfall.opening_rep_id', 'waterfall.opening_team', 'waterfall.opening_region') }}
-            as opening_scope_id,
-        {{ scope_id_for('levels.level', 'waterfall.closing_rep_id', 'waterfall.closing_team', 'waterfall.closing_region') }}
-            as closing_scope_id
+        {{ scope_id_for(
+            'levels.level', 'waterfall.opening_rep_id', 'waterfall.opening_team', 'waterfall.opening_region'
+        ) }} as opening_scope_id,
+        {{ scope_id_for(
+            'levels.level', 'waterfall.closing_rep_id', 'waterfall.closing_team', 'waterfall.closing_region'
+        ) }} as closing_scope_id
     from waterfall
     cross join levels
 

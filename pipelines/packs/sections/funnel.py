@@ -40,6 +40,9 @@ class FunnelStage:
     reached_from: int
     reached_to: int
     conversion_rate: float | None
+    #: Reached stage_to, whether or not stage_from (stages recorded in the history: a deal
+    #: that skipped stage_from counts here, not in reached_to).
+    reached_stage_to: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ def funnel(
     return [
         FunnelStage(*r)
         for r in con.execute(
-            """select stage_order, stage_from, stage_to, reached_from, reached_to, conversion_rate
+            """select stage_order, stage_from, stage_to, reached_from, reached_to, conversion_rate,
+                      reached_stage_to
                from marts.fct_funnel_conversion
                where period_type = ? and period = ? and level = ? and scope_id = ?
                order by stage_order""",
@@ -193,6 +197,8 @@ def funnel_commentary(
         )
     ]
     first, last = stages[0], stages[-1]
+    # every deal that reached the last stage, also one that skipped the stage before it
+    reached_last = last.reached_to if last.reached_stage_to is None else last.reached_stage_to
     if first.reached_from > 0:
         out.append(
             t(
@@ -201,8 +207,8 @@ def funnel_commentary(
                 quarter=quarter,
                 first_stage=stage_label(t, first.stage_from),
                 last_stage=stage_label(t, last.stage_to),
-                reached=fmt.count(last.reached_to),
-                rate=fmt.pct(Decimal(last.reached_to) / Decimal(first.reached_from)),
+                reached=fmt.count(reached_last),
+                rate=fmt.pct(Decimal(reached_last) / Decimal(first.reached_from)),
             )
         )
     moves = []

@@ -149,3 +149,25 @@ def test_chinese_pack_names_the_steps_and_movements(packs) -> None:
     ]
     assert p.tables["waterfall-table"][1][0] == "期初余额"
     assert p.tables["waterfall-table"][-1][0] == "期末余额"
+
+
+def test_overall_sentence_counts_deals_that_skipped_the_stage_before_won() -> None:
+    """With stages as the history records them, a pair's reached_to counts only the deals that
+    reached both stages: the sentence on the whole path counts every deal that reached won
+    (reached_stage_to), also the ones that skipped negotiation: 5 of 20."""
+    from pipelines.core.i18n import load_strings
+    from pipelines.packs.formatting import Formatter
+    from pipelines.packs.sections.funnel import FunnelStage, funnel_commentary
+
+    stages = [
+        FunnelStage(1, "qualified", "discovery", 20, 12, 0.6, 12),
+        FunnelStage(2, "discovery", "proposal", 12, 8, 8 / 12, 9),
+        FunnelStage(3, "proposal", "negotiation", 9, 4, 4 / 9, 4),
+        FunnelStage(4, "negotiation", "won", 4, 2, 0.5, 5),
+    ]
+    t = load_strings("en")
+    said = funnel_commentary(stages, [], "2026Q3", "2026Q2", Formatter(t, "CNY"), t)
+    assert "Of the 20 opportunities created in 2026Q3 that reached Qualified, 5 reached Won" in (
+        " ".join(said)
+    )
+    assert "(25.0%)" in " ".join(said)

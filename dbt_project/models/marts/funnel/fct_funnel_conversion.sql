@@ -6,7 +6,8 @@
   stage shows it (is_implied = false); 'implied' also counts the stages before the furthest one
   reached. reached_to counts the opportunities of the cohort that reached both stage_from and
   stage_to, so the rate never exceeds 1 (with implied stages, reaching stage_to implies
-  stage_from, and reached_to is simply those that reached stage_to). Cohorts and scopes are the opportunity_created events of
+  stage_from, and reached_to is simply those that reached stage_to); reached_stage_to counts
+  those that reached stage_to, whether or not they reached stage_from. Cohorts and scopes are the opportunity_created events of
   int_sales_event_scopes: an opportunity counts for its owner and the owner's team and region as
   int_opportunities_enriched gives them. At company level every period of int_periods gets all
   four pairs; another scope gets the four pairs of the periods in which it has a cohort (at
@@ -144,6 +145,7 @@ final as (
         grid.stage_to,
         coalesce(reached_from.opportunities, 0) as reached_from,
         coalesce(reached_to.opportunities, 0) as reached_to,
+        coalesce(reached_next.opportunities, 0) as reached_stage_to,
         cast(coalesce(reached_to.opportunities, 0) as double)
         / nullif(cast(coalesce(reached_from.opportunities, 0) as double), 0) as conversion_rate
     from grid
@@ -161,6 +163,13 @@ final as (
             and grid.level = reached_to.level
             and grid.scope_id = reached_to.scope_id
             and grid.stage_order = reached_to.stage_order
+    left join reached_by_cohort as reached_next
+        on
+            grid.period_type = reached_next.period_type
+            and grid.period = reached_next.period
+            and grid.level = reached_next.level
+            and grid.scope_id = reached_next.scope_id
+            and grid.stage_order + 1 = reached_next.stage_order
 
 )
 

@@ -1,13 +1,13 @@
 """The pipeline waterfall of every quarter of the demo, recomputed in plain Python.
 
 The shared demo night (tests/conftest.py) is one load. Its history is extended here, on a copy,
-with one earlier load at the end of every quarter since the first: each holds every
+with one earlier load at the end of every month since the first: each holds every
 opportunity created by then, in the stage its own stage history shows on that day (won or lost
 with the close time of that entry), with a deterministic change of amount and expected close
 date against the exported one, so that deals are pulled in, pushed out, raised and lowered
-from one quarter to the next. dbt then builds the waterfall for real on that history; the test
-recomputes every quarter's company row from the raw versions and checks that every row of
-every scope adds up from opening to closing balance.
+from one month to the next. dbt then builds the waterfall for real on that history; the test
+recomputes every month's and every quarter's company row from the raw versions and checks that
+every row of every scope adds up from opening to closing balance.
 """
 
 from __future__ import annotations
@@ -41,30 +41,33 @@ MOVEMENTS = (
 )
 
 
-def _quarter_start(d: date) -> date:
-    return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
+def _start(d: date, months: int) -> date:
+    """First day of the month (months=1) or quarter (months=3) holding d."""
+    return date(d.year, months * ((d.month - 1) // months) + 1, 1)
 
 
-def _next_quarter(start: date) -> date:
-    month = start.month + 3
+def _next(start: date, months: int) -> date:
+    month = start.month + months
     return date(start.year + (month > 12), (month - 1) % 12 + 1, 1)
 
 
-def _quarter_label(start: date) -> str:
+def _label(start: date, months: int) -> str:
+    if months == 1:
+        return f"{start.year}-{start.month:02d}"
     return f"{start.year}Q{(start.month - 1) // 3 + 1}"
 
 
 def _extend_history(con: duckdb.DuckDBPyConnection) -> list[date]:
-    """Earlier loads at every quarter end before the demo's own load; returns their dates."""
+    """Earlier loads at every month end before the demo's own load; returns their dates."""
     ((first_created,),) = con.execute(
         "select min(timezone('Asia/Shanghai', created_at))::date from raw.opportunities"
     ).fetchall()
     ((real_load,),) = con.execute("select max(load_id) from meta.loads").fetchall()
     ends = []
-    start = _next_quarter(_quarter_start(first_created))
-    while start <= AS_OF - timedelta(days=1) and start - timedelta(days=1) < AS_OF:
+    start = _next(_start(first_created, 3), 1)  # from the end of the first quarter's month
+    while start <= AS_OF:
         ends.append(start - timedelta(days=1))
-        start = _next_quarter(start)
+        start = _next(start, 1)
     for k, end in enumerate(ends):
         load_id = k - len(ends)  # before the real load in load order
         add_load(con, load_id, end.isoformat())
@@ -130,49 +133,53 @@ def _on(versions: list[tuple], day: date) -> tuple | None:
 
 
 def _oracle(versions: dict[str, list[tuple]], fx: oracle.Fx, first_load: date) -> dict:
+    """Company rows {(period_type, period): movements} of every month and quarter that ends on
+    or after the first load and has begun by AS_OF."""
     out = {}
-    start = _quarter_start(first_load)
-    while start <= AS_OF:
-        end = _next_quarter(start) - timedelta(days=1)
-        d0, d1 = start - timedelta(days=1), min(end, AS_OF)
-        m = dict.fromkeys(MOVEMENTS, Decimal(0))
-
-        def value(v):
-            return fx.convert(str(v[3]), v[4], v[1]) or Decimal(0)
-
-        for history in versions.values():
-            o, c = _on(history, d0), _on(history, d1)
-
-            def is_open(v):
-                return v is not None and v[2] in OPEN
-
-            def due(v, start=start, end=end):
-                return v is not None and start <= v[5] <= end
-
-            in0 = is_open(o) and due(o)
-            closed_in = c is not None and not is_open(c) and due(c) and (o is None or is_open(o))
-            if not (in0 or (is_open(c) and due(c)) or closed_in):
-                continue
-            if in0:
-                m["opening_balance"] += value(o)
-                if c is None:
-                    m["lost"] += value(o)
-                    continue
-                delta = value(c) - value(o)
-                m["amount_up" if delta > 0 else "amount_down"] += abs(delta)
-            else:
-                m["pulled_in" if o is not None else "new_amount"] += value(c)
-            exit_ = (
-                c[2] if c[2] in ("won", "lost") else "closing_balance" if due(c) else "pushed_out"
-            )
-            m[exit_] += value(c)
-        out[_quarter_label(start)] = m
-        start = _next_quarter(start)
+    for kind, months in (("month", 1), ("quarter", 3)):
+        start = _start(first_load, months)
+        while start <= AS_OF:
+            end = _next(start, months) - timedelta(days=1)
+            out[(kind, _label(start, months))] = _movements(versions, fx, start, end)
+            start = _next(start, months)
     return out
 
 
+def _movements(versions: dict[str, list[tuple]], fx: oracle.Fx, start: date, end: date) -> dict:
+    d0, d1 = start - timedelta(days=1), min(end, AS_OF)
+    m = dict.fromkeys(MOVEMENTS, Decimal(0))
+
+    def value(v):
+        return fx.convert(str(v[3]), v[4], v[1]) or Decimal(0)
+
+    def is_open(v):
+        return v is not None and v[2] in OPEN
+
+    def due(v):
+        return v is not None and start <= v[5] <= end
+
+    for history in versions.values():
+        o, c = _on(history, d0), _on(history, d1)
+        in0 = is_open(o) and due(o)
+        closed_in = c is not None and not is_open(c) and due(c) and (o is None or is_open(o))
+        if not (in0 or (is_open(c) and due(c)) or closed_in):
+            continue
+        if in0:
+            m["opening_balance"] += value(o)
+            if c is None:
+                m["lost"] += value(o)
+                continue
+            delta = value(c) - value(o)
+            m["amount_up" if delta > 0 else "amount_down"] += abs(delta)
+        else:
+            m["pulled_in" if o is not None else "new_amount"] += value(c)
+        exit_ = c[2] if c[2] in ("won", "lost") else "closing_balance" if due(c) else "pushed_out"
+        m[exit_] += value(c)
+    return m
+
+
 @pytest.mark.e2e
-def test_demo_waterfall_every_quarter_matches_the_versions(demo, tmp_path) -> None:
+def test_demo_waterfall_every_month_and_quarter_matches_the_versions(demo, tmp_path) -> None:
     assert demo["summary"]["status"] == "success", demo["summary"].get("error")
     home = nights.copy_home(demo["home"], tmp_path / "home")
     db = home / "warehouse.duckdb"
@@ -181,7 +188,7 @@ def test_demo_waterfall_every_quarter_matches_the_versions(demo, tmp_path) -> No
     ((real_load,),) = con.execute("select max(load_id) from meta.loads").fetchall()
     con.execute("checkpoint")
     con.close()
-    assert len(ends) >= 6, ends  # the demo covers two years
+    assert len(ends) >= 18, ends  # the demo covers two years
     run_dbt(
         [
             "build",
@@ -193,17 +200,21 @@ def test_demo_waterfall_every_quarter_matches_the_versions(demo, tmp_path) -> No
         as_of=AS_OF.isoformat(),
         load_id=real_load,
     )
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(db))
     try:
         expected = _oracle(_versions(con), oracle.Fx(demo["drop"]), ends[0])
         rows = con.execute(
-            f"""select period, {", ".join(MOVEMENTS)} from marts.fct_pipeline_waterfall
-                where period_type = 'quarter' and level = 'company'"""
+            f"""select period_type, period, {", ".join(MOVEMENTS)}
+                from marts.fct_pipeline_waterfall
+                where period_type in ('month', 'quarter') and level = 'company'"""
         ).fetchall()
-        got = {r[0]: dict(zip(MOVEMENTS, r[1:], strict=True)) for r in rows}
+        got = {r[:2]: dict(zip(MOVEMENTS, r[2:], strict=True)) for r in rows}
         assert got == expected
         # every kind of movement happens somewhere in the history
-        assert all(any(q[m] for q in got.values()) for m in MOVEMENTS if "transferred" not in m)
+        never = [
+            m for m in MOVEMENTS if "transferred" not in m and not any(q[m] for q in got.values())
+        ]
+        assert never == []
         # every row of every scope and period adds up
         for r in con.execute(
             f"select {', '.join(MOVEMENTS)} from marts.fct_pipeline_waterfall"

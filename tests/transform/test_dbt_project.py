@@ -645,21 +645,24 @@ def test_sales_performance_periods(warehouse: duckdb.DuckDBPyConnection) -> None
 
 
 def test_funnel_conversion(warehouse: duckdb.DuckDBPyConnection) -> None:
-    # Q3 cohort: OP2 (qualified, proposal, won: discovery and negotiation implied),
-    # OP3 (qualified, discovery, lost), OP4 (to negotiation), OP5 (qualified)
-    # reached: qualified 4, discovery 3, proposal 2, negotiation 2, won 1
+    # Q3 cohort: OP2 (qualified, proposal, won: skipped discovery and negotiation),
+    # OP3 (qualified, discovery, lost), OP4 (to negotiation), OP5 (qualified). Stages reached
+    # as the history records them (funnel_stage_evidence: recorded, the default): a pair counts
+    # the deals that reached both its stages. qualified 4 -> discovery OP3, OP4: 2;
+    # discovery 2 -> proposal OP4: 1 (OP2 skipped discovery); proposal OP2, OP4 -> negotiation
+    # OP4: 1; negotiation OP4 -> won: 0 (OP2 won without a recorded negotiation).
     rows = warehouse.execute("""select stage_order, stage_from, stage_to, reached_from, reached_to,
                                        conversion_rate
                                 from marts.fct_funnel_conversion
                                 where period = '2026Q3' and level = 'company'
                                 order by stage_order""").fetchall()
     assert [r[:5] for r in rows] == [
-        (1, "qualified", "discovery", 4, 3),
-        (2, "discovery", "proposal", 3, 2),
-        (3, "proposal", "negotiation", 2, 2),
-        (4, "negotiation", "won", 2, 1),
+        (1, "qualified", "discovery", 4, 2),
+        (2, "discovery", "proposal", 2, 1),
+        (3, "proposal", "negotiation", 2, 1),
+        (4, "negotiation", "won", 1, 0),
     ]
-    assert [r[5] for r in rows] == pytest.approx([0.75, 2 / 3, 1.0, 0.5])
+    assert [r[5] for r in rows] == pytest.approx([0.5, 0.5, 0.5, 0.0])
 
 
 def test_lead_sources(warehouse: duckdb.DuckDBPyConnection) -> None:

@@ -1,7 +1,9 @@
 """Funnel conversion and lead sources of the scope's creation cohort of the period.
 
-Reads the scope's rows of ``marts.fct_funnel_conversion`` (this period and the previous one)
-and ``marts.fct_lead_sources``. A lead without an owner counts in the company pack only.
+Reads the scope's rows of ``marts.fct_funnel_conversion`` (this period and the previous one),
+``marts.fct_lead_sources`` and ``marts.fct_lead_to_cash_funnel`` (lead -> opportunity -> won ->
+ordered -> paid of the period's lead cohort; a warehouse without that mart leaves its table
+out). A lead without an owner counts in the company pack only.
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ from markupsafe import Markup
 from pipelines.core.i18n import Strings
 from pipelines.packs import charts
 from pipelines.packs.formatting import Formatter
-from pipelines.packs.frame import Frame
+from pipelines.packs.frame import Frame, has_table
 from pipelines.packs.scope import Scope
-from pipelines.packs.sections.base import Ctx, Section, SectionContent, reverse_text
+from pipelines.packs.sections.base import (
+    Ctx,
+    Section,
+    SectionContent,
+    reverse_text,
+    table_grid,
+)
 from pipelines.packs.tables import Column, Table
 
 #: A lead source needs this many leads before its conversion rate is called "best".
@@ -32,6 +40,9 @@ class FunnelStage:
     reached_from: int
     reached_to: int
     conversion_rate: float | None
+    #: Reached stage_to, whether or not stage_from (stages recorded in the history: a deal
+    #: that skipped stage_from counts here, not in reached_to).
+    reached_stage_to: int | None = None
 
 
 @dataclass(frozen=True)
@@ -43,10 +54,21 @@ class LeadSource:
 
 
 @dataclass(frozen=True)
+class LeadToCashStep:
+    step_order: int
+    step: str
+    leads: int
+    step_conversion_rate: float | None
+    cohort_conversion_rate: float | None
+    median_days_from_previous: float | None
+
+
+@dataclass(frozen=True)
 class Funnel:
     stages: list[FunnelStage]
     previous: list[FunnelStage]  # the previous period's cohort
     lead_sources: list[LeadSource]
+    lead_to_cash: list[LeadToCashStep] | None = None  # None: no lead-to-cash mart
 
 
 # --------------------------------------------------------------------------- queries
@@ -63,7 +85,8 @@ def funnel(
     return [
         FunnelStage(*r)
         for r in con.execute(
-            """select stage_order, stage_from, stage_to, reached_from, reached_to, conversion_rate
+            """select stage_order, stage_from, stage_to, reached_from, reached_to, conversion_rate,
+                      reached_stage_to
                from marts.fct_funnel_conversion
                where period_type = ? and period = ? and level = ? and scope_id = ?
                order by stage_order""",
@@ -92,12 +115,37 @@ def lead_sources(
     ]
 
 
+def lead_to_cash(
+    con: duckdb.DuckDBPyConnection,
+    period: str,
+    period_type: str = "quarter",
+    scope: Scope | None = None,
+) -> list[LeadToCashStep] | None:
+    """The scope's five steps for the lead cohort of the period ([] without leads; None
+    without the mart)."""
+    if not has_table(con, "marts.fct_lead_to_cash_funnel"):
+        return None
+    scope = scope or Scope.company()
+    return [
+        LeadToCashStep(*r)
+        for r in con.execute(
+            """select step_order, step, leads, step_conversion_rate, cohort_conversion_rate,
+                      median_days_from_previous
+               from marts.fct_lead_to_cash_funnel
+               where period_type = ? and period = ? and level = ? and scope_id = ?
+               order by step_order""",
+            [period_type, period, scope.level, scope.scope_id],
+        ).fetchall()
+    ]
+
+
 def load(con: duckdb.DuckDBPyConnection, frame: Frame) -> Funnel:
     period, kind, scope = frame.period, frame.period.period_type, frame.scope
     return Funnel(
         funnel(con, period.label, kind, scope),
         funnel(con, period.previous().label, kind, scope),
         lead_sources(con, period.label, kind, scope),
+        lead_to_cash(con, period.label, kind, scope),
     )
 
 
@@ -149,6 +197,8 @@ def funnel_commentary(
         )
     ]
     first, last = stages[0], stages[-1]
+    # every deal that reached the last stage, also one that skipped the stage before it
+    reached_last = last.reached_to if last.reached_stage_to is None else last.reached_stage_to
     if first.reached_from > 0:
         out.append(
             t(
@@ -157,8 +207,8 @@ def funnel_commentary(
                 quarter=quarter,
                 first_stage=stage_label(t, first.stage_from),
                 last_stage=stage_label(t, last.stage_to),
-                reached=fmt.count(last.reached_to),
-                rate=fmt.pct(Decimal(last.reached_to) / Decimal(first.reached_from)),
+                reached=fmt.count(reached_last),
+                rate=fmt.pct(Decimal(reached_last) / Decimal(first.reached_from)),
             )
         )
     moves = []
@@ -220,6 +270,48 @@ def lead_source_commentary(
             )
         )
     return out
+
+
+def lead_to_cash_commentary(
+    steps: list[LeadToCashStep], quarter: str, fmt: Formatter, t: Strings
+) -> list[str]:
+    if not steps or steps[0].leads == 0:
+        return [t("lead_to_cash.empty", quarter=quarter)]
+    by_step = {s.step: s for s in steps}
+    return [
+        t(
+            "lead_to_cash.sentence",
+            leads=fmt.count(by_step["lead"].leads),
+            quarter=quarter,
+            won=fmt.count(by_step["won"].leads),
+            paid=fmt.count(by_step["paid"].leads),
+            rate=fmt.pct(by_step["paid"].cohort_conversion_rate),
+        )
+    ]
+
+
+def lead_to_cash_table(steps: list[LeadToCashStep], t: Strings) -> Table:
+    return Table(
+        "lead_to_cash",
+        t("lead_to_cash.title"),
+        [
+            Column(t("lead_to_cash.step")),
+            Column(t("lead_to_cash.leads"), "count"),
+            Column(t("lead_to_cash.step_conversion"), "pct"),
+            Column(t("lead_to_cash.cohort_conversion"), "pct"),
+            Column(t("lead_to_cash.median_days"), "days"),
+        ],
+        [
+            [
+                t(f"lead_to_cash.steps.{s.step}"),
+                s.leads,
+                s.step_conversion_rate,
+                s.cohort_conversion_rate,
+                s.median_days_from_previous,
+            ]
+            for s in steps
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- context
@@ -312,9 +404,20 @@ def context(data: Funnel, c: Ctx) -> SectionContent:
             ],
         ),
     ]
+    lead_to_cash_data = None
+    if data.lead_to_cash is not None:
+        l2c = lead_to_cash_table(data.lead_to_cash, t)
+        tables.append(l2c)
+        lead_to_cash_data = dict(
+            grid=table_grid(l2c.key, None, l2c, fmt) if l2c.rows else None,
+            commentary=lead_to_cash_commentary(data.lead_to_cash, c.period, fmt, t),
+            note=t("lead_to_cash.note"),
+            source=f"marts.fct_lead_to_cash_funnel ({c.kind}, {c.level})",
+        )
     return SectionContent(
         dict(
             rows=rows,
+            lead_to_cash=lead_to_cash_data,
             previous_label=c.previous,
             scope_note=t("funnel.scope_note") if c.level != "company" else None,
             weakest=dict(
@@ -357,6 +460,7 @@ def glance(data: Funnel, content: SectionContent, c: Ctx) -> str | None:
 SECTION = Section(
     key="funnel",
     marts=("marts.fct_funnel_conversion", "marts.fct_lead_sources"),
+    optional_marts=("marts.fct_lead_to_cash_funnel",),
     load=load,
     context=context,
     glance=glance,

@@ -1,8 +1,10 @@
 """Pipeline coverage for next quarter: the snapshot entering it and open pipeline by quarter.
 
 Reads the scope's latest row of ``marts.fct_pipeline_snapshots`` on or before the as-of date
-and its ``marts.fct_pipeline`` rows by expected-close quarter. Both marts came later than
-the core ones: a warehouse without them leaves the section out. Revenue booked (and so what
+and its ``marts.fct_pipeline`` rows by expected-close quarter, and the pack period's pipeline
+waterfall (``marts.fct_pipeline_waterfall``: opening balance, movements, closing balance). These
+marts came later than the core ones: a warehouse without the first two leaves the section out,
+one without the waterfall leaves its table out. Revenue booked (and so what
 remains of the target, and its coverage) comes from the orders: in a pack without orders it is
 n/a, never a zero that leaves the whole target "to book".
 """
@@ -52,10 +54,39 @@ class PipelinePeriod:
     pipeline_coverage: float | None
 
 
+#: The waterfall's movements in the order they are added up (sign +1 / -1; 0: a balance).
+WATERFALL_MOVEMENTS: tuple[tuple[str, int], ...] = (
+    ("opening_balance", 0),
+    ("new_amount", 1),
+    ("pulled_in", 1),
+    ("transferred_in", 1),
+    ("amount_up", 1),
+    ("amount_down", -1),
+    ("pushed_out", -1),
+    ("won", -1),
+    ("lost", -1),
+    ("transferred_out", -1),
+    ("closing_balance", 0),
+)
+#: Movements that are always 0 for the company (a deal changing owner stays in the company).
+TRANSFERS = ("transferred_in", "transferred_out")
+
+
+@dataclass(frozen=True)
+class Waterfall:
+    """One row of ``fct_pipeline_waterfall``: the period's pipeline from opening to closing."""
+
+    opening_date: date
+    closing_date: date
+    is_history_complete: bool
+    amounts: dict[str, Decimal]
+
+
 @dataclass(frozen=True)
 class PipelineCoverage:
     snapshot: CoverageSnapshot | None  # None: no snapshot of the scope on or before the cut-off
     periods: list[PipelinePeriod]
+    waterfall: Waterfall | None = None  # None: no waterfall mart, or no row for the scope
 
 
 def pipeline_coverage(
@@ -92,13 +123,37 @@ def pipeline_coverage(
     )
 
 
+def pipeline_waterfall(
+    con: duckdb.DuckDBPyConnection, scope: Scope, period: str, period_type: str
+) -> Waterfall | None:
+    """The scope's waterfall of the period (None without the mart or a row for the scope)."""
+    if not has_table(con, "marts.fct_pipeline_waterfall"):
+        return None
+    names = [name for name, _ in WATERFALL_MOVEMENTS]
+    row = con.execute(
+        f"""select opening_date, closing_date, is_history_complete, {", ".join(names)}
+            from marts.fct_pipeline_waterfall
+            where period_type = ? and period = ? and level = ? and scope_id = ?""",
+        [period_type, period, scope.level, scope.scope_id],
+    ).fetchone()
+    if row is None:
+        return None
+    return Waterfall(row[0], row[1], row[2], dict(zip(names, row[3:], strict=True)))
+
+
 #: The input entity of revenue booked (and of what remains of the target).
 BOOKED_ENTITY = "orders"
 
 
 def load(con: duckdb.DuckDBPyConnection, frame: Frame) -> PipelineCoverage | None:
     cov = pipeline_coverage(con, frame.scope, frame.current.period_start, frame.as_of_date)
-    if cov is None or not frame.missing([BOOKED_ENTITY]):
+    if cov is None:
+        return None
+    period = frame.period
+    cov = replace(
+        cov, waterfall=pipeline_waterfall(con, frame.scope, period.label, period.period_type)
+    )
+    if not frame.missing([BOOKED_ENTITY]):
         return cov
     blank = dict(revenue_booked=None, remaining_target=None, pipeline_coverage=None)
     return replace(cov, periods=[replace(p, **blank) for p in cov.periods])
@@ -161,6 +216,41 @@ def pipeline_commentary(cov: PipelineCoverage, fmt: Formatter, t: Strings) -> li
                 )
             )
     return out
+
+
+def waterfall_table(w: Waterfall, c: Ctx) -> Table:
+    """The waterfall as rows movement / amount, signed as they add up; transfers only where
+    there are any (never for the company)."""
+    t = c.t
+    rows = [
+        [t(f"waterfall.{name}"), w.amounts[name] * (sign or 1)]
+        for name, sign in WATERFALL_MOVEMENTS
+        if name not in TRANSFERS or w.amounts[name]
+    ]
+    return Table(
+        "waterfall",
+        t(
+            "waterfall.heading",
+            opening=c.fmt.date(w.opening_date),
+            closing=c.fmt.date(w.closing_date),
+        ),
+        [Column(t("waterfall.movement")), Column(t("waterfall.amount"), "money")],
+        rows,
+    )
+
+
+def waterfall_commentary(w: Waterfall, period: str, fmt: Formatter, t: Strings) -> str:
+    a = w.amounts
+    return t(
+        "waterfall.sentence",
+        period=period,
+        opening=fmt.headline_money(a["opening_balance"]),
+        added=fmt.headline_money(a["new_amount"] + a["pulled_in"]),
+        won=fmt.headline_money(a["won"]),
+        lost=fmt.headline_money(a["lost"]),
+        pushed=fmt.headline_money(a["pushed_out"]),
+        closing=fmt.headline_money(a["closing_balance"]),
+    )
 
 
 def glance_pipeline(cov: PipelineCoverage | None, fmt: Formatter, t: Strings) -> str | None:
@@ -245,14 +335,23 @@ def context(cov: PipelineCoverage, c: Ctx) -> SectionContent:
         for x, heading in ((coverage, None), (by_period, t("pipeline.by_period_heading")))
         if x.rows
     ]
+    tables = [x for x in (coverage, by_period) if x.rows]
+    notes = [t("pipeline.note")]
+    commentary = pipeline_commentary(cov, fmt, t)
+    source = f"marts.fct_pipeline_snapshots, marts.fct_pipeline (quarter, {c.level})"
+    if cov.waterfall is not None:
+        waterfall = waterfall_table(cov.waterfall, c)
+        grids.append(table_grid(waterfall.key, waterfall.title, waterfall, fmt))
+        tables.append(waterfall)
+        notes.append(t("waterfall.note"))
+        if not cov.waterfall.is_history_complete:
+            notes.append(t("waterfall.incomplete"))
+        commentary.append(waterfall_commentary(cov.waterfall, c.period, fmt, t))
+        source += f", marts.fct_pipeline_waterfall ({c.kind}, {c.level})"
     return SectionContent(
-        dict(
-            grids=grids,
-            notes=[t("pipeline.note")],
-            source=f"marts.fct_pipeline_snapshots, marts.fct_pipeline (quarter, {c.level})",
-        ),
-        pipeline_commentary(cov, fmt, t),
-        [x for x in (coverage, by_period) if x.rows],
+        dict(grids=grids, notes=notes, source=source),
+        commentary,
+        tables,
     )
 
 
@@ -263,7 +362,11 @@ def glance(cov: PipelineCoverage, content: SectionContent, c: Ctx) -> str | None
 SECTION = Section(
     key="pipeline",
     marts=(),
-    optional_marts=("marts.fct_pipeline_snapshots", "marts.fct_pipeline"),
+    optional_marts=(
+        "marts.fct_pipeline_snapshots",
+        "marts.fct_pipeline",
+        "marts.fct_pipeline_waterfall",
+    ),
     load=load,
     context=context,
     glance=glance,

@@ -36,6 +36,8 @@ LATER_MARTS = {
     "fct_customer_value_tiers",
     "fct_receivables_kpis",
     "fct_sales_channels",
+    "fct_lead_to_cash_funnel",
+    "fct_pipeline_waterfall",
 }
 
 

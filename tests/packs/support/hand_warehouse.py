@@ -52,7 +52,8 @@ DDL = [
     """create table marts.fct_funnel_conversion (
         period_type varchar, period varchar, level varchar, scope_id varchar,
         stage_order integer, stage_from varchar,
-        stage_to varchar, reached_from bigint, reached_to bigint, conversion_rate double)""",
+        stage_to varchar, reached_from bigint, reached_to bigint, conversion_rate double,
+        reached_stage_to bigint)""",
     """create table marts.fct_lead_sources (
         period_type varchar, period varchar, level varchar, scope_id varchar, source varchar,
         leads bigint, converted bigint, lead_conversion_rate double)""",
@@ -361,7 +362,10 @@ def build_warehouse(path: Path, latest_load_as_of: date = date(2026, 9, 30)) -> 
     # a month-level cohort with a much weaker first stage: must not leak into the quarter
     funnel.append(("month", "2026-07", "company", "all", 1, "qualified", "discovery", 50, 1, 0.02))
     con.executemany(
-        "insert into marts.fct_funnel_conversion values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", funnel
+        "insert into marts.fct_funnel_conversion (period_type, period, level, scope_id, "
+        "stage_order, stage_from, stage_to, reached_from, reached_to, conversion_rate) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        funnel,
     )
     con.executemany(
         "insert into marts.fct_lead_sources "

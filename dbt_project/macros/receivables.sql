@@ -12,9 +12,9 @@
 {#- The loss rate of an aging bucket: var receivables_loss_rates (docs/metrics.md). -#}
 {% macro loss_rate(bucket) -%}
     {%- set rates = var('receivables_loss_rates') -%}
-    case {{ bucket }}
-    {%- for name in ['not_due', '1_30', '31_60', '61_90', 'over_90'] %}
-        when '{{ name }}' then cast({{ rates[name] }} as decimal(9, 6))
-    {%- endfor %}
-    end
+    {%- set whens = [] -%}
+    {%- for name in ['not_due', '1_30', '31_60', '61_90', 'over_90'] -%}
+        {%- do whens.append("when '" ~ name ~ "' then cast(" ~ rates[name] ~ " as decimal(9, 6))") -%}
+    {%- endfor -%}
+    case {{ bucket }} {{ whens | join(' ') }} end
 {%- endmacro %}

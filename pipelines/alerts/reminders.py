@@ -90,9 +90,7 @@ def plan_overdue_reminders(
     items, reps, log = load_overdue(con, as_of), load_reps(con), alert_log(con)
     due = as_of - timedelta(days=reminder_days)
     send = [
-        o
-        for o in items
-        if o.alert_id not in log or log[o.alert_id][1] or log[o.alert_id][0] <= due
+        o for o in items if o.alert_id not in log or log[o.alert_id][1] or log[o.alert_id][0] <= due
     ]
     t = load_strings(lang, ALERT_I18N_DIR)
     by_rep: dict[str, list[Overdue]] = defaultdict(list)

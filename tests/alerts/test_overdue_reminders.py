@@ -83,14 +83,31 @@ RAW = {
         _order("O3", "A2", "R3", "2026-07-01", "300"),
     ],
     "invoices": [
-        dict(invoice_id="I1", order_id="O1", issued_at="2026-07-01", due_date="2026-08-01",
-             amount="1000", currency="CNY"),
-        dict(invoice_id="I2", order_id="O1", issued_at="2026-07-01", due_date="2026-10-31",
-             amount="500", currency="CNY"),
+        dict(
+            invoice_id="I1",
+            order_id="O1",
+            issued_at="2026-07-01",
+            due_date="2026-08-01",
+            amount="1000",
+            currency="CNY",
+        ),
+        dict(
+            invoice_id="I2",
+            order_id="O1",
+            issued_at="2026-07-01",
+            due_date="2026-10-31",
+            amount="500",
+            currency="CNY",
+        ),
     ],
     "payments": [
-        dict(payment_id="P3", order_id="O3", paid_at=ts("2026-07-20 10:00:00"), amount="300",
-             currency="CNY"),
+        dict(
+            payment_id="P3",
+            order_id="O3",
+            paid_at=ts("2026-07-20 10:00:00"),
+            amount="300",
+            currency="CNY",
+        ),
     ],
 }
 

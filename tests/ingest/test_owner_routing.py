@@ -25,7 +25,9 @@ ORDERS = (
     "channel,payment_terms_days,delivered_at\n"
     "O1,A1,,R2,2026-08-01 10:00:00,delivered,CNY,1000,,30,\n"
 )
-INVOICES = "invoice_id,order_id,issued_at,due_date,amount,currency\nI1,O1,2026-08-01,2026-08-31,1000,CNY\n"
+INVOICES = (
+    "invoice_id,order_id,issued_at,due_date,amount,currency\nI1,O1,2026-08-01,2026-08-31,1000,CNY\n"
+)
 
 
 def _base(con, tmp_path):

@@ -8,7 +8,12 @@ with
 
 performance as (
 
-    select period_type, period, level, scope_id, collections
+    select
+        period_type,
+        period,
+        level,
+        scope_id,
+        collections
     from {{ ref('fct_sales_performance') }}
     where collections != 0
 
@@ -16,7 +21,12 @@ performance as (
 
 receivables as (
 
-    select period_type, period, level, scope_id, collections
+    select
+        period_type,
+        period,
+        level,
+        scope_id,
+        collections
     from {{ ref('fct_receivables_kpis') }}
     where collections != 0
 

@@ -68,7 +68,10 @@ order_dates as (
         orders.order_id,
         snapshot_dates.as_of_date,
         true as is_snapshot
-    from (select distinct order_id, ordered_date from instalments) as orders
+    from (select distinct
+        order_id,
+        ordered_date
+    from instalments) as orders
     inner join snapshot_dates
         on orders.ordered_date <= snapshot_dates.as_of_date
 
@@ -105,7 +108,7 @@ order_payments as (
     inner join payments
         on
             read_dates.order_id = payments.order_id
-            and payments.paid_date <= read_dates.as_of_date
+            and read_dates.as_of_date >= payments.paid_date
     where payments.has_order
 
 ),

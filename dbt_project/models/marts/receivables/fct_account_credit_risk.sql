@@ -60,7 +60,7 @@ history as (
         on
             open_balances.account_id = allocations.account_id
             and allocations.as_of_date = allocations.due_date
-            and allocations.due_date <= open_balances.as_of_date
+            and open_balances.as_of_date >= allocations.due_date
     group by open_balances.as_of_date, open_balances.account_id
 
 ),
@@ -80,7 +80,7 @@ signals as (
         end as overdue_signal,
         case
             when history.instalments_due > 0
-                then history.instalments_late / history.instalments_due::double
+                then history.instalments_late / cast(history.instalments_due as double)
             else 0
         end as late_signal
     from open_balances

@@ -56,7 +56,8 @@ final as (
         overdue.aging_bucket,
         row_number() over (
             partition by overdue.as_of_date
-            order by overdue.outstanding desc nulls last, overdue.days_overdue desc, overdue.order_id asc,
+            order by
+                overdue.outstanding desc nulls last, overdue.days_overdue desc, overdue.order_id asc,
                 overdue.receivable_id asc
         ) as overdue_rank
     from overdue

@@ -39,7 +39,7 @@ final as (
 
     select
         *,
-        cast(round(outstanding * loss_rate, 2) as decimal(38, 2)) as expected_loss
+        {{ weighted_money('outstanding', 'loss_rate') }} as expected_loss
     from rated
 
 )

@@ -132,7 +132,10 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
     return db
 
 
-def test_reminder_to_the_rep_and_escalation_to_the_manager_only(warehouse, smtp_server):
+def test_reminder_to_the_rep_and_escalation_to_the_manager_only(
+    warehouse,
+    smtp_server,  # noqa: F811 - the fixture imported above
+):
     inbox = Inbox()
     channel = email_channel(smtp_server(inbox))
     con = duckdb.connect(str(warehouse))

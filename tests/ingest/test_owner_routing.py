@@ -66,7 +66,10 @@ def test_quarantined_order_line_and_invoice_go_to_the_orders_rep(tmp_path):
         "O1,1,,-2,100,,,\n"
     )
     load_file(con, "order_lines", write_export(tmp_path / "n2", "order_lines.csv", lines), 2)
-    invoices = "invoice_id,order_id,issued_at,due_date,amount,currency\nI2,O1,2026-08-01,2026-08-31,-5,CNY\n"
+    invoices = (
+        "invoice_id,order_id,issued_at,due_date,amount,currency\n"
+        "I2,O1,2026-08-01,2026-08-31,-5,CNY\n"
+    )
     load_file(con, "invoices", write_export(tmp_path / "n2", "invoices.csv", invoices), 2)
     assert _owners(con, "order_lines") == {"O1|1": "R2"}
     assert _owners(con, "invoices") == {"I2": "R2"}

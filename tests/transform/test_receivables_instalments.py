@@ -243,3 +243,15 @@ def test_collections_per_team_agree_across_marts(warehouse) -> None:
                   and collections != 0"""
         ).fetchall()
         assert {s: Decimal(v) for s, v in rows} == dict(expected), mart
+
+
+def test_pack_provision_block_reads_the_mart(warehouse) -> None:
+    from pipelines.packs.sections.receivables import provision
+
+    expected: dict[str, Decimal] = defaultdict(Decimal)
+    for outstanding, _days, bucket in expected_balances(AS_OF).values():
+        expected[bucket] += (outstanding * LOSS_RATES[bucket]).quantize(
+            Decimal("0.01"), ROUND_HALF_UP
+        )
+    got = {p.bucket: p.expected_loss for p in provision(warehouse, AS_OF) if p.expected_loss}
+    assert got == dict(expected)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.core.contract import Entity
-
 from pipelines.ingest.checks.run import ExpectationOutcome
 from pipelines.ingest.checks.vectorised import CompiledSuite
 from pipelines.ingest.load.owners import owner_sql

@@ -34,6 +34,7 @@ LATER_MARTS = {
     "fct_customer_retention",
     "fct_customer_value_tiers",
     "fct_receivables_kpis",
+    "fct_receivables_provision",
     "fct_sales_channels",
 }
 

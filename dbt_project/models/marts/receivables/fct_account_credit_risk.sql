@@ -8,16 +8,26 @@
                 fully paid by their due date (payment history, int_receivables_allocations).
   risk_score = 100 × (w_days × days + w_overdue × overdue + w_late × late), weights var
   credit_risk_weights (defaults 0.5 / 0.3 / 0.2), rounded to 1 place; risk_band high (>= 60),
-  medium (>= 30), else low (var credit_risk_bands). expected_loss is the account's provision
-  (fct_receivables_provision). Amounts in the reporting currency.
+  medium (>= 30), else low (var credit_risk_bands). expected_loss is the account's provision,
+  the rule of fct_receivables_provision (macros loss_rate, weighted_money). Amounts in the reporting currency.
 -#}
 {%- set weights = var('credit_risk_weights') -%}
 {%- set bands = var('credit_risk_bands') -%}
 with
 
+balances as (
+
+    select * from {{ ref('int_receivables_balances') }}
+    where is_aging_snapshot
+
+),
+
 provision as (
 
-    select * from {{ ref('fct_receivables_provision') }}
+    select
+        *,
+        {{ weighted_money('outstanding', loss_rate('aging_bucket')) }} as expected_loss
+    from balances
 
 ),
 

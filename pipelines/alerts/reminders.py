@@ -3,8 +3,9 @@ who owns the order, escalated to that rep's manager once it is long overdue.
 
 Reads ``marts.fct_overdue_receivables`` at its latest snapshot on or before the run's business
 date (the run's as_of_date is an aging snapshot) and the reps (``marts.dim_sales_reps``). An
-overdue receivable is alerted like a finding (``meta.alert_log``, id ``overdue:<order_id>:<receivable_id>``): the first night it
-is overdue, then again every ``reminder_days``; when it is paid it drops out. Messages:
+overdue receivable is alerted like a finding (``meta.alert_log``, id
+``overdue:<order_id>:<receivable_id>``): the first night it is overdue, then again every
+``reminder_days``; when it is paid it drops out. Messages:
 
 * ``overdue_reminder`` (file ``overdue-<rep_id>``): to the rep on the order (their email), every
   receivable of theirs that is new or due for a reminder;

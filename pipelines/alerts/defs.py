@@ -17,6 +17,7 @@ from pipelines.alerts.channels import load_channels
 from pipelines.alerts.delivery import deliver, summarise
 from pipelines.alerts.digest import plan_alerts, record_alerted
 from pipelines.alerts.message import Message
+from pipelines.alerts.reminders import plan_overdue_reminders
 from pipelines.core import run_log
 from pipelines.core.errors import retry_only_transient
 from pipelines.core.masking import mask_contacts
@@ -51,6 +52,16 @@ def send_alerts(
         plan = plan_alerts(
             con, as_of, reminder_days=settings.alert_reminder_days, lang=settings.alert_language
         )
+        overdue = plan_overdue_reminders(
+            con,
+            as_of,
+            reminder_days=settings.alert_reminder_days,
+            escalate_after_days=settings.overdue_escalation_days,
+            lang=settings.alert_language,
+        )
+        plan.messages += overdue.messages
+        plan.alerted += overdue.alerted
+        plan.counts["overdue_reminders"] = len(overdue.alerted)
         results = deliver(plan.messages, channels)
         con.execute("begin transaction")
         record_alerted(con, plan, as_of, load_id)

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     alert_language: str = "en"
     #: An unfixed finding is alerted again after this many days (0: every night).
     alert_reminder_days: int = 7
+    #: Overdue receivables (docs/alerts.md): the rep on the order is reminded of each overdue
+    #: invoice (again every alert_reminder_days); from this many days overdue the rep's
+    #: manager gets it too.
+    overdue_escalation_days: int = 30
     #: Memory DuckDB may use for the load (it spills to disk beyond it), e.g. "1GB", "512MB".
     duckdb_memory_limit: str = "1GB"
     #: Rows of an export read, checked and spooled at a time (memory grows with it).
@@ -119,7 +123,13 @@ class Settings(BaseSettings):
             raise ValueError(f"{v} is not a limit; use 1 or more")
         return v
 
-    @field_validator("min_free_mb", "retry_max", "retry_delay_seconds", "alert_reminder_days")
+    @field_validator(
+        "min_free_mb",
+        "retry_max",
+        "retry_delay_seconds",
+        "alert_reminder_days",
+        "overdue_escalation_days",
+    )
     @classmethod
     def _not_negative(cls, v: float) -> float:
         if v < 0:

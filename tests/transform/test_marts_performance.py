@@ -252,21 +252,23 @@ def test_a_rep_who_moves_mid_quarter_counts_under_the_old_team_before_the_move(
         Decimal("1000.00"), 1, Decimal("10"), 1, Decimal("0.00"), 1, 0, 0,
     )  # fmt: skip
     assert _perf(warehouse, "2026-07", "team", "North A", cols) is None
-    # August: O2 on 08-15 (23:30 local) at the 08-15 rate 7.0 = 700 under East A; O3 on 08-16
-    # 500 and PA1 (08-20, for the July order O1) 1000 and visit AC2 under North A
+    # August: O2 on 08-15 (23:30 local) at the 08-15 rate 7.0 = 700 and PA1 (08-20, for the
+    # July order O1: a collection counts for its order's team on the order date) 1000 under
+    # East A; O3 on 08-16 500 and visit AC2 under North A
     assert _perf(warehouse, "2026-08", "team", "East A", cols) == (
-        Decimal("700.00"), 1, Decimal("1"), 0, Decimal("0.00"), 0, 0, 0,
+        Decimal("700.00"), 1, Decimal("1"), 0, Decimal("1000.00"), 0, 0, 0,
     )  # fmt: skip
     assert _perf(warehouse, "2026-08", "team", "North A", cols) == (
-        Decimal("500.00"), 1, Decimal("5"), 0, Decimal("1000.00"), 1, 0, 0,
+        Decimal("500.00"), 1, Decimal("5"), 0, Decimal("0.00"), 1, 0, 0,
     )  # fmt: skip
-    # Q3: East A 1000 + 700 = 1700 (11 units); North A O3 500 + O4 300 = 800 (8 units),
-    # collections 1000 + 300, A2's first order, visit AC2, call AC4, quote AC3
+    # Q3: East A 1000 + 700 = 1700 (11 units), collections 1000 (PA1, O1's); North A O3 500 +
+    # O4 300 = 800 (8 units), collections 300 (PA2), A2's first order, visit AC2, call AC4,
+    # quote AC3
     assert _perf(warehouse, "2026Q3", "team", "East A", cols) == (
-        Decimal("1700.00"), 2, Decimal("11"), 1, Decimal("0.00"), 1, 0, 0,
+        Decimal("1700.00"), 2, Decimal("11"), 1, Decimal("1000.00"), 1, 0, 0,
     )  # fmt: skip
     assert _perf(warehouse, "2026Q3", "team", "North A", cols) == (
-        Decimal("800.00"), 2, Decimal("8"), 1, Decimal("1300.00"), 1, 1, 1,
+        Decimal("800.00"), 2, Decimal("8"), 1, Decimal("300.00"), 1, 1, 1,
     )  # fmt: skip
     # product lines follow the same split (every line is product P1, Hardware, at list
     # price: line amounts equal the order totals)

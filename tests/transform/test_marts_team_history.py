@@ -223,16 +223,17 @@ def test_overdue_list_names_the_team_at_the_order_date(built: dict[str, Path]) -
 
 
 def test_sales_performance_orders_and_deals_by_event_date(built: dict[str, Path]) -> None:
-    # Revenue by order date, won / lost by close date, collections by payment date: P1 (08-20)
-    # is West B's collection although its order O1 is East A's revenue.
+    # Revenue by order date, won / lost by close date; collections by payment date but for the
+    # order's team on the order date: P1 (08-20, R1 in West B by then) is East A's collection,
+    # with its order O1 (and its receivables in fct_receivables_kpis).
     assert _rows(
         built["now"],
         """select scope_id, revenue, collections, won, lost from marts.fct_sales_performance
            where period_type = 'quarter' and period = '2026Q3' and level = 'team'
            order by scope_id""",
     ) == [
-        ("East A", D("1000.00"), D("0.00"), 1, 1),
-        ("West B", D("2000.00"), D("500.00"), 1, 1),
+        ("East A", D("1000.00"), D("500.00"), 1, 1),
+        ("West B", D("2000.00"), D("0.00"), 1, 1),
     ]
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import duckdb
 
+from pipelines.core.contract import Entity
 from pipelines.ingest.checks.run import ExpectationOutcome
 from pipelines.ingest.checks.vectorised import CompiledSuite
+from pipelines.ingest.load.owners import owner_sql
 from pipelines.ingest.load.result import FileResult
 from pipelines.ingest.load.sql import OWNER, RECORD_ID
 from pipelines.ingest.values.parse import ROW_INDEX
@@ -40,26 +42,27 @@ def suite_outcomes(
 
 
 def record_warnings(
-    con: duckdb.DuckDBPyConnection, entity_name: str, file_name: str, load_id: int
+    con: duckdb.DuckDBPyConnection, entity: Entity, file_name: str, load_id: int
 ) -> int:
     """Write the warn-level findings of the new versions (``_new``) to ``meta.row_findings``;
     return how many rows of the file are flagged."""
     con.execute(
         f"""insert into meta.row_findings (load_id, entity, source_file, source_row, record_id,
                                            owner_rep_id, rule, column_name, value_seen, message)
-            select ?, ?, ?, f.{ROW_INDEX}, s.{RECORD_ID}, s.{OWNER}, f.rule, f.column_name,
+            select ?, ?, ?, f.{ROW_INDEX}, s.{RECORD_ID}, {owner_sql(entity, "s", f"s.{OWNER}")},
+                   f.rule, f.column_name,
                    f.value_seen, f.message
             from _failures f semi join _new using ({ROW_INDEX})
             join _typed s using ({ROW_INDEX})
             where f.severity = 'warn'
             order by f.{ROW_INDEX}, f.ord""",  # noqa: S608
-        [load_id, entity_name, file_name],
+        [load_id, entity.name, file_name],
     )
     return fetch_first(
         con,
         "select count(distinct source_row) from meta.row_findings where load_id = ? "
         "and entity = ? and source_file = ?",
-        [load_id, entity_name, file_name],
+        [load_id, entity.name, file_name],
     )[0]
 
 

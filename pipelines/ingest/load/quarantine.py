@@ -12,6 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.core.contract import Entity
+from pipelines.ingest.load.owners import owner_sql
 from pipelines.ingest.load.references import MISSING_REFERENCE
 from pipelines.ingest.load.sql import OWNER, RECORD_ID, hash_sql
 from pipelines.ingest.profiles.apply import EXTRA
@@ -75,7 +76,8 @@ def write_quarantine(
                        bool_and(f.rule = '{MISSING_REFERENCE}') as retryable
                 from _failures f where f.severity = 'quarantine' group by 1)
             select md5(?::varchar || '|' || ? || '|' || ? || '|' || q.{ROW_INDEX}),
-                   ?, ?, ?, q.{ROW_INDEX}, s.{RECORD_ID}, s.{OWNER}, q.rule, q.column_name,
+                   ?, ?, ?, q.{ROW_INDEX}, s.{RECORD_ID}, {owner_sql(entity, "s", f"s.{OWNER}")},
+                   q.rule, q.column_name,
                    q.value_seen, q.reason, q.reasons, {row_json_sql(entity, "t")},
                    q.retryable,
                    case when q.retryable then {canonical_json_sql(entity, "s")} end,

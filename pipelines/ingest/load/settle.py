@@ -77,7 +77,7 @@ def settle(
     result.rows_unchanged = result.rows_loaded - new_rows
 
     # --- the warnings on the new versions
-    result.rows_flagged = record_warnings(con, entity.name, file_name, load_id)
+    result.rows_flagged = record_warnings(con, entity, file_name, load_id)
     tally(con, result)
 
     # --- earlier quarantined rows of records that now loaded cleanly are resolved

@@ -1,9 +1,12 @@
-"""Receivables aging: the latest aging snapshot by bucket, the top overdue orders, DSO.
+"""Receivables aging: the latest aging snapshot by bucket, the top overdue orders, DSO, and
+the expected-loss provision by bucket.
 
 Reads ``marts.fct_receivables_aging`` (the latest snapshot on or before the as-of date; a
 team or region by the team the rep was in at the order date), with account names from
 ``marts.dim_accounts`` and owners from ``marts.dim_sales_reps``; and, when the mart exists,
-the scope's DSO and on-time collection rate of the period (``marts.fct_receivables_kpis``).
+the scope's DSO and on-time collection rate of the period (``marts.fct_receivables_kpis``);
+and, when that mart exists, the provision of the snapshot by aging bucket
+(``marts.fct_receivables_provision``: outstanding × the bucket's loss rate).
 """
 
 from __future__ import annotations
@@ -71,9 +74,21 @@ class ReceivablesKpis:
 
 
 @dataclass(frozen=True)
+class ProvisionBucket:
+    """Expected loss of one aging bucket (``fct_receivables_provision``)."""
+
+    bucket: str
+    outstanding: Decimal | None
+    loss_rate: Decimal | None  # None: nothing in the bucket
+    expected_loss: Decimal | None
+
+
+@dataclass(frozen=True)
 class ReceivablesFigures:
     aging: Receivables
     kpis: ReceivablesKpis | None  # None: no fct_receivables_kpis (or no row): no DSO block
+    #: None: no fct_receivables_provision or no snapshot: no provision block
+    provision: list[ProvisionBucket] | None = None
 
 
 # --------------------------------------------------------------------------- queries
@@ -152,11 +167,36 @@ def receivables_kpis(
     return ReceivablesKpis(*row[0]) if row else None
 
 
+def provision(
+    con: duckdb.DuckDBPyConnection, snapshot: date | None, scope: Scope | None = None
+) -> list[ProvisionBucket] | None:
+    """The expected-loss provision of the aging snapshot by bucket, for the scope's orders;
+    None without the mart or a snapshot."""
+    if snapshot is None or not has_table(con, "marts.fct_receivables_provision"):
+        return None
+    where, params = (scope or Scope.company()).rep_filter("r.rep_id", "r.team", "r.region")
+    rows = {
+        r[0]: r
+        for r in con.execute(
+            f"""select aging_bucket, sum(outstanding), max(loss_rate), sum(expected_loss)
+                from marts.fct_receivables_provision r where as_of_date = ? and {where}
+                group by aging_bucket""",
+            [snapshot, *params],
+        ).fetchall()
+    }
+    return [
+        ProvisionBucket(*rows[b]) if b in rows else ProvisionBucket(b, Decimal("0.00"), None, None)
+        for b in AGING_BUCKETS
+    ]
+
+
 def load(con: duckdb.DuckDBPyConnection, frame: Frame) -> ReceivablesFigures:
     kind, label = frame.period.period_type, frame.period.label
+    aging = receivables(con, frame.as_of_date, frame.scope)
     return ReceivablesFigures(
-        receivables(con, frame.as_of_date, frame.scope),
+        aging,
         receivables_kpis(con, kind, label, frame.scope),
+        provision(con, aging.snapshot_date, frame.scope),
     )
 
 
@@ -384,6 +424,37 @@ def context(data: ReceivablesFigures, c: Ctx) -> SectionContent:
     sentences = receivables_commentary(rec, fmt.date(as_of), fmt, t)
     if k:
         sentences.append(receivables_kpi_commentary(k, c.period, fmt, t))
+    prov = data.provision
+    provision_total = known_sum(p.expected_loss for p in prov) if prov else None
+    if prov and provision_total is not None and total:
+        sentences.append(
+            t(
+                "receivables.provision_sentence",
+                amount=fmt.headline_money(provision_total),
+                share=fmt.pct(provision_total / total),
+            )
+        )
+    provision_table = (
+        [
+            Table(
+                "provision",
+                t("receivables.provision_heading"),
+                [
+                    Column(t("receivables.bucket")),
+                    Column(t("receivables.outstanding"), "money"),
+                    Column(t("receivables.loss_rate"), "pct"),
+                    Column(t("receivables.expected_loss"), "money"),
+                ],
+                [
+                    [t(f"bucket.{p.bucket}"), p.outstanding, p.loss_rate, p.expected_loss]
+                    for p in prov
+                ]
+                + [[t("receivables.total"), total, None, provision_total]],
+            )
+        ]
+        if prov
+        else []
+    )
     return SectionContent(
         dict(
             snapshot=fmt.date(rec.snapshot_date) if rec.snapshot_date else None,
@@ -427,12 +498,27 @@ def context(data: ReceivablesFigures, c: Ctx) -> SectionContent:
             overdue_orders=rec.overdue_orders,
             note=t("receivables.note"),
             kpis=kpi_rows,
+            provision=[
+                dict(
+                    key=p.bucket,
+                    label=t(f"bucket.{p.bucket}"),
+                    outstanding=fmt.money(p.outstanding),
+                    loss_rate=fmt.pct(p.loss_rate) if p.loss_rate is not None else fmt.na,
+                    expected_loss=fmt.money(p.expected_loss),
+                )
+                for p in prov
+            ]
+            if prov
+            else None,
+            provision_total=fmt.money(provision_total) if prov else None,
+            provision_note=t("receivables.provision_note") if prov else None,
             kpis_note=t("receivables.kpis_note", date=fmt.date(k.measure_date)) if k else None,
             source="marts.fct_receivables_aging, marts.dim_accounts, marts.dim_sales_reps"
-            + (f", marts.fct_receivables_kpis ({c.kind}, {c.level})" if k else ""),
+            + (f", marts.fct_receivables_kpis ({c.kind}, {c.level})" if k else "")
+            + (", marts.fct_receivables_provision" if prov else ""),
         ),
         sentences,
-        ([kpi_table] if k else []) + (tables if rec.snapshot_date else []),
+        ([kpi_table] if k else []) + (tables if rec.snapshot_date else []) + provision_table,
     )
 
 
@@ -443,7 +529,7 @@ def glance(data: ReceivablesFigures, content: SectionContent, c: Ctx) -> str | N
 SECTION = Section(
     key="receivables",
     marts=("marts.fct_receivables_aging", "marts.dim_accounts", "marts.dim_sales_reps"),
-    optional_marts=("marts.fct_receivables_kpis",),
+    optional_marts=("marts.fct_receivables_kpis", "marts.fct_receivables_provision"),
     load=load,
     context=context,
     glance=glance,

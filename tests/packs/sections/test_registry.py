@@ -35,6 +35,7 @@ LATER_MARTS = {
     "fct_customer_retention",
     "fct_customer_value_tiers",
     "fct_receivables_kpis",
+    "fct_receivables_provision",
     "fct_sales_channels",
     "fct_lead_to_cash_funnel",
     "fct_pipeline_waterfall",

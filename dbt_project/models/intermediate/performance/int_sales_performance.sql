@@ -6,7 +6,7 @@
   fct_sales_performance publishes. The events and the organisation they count for come from
   int_sales_event_scopes (int_sales_events): revenue, orders, units and new customers from the
   booked orders (rep on the order, team and region at the order date); collections from the
-  payments (rep on the order, team and region at the payment date); won, lost, deal size and
+  payments (rep on the order, team and region at the order date); won, lost, deal size and
   cycle from the closed opportunities (owner, team and region at the close date), with
   won_amount (bookings: the won amounts, target metric 'bookings'); activities
   (their rep, team and region at the activity date). Only events with local date <=

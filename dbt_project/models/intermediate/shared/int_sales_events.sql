@@ -8,11 +8,12 @@
   opportunity_won      opportunity_id  close_date     owner_rep_id           close date (1)
   opportunity_lost     opportunity_id  close_date     owner_rep_id           close date (1)
   order_booked         order_id        ordered_date   rep on the order       order date (2)
-  payment_received     payment_id      paid_date      rep on its order       paid date
+  payment_received     payment_id      paid_date      rep on its order       order date (2)
   activity             activity_id     occurred_date  rep_id                 occurred date
 
   (1) as int_opportunities_enriched resolves them (close date, or as_of_date while open);
-  (2) as int_orders_enriched resolves them; order_booked rows are int_booked_orders (not
+  (2) as int_orders_enriched resolves them (a payment counts for its order's rep, team and
+  region, as int_payments_enriched carries them); order_booked rows are int_booked_orders (not
   cancelled). Team and region are the rep's hierarchy row with valid_from <= date < valid_to
   (macro rep_history_at); null when the rep has none that day. Measures: amount_reporting (the
   opportunity amount, the order total, the payment), units (sum of the order's line
@@ -188,8 +189,8 @@ payment_events as (
         payments.payment_id as event_id,
         payments.paid_date as event_date,
         payments.rep_id,
-        rep_history.team,
-        rep_history.region,
+        payments.team,
+        payments.region,
         payments.amount_reporting,
         cast(null as decimal(38, 6)) as units,
         cast(null as boolean) as is_first_order,
@@ -199,8 +200,6 @@ payment_events as (
         cast(null as varchar) as lead_source,
         cast(null as varchar) as sales_channel
     from payments
-    left join rep_history
-        on {{ rep_history_at('rep_history', 'payments.rep_id', 'payments.paid_date') }}
     where payments.paid_date <= {{ as_of_date() }}
 
 ),

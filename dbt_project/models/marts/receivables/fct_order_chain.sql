@@ -2,7 +2,9 @@
   The chain opportunity -> order -> invoice -> payment, one row per order ordered on or before
   as_of_date (cancelled ones included), with the amounts and dates of each step and where the
   order stands as of as_of_date (chain_status). Payments count when their local paid date is
-  on or before as_of_date.
+  on or before as_of_date. days_overdue is that of the order's oldest instalment still owed
+  (int_receivables_allocations): an order whose first invoice is paid is not overdue while its
+  next one is not yet due.
 -#}
 with
 
@@ -27,6 +29,26 @@ receivables as (
 payments as (
 
     select * from {{ ref('int_payments_enriched') }}
+
+),
+
+allocations as (
+
+    select * from {{ ref('int_receivables_allocations') }}
+
+),
+
+open_instalments as (
+
+    select
+        order_id,
+        max(days_overdue) as days_overdue
+    from allocations
+    where
+        is_snapshot
+        and as_of_date = {{ as_of_date() }}
+        and outstanding_original > 0
+    group by order_id
 
 ),
 
@@ -106,7 +128,8 @@ chained as (
         case
             when orders_to_date.is_booked
                 then cast(greatest(receivables.amount_due - coalesce(payment_totals.paid, 0), 0) as decimal(38, 6))
-        end as outstanding_original
+        end as outstanding_original,
+        coalesce(open_instalments.days_overdue, 0) as open_days_overdue
     from orders_to_date
     left join opportunities
         on orders_to_date.opportunity_id = opportunities.opportunity_id
@@ -114,6 +137,8 @@ chained as (
         on orders_to_date.order_id = receivables.order_id
     left join payment_totals
         on orders_to_date.order_id = payment_totals.order_id
+    left join open_instalments
+        on orders_to_date.order_id = open_instalments.order_id
 
 ),
 
@@ -149,13 +174,12 @@ final as (
         outstanding_original,
         {{ to_reporting('outstanding_original', 'fx_rate') }} as outstanding,
         case
-            when outstanding_original > 0
-                then greatest(date_diff('day', due_date, {{ as_of_date() }}), 0)
+            when outstanding_original > 0 then open_days_overdue
         end as days_overdue,
         case
             when not is_booked then 'cancelled'
             when outstanding_original = 0 then 'paid'
-            when due_date < {{ as_of_date() }} then 'overdue'
+            when open_days_overdue > 0 then 'overdue'
             when payment_count > 0 then 'partly_paid'
             when invoice_count > 0 then 'invoiced'
             else 'ordered'

@@ -1,6 +1,7 @@
 {#-
   The overdue list: at every aging snapshot (the run's as_of_date and each quarter end, as in
-  fct_receivables_aging), each order past its due date with something outstanding, with its
+  fct_receivables_aging), each receivable (an invoice, or an order without invoices) past its
+  own due date with something outstanding, with its
   account, the owner (the rep on the order, that rep's team and region) and a rank by
   outstanding amount within the snapshot.
 -#}
@@ -36,6 +37,8 @@ final as (
     select
         overdue.as_of_date,
         overdue.order_id,
+        overdue.receivable_id,
+        overdue.invoice_id,
         overdue.account_id,
         accounts.account_name,
         overdue.rep_id,
@@ -53,7 +56,9 @@ final as (
         overdue.aging_bucket,
         row_number() over (
             partition by overdue.as_of_date
-            order by overdue.outstanding desc nulls last, overdue.days_overdue desc, overdue.order_id asc
+            order by
+                overdue.outstanding desc nulls last, overdue.days_overdue desc, overdue.order_id asc,
+                overdue.receivable_id asc
         ) as overdue_rank
     from overdue
     left join accounts

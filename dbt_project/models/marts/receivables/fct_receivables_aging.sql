@@ -1,6 +1,8 @@
 {#-
-  Receivables aging snapshots: one row per (as_of_date, order_id) with something outstanding,
-  for the run's as_of_date and every quarter end on or before it since the first booked order.
+  Receivables aging snapshots: one row per (as_of_date, order_id, receivable_id) with something
+  outstanding, for the run's as_of_date and every quarter end on or before it since the first
+  booked order. A receivable is an invoice (each instalment ages from its own due date), or the
+  whole order by its payment terms when it has no invoice.
   The balances are computed once in int_receivables_balances (which also holds month ends for
   DSO); this mart publishes its aging snapshots with the original columns, plus the team and
   region of the order's rep at the order date (the rule of int_orders_enriched), so a team's
@@ -19,6 +21,8 @@ final as (
     select
         as_of_date,
         order_id,
+        receivable_id,
+        invoice_id,
         account_id,
         rep_id,
         team,

@@ -1,9 +1,13 @@
 {#-
-  DSO and on-time collection per period (month | quarter | year) and level (company | region |
-  team | rep; the order's rep and that rep's team and region via int_order_scopes). A period is
-  measured up to measure_date = least(period_end, as_of_date): the current period is period to
-  date. A (period, scope) has a row when it has revenue, receivables at measure_date or an
-  amount falling due in the period, with zeros (not nulls) for the sums.
+  DSO, on-time collection and collections per period (month | quarter | year) and level
+  (company | region | team | rep; the order's rep and that rep's team and region at the order
+  date, via int_order_scopes; a payment counts for its order's, the rule of
+  fct_sales_performance.collections). A period is measured up to measure_date =
+  least(period_end, as_of_date): the current period is period to date. Amounts fall due per
+  instalment (int_receivables_instalments), each at its own due date; paid on time = what the
+  application rule of int_receivables_allocations put on the instalment by its due date. A
+  (period, scope) has a row when it has revenue, receivables at measure_date, an amount falling
+  due in the period or a collection, with zeros (not nulls) for the sums.
 -#}
 with
 
@@ -31,15 +35,21 @@ balances as (
 
 ),
 
-receivables as (
+allocations as (
 
-    select * from {{ ref('int_receivables_base') }}
+    select * from {{ ref('int_receivables_allocations') }}
 
 ),
 
 payments as (
 
     select * from {{ ref('int_payments_enriched') }}
+
+),
+
+levels as (
+
+    {{ scope_levels() }}
 
 ),
 
@@ -67,7 +77,8 @@ revenue_events as (
         orders.total_amount_reporting as revenue,
         cast(null as decimal(38, 2)) as receivables_end,
         cast(null as decimal(38, 2)) as due_in_period,
-        cast(null as decimal(38, 2)) as paid_on_time
+        cast(null as decimal(38, 2)) as paid_on_time,
+        cast(null as decimal(38, 2)) as collections
     from orders
     inner join measured_periods
         on orders.ordered_date between measured_periods.period_start and measured_periods.measure_date
@@ -86,7 +97,8 @@ receivable_events as (
         cast(null as decimal(38, 2)) as revenue,
         balances.outstanding as receivables_end,
         cast(null as decimal(38, 2)) as due_in_period,
-        cast(null as decimal(38, 2)) as paid_on_time
+        cast(null as decimal(38, 2)) as paid_on_time,
+        cast(null as decimal(38, 2)) as collections
     from balances
     inner join measured_periods
         on balances.as_of_date = measured_periods.measure_date
@@ -95,34 +107,15 @@ receivable_events as (
 
 ),
 
-paid_by_due_date as (
-
-    select
-        receivables.order_id,
-        sum(payments.amount_order_currency) as paid
-    from receivables
-    inner join payments
-        on
-            receivables.order_id = payments.order_id
-            and receivables.due_date >= payments.paid_date
-    where payments.has_order
-    group by receivables.order_id
-
-),
-
 due_amounts as (
 
     select
-        receivables.order_id,
-        receivables.due_date,
-        {{ to_reporting('receivables.amount_due', 'receivables.fx_rate') }} as due_amount,
-        {{ to_reporting(
-            'least(receivables.amount_due, coalesce(paid_by_due_date.paid, 0))', 'receivables.fx_rate'
-        ) }} as paid_on_time_amount
-    from receivables
-    left join paid_by_due_date
-        on receivables.order_id = paid_by_due_date.order_id
-    where receivables.ordered_date <= {{ as_of_date() }}
+        order_id,
+        due_date,
+        {{ to_reporting('amount_due', 'fx_rate') }} as due_amount,
+        {{ to_reporting('paid', 'fx_rate') }} as paid_on_time_amount
+    from allocations
+    where as_of_date = due_date and ordered_date <= {{ as_of_date() }}
 
 ),
 
@@ -136,12 +129,32 @@ due_events as (
         cast(null as decimal(38, 2)) as revenue,
         cast(null as decimal(38, 2)) as receivables_end,
         due_amounts.due_amount as due_in_period,
-        due_amounts.paid_on_time_amount as paid_on_time
+        due_amounts.paid_on_time_amount as paid_on_time,
+        cast(null as decimal(38, 2)) as collections
     from due_amounts
     inner join measured_periods
         on due_amounts.due_date between measured_periods.period_start and measured_periods.measure_date
     inner join order_scopes
         on due_amounts.order_id = order_scopes.order_id
+
+),
+
+collection_events as (
+
+    select
+        measured_periods.period_type,
+        measured_periods.period,
+        levels.level,
+        {{ scope_id_for('levels.level', 'payments.rep_id', 'payments.team', 'payments.region') }} as scope_id,
+        cast(null as decimal(38, 2)) as revenue,
+        cast(null as decimal(38, 2)) as receivables_end,
+        cast(null as decimal(38, 2)) as due_in_period,
+        cast(null as decimal(38, 2)) as paid_on_time,
+        payments.amount_reporting as collections
+    from payments
+    inner join measured_periods
+        on payments.paid_date between measured_periods.period_start and measured_periods.measure_date
+    cross join levels
 
 ),
 
@@ -152,6 +165,9 @@ events as (
     select * from receivable_events
     union all
     select * from due_events
+    union all
+    select * from collection_events
+    where scope_id is not null
 
 ),
 
@@ -165,7 +181,8 @@ metrics as (
         cast(coalesce(sum(revenue), 0) as decimal(38, 2)) as revenue,
         cast(coalesce(sum(receivables_end), 0) as decimal(38, 2)) as receivables_end,
         cast(coalesce(sum(due_in_period), 0) as decimal(38, 2)) as due_in_period,
-        cast(coalesce(sum(paid_on_time), 0) as decimal(38, 2)) as paid_on_time
+        cast(coalesce(sum(paid_on_time), 0) as decimal(38, 2)) as paid_on_time,
+        cast(coalesce(sum(collections), 0) as decimal(38, 2)) as collections
     from events
     group by period_type, period, level, scope_id
 
@@ -191,7 +208,8 @@ final as (
         case
             when metrics.due_in_period > 0
                 then cast(metrics.paid_on_time as double) / cast(metrics.due_in_period as double)
-        end as on_time_collection_rate
+        end as on_time_collection_rate,
+        metrics.collections
     from metrics
     inner join measured_periods
         on

@@ -276,7 +276,7 @@ def test_every_mart_was_built(warehouse: duckdb.DuckDBPyConnection, tmp_path: Pa
         "fct_pipeline",
         "fct_customer_value_tiers",
         "fct_receivables_kpis",
-        "fct_revenue_forecast",
+        "fct_sales_forecast",
         "fct_targets",
         "fct_team_averages",
     } <= marts

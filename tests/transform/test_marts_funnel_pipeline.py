@@ -57,7 +57,7 @@ AS_OF = "2026-09-30"
 LOAD_DATES = {1: "2026-09-28", 2: "2026-09-30", 3: "2026-10-01", 4: "2026-10-01"}
 MARTS = (
     "+fct_funnel_conversion +fct_time_in_stage +fct_loss_reasons +fct_sales_velocity +fct_pipeline "
-    "+fct_pipeline_snapshots +fct_sales_channels +fct_revenue_forecast "
+    "+fct_pipeline_snapshots +fct_sales_channels "
     "+fct_opportunity_stage_visits +fct_lead_sources"
 )
 
@@ -689,23 +689,7 @@ def test_sales_channels_add_up_to_the_company(wh) -> None:
     ]
 
 
-def test_revenue_forecast_rows(wh) -> None:
-    rows = _rows(
-        wh,
-        """select forecast_quarter, cast(origin_date as varchar), history_months, trend_forecast,
-                  pipeline_forecast, actual_revenue
-           from marts.fct_revenue_forecast where level = 'company' order by 1""",
-    )
-    # spine 2026-05 .. 2026-09: Q3's forecast (origin 06-30) has 2 months and no snapshot;
-    # Q4's (origin 09-30) has 5 months (< 6: no trend) and the 09-30 snapshot's Q4 weighted
-    # pipeline 2100.00
-    assert rows == [
-        ("2026Q3", "2026-06-30", 2, None, None, Decimal("1400.00")),
-        ("2026Q4", "2026-09-30", 5, None, Decimal("2100.00"), None),
-    ]
-
-
-# --- scopes: funnel, lead sources, channels and forecast per region / team / rep ---------------
+# --- scopes: funnel, lead sources and channels per region / team / rep ---------------
 
 
 def test_funnel_per_scope(wh) -> None:
@@ -785,23 +769,6 @@ def test_sales_channels_per_scope(wh) -> None:
         ("lead_source", "(none)", 0, 1, 0, d("0.00"), 0, d("0.00")),
         ("lead_source", "referral", 0, 1, 0, d("0.00"), 0, d("0.00")),
         ("sales_channel", "distribution", None, 2, 0, d("0.00"), 0, d("0.00")),
-    ]
-
-
-def test_revenue_forecast_per_scope(wh) -> None:
-    sql = """select forecast_quarter, history_months, trend_forecast, pipeline_forecast,
-                    actual_revenue
-             from marts.fct_revenue_forecast where level = ? and scope_id = ? order by 1"""
-    d = Decimal
-    # R1 booked O1 1000 + O3 400 in Q3; its OP3 (2100.00 weighted) closes in Q4
-    assert _rows(wh, sql, "rep", "R1") == [
-        ("2026Q3", 2, None, None, d("1400.00")),
-        ("2026Q4", 5, None, d("2100.00"), None),
-    ]
-    # North A booked nothing (O2 cancelled) and has nothing open for Q4 on 09-30: 0, not null
-    assert _rows(wh, sql, "team", "North A") == [
-        ("2026Q3", 2, None, None, d("0.00")),
-        ("2026Q4", 5, None, d("0.00"), None),
     ]
 
 
@@ -925,112 +892,6 @@ def test_demo_time_in_stage_matches_the_oracle(demo_night) -> None:
             assert visits == len(days), (quarter, stage)
             assert median == pytest.approx(statistics.median(days)), (quarter, stage)
             assert p75 == pytest.approx(_p75(days)), (quarter, stage)
-
-
-def _oracle_trend(
-    con: duckdb.DuckDBPyConnection, level: str, scope_id: str, quarter_start: date, origin: date
-) -> Decimal | None:
-    """The trend (x seasonal index) forecast worked out in Python from the scope's monthly
-    revenue (fct_sales_performance) over the spine's months (the company funnel's months)."""
-    months = [
-        m
-        for (m,) in _rows(
-            con,
-            """select distinct period_start from marts.fct_funnel_conversion
-               where level = 'company' and period_type = 'month' and period_end <= ?
-               order by 1""",
-            origin,
-        )
-    ]
-    revenue = dict(
-        _rows(
-            con,
-            """select period_start, revenue from marts.fct_sales_performance
-               where period_type = 'month' and level = ? and scope_id = ?""",
-            level,
-            scope_id,
-        )
-    )
-    if len(months) < int(oracle.dbt_var("forecast_min_months")):
-        return None
-    xs = [m.year * 12 + m.month for m in months]
-    ys = [float(revenue.get(m) or 0) for m in months]
-    slope, intercept = statistics.linear_regression(xs, ys)
-    index = dict.fromkeys(range(1, 13), 1.0)
-    if len(months) >= int(oracle.dbt_var("forecast_seasonal_min_months")):
-        ratios: dict[int, list[float]] = defaultdict(list)
-        for m, x, y in zip(months, xs, ys, strict=True):
-            if intercept + slope * x > 0:
-                ratios[m.month].append(y / (intercept + slope * x))
-        raw = {k: statistics.fmean(ratios[k]) if ratios[k] else 1.0 for k in range(1, 13)}
-        index = {k: v / statistics.fmean(raw.values()) for k, v in raw.items()}
-    total = 0.0
-    for offset in range(3):
-        years, month0 = divmod(quarter_start.month - 1 + offset, 12)
-        x = (quarter_start.year + years) * 12 + month0 + 1
-        total += max(intercept + slope * x, 0.0) * index[month0 + 1]
-    return Decimal(total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-@pytest.mark.e2e
-def test_demo_forecast_per_scope_matches_a_python_recomputation(demo_night) -> None:
-    """Company, the largest team and the largest rep: 2026Q3 (origin 06-30, plain trend) and
-    2026Q4 (origin 09-30, 24 months: trend x seasonality); pipeline and actual per scope."""
-    _, con = demo_night
-    scopes = [("company", "all")] + [
-        (
-            level,
-            _rows(
-                con,
-                """select scope_id from marts.fct_sales_performance
-               where period = '2026Q3' and level = ? order by revenue desc, scope_id limit 1""",
-                level,
-            )[0][0],
-        )
-        for level in ("team", "rep")
-    ]
-    quarters = {
-        "2026Q3": (date(2026, 7, 1), date(2026, 6, 30)),
-        "2026Q4": (date(2026, 10, 1), DEMO_AS_OF),
-    }
-    trends = {}
-    for level, scope_id in scopes:
-        got = {
-            q: (trend, pipeline, actual)
-            for q, trend, pipeline, actual in _rows(
-                con,
-                """select forecast_quarter, trend_forecast, pipeline_forecast, actual_revenue
-                   from marts.fct_revenue_forecast where level = ? and scope_id = ?""",
-                level,
-                scope_id,
-            )
-        }
-        for quarter, (start, origin) in quarters.items():
-            expected = _oracle_trend(con, level, scope_id, start, origin)
-            assert expected is not None
-            assert abs(got[quarter][0] - expected) <= Decimal("0.01"), (level, quarter)
-            trends[(level, quarter)] = got[quarter][0]
-        # Q4's pipeline forecast: the scope's snapshot of 09-30 (0 without a row)
-        snapshot = _rows(
-            con,
-            """select next_quarter_weighted_pipeline from marts.fct_pipeline_snapshots
-               where snapshot_date = ? and level = ? and scope_id = ?""",
-            DEMO_AS_OF,
-            level,
-            scope_id,
-        )
-        assert got["2026Q4"][1] == (snapshot[0][0] if snapshot else Decimal("0.00"))
-        ((actual,),) = _rows(
-            con,
-            """select revenue from marts.fct_sales_performance
-               where period = '2026Q3' and level = ? and scope_id = ?""",
-            level,
-            scope_id,
-        )
-        assert got["2026Q3"][2] == actual and got["2026Q4"][2] is None
-    # the team's and the rep's series are their own, not the company's
-    assert trends[("team", "2026Q4")] < trends[("company", "2026Q4")]
-    assert trends[("rep", "2026Q4")] < trends[("team", "2026Q4")]
 
 
 @pytest.mark.e2e

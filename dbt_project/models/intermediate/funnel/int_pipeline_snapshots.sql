@@ -19,7 +19,7 @@
   versions and fx rates known at that build.
   The company row exists every day (zeros when nothing is open); other scopes when they hold
   open pipeline or booked revenue that day. Published as fct_pipeline_snapshots (a view) and read by
-  fct_revenue_forecast (its pipeline forecast), so no mart reads another mart.
+  the forecast marts (their pipeline forecast), so no mart reads another mart.
 -#}
 {#- Upgrade from the release in which the mart fct_pipeline_snapshots held this history itself
     (a table; it is now a view of this model): on the first build (no int_pipeline_snapshots

@@ -1,5 +1,5 @@
 {#-
-  Published from int_sales_performance, which computes it: fct_pipeline, fct_sales_velocity, fct_revenue_forecast, fct_targets, fct_team_averages and int_rep_scorecard read the same
+  Published from int_sales_performance, which computes it: fct_pipeline, fct_sales_velocity, fct_sales_forecast, fct_targets, fct_team_averages and int_rep_scorecard read the same
   rows there (a mart reads staging and intermediate models only).
 -#}
 with

@@ -42,7 +42,8 @@ def dbt_paths(home: Path) -> tuple[Path, Path]:
 
 # The dbt child asks Linux to SIGKILL it when the thread that started it dies, and exits at once
 # when that already happened (its parent, whose pid the shell passes, is gone), so a run killed
-# with SIGKILL leaves no dbt behind building into its abandoned copy. Elsewhere it is plain dbt.
+# with SIGKILL leaves no dbt behind building into its abandoned copy. A build keeps the project's
+# parse from night to night (dbt_child). Anything else is plain dbt.
 _CHILD_CODE = """\
 import os, signal, sys
 if sys.platform == "linux":
@@ -55,6 +56,10 @@ if sys.argv[1:] == ["--version"]:  # what dagster-dbt asks each run: no look-up 
     from dbt.version import __version__
     print(f"Core:\\n  - installed: {__version__}")
     sys.exit(0)
+from pipelines.transform.dbt_child import run
+code = run(sys.argv[1:])  # a build on the saved parse (pipelines/transform/dbt_child.py)
+if code is not None:
+    sys.exit(code)
 from dbt.cli.main import cli
 sys.exit(cli())
 """

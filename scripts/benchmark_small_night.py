@@ -3,11 +3,12 @@
 1. Writes the bundled demo drop (``salesops demo-data``, as scripts/demo.sh) and runs
    ``salesops run`` on it into a fresh home, in a child process: its wall time, and the time
    per step from the run's summary.
-2. Takes every SQL statement that night's ``dbt build`` sent to DuckDB, in order, from dbt's
-   JSON log of that invocation (``HOME/dbt/logs/dbt.log*``, events ``SQLQuery``; the
-   invocation id from ``HOME/dbt/target/run_results.json``): models, incremental merges, data
-   tests, dbt's catalog queries (BEGIN/COMMIT/ROLLBACK aside: each statement commits
-   by itself).
+2. Runs the same night again into another fresh home, untimed, with dbt's log file at debug
+   level (``DBT_LOG_LEVEL_FILE=debug``; a night's default, info, leaves the statements out),
+   and takes every SQL statement its ``dbt build`` sent to DuckDB, in order, from dbt's JSON
+   log of that invocation (``HOME/dbt/logs/dbt.log*``, events ``SQLQuery``; the invocation id
+   from ``HOME/dbt/target/run_results.json``): models, incremental merges, data tests, dbt's
+   catalog queries (BEGIN/COMMIT/ROLLBACK aside: each statement commits by itself).
 3. Copies the night's warehouse, drops what dbt built (schemas staging, intermediate, marts)
    so it stands as before dbt, and runs the statements on one DuckDB connection, timed. (What
    later steps wrote to ``meta`` stays; dbt does not read it back for the facts it builds.)
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -40,18 +42,23 @@ DBT_SCHEMAS = ("staging", "intermediate", "marts")
 TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 
 
-def run_night(work: Path, scale: float) -> tuple[Path, dict, float]:
-    inbox, home = work / "inbox", work / "home"
+def write_drop(work: Path, scale: float) -> Path:
+    inbox = work / "inbox"
     subprocess.run(
         [str(SALESOPS), "demo-data", str(inbox), "--end-date", AS_OF, "--scale", str(scale)],
         check=True,
         stdout=subprocess.DEVNULL,
     )
+    return inbox
+
+
+def run_night(inbox: Path, home: Path, env: dict | None = None) -> tuple[Path, dict, float]:
     started = time.perf_counter()
     done = subprocess.run(
         [str(SALESOPS), "run", "--inbox", str(inbox), "--home", str(home), "--as-of", AS_OF],
         capture_output=True,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     wall = time.perf_counter() - started
     if done.returncode != 0:
@@ -105,9 +112,11 @@ def main() -> None:
     work = Path(args.workdir or tempfile.mkdtemp(prefix="salesops-small-night-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        home, summary, wall = run_night(work, args.scale)
-        database, statements = night_statements(home)
-        alone = duckdb_seconds(home, database, statements, work)
+        inbox = write_drop(work, args.scale)
+        home, summary, wall = run_night(inbox, work / "home")
+        logged, _, _ = run_night(inbox, work / "home-sql", {"DBT_LOG_LEVEL_FILE": "debug"})
+        database, statements = night_statements(logged)
+        alone = duckdb_seconds(logged, database, statements, work)
     finally:
         if not args.keep and not args.workdir:
             shutil.rmtree(work, ignore_errors=True)

@@ -19,13 +19,22 @@ configs and tests do not depend on them. So a build here
 
 Any other command (``parse``, ``--version``, ``debug`` ...) or an invocation without
 ``warehouse_path`` is plain dbt.
+
+dbt's log file (``HOME/dbt/logs/dbt.log``) takes events of ``FILE_LOG_LEVEL`` and above unless
+``DBT_LOG_LEVEL_FILE`` says otherwise: at dbt's default, debug, it writes every statement and
+some twenty events per node, a fifth of a small night's dbt time. ``DBT_LOG_LEVEL_FILE=debug``
+in the environment of the run brings them back (to see the SQL a night sent).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+#: The least severe events dbt's log file takes (unless DBT_LOG_LEVEL_FILE is set).
+FILE_LOG_LEVEL = "info"
 
 #: Commands that run nodes on a parsed manifest.
 RUNNING_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "compile"})
@@ -122,6 +131,7 @@ def exit_code(result) -> int:
 def run(args: list[str]) -> int | None:
     """Run a running command with ``warehouse_path`` on the saved parse (module docstring) and
     return dbt's exit code; None for any other invocation (the caller runs plain dbt)."""
+    os.environ.setdefault("DBT_LOG_LEVEL_FILE", FILE_LOG_LEVEL)
     command = _command(args)
     raw_vars = _option(args, "--vars")
     if command not in RUNNING_COMMANDS or not raw_vars:

@@ -4,9 +4,9 @@ night that parses it in full.
 Night 1 is the shared small night (tests/conftest.py, home H1). Night 2 (the same drop's first
 account renamed, next business date) runs twice: on a copy of H1 with its dbt folder (the
 parse night 1 saved; logs emptied, so they are night 2's) and on a copy without it (dbt
-parses in full). dbt's debug log says whether it parsed: "Unable to do partial parsing"
-(event UnableToPartialParse) or "no changes found, skipping parsing"
-(PartialParsingSkipParsing)."""
+parses in full). dbt's log, at debug level (DBT_LOG_LEVEL_FILE), says whether it parsed:
+"Unable to do partial parsing" (event UnableToPartialParse) or "no changes found, skipping
+parsing" (PartialParsingSkipParsing)."""
 
 from __future__ import annotations
 
@@ -65,11 +65,11 @@ def nights(small_night, tmp_path_factory) -> dict:
     shutil.copytree(h1, parsed, ignore=shutil.ignore_patterns("dbt"))
     saved_parse = kept / "dbt" / "target" / "partial_parse.msgpack"
     saved_mtime = saved_parse.stat().st_mtime_ns
-    results = {}
-    for home in (kept, parsed):
-        summary = run_nightly(inbox, home=home, as_of=NIGHT2, echo=False)
-        assert summary["status"] == "success", summary.get("error")
-        results[home.name] = summary
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DBT_LOG_LEVEL_FILE", "debug")
+        for home in (kept, parsed):
+            summary = run_nightly(inbox, home=home, as_of=NIGHT2, echo=False)
+            assert summary["status"] == "success", summary.get("error")
     return {
         "kept": kept,
         "parsed": parsed,
@@ -107,7 +107,5 @@ def test_dbt_names_the_runs_database_in_its_artefacts(nights) -> None:
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
     database = Path(results["args"]["vars"]["warehouse_path"]).stem
-    databases = {
-        node["database"] for node in manifest["nodes"].values() if node.get("database")
-    }
+    databases = {node["database"] for node in manifest["nodes"].values() if node.get("database")}
     assert databases == {database}

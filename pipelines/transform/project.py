@@ -57,7 +57,7 @@ if sys.argv[1:] == ["--version"]:  # what dagster-dbt asks each run: no look-up 
     print(f"Core:\\n  - installed: {__version__}")
     sys.exit(0)
 from pipelines.transform.dbt_child import run
-code = run(sys.argv[1:])  # a build on the saved parse (pipelines/transform/dbt_child.py)
+code = run(sys.argv[1:])  # on the saved parse: pipelines/transform/dbt_child.py
 if code is not None:
     sys.exit(code)
 from dbt.cli.main import cli

@@ -36,6 +36,8 @@ from pydantic import (
 )
 
 from pipelines.core.errors import SalesOpsError
+from pipelines.core.i18n import available_languages
+from pipelines.core.paths import ALERT_I18N_DIR
 from pipelines.core.yaml_source import line_of, parse_yaml
 
 #: An environment variable's name (what ``*_env`` settings hold).
@@ -155,12 +157,44 @@ ChannelConfig = Annotated[
 CHANNEL_TYPES = ("files", "email", "slack", "teams", "webhook")
 
 
+class Recipient(BaseModel):
+    """A person's alert language: a rep (by ``rep`` id: their digest, overdue reminders and
+    the roll-ups they get as manager) or an address (``email``: e.g. a channel's ``to``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rep: str | None = None
+    email: str | None = None
+    language: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rep_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("rep"), int):
+            data = {**data, "rep": str(data["rep"])}  # `rep: 7` is the rep id "7"
+        return data
+
+    @model_validator(mode="after")
+    def _one_person(self) -> Recipient:
+        if (self.rep is None) == (self.email is None):
+            raise ValueError("give either `rep:` (a rep id) or `email:` (an address)")
+        languages = available_languages(ALERT_I18N_DIR)
+        if self.language not in languages:
+            raise ValueError(
+                f"language {self.language!r} has no alert strings; use one of "
+                + ", ".join(languages)
+            )
+        return self
+
+
 class AlertsFile(BaseModel):
     """The alerts YAML file as a whole."""
 
     model_config = ConfigDict(extra="forbid")
 
     channels: list[ChannelConfig] = Field(default_factory=list)
+    #: Per-person alert languages; everyone else gets SALESOPS_ALERT_LANGUAGE.
+    recipients: list[Recipient] = Field(default_factory=list)
 
 
 def load_channels(path: Path | str | None, files_directory: Path | str) -> list[ChannelConfig]:
@@ -191,6 +225,21 @@ def parse_channels(text: str, source: str, base_dir: Path | None = None) -> list
 
     Relative ``directory`` and ``ca_file`` paths are taken from ``base_dir`` when given.
     """
+    parsed = parse_alerts_file(text, source)
+    names = [c.name for c in parsed.channels]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise SalesOpsError(
+            f"{source}: more than one channel is named {', '.join(twice)}",
+            "give channels of the same type distinct `name:` settings",
+        )
+    if base_dir is not None:
+        return [_resolve_paths(c, base_dir) for c in parsed.channels]
+    return list(parsed.channels)
+
+
+def parse_alerts_file(text: str, source: str) -> AlertsFile:
+    """Alerts YAML ``text`` validated as a whole; errors name ``source`` and the line."""
     data, node = parse_yaml(
         text, source, "the alerts file", "check the indentation and quoting on that line"
     )
@@ -202,7 +251,7 @@ def parse_channels(text: str, source: str, base_dir: Path | None = None) -> list
             "write `channels:` followed by one `- type: ...` item per channel",
         )
     try:
-        parsed = AlertsFile.model_validate(data)
+        return AlertsFile.model_validate(data)
     except ValidationError as exc:
         shown = []
         for err in exc.errors():
@@ -217,16 +266,6 @@ def parse_channels(text: str, source: str, base_dir: Path | None = None) -> list
             + ", ".join(CHANNEL_TYPES)
             + "; see pipelines/alerts/channels.py)",
         ) from None
-    names = [c.name for c in parsed.channels]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise SalesOpsError(
-            f"{source}: more than one channel is named {', '.join(twice)}",
-            "give channels of the same type distinct `name:` settings",
-        )
-    if base_dir is not None:
-        return [_resolve_paths(c, base_dir) for c in parsed.channels]
-    return list(parsed.channels)
 
 
 def _resolve_paths(channel: ChannelConfig, base_dir: Path) -> ChannelConfig:

@@ -34,6 +34,8 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from pipelines.alerts.message import Message
+from pipelines.alerts.mutes import Mutes
+from pipelines.alerts.recipients import Languages
 from pipelines.core.file_names import file_part
 from pipelines.core.i18n import Strings, load_strings
 from pipelines.core.masking import mask_values
@@ -101,6 +103,8 @@ class AlertPlan:
     alerted: list[str] = field(default_factory=list)  # new + reminded finding ids
     fixed: list[str] = field(default_factory=list)  # closed findings reported as fixed
     counts: dict[str, int] = field(default_factory=dict)
+    muted: list[MutedFinding] = field(default_factory=list)  # open findings muted tonight
+    mutes_error: str | None = None  # the mutes file's problem: nothing is muted
 
 
 def load_findings(con: duckdb.DuckDBPyConnection) -> list[Finding]:
@@ -131,25 +135,52 @@ def alert_log(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[date, bool]]:
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
+@dataclass(frozen=True)
+class MutedFinding:
+    """An open finding left out of the digests tonight, and why (``alert_mutes.yaml``)."""
+
+    finding: Finding
+    reason: str
+    until: date
+    by: str | None
+
+
 def plan_alerts(
     con: duckdb.DuckDBPyConnection,
     as_of: date,
     *,
     reminder_days: int = 7,
     lang: str = "en",
+    languages: Languages | None = None,
+    mutes: Mutes | None = None,
 ) -> AlertPlan:
-    """Work out who gets what tonight (nothing is sent or recorded here)."""
+    """Work out who gets what tonight (nothing is sent or recorded here).
+
+    ``languages``: each recipient's language (default: ``lang`` for everyone); ``mutes``:
+    the findings sales ops muted (``pipelines.alerts.mutes``): left out of the reps' digests,
+    the roll-ups and the reminders while valid, listed with their reasons in the summary.
+    """
     findings, reps, log = load_findings(con), load_reps(con), alert_log(con)
-    t = load_strings(lang, ALERT_I18N_DIR)
-    rules = RuleTexts(lang, rule_catalogue())
+    languages = languages or Languages(lang)
+    mutes = mutes or Mutes()
     due = as_of - timedelta(days=reminder_days)
-    open_ = [f for f in findings if f.is_open]
+    all_open = [f for f in findings if f.is_open]
+    muted = []
+    for f in all_open:
+        if m := mutes.active(f, as_of):
+            muted.append(MutedFinding(f, m.reason, m.until, m.by))
+    muted_ids = {m.finding.finding_id for m in muted}
+    open_ = [f for f in all_open if f.finding_id not in muted_ids]
+
+    def due_again(f: Finding) -> bool:
+        last = log[f.finding_id][0]
+        ended = mutes.expired_before(f, as_of)  # not told since its mute ended: tell again
+        return last <= due or (ended is not None and last <= ended)
+
     # Never alerted, or reported fixed and back again: new.
     new = [f for f in open_ if f.finding_id not in log or log[f.finding_id][1]]
     reminders = [
-        f
-        for f in open_
-        if f.finding_id in log and not log[f.finding_id][1] and log[f.finding_id][0] <= due
+        f for f in open_ if f.finding_id in log and not log[f.finding_id][1] and due_again(f)
     ]
     fixed = [
         f for f in findings if not f.is_open and f.finding_id in log and not log[f.finding_id][1]
@@ -157,7 +188,9 @@ def plan_alerts(
     plan = AlertPlan(messages=[])
     plan.alerted = [f.finding_id for f in (*new, *reminders)]
     plan.fixed = [f.finding_id for f in fixed]
-    plan.counts = {"open": len(open_), "new": len(new), "reminders": len(reminders)}
+    plan.muted = muted
+    plan.mutes_error = mutes.error
+    plan.counts = {"open": len(all_open), "new": len(new), "reminders": len(reminders)}
     plan.counts["fixed"] = len(fixed)
 
     def owner(f: Finding) -> str | None:
@@ -169,13 +202,23 @@ def plan_alerts(
     for kind, items in (("new", new), ("reminders", reminders), ("open", open_), ("fixed", fixed)):
         for f in items:
             by_owner[owner(f)][kind].append(f)
-    render = _Renderer(t, rules, as_of)
+    renderers: dict[str, _Renderer] = {}
+
+    def render(language: str) -> _Renderer:
+        if language not in renderers:
+            t = load_strings(language, ALERT_I18N_DIR)
+            renderers[language] = _Renderer(t, RuleTexts(language, rule_catalogue()), as_of)
+        return renderers[language]
+
+    def render_for(rep: Rep | None) -> _Renderer:
+        return render(languages.for_person(rep.rep_id, rep.email) if rep else languages.default)
+
     for rep_id in sorted(k for k in by_owner if k is not None):
         mine, rep = by_owner[rep_id], reps[rep_id]
         if not (mine["new"] or mine["reminders"]):
             continue
         plan.messages.append(
-            render.message(
+            render_for(rep).message(
                 "rep",
                 f"rep-{file_part(rep_id)}",
                 [rep.email] if rep.email else [],
@@ -186,12 +229,17 @@ def plan_alerts(
                 fixed_count=len(mine["fixed"]),
             )
         )
-    plan.messages += _manager_rollups(render, reps, by_owner)
-    plan.messages.append(_ops_summary(render, open_, findings, reps, owner, new, fixed, as_of))
+    plan.messages += _manager_rollups(render_for, reps, by_owner)
+    plan.messages.append(
+        _ops_summary(
+            render(languages.default), all_open, findings, reps, owner, new, fixed, as_of,
+            muted=muted, mutes_error=mutes.error,
+        )  # fmt: skip
+    )
     return plan
 
 
-def _manager_rollups(render: _Renderer, reps: dict[str, Rep], by_owner) -> list[Message]:
+def _manager_rollups(render_for, reps: dict[str, Rep], by_owner) -> list[Message]:
     teams: dict[str, list[Rep]] = defaultdict(list)
     for rep in reps.values():
         if rep.team:
@@ -216,7 +264,7 @@ def _manager_rollups(render: _Renderer, reps: dict[str, Rep], by_owner) -> list[
         ]
         by_rule = Counter(f.rule for _, s in stats if s for f in s["open"])
         out.append(
-            render.message(
+            render_for(manager).message(
                 "manager",
                 f"team-{file_part(team)}",
                 [manager.email] if manager and manager.email else [],
@@ -230,7 +278,11 @@ def _manager_rollups(render: _Renderer, reps: dict[str, Rep], by_owner) -> list[
     return out
 
 
-def _ops_summary(render, open_, findings, reps, owner, new, fixed, as_of) -> Message:
+def _ops_summary(
+    render, open_, findings, reps, owner, new, fixed, as_of, *, muted, mutes_error
+) -> Message:
+    """Everything open, muted findings included (counted, and listed with their reasons)."""
+    muted_ids = {m.finding.finding_id for m in muted}
     week_ago = as_of - timedelta(days=TREND_DAYS)
     then = sum(
         1
@@ -252,7 +304,10 @@ def _ops_summary(render, open_, findings, reps, owner, new, fixed, as_of) -> Mes
         week_ago=then,
         by_rule=[(r, severity[r], n) for r, n in sorted(by_rule.items(), key=lambda kv: -kv[1])],
         by_team=sorted(by_team.items(), key=lambda kv: (-kv[1], kv[0] or "")),
-        unowned=[f for f in open_ if owner(f) is None],
+        unowned=[f for f in open_ if owner(f) is None and f.finding_id not in muted_ids],
+        muted=muted,
+        muted_count=len(muted),
+        mutes_error=mutes_error or "",
     )
 
 
@@ -284,6 +339,15 @@ class _Renderer:
                 for kind in ("new", "reminders", "unowned")
                 if isinstance(context.get(kind), list)
                 for f in context[kind]
+            ]
+            + [
+                {
+                    **_finding_json(m.finding, self.rules, "muted"),
+                    "muted_until": m.until.isoformat(),
+                    "muted_by": m.by,
+                    "muted_reason": m.reason,
+                }
+                for m in context.get("muted", [])
             ],
             **{k: v for k, v in context.items() if isinstance(v, (int, str))},
         }

@@ -437,7 +437,10 @@ def alerts_preview(home: Path | None, out_dir: Path | None, lang: str | None) ->
 
     import duckdb
 
+    from pipelines.alerts.defs import alerts_config_path
     from pipelines.alerts.digest import plan_alerts
+    from pipelines.alerts.mutes import load_mutes, mutes_path
+    from pipelines.alerts.recipients import Languages, load_languages
     from pipelines.warehouse.schema import fetch_first
 
     settings = _settings()
@@ -452,14 +455,21 @@ def alerts_preview(home: Path | None, out_dir: Path | None, lang: str | None) ->
         row = fetch_first(con, "select max(as_of_date) from meta.loads where status = 'complete'")
         if not row or row[0] is None:
             raise click.ClickException(f"{warehouse} holds no complete load yet")
+        alerts_file = alerts_config_path(home, settings.alerts_config)
         plan = plan_alerts(
             con,
             row[0],
             reminder_days=settings.alert_reminder_days,
-            lang=lang or settings.alert_language,
+            # --lang: every message in that language; else each recipient's (alerts.yaml)
+            languages=Languages(lang)
+            if lang
+            else load_languages(alerts_file, settings.alert_language),
+            mutes=load_mutes(mutes_path(home)),
         )
     finally:
         con.close()
+    if plan.mutes_error:
+        click.echo(f"nothing muted: {plan.mutes_error}", err=True)
     out = out_dir or home / "alerts" / "preview"
     out.mkdir(parents=True, exist_ok=True)
     for m in plan.messages:
@@ -475,5 +485,88 @@ def alerts_preview(home: Path | None, out_dir: Path | None, lang: str | None) ->
     c = plan.counts
     click.echo(
         f"{len(plan.messages)} message(s) in {out}; findings: {c['open']} open, {c['new']} new, "
-        f"{c['reminders']} reminder(s), {c['fixed']} fixed. Nothing was sent."
+        f"{c['reminders']} reminder(s), {c['fixed']} fixed, {len(plan.muted)} muted. "
+        "Nothing was sent."
     )
+
+
+_HOME_OPTION = click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), default=None, help="Warehouse home."
+)
+
+
+@alerts.command("mute")
+@click.argument("target")
+@click.option("--rule", default=None, help="Mute this rule for record TARGET (or --rep).")
+@click.option("--entity", default=None, help="With --rule: the record's entity, if ambiguous.")
+@click.option("--rep", is_flag=True, help="With --rule: TARGET is a rep id, not a record id.")
+@click.option("--reason", required=True, help="Why (shown to sales ops every night).")
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Last day muted (YYYY-MM-DD). Default: 30 days from today; at most 180.",
+)
+@click.option("--by", "by", default=None, help="Who mutes it. Default: the user name.")
+@_HOME_OPTION
+def alerts_mute(target, rule, entity, rep, reason, until, by, home) -> None:
+    """Mute finding TARGET (its id, as in meta.alert_log), or with --rule a rule for record
+    (or --rep rep) TARGET: left out of the reps' alerts until --until, listed to sales ops."""
+    import getpass
+    from datetime import timedelta
+
+    from pydantic import ValidationError
+
+    from pipelines.alerts.mutes import DEFAULT_MUTE_DAYS, Mute, add_mute, mutes_path
+
+    today = date.today()
+    fields = {"finding": target} if rule is None else {"rule": rule, "entity": entity}
+    if rule is not None:
+        fields["rep" if rep else "record"] = target
+    elif rep or entity:
+        raise click.UsageError("--rep and --entity need --rule")
+    try:
+        mute = Mute(
+            **fields,
+            reason=reason,
+            until=until.date() if until else today + timedelta(days=DEFAULT_MUTE_DAYS),
+            since=today,
+            by=by or getpass.getuser(),
+        )
+    except ValidationError as exc:
+        problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise click.UsageError(problems) from None
+    path = mutes_path(_home(home))
+    add_mute(path, mute)
+    click.echo(f"muted {mute.target()} until {mute.until} ({path})")
+
+
+@alerts.command("mutes")
+@_HOME_OPTION
+def alerts_mutes(home) -> None:
+    """List the muted findings (an expired mute is marked EXPIRED: it alerts again)."""
+    from pipelines.alerts.mutes import mutes_path, read_mutes
+
+    path = mutes_path(_home(home))
+    items = read_mutes(path)
+    today = date.today()
+    for m in items:
+        state = "EXPIRED" if not m.valid_on(today) else "active "
+        click.echo(f"{state} until {m.until}  {m.target()}  by {m.by or '-'}: {m.reason}")
+    click.echo(f"{len(items)} mute(s) in {path}")
+
+
+@alerts.command("unmute")
+@click.argument("target")
+@click.option("--rule", default=None, help="Only the mutes of this rule for record/rep TARGET.")
+@_HOME_OPTION
+def alerts_unmute(target, rule, home) -> None:
+    """Remove the mutes of finding TARGET, or of record or rep TARGET."""
+    from pipelines.alerts.mutes import mutes_path, remove_mutes
+
+    path = mutes_path(_home(home))
+    gone = remove_mutes(path, target, rule)
+    if not gone:
+        raise click.ClickException(f"no mute of {target} in {path}; see `salesops alerts mutes`")
+    for m in gone:
+        click.echo(f"unmuted {m.target()}")

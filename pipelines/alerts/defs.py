@@ -17,6 +17,8 @@ from pipelines.alerts.channels import load_channels
 from pipelines.alerts.delivery import deliver, summarise
 from pipelines.alerts.digest import plan_alerts, record_alerted
 from pipelines.alerts.message import Message
+from pipelines.alerts.mutes import MUTES_FILE, load_mutes, mutes_path
+from pipelines.alerts.recipients import load_languages
 from pipelines.alerts.reminders import plan_overdue_reminders
 from pipelines.core import run_log
 from pipelines.core.errors import retry_only_transient
@@ -45,12 +47,22 @@ def send_alerts(
 ) -> dict:
     """Plan, send and record the alerts of one run; returns the delivery summary."""
 
-    channels = load_channels(alerts_config_path(home, settings.alerts_config), files_dir)
+    alerts_file = alerts_config_path(home, settings.alerts_config)
+    channels = load_channels(alerts_file, files_dir)
+    languages = load_languages(alerts_file, settings.alert_language)
+    mutes = load_mutes(mutes_path(home))
+    if mutes.error:  # told to sales ops in the summary; the night's alerts go out regardless
+        say("alerts", f"nothing muted tonight: {mutes.error}")
+        run_log.emit("warning", "alerts", "alert_mutes_invalid", error=mutes.error)
     con = duckdb.connect(str(warehouse_file))
     try:
         configure_connection(con, settings)
         plan = plan_alerts(
-            con, as_of, reminder_days=settings.alert_reminder_days, lang=settings.alert_language
+            con,
+            as_of,
+            reminder_days=settings.alert_reminder_days,
+            languages=languages,
+            mutes=mutes,
         )
         overdue = plan_overdue_reminders(
             con,
@@ -70,13 +82,35 @@ def send_alerts(
             [
                 [load_id, r.channel_name, r.channel_type, r.message_key, r.ok, r.attempts, r.error]
                 for r in results
-            ],
+            ]
+            + mute_rows(plan, load_id),
         )
         con.execute("commit")
     finally:
         con.close()
     summary = summarise(results)
-    return {"messages": len(plan.messages), **plan.counts, **summary}
+    return {"messages": len(plan.messages), **plan.counts, "muted": len(plan.muted), **summary}
+
+
+def mute_rows(plan, load_id: int) -> list[list]:
+    """``meta.alert_deliveries`` rows (channel ``muted``) for the audit: one per finding
+    muted tonight (``error`` holds until, by and reason), and one failed row naming the
+    mutes file when it could not be used."""
+    rows = [
+        [
+            load_id,
+            "muted",
+            "mute",
+            m.finding.finding_id,
+            True,
+            0,
+            mask_contacts(f"muted until {m.until} by {m.by or '-'}: {m.reason}"),
+        ]
+        for m in plan.muted
+    ]
+    if plan.mutes_error:
+        rows.append([load_id, "muted", "mute", MUTES_FILE, False, 0, plan.mutes_error])
+    return rows
 
 
 def build_alerts_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
@@ -114,7 +148,8 @@ def build_alerts_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
         say(
             "alerts",
             f"{summary['messages']} alert(s): {summary['new']} new finding(s), "
-            f"{summary['reminders']} reminder(s); {summary['delivered']} delivered"
+            f"{summary['reminders']} reminder(s), {summary['muted']} muted; "
+            f"{summary['delivered']} delivered"
             + (f", {failed} FAILED ({'; '.join(summary['failures'][:3])})" if failed else "")
             + f" ({time.perf_counter() - started:.1f}s)",
         )
@@ -136,6 +171,7 @@ def build_alerts_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
                 "messages": summary["messages"],
                 "new_findings": summary["new"],
                 "reminders": summary["reminders"],
+                "muted_findings": summary["muted"],
                 "open_findings": summary["open"],
                 "delivered": summary["delivered"],
                 "failed": failed,

@@ -232,8 +232,16 @@ def plan_alerts(
     plan.messages += _manager_rollups(render_for, reps, by_owner)
     plan.messages.append(
         _ops_summary(
-            render(languages.default), all_open, findings, reps, owner, new, fixed, as_of,
-            muted=muted, mutes_error=mutes.error,
+            render(languages.default),
+            all_open,
+            findings,
+            reps,
+            owner,
+            new,
+            fixed,
+            as_of,
+            muted=muted,
+            mutes_error=mutes.error,
         )  # fmt: skip
     )
     return plan

@@ -169,7 +169,9 @@ def parse_mutes(text: str, source: str) -> list[Mute]:
             setting = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
             problem = err["msg"].removeprefix("Value error, ")
             shown.append(f"{where}: {setting.lstrip('.') or '(top level)'}: {problem}")
-        raise SalesOpsError("the mutes file is invalid:\n    " + "\n    ".join(shown), FIX) from None
+        raise SalesOpsError(
+            "the mutes file is invalid:\n    " + "\n    ".join(shown), FIX
+        ) from None
 
 
 def read_mutes(path: Path) -> list[Mute]:
@@ -231,9 +233,7 @@ def remove_mutes(path: Path, target: str, rule: str | None = None) -> list[Mute]
 
 def _dump(mutes: list[Mute]) -> str:
     head = "# Muted alert findings (salesops alerts mute / unmute; docs/alerts.md)\n"
-    body = yaml.safe_dump(
-        {"mutes": [_item(m) for m in mutes]}, allow_unicode=True, sort_keys=False
-    )
+    body = yaml.safe_dump({"mutes": [_item(m) for m in mutes]}, allow_unicode=True, sort_keys=False)
     return head + body
 
 

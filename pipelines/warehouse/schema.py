@@ -72,6 +72,22 @@ FINGERPRINTS_DDL = """create table if not exists meta.fact_fingerprints (
 )"""
 
 
+#: Review packs sent to their readers (pipelines/packs/delivery.py): one row per file, reader
+#: and channel; a file delivered ok is not sent again to the same reader for the same period.
+PACK_DELIVERIES_DDL = """create table if not exists meta.pack_deliveries (
+    delivered_at timestamptz not null,
+    period       varchar not null,
+    scope        varchar not null,  -- company, region:NAME, team:NAME, rep:REP_ID
+    recipient    varchar not null,  -- email address, or channel:NAME for a shared channel
+    channel      varchar not null,
+    channel_type varchar not null,
+    file_name    varchar not null,
+    file_sha256  varchar not null,
+    ok           boolean not null,
+    attempts     integer not null,
+    error        varchar
+)"""
+
 META_DDL: tuple[str, ...] = (
     """create table if not exists meta.loads (
         load_id      bigint primary key,
@@ -146,6 +162,7 @@ META_DDL: tuple[str, ...] = (
         error        varchar
     )""",
     RUNS_DDL,
+    PACK_DELIVERIES_DDL,
     FINGERPRINTS_DDL,
     """create table if not exists meta.row_findings (
         load_id      bigint not null,

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import ssl
 import time
@@ -62,6 +63,8 @@ from pipelines.warehouse.schema import PACK_DELIVERIES_DDL
 
 #: What the packs attach, in this order, when the alerts file names no formats.
 DEFAULT_FORMATS = ("pdf", "xlsx")
+#: A reader's address that is a folder name as it is (the files channel's folders).
+ADDRESS = re.compile(r"[\w.+-]+@[\w.-]+")
 MIME = {
     "pdf": ("application", "pdf"),
     "xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -280,7 +283,8 @@ def _send_email(
 
 def _copy_files(message: Message, channel: FilesChannel, reader: str, files: list[Path]):
     """The files channel: the message and a copy of the files in the reader's folder."""
-    folder = channel.directory / file_part(parseaddr(reader)[1] or reader)
+    address = parseaddr(reader)[1] or reader
+    folder = channel.directory / (address if ADDRESS.fullmatch(address) else file_part(address))
     results = deliver([message], [channel.model_copy(update={"directory": folder})])
     ok = all(r.ok for r in results)
     error = "; ".join(r.error for r in results if r.error) or None
@@ -339,26 +343,27 @@ def deliver_packs(
                     base_delay_seconds,
                     sleep,
                 )
-        con.executemany(
-            f"insert into meta.pack_deliveries values ({', '.join(['?'] * 11)})",
+        rows = [
             [
-                [
-                    now,
-                    r.period,
-                    r.scope,
-                    r.recipient,
-                    r.channel,
-                    r.channel_type,
-                    r.file_name,
-                    r.file_sha256,
-                    r.ok,
-                    r.attempts,
-                    r.error,
-                ]
-                for r in results
-                if not r.skipped
-            ],
-        )
+                now,
+                r.period,
+                r.scope,
+                r.recipient,
+                r.channel,
+                r.channel_type,
+                r.file_name,
+                r.file_sha256,
+                r.ok,
+                r.attempts,
+                r.error,
+            ]
+            for r in results
+            if not r.skipped
+        ]
+        if rows:
+            con.executemany(
+                f"insert into meta.pack_deliveries values ({', '.join(['?'] * 11)})", rows
+            )
     return results
 
 

@@ -34,6 +34,7 @@ import re
 import shutil
 import ssl
 import time
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -189,8 +190,22 @@ class PackDelivery:
     skipped: bool = False  # delivered before: not sent again
 
 
+#: Members of an .xlsx that only hold when the workbook was written (not what it says).
+XLSX_VOLATILE = frozenset({"docProps/core.xml"})
+
+
 def sha256_of(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """The SHA-256 of what the file says: a workbook's members (not the zip's timestamps or
+    its write time, which change each time the same workbook is written); else the bytes."""
+    path = Path(path)
+    if path.suffix != ".xlsx":
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with zipfile.ZipFile(path) as book:
+        for name in sorted(book.namelist()):
+            if name not in XLSX_VOLATILE:
+                digest.update(name.encode() + b"\0" + book.read(name) + b"\0")
+    return digest.hexdigest()
 
 
 def _delivered(con: duckdb.DuckDBPyConnection, period: str) -> set[tuple]:

@@ -208,7 +208,9 @@ def test_a_changed_file_is_sent_again(rendered, inbox, tmp_path):
     assert len(inbox.received) == 1
 
     changed = tmp_path / rep.files["xlsx"].name
-    changed.write_bytes(rep.files["xlsx"].read_bytes() + b"\0")  # a re-render that differs
+    book = openpyxl.load_workbook(rep.files["xlsx"])  # a re-render with other figures
+    book["About"]["B3"] = "corrected"
+    book.save(changed)
     rep.files["xlsx"], original = changed, rep.files["xlsx"]
     try:
         deliver_packs(db_copy, [rep], config)
@@ -216,3 +218,41 @@ def test_a_changed_file_is_sent_again(rendered, inbox, tmp_path):
         rep.files["xlsx"] = original
     assert len(inbox.received) == 2
     assert inbox.received[1]["rcpt_tos"] == ["r002@example.invalid"]
+
+
+def test_the_scheduled_quarter_asset_delivers_its_packs(rendered, tmp_path, monkeypatch):
+    """The quarterly packs asset (run by its schedule) sends what it rendered, once."""
+    import dagster as dg
+
+    from pipelines.core.settings import Settings
+    from pipelines.ops.definitions import build_definitions
+    from pipelines.packs.defs import build_period_packs
+    from pipelines.warehouse.resource import WarehouseResource
+
+    monkeypatch.setenv("SALESOPS_REPORT_FORMATS", "xlsx")
+    monkeypatch.setenv("SALESOPS_REPORT_LANGUAGES", "en")
+    db, _ = rendered
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "warehouse.duckdb").write_bytes(db.read_bytes())
+    _config(home, None, home / "outbox")  # HOME/alerts.yaml: files channel + packs section
+    graph = build_definitions().resolve_asset_graph()
+    dbt_assets = next(
+        graph.get(k).assets_def for k in graph.get_all_asset_keys()
+        if k.path[-1] == "fct_sales_performance"
+    )  # fmt: skip
+    quarterly = build_period_packs(dbt_assets, Settings()).assets[1]
+    for _ in range(2):  # the second run (a retry of the partition) sends nothing again
+        result = dg.materialize(
+            [quarterly],
+            partition_key="2026-07-01",
+            resources={"warehouse": WarehouseResource(home=str(home))},
+        )
+        assert result.success
+    got = {
+        folder.name: {_scope_of_name(p.name) for p in folder.glob("*.xlsx")}
+        for folder in (home / "outbox").iterdir()
+    }
+    assert got == EXPECTED
+    ledger = _ledger(home / "warehouse.duckdb")
+    assert len(ledger) == sum(len(s) for s in EXPECTED.values())  # recorded once each

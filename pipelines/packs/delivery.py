@@ -64,6 +64,11 @@ from pipelines.warehouse.schema import PACK_DELIVERIES_DDL
 
 #: What the packs attach, in this order, when the alerts file names no formats.
 DEFAULT_FORMATS = ("pdf", "xlsx")
+NO_READER = "(no reader)"
+FIX = (
+    "give the rep an email (reps file), the team a manager (manager_id), or name readers "
+    "under packs.readers in the alerts file"
+)
 #: A reader's address that is a folder name as it is (the files channel's folders).
 ADDRESS = re.compile(r"[\w.+-]+@[\w.-]+")
 MIME = {
@@ -344,6 +349,12 @@ def deliver_packs(
             if not files:
                 continue
             hashes = {p: sha256_of(p) for p in files}
+            if not readers[scope]:  # told, not dropped: the run summary lists it
+                results += [
+                    PackDelivery(pack.period, scope.label, NO_READER, "-", "-", p.name,
+                                 hashes[p], False, 0, f"{scope.label} has no reader: {FIX}")
+                    for p in files
+                ]  # fmt: skip
             for channel in config.channels:
                 results += _deliver_scope(
                     pack,

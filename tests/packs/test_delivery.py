@@ -178,6 +178,20 @@ def test_files_channel_gives_each_reader_a_folder_of_their_own(rendered, tmp_pat
             _check_content(_scope_of_name(path.name), path.read_bytes())
 
 
+def test_a_scope_without_a_reader_is_reported_not_dropped(rendered, tmp_path):
+    db, packs = rendered
+    db_copy = tmp_path / "warehouse.duckdb"
+    db_copy.write_bytes(db.read_bytes())
+    with duckdb.connect(str(db_copy)) as con:
+        con.execute("update marts.dim_sales_reps set email = null where rep_id = 'R003'")
+    results = deliver_packs(db_copy, packs, _config(tmp_path, None, tmp_path / "outbox"))
+    (missing,) = [r for r in results if not r.ok]
+    assert missing.scope == "rep:R003" and "no reader" in missing.error
+    assert ("(no reader)", "-", "rep:R003", "review-pack_2026Q3_rep-R003.xlsx", False) in _ledger(
+        db_copy
+    )
+
+
 def test_a_second_run_sends_nothing_and_resend_sends_again(rendered, inbox, tmp_path):
     db, packs = rendered
     db_copy = tmp_path / "warehouse.duckdb"

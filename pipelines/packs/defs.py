@@ -1,7 +1,8 @@
 """Review packs in Dagster.
 
 - ``reports/quarterly_review_pack``: the company pack of the current quarter, rendered
-  from the run's copy after every nightly build (part of the nightly job).
+  from the run's copy after every nightly build (part of the nightly job); it records the
+  metric parameters the night's marts were built with (``meta.metric_params``).
 - ``reports/monthly_review_packs`` / ``reports/quarterly_review_packs``: every scope's
   packs of a month / (fiscal) quarter, partitioned, rendered from the published warehouse
   by their schedules on the 1st of the next period, then sent to each scope's readers
@@ -27,6 +28,7 @@ from pipelines.core.settings import Settings
 from pipelines.packs import PackOptions, render_period, render_quarterly_pack
 from pipelines.packs.delivery import deliver_packs, load_delivery_config, summarise_deliveries
 from pipelines.packs.frame import NoDataForPeriod, NoDataForQuarter
+from pipelines.transform.as_of import record_metric_params
 from pipelines.transform.lineage import REVIEW_PACKS, exposure_deps
 from pipelines.warehouse.resource import WarehouseResource
 
@@ -47,6 +49,9 @@ def build_report_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
 
         started = time.perf_counter()
         work_path = warehouse.open_working_copy()  # the run's copy (made here if run alone)
+        # the parameters this night's marts were built with, for rebuilding it as reported
+        with warehouse.connect() as con:
+            record_metric_params(con, warehouse.business_date, warehouse.metric_params)
         # the fiscal year start of this run's home (its metrics file), as dbt used it
         fiscal_start = configured_fiscal_start(
             warehouse.home_path, warehouse.settings.metrics_config

@@ -88,6 +88,15 @@ PACK_DELIVERIES_DDL = """create table if not exists meta.pack_deliveries (
     error        varchar
 )"""
 
+#: The metric parameters in force on each business date (every parameter, defaults included),
+#: written by the nightly run; the as-of rebuild uses those of the date it rebuilds.
+METRIC_PARAMS_DDL = """create table if not exists meta.metric_params (
+    as_of_date  date primary key,  -- the run's business date (a re-run replaces the row)
+    load_id     bigint,            -- the last load of the warehouse when the run recorded it
+    recorded_at timestamptz not null,
+    params      json not null
+)"""
+
 META_DDL: tuple[str, ...] = (
     """create table if not exists meta.loads (
         load_id      bigint primary key,
@@ -163,6 +172,7 @@ META_DDL: tuple[str, ...] = (
     )""",
     RUNS_DDL,
     PACK_DELIVERIES_DDL,
+    METRIC_PARAMS_DDL,
     FINGERPRINTS_DDL,
     """create table if not exists meta.row_findings (
         load_id      bigint not null,

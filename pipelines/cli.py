@@ -188,14 +188,17 @@ def backfill(
     "as_of",
     callback=_date,
     default=None,
-    help="Read the period as of this date (default: its end, or the latest load if earlier).",
+    help="Render the packs as reported on this date: the marts rebuilt as of it (with the "
+    "metric parameters then in force) in a temporary warehouse. Default period: the quarter "
+    "holding the date.",
 )
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Output folder. Default: HOME/reports/<period>/.",
+    help="Output folder. Default: HOME/reports/<period>/ "
+    "(with --as-of: HOME/reports/<period>/as-of-<date>/).",
 )
 def report(
     home: Path | None,
@@ -207,17 +210,28 @@ def report(
     as_of: date | None,
     out_dir: Path | None,
 ) -> None:
-    """Render review packs (HTML, PDF, Excel) from the warehouse as it is now."""
-    from pipelines.core.periods import parse_period
-    from pipelines.packs import render_period
-    from pipelines.packs.render import PackOptions
+    """Render review packs (HTML, PDF, Excel) from the warehouse as it is now, or as it was
+    reported on a past date (--as-of)."""
+    import tempfile
+
+    from pipelines.core.metric_params import fiscal_year_start_month
+    from pipelines.core.periods import fiscal_quarter_of, parse_period
     from pipelines.packs.scope import Scope
+    from pipelines.transform.as_of import rebuild_as_of, recorded_params
 
     settings = _settings()
     home = (home or Path(settings.home)).expanduser().resolve()
     warehouse = home / "warehouse.duckdb"
     text = period or quarter
     hint = "--period" if period else "--quarter"
+    if text is None and as_of is not None and warehouse.exists():
+        recorded = recorded_params(warehouse, as_of)
+        fiscal_start = (
+            recorded[1]["fiscal_year_start_month"]
+            if recorded
+            else fiscal_year_start_month(home, settings.metrics_config)
+        )
+        text = fiscal_quarter_of(as_of, fiscal_start).label
     if text is None:
         raise click.UsageError("give --period, like --period 2026Q3 or --period 2026-07")
     try:
@@ -232,14 +246,40 @@ def report(
         raise click.ClickException(
             f"no warehouse at {warehouse}. Fix: run `salesops run --inbox DIR --home {home}` first."
         )
-    try:
-        packs, index = render_period(
+    with tempfile.TemporaryDirectory(prefix="salesops-report-as-of-") as tmp:
+        if as_of is not None:  # the marts as that night built them, in a throwaway copy
+            warehouse = rebuild_as_of(
+                warehouse, as_of, Path(tmp) / "warehouse.duckdb", settings=settings, home=home
+            )
+            out_dir = out_dir or home / "reports" / label / f"as-of-{as_of.isoformat()}"
+        packs, index = _render_report(
             warehouse,
             label,
             out_dir or home / "reports" / label,
-            scopes=chosen,
-            langs=[x.strip() for x in lang.split(",") if x.strip()],
-            formats=formats.split(","),
+            chosen,
+            [x.strip() for x in lang.split(",") if x.strip()],
+            formats.split(","),
+            as_of,
+            settings,
+        )
+    for pack in packs:
+        for path in pack.files.values():
+            click.echo(f"review pack: {path}")
+    click.echo(f"index: {index}")
+
+
+def _render_report(warehouse, label, out_dir, scopes, langs, formats, as_of, settings):
+    from pipelines.packs import render_period
+    from pipelines.packs.render import PackOptions
+
+    try:
+        return render_period(
+            warehouse,
+            label,
+            out_dir,
+            scopes=scopes,
+            langs=langs,
+            formats=formats,
             as_of_date=as_of,
             options=PackOptions(
                 reporting_currency=settings.reporting_currency,
@@ -249,10 +289,6 @@ def report(
         )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    for pack in packs:
-        for path in pack.files.values():
-            click.echo(f"review pack: {path}")
-    click.echo(f"index: {index}")
 
 
 @main.group()

@@ -9,7 +9,9 @@ dbt_project.yml; docs/metrics.md lists them. A deployment changes them in one YA
     stage_probabilities: {qualified: 0.15, discovery: 0.25, proposal: 0.5, negotiation: 0.8}
 
 Every run passes those values to dbt. A name that is not a parameter, or a value of the
-wrong kind, stops the run before anything changes, naming the file and line.
+wrong kind, stops the run before anything changes, naming the file and line. The nightly run
+records every parameter in force (``meta.metric_params``, one row per business date), so a
+past date is rebuilt with the parameters of that date (:mod:`pipelines.transform.as_of`).
 """
 
 from __future__ import annotations
@@ -118,6 +120,11 @@ def load_metric_params(path: Path | None, project_file: Path = DBT_PROJECT_FILE)
         name: {**defaults[name], **value} if isinstance(value, dict) else value
         for name, value in data.items()
     }
+
+
+def params_in_force(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Every metric parameter as a run with these overrides uses it: the defaults, then them."""
+    return metric_defaults() | overrides
 
 
 def effective_params(home: Path, configured: str | None) -> dict[str, Any]:

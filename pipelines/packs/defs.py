@@ -1,10 +1,13 @@
 """Review packs in Dagster.
 
 - ``reports/quarterly_review_pack``: the company pack of the current quarter, rendered
-  from the run's copy after every nightly build (part of the nightly job).
+  from the run's copy after every nightly build (part of the nightly job); it records the
+  metric parameters the night's marts were built with (``meta.metric_params``).
 - ``reports/monthly_review_packs`` / ``reports/quarterly_review_packs``: every scope's
   packs of a month / (fiscal) quarter, partitioned, rendered from the published warehouse
-  by their schedules on the 1st of the next period (see docs/review-pack.md).
+  by their schedules on the 1st of the next period, then sent to each scope's readers
+  (:mod:`pipelines.packs.delivery`; run config ``resend: true`` sends again what was sent;
+  see docs/review-pack.md).
 """
 
 import time
@@ -13,7 +16,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
+from pipelines.alerts.defs import alerts_config_path
 from pipelines.core.errors import retry_only_transient
 from pipelines.core.metric_params import fiscal_year_start_month as configured_fiscal_start
 from pipelines.core.metric_params import fiscal_year_start_month as configured_start
@@ -21,7 +26,9 @@ from pipelines.core.periods import fiscal_quarter_of
 from pipelines.core.progress import say
 from pipelines.core.settings import Settings
 from pipelines.packs import PackOptions, render_period, render_quarterly_pack
+from pipelines.packs.delivery import deliver_packs, load_delivery_config, summarise_deliveries
 from pipelines.packs.frame import NoDataForPeriod, NoDataForQuarter
+from pipelines.transform.as_of import record_metric_params
 from pipelines.transform.lineage import REVIEW_PACKS, exposure_deps
 from pipelines.warehouse.resource import WarehouseResource
 
@@ -42,6 +49,9 @@ def build_report_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
 
         started = time.perf_counter()
         work_path = warehouse.open_working_copy()  # the run's copy (made here if run alone)
+        # the parameters this night's marts were built with, for rebuilding it as reported
+        with warehouse.connect() as con:
+            record_metric_params(con, warehouse.business_date, warehouse.metric_params)
         # the fiscal year start of this run's home (its metrics file), as dbt used it
         fiscal_start = configured_fiscal_start(
             warehouse.home_path, warehouse.settings.metrics_config
@@ -127,10 +137,32 @@ def partition_period_label(key: str, fiscal_start: int) -> str:
     return fiscal_quarter_of(date.fromisoformat(key), fiscal_start).label
 
 
+def last_load_finished(warehouse_path: Path) -> datetime | None:
+    """When the last load of the warehouse finished: the packs' "generated" time, so that
+    rendering the same warehouse again writes the same files (None: no load recorded)."""
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        row = con.execute("select max(finished_at) from meta.loads").fetchone()
+    return row[0] if row else None
+
+
+class PackRunConfig(dg.Config):
+    """Run config of the period packs."""
+
+    #: Send the packs to their readers (meta.pack_deliveries records each delivery).
+    deliver: bool = True
+    #: Send again files already delivered to a reader for this period.
+    resend: bool = False
+
+
 def render_period_packs(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, fiscal_start: int
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    fiscal_start: int,
+    config: PackRunConfig | None = None,
 ) -> dg.MaterializeResult:
-    """Render every scope's pack of the partition's period from the published warehouse."""
+    """Render every scope's pack of the partition's period from the published warehouse,
+    then deliver each to its scope's readers."""
+    config = config or PackRunConfig()
 
     settings = warehouse.settings
     period = partition_period_label(context.partition_key, fiscal_start)
@@ -147,19 +179,30 @@ def render_period_packs(
                 reporting_currency=settings.reporting_currency,
                 wan_units=settings.report_wan_units,
                 unmask_contacts=settings.report_unmask_contacts,
+                # the same warehouse renders the same files, so a re-run resends nothing
+                generated_at=last_load_finished(warehouse.live_path),
             ),
         )
     except NoDataForPeriod as exc:
         context.log.warning(f"{period} packs skipped: {exc}")
         return dg.MaterializeResult(metadata={"period": period, "skipped": str(exc)})
     say("report", f"{period}: {len(packs)} packs ({time.perf_counter() - started:.1f}s)")
-    return dg.MaterializeResult(
-        metadata={
-            "period": period,
-            "packs": len(packs),
-            "index": dg.MetadataValue.path(str(index)),
-        }
-    )
+    metadata = {
+        "period": period,
+        "packs": len(packs),
+        "index": dg.MetadataValue.path(str(index)),
+    }
+    if config.deliver:
+        delivery = load_delivery_config(
+            alerts_config_path(warehouse.home_path, settings.alerts_config), out_dir / "outbox"
+        )
+        results = deliver_packs(warehouse.live_path, packs, delivery, resend=config.resend)
+        summary = summarise_deliveries(results)
+        say("report", f"{period}: packs sent {summary['sent']}, failed {summary['failed']}")
+        for failure in summary["failures"]:
+            context.log.warning(f"pack not delivered: {failure}")
+        metadata["delivery"] = dg.MetadataValue.json(summary)
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -189,9 +232,9 @@ def build_period_packs(dbt_assets: dg.AssetsDefinition, settings: Settings) -> P
         "with an index page, in HOME/reports/<month>/.",
     )
     def monthly_review_packs(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: PackRunConfig
     ) -> dg.MaterializeResult:
-        return render_period_packs(context, warehouse, fiscal_start)
+        return render_period_packs(context, warehouse, fiscal_start, config)
 
     @dg.asset(
         key=dg.AssetKey(["reports", "quarterly_review_packs"]),
@@ -203,9 +246,9 @@ def build_period_packs(dbt_assets: dg.AssetsDefinition, settings: Settings) -> P
         "of the company, every region, team and rep, with an index, in HOME/reports/<quarter>/.",
     )
     def quarterly_review_packs(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: PackRunConfig
     ) -> dg.MaterializeResult:
-        return render_period_packs(context, warehouse, fiscal_start)
+        return render_period_packs(context, warehouse, fiscal_start, config)
 
     status = (
         dg.DefaultScheduleStatus.RUNNING

@@ -7,6 +7,12 @@ gives the marts exactly as that night's load built them, however many correction
 rates or team moves arrived since. This is how a past quarter is reported again ("what did we
 report for 2026Q3?") and how the review pack of a past period is rendered.
 
+The metric parameters are those in force on that date: each nightly run records every
+parameter it built with in ``meta.metric_params`` (:func:`record_metric_params`), and the
+rebuild uses the row of the latest business date on or before the date it rebuilds
+(:func:`recorded_params`). A warehouse with no row that early (loaded before parameters were
+recorded) is rebuilt with today's parameters, and the rebuild says so.
+
 The rebuild works on a copy: the live warehouse is only read.
 """
 
@@ -17,15 +23,53 @@ import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from dagster_dbt import DbtCliResource
 
 from pipelines.core.errors import SalesOpsError
-from pipelines.core.metric_params import load_metric_params, metric_params_path
+from pipelines.core.metric_params import (
+    load_metric_params,
+    metric_params_path,
+    params_in_force,
+)
 from pipelines.core.progress import say
 from pipelines.core.settings import Settings
 from pipelines.transform.project import child_dbt_executable, ensure_manifest
+from pipelines.warehouse.schema import METRIC_PARAMS_DDL
+
+
+def record_metric_params(
+    con: duckdb.DuckDBPyConnection, as_of: date, overrides: dict[str, Any]
+) -> None:
+    """Record the parameters a run of business date ``as_of`` builds with (every parameter:
+    the shipped defaults, then ``overrides``, the metrics file's). A re-run replaces them."""
+    con.execute("create schema if not exists meta")
+    con.execute(METRIC_PARAMS_DDL)
+    con.execute(
+        """insert or replace into meta.metric_params
+           select ?, (select max(load_id) from meta.loads), now(), ?""",
+        [as_of, json.dumps(params_in_force(overrides), ensure_ascii=False, sort_keys=True)],
+    )
+
+
+def recorded_params(warehouse: Path, as_of: date) -> tuple[date, dict[str, Any]] | None:
+    """The parameters in force at the end of ``as_of``: the row of the latest business date on
+    or before it, with that date; None when none was recorded that early."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'meta' and table_name = 'metric_params'"
+        ).fetchone()[0]
+        if not exists:
+            return None
+        row = con.execute(
+            """select as_of_date, params from meta.metric_params where as_of_date <= ?
+               order by as_of_date desc limit 1""",
+            [as_of],
+        ).fetchone()
+    return (row[0], json.loads(row[1])) if row else None
 
 
 def last_load_on_or_before(warehouse: Path, as_of: date) -> int:
@@ -54,9 +98,10 @@ def rebuild_as_of(
 ) -> Path:
     """Copy ``warehouse`` to ``out_path`` and rebuild its marts as of the end of ``as_of``.
 
-    Metric parameters come from the same file the nightly run uses (HOME/metrics.yaml or
-    ``SALESOPS_METRICS_CONFIG``), so the rebuild follows today's definitions; ``home``
-    defaults to the warehouse's folder. Returns ``out_path``.
+    Metric parameters are those in force on ``as_of`` (:func:`recorded_params`); when none
+    were recorded that early, those of today's metrics file (HOME/metrics.yaml or
+    ``SALESOPS_METRICS_CONFIG``; ``home`` defaults to the warehouse's folder). Returns
+    ``out_path``.
     """
     settings = settings or Settings()
     warehouse, out_path = Path(warehouse), Path(out_path)
@@ -66,9 +111,15 @@ def rebuild_as_of(
             "Run `salesops run` first, or give --home of an existing warehouse.",
         )
     load_id = last_load_on_or_before(warehouse, as_of)
-    params = load_metric_params(
-        metric_params_path(home or warehouse.parent, settings.metrics_config)
-    )
+    recorded = recorded_params(warehouse, as_of)
+    if recorded is not None:
+        params = recorded[1]
+        say("as-of", f"metric parameters in force on {as_of}: those recorded on {recorded[0]}")
+    else:
+        params = load_metric_params(
+            metric_params_path(home or warehouse.parent, settings.metrics_config)
+        )
+        say("as-of", f"no metric parameters recorded on or before {as_of}: using today's")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(warehouse, out_path)
     dbt_vars = {

@@ -72,6 +72,31 @@ FINGERPRINTS_DDL = """create table if not exists meta.fact_fingerprints (
 )"""
 
 
+#: Review packs sent to their readers (pipelines/packs/delivery.py): one row per file, reader
+#: and channel; a file delivered ok is not sent again to the same reader for the same period.
+PACK_DELIVERIES_DDL = """create table if not exists meta.pack_deliveries (
+    delivered_at timestamptz not null,
+    period       varchar not null,
+    scope        varchar not null,  -- company, region:NAME, team:NAME, rep:REP_ID
+    recipient    varchar not null,  -- email address, or channel:NAME for a shared channel
+    channel      varchar not null,
+    channel_type varchar not null,
+    file_name    varchar not null,
+    file_sha256  varchar not null,
+    ok           boolean not null,
+    attempts     integer not null,
+    error        varchar
+)"""
+
+#: The metric parameters in force on each business date (every parameter, defaults included),
+#: written by the nightly run; the as-of rebuild uses those of the date it rebuilds.
+METRIC_PARAMS_DDL = """create table if not exists meta.metric_params (
+    as_of_date  date primary key,  -- the run's business date (a re-run replaces the row)
+    load_id     bigint,            -- the last load of the warehouse when the run recorded it
+    recorded_at timestamptz not null,
+    params      json not null
+)"""
+
 META_DDL: tuple[str, ...] = (
     """create table if not exists meta.loads (
         load_id      bigint primary key,
@@ -146,6 +171,8 @@ META_DDL: tuple[str, ...] = (
         error        varchar
     )""",
     RUNS_DDL,
+    PACK_DELIVERIES_DDL,
+    METRIC_PARAMS_DDL,
     FINGERPRINTS_DDL,
     """create table if not exists meta.row_findings (
         load_id      bigint not null,

@@ -195,6 +195,8 @@ class AlertsFile(BaseModel):
     channels: list[ChannelConfig] = Field(default_factory=list)
     #: Per-person alert languages; everyone else gets SALESOPS_ALERT_LANGUAGE.
     recipients: list[Recipient] = Field(default_factory=list)
+    #: Who receives the review packs (read and checked by pipelines/packs/delivery.py).
+    packs: dict | None = None
 
 
 def load_channels(path: Path | str | None, files_directory: Path | str) -> list[ChannelConfig]:

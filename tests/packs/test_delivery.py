@@ -270,3 +270,19 @@ def test_the_scheduled_quarter_asset_delivers_its_packs(rendered, tmp_path, monk
     assert got == EXPECTED
     ledger = _ledger(home / "warehouse.duckdb")
     assert len(ledger) == sum(len(s) for s in EXPECTED.values())  # recorded once each
+
+
+def test_the_alerts_file_with_a_packs_section_still_loads_its_channels(tmp_path):
+    """One HOME/alerts.yaml holds the alert channels and the packs' readers: the alerts read
+    their part and leave the packs section to the delivery (it used to fail the nightly
+    alerts as an unknown key)."""
+    from pipelines.alerts.channels import load_channels
+
+    path = tmp_path / "alerts.yaml"
+    path.write_text(
+        "channels:\n  - {type: files, name: files, directory: out}\n"
+        "packs:\n  company: [ceo@example.cn]\n",
+        encoding="utf-8",
+    )
+    [channel] = load_channels(path, tmp_path / "fallback")
+    assert channel.name == "files"

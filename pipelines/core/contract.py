@@ -300,6 +300,29 @@ ENTITIES: tuple[Entity, ...] = (
         description="Targets per period, level, scope and metric.",
     ),
     Entity(
+        "marketing_spend",
+        (
+            # A month (2026-07), quarter (2026Q3) or year (2026), scoped like targets: the
+            # company ('all'), a region, a team or a rep.
+            C("period", "text"),
+            C("level", "text", allowed=TARGET_LEVELS),
+            C("scope_id", "text"),
+            # Where the money went (events, ads, a partner programme): free text, optional.
+            C("channel", "text", False),
+            C("amount", "decimal"),
+            C("currency", "text"),
+        ),
+        key=("period", "level", "scope_id", "channel"),
+        optional=True,
+        non_negative=("amount",),
+        description=(
+            "Sales and marketing spend per period, level, scope and channel (optional): the "
+            "numerator of CAC (fct_customer_acquisition). A quarter or year without its own "
+            "rows takes the sum of its months' (quarters') rows, as targets do; spend counts "
+            "for the scope its row names, not rolled up across levels."
+        ),
+    ),
+    Entity(
         "capability_scores",
         (
             C("rep_id", "id"),

@@ -164,6 +164,9 @@ def render(w: World) -> Rows:
     names = [c.name for c in entity("targets").columns]
     for row in w.targets:
         add("targets", None, dict(zip(names, row, strict=True)))
+    names = [c.name for c in entity("marketing_spend").columns]
+    for row in w.spend:
+        add("marketing_spend", None, dict(zip(names, row, strict=True)))
     names = [c.name for c in entity("capability_scores").columns]
     for row in w.capability:
         add("capability_scores", None, dict(zip(names, row, strict=True)))

@@ -44,7 +44,9 @@ def make_spend(seed: int, tl: Timeline, reps: list[Rec], orders: list[Rec], fx: 
         if o["status"] == "cancelled" or o["ordered"].date() > tl.end:
             continue
         month = o["ordered"].strftime("%Y-%m")
-        revenue[(month, o["rep"]["team"])] += o["total"] * rate(fx, o["currency"], o["ordered"].date())
+        revenue[(month, o["rep"]["team"])] += o["total"] * rate(
+            fx, o["currency"], o["ordered"].date()
+        )
     teams = sorted({r["team"] for r in reps if r.get("team")})
     rows: list[list[str]] = []
     for month in _months(tl.start, tl.end):

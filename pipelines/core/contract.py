@@ -49,6 +49,9 @@ class Column:
     #: False for a column added after warehouses already held rows: an empty value leaves a
     #: row's version hash what it was before the column existed (no spurious new versions).
     hash_if_empty: bool = True
+    #: A value outside ``allowed`` is loaded and flagged with this rule (a warning), not
+    #: quarantined (``value_not_allowed``): a picklist the CRM lets an org extend.
+    flag_if_not_allowed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,9 @@ ORDER_STATUSES = (
     "cancelled",
 )
 TARGET_LEVELS = ("company", "region", "team", "rep")
+#: The CRM's forecast category of a deal (Salesforce ForecastCategoryName: Pipeline, Best
+#: Case, Commit, Closed, Omitted), normalised.
+FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
 TARGET_METRICS = (
     "revenue",
     "bookings",
@@ -243,6 +249,17 @@ ENTITIES: tuple[Entity, ...] = (
             # period of this date; without it, to the date of closed_at in the business
             # timezone.
             Column("close_date", "date", required=False, hash_if_empty=False),
+            # The CRM's forecast category (pipeline / best_case / commit / closed / omitted):
+            # the commit and best-case totals beside the stage-weighted pipeline forecast. An
+            # org's own category is loaded and flagged (unknown_forecast_category).
+            Column(
+                "forecast_category",
+                "text",
+                required=False,
+                allowed=FORECAST_CATEGORIES,
+                hash_if_empty=False,
+                flag_if_not_allowed="unknown_forecast_category",
+            ),
         ),
         key=("opportunity_id",),
         references=(

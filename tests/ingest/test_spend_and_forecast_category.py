@@ -83,9 +83,12 @@ def test_salesforce_forecast_category_is_normalised_and_unknown_ones_flagged(con
     )
     results = load_drop(con, inbox, "salesforce")
     assert results["opportunities"].rows_quarantined == 0
-    assert dict(
-        rows(con, "select opportunity_id, forecast_category from raw.opportunities")
-    ) == {OPP1: "commit", OPP2: "best_case", OPP3: "upside", OPP4: None}
+    assert dict(rows(con, "select opportunity_id, forecast_category from raw.opportunities")) == {
+        OPP1: "commit",
+        OPP2: "best_case",
+        OPP3: "upside",
+        OPP4: None,
+    }
     assert rows(
         con,
         "select record_id, column_name, value_seen from meta.row_findings "

@@ -38,7 +38,8 @@ def con():
     con.execute(
         """create table marts.fct_customer_value_tiers as select
            'quarter' as period_type, '2026Q3' as period, 'company' as level, 'all' as scope_id,
-           'A' as value_tier, 'ACC-1' as account_id, 1000.00::decimal(38,2) as scope_trailing_revenue"""
+           'A' as value_tier, 'ACC-1' as account_id,
+           1000.00::decimal(38,2) as scope_trailing_revenue"""
     )
     # spend 30 300.00 over 3 new customers -> CAC 10 100.00; payback 30 300 × 12 / 9 090 = 40.00
     con.execute(

@@ -45,17 +45,26 @@ dated as (
 
 ),
 
+ended as (
+
+    select
+        *,
+        {{ period_end_of_typed_start('period_start', 'period_type') }} as period_end
+    from dated
+
+),
+
 rated as (
 
     select
-        dated.period_type,
-        dated.period,
-        dated.level,
-        dated.scope_id,
-        {{ to_reporting('dated.amount', 'fx.rate_to_reporting') }} as amount_reporting
-    from dated
+        ended.period_type,
+        ended.period,
+        ended.level,
+        ended.scope_id,
+        {{ to_reporting('ended.amount', 'fx.rate_to_reporting') }} as amount_reporting
+    from ended
     left join fx_rates as fx
-        on {{ fx_rate_for('fx', 'dated.currency', period_end_of_typed_start('dated.period_start', 'dated.period_type')) }}
+        on {{ fx_rate_for('fx', 'ended.currency', 'ended.period_end') }}
 
 ),
 

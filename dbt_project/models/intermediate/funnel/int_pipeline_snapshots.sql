@@ -60,7 +60,8 @@
     'next_quarter_commit_pipeline',
     'next_quarter_best_case_pipeline'
 ] -%}
-{#- Columns added after the legacy table was written: null for the days it holds. -#}
+{#- Columns added after the legacy table was written (the last ones): null for the days it
+    holds. -#}
 {%- set added_columns = ['next_quarter_commit_pipeline', 'next_quarter_best_case_pipeline'] -%}
 with
 
@@ -388,10 +389,9 @@ from final
 union all
 
 select
-    {%- for column in snapshot_columns %}
-    {% if column in added_columns %}cast(null as decimal(38, 2)) as {{ column }}{% else %}{{ column }}{% endif %}
-    {%- if not loop.last %},{% endif %}
-    {%- endfor %}
+    {{ snapshot_columns | reject('in', added_columns) | join(', ') }},
+    cast(null as decimal(38, 2)) as next_quarter_commit_pipeline,
+    cast(null as decimal(38, 2)) as next_quarter_best_case_pipeline
 from {{ legacy_snapshots }}
 where snapshot_date not in (select new_days.snapshot_date from new_days)
 {%- endif %}

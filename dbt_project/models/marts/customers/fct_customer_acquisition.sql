@@ -66,8 +66,8 @@ first_year as (
     inner join booked_orders
         on
             first_orders.account_id = booked_orders.account_id
-            and booked_orders.ordered_date >= first_orders.first_order_date
-            and booked_orders.ordered_date < first_orders.first_order_date + interval 12 month
+            and first_orders.first_order_date <= booked_orders.ordered_date
+            and first_orders.first_order_date + interval 12 month > booked_orders.ordered_date
     group by first_orders.account_id, first_orders.first_order_date
 
 ),

@@ -311,7 +311,11 @@ def glance(cust: Customers, content: SectionContent, c: Ctx) -> str | None:
 SECTION = Section(
     key="customers",
     marts=(),
-    optional_marts=("marts.fct_customer_retention", "marts.fct_customer_value_tiers"),
+    optional_marts=(
+        "marts.fct_customer_retention",
+        "marts.fct_customer_value_tiers",
+        "marts.fct_customer_acquisition",
+    ),
     load=load,
     context=context,
     glance=glance,

@@ -49,6 +49,9 @@ class Column:
     #: False for a column added after warehouses already held rows: an empty value leaves a
     #: row's version hash what it was before the column existed (no spurious new versions).
     hash_if_empty: bool = True
+    #: A value outside ``allowed`` is loaded and flagged with this rule (a warning), not
+    #: quarantined (``value_not_allowed``): a picklist the CRM lets an org extend.
+    flag_if_not_allowed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,9 @@ ORDER_STATUSES = (
     "cancelled",
 )
 TARGET_LEVELS = ("company", "region", "team", "rep")
+#: The CRM's forecast category of a deal (Salesforce ForecastCategoryName: Pipeline, Best
+#: Case, Commit, Closed, Omitted), normalised.
+FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
 TARGET_METRICS = (
     "revenue",
     "bookings",
@@ -243,6 +249,17 @@ ENTITIES: tuple[Entity, ...] = (
             # period of this date; without it, to the date of closed_at in the business
             # timezone.
             Column("close_date", "date", required=False, hash_if_empty=False),
+            # The CRM's forecast category (pipeline / best_case / commit / closed / omitted):
+            # the commit and best-case totals beside the stage-weighted pipeline forecast. An
+            # org's own category is loaded and flagged (unknown_forecast_category).
+            Column(
+                "forecast_category",
+                "text",
+                required=False,
+                allowed=FORECAST_CATEGORIES,
+                hash_if_empty=False,
+                flag_if_not_allowed="unknown_forecast_category",
+            ),
         ),
         key=("opportunity_id",),
         references=(
@@ -298,6 +315,29 @@ ENTITIES: tuple[Entity, ...] = (
         key=("period", "level", "scope_id", "metric", "product_line"),
         non_negative=("target_value",),
         description="Targets per period, level, scope and metric.",
+    ),
+    Entity(
+        "marketing_spend",
+        (
+            # A month (2026-07), quarter (2026Q3) or year (2026), scoped like targets: the
+            # company ('all'), a region, a team or a rep.
+            C("period", "text"),
+            C("level", "text", allowed=TARGET_LEVELS),
+            C("scope_id", "text"),
+            # Where the money went (events, ads, a partner programme): free text, optional.
+            C("channel", "text", False),
+            C("amount", "decimal"),
+            C("currency", "text"),
+        ),
+        key=("period", "level", "scope_id", "channel"),
+        optional=True,
+        non_negative=("amount",),
+        description=(
+            "Sales and marketing spend per period, level, scope and channel (optional): the "
+            "numerator of CAC (fct_customer_acquisition). A quarter or year without its own "
+            "rows takes the sum of its months' (quarters') rows, as targets do; spend counts "
+            "for the scope its row names, not rolled up across levels."
+        ),
     ),
     Entity(
         "capability_scores",

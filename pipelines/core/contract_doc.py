@@ -74,8 +74,9 @@ def render() -> str:
             parts.append(
                 f"| `{c.name}` | {c.type} (`{DUCKDB_TYPES[c.type]}`) | "
                 f"{required} | "
-                f"{', '.join(c.allowed) if c.allowed else ''} | "
-                f"{refs.get(c.name, '')} |"
+                f"{', '.join(c.allowed) if c.allowed else ''}"
+                f"{f' (other: flagged `{c.flag_if_not_allowed}`)' if c.flag_if_not_allowed else ''}"
+                f" | {refs.get(c.name, '')} |"
             )
         rules = []
         if e.non_negative:

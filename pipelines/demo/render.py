@@ -22,6 +22,17 @@ from .formats import (
 from .records import Rec
 from .world import World
 
+#: The forecast category a rep gives a deal in each stage (Salesforce's defaults): the demo's
+#: commit and best-case totals. Derived, not drawn: the random stream is unchanged.
+FORECAST_CATEGORY_OF_STAGE = {
+    "qualified": "pipeline",
+    "discovery": "pipeline",
+    "proposal": "best_case",
+    "negotiation": "commit",
+    "won": "closed",
+    "lost": "omitted",
+}
+
 #: Entities the demo drop leaves out (the warehouse derives invoices from orders).
 SKIPPED_ENTITIES = frozenset({"invoices"})
 
@@ -137,6 +148,7 @@ def render(w: World) -> Rows:
                 "last_modified_at": zoned(o, o["modified"], 0.015, False),
                 # the close date as the CRM shows it (a date in the business timezone)
                 "close_date": o["closed"].date().isoformat() if o["closed"] else "",
+                "forecast_category": FORECAST_CATEGORY_OF_STAGE.get(o["stage"], ""),
             },
         )
     for o in w.opps:
@@ -164,6 +176,9 @@ def render(w: World) -> Rows:
     names = [c.name for c in entity("targets").columns]
     for row in w.targets:
         add("targets", None, dict(zip(names, row, strict=True)))
+    names = [c.name for c in entity("marketing_spend").columns]
+    for row in w.spend:
+        add("marketing_spend", None, dict(zip(names, row, strict=True)))
     names = [c.name for c in entity("capability_scores").columns]
     for row in w.capability:
         add("capability_scores", None, dict(zip(names, row, strict=True)))

@@ -2,9 +2,9 @@
 
 ``World(seed, scale, end).build()`` creates two years of reps, accounts, leads,
 opportunities with their stage history, activities, orders, payments, fx rates,
-targets, capability scores and surveys, and injects the defects listed in
+targets, capability scores, surveys and sales and marketing spend, and injects the defects listed in
 ``defects.DEFECT_KINDS``. Each part lives in its own module (organisation, customers,
-pipeline, commerce, currency, catalogue, targets; the defects in crm_defects and
+pipeline, commerce, currency, catalogue, targets, spend; the defects in crm_defects and
 order_defects); ``build`` runs them in a fixed order and ``render`` reads the lists it
 leaves on the ``World``.
 
@@ -34,6 +34,7 @@ from .order_defects import inject_bad_orders, inject_payment_defects
 from .organisation import make_reps
 from .pipeline import Pipeline
 from .records import Rec
+from .spend import make_spend
 from .targets import make_capability, make_targets
 from .timeline import Timeline
 
@@ -60,6 +61,7 @@ class World:
         self.payments: list[Rec] = []
         self.fx: dict[date, Decimal] = {}
         self.targets: list[list[str]] = []
+        self.spend: list[list[str]] = []
         self.capability: list[list[str]] = []
         self.defects: DefectLog = []
         self.missing_account_id = ""
@@ -98,6 +100,8 @@ class World:
         self.targets = make_targets(tl, self.reps, self.orders, self.fx)
         self.capability = make_capability(tl, self.reps)
         make_surveys(tl, self.accounts)
+        # its own random stream: the draws above are unchanged
+        self.spend = make_spend(self.seed, tl, self.reps, self.orders, self.fx)
 
     def assign_ids(self) -> None:
         """Number every entity in time order; place the duplicate account row at random."""

@@ -147,6 +147,28 @@ def new_customers_by_quarter(drop: Drop, as_of: date) -> dict[str, int]:
     return dict(out)
 
 
+def month_end(label: str) -> date:
+    """Last day of the month ``2026-07``."""
+    y, m = int(label[:4]), int(label[5:7])
+    return date(y + m // 12, m % 12 + 1, 1) - timedelta(days=1)
+
+
+def spend_by_quarter(drop: Drop, level: str, scope_id: str) -> dict[str, Decimal | None]:
+    """The scope's sales and marketing spend per quarter from the drop's monthly
+    marketing_spend rows (each converted at its month's last day; None when one has no
+    rate). The demo writes month rows only, so a quarter is the sum of its months."""
+    fx = Fx(drop)
+    out: dict[str, Decimal | None] = {}
+    for r in drop.rows("marketing_spend"):
+        if r["level"] != level or r["scope_id"] != scope_id:
+            continue
+        label = quarter_of(date.fromisoformat(r["period"] + "-01"))
+        amount = fx.convert(r["amount"], r["currency"], month_end(r["period"]))
+        before = out.get(label, Decimal(0))
+        out[label] = None if amount is None or before is None else before + amount
+    return out
+
+
 def win_rate_by_quarter(drop: Drop, as_of: date) -> dict[str, tuple[int, int]]:
     out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for o in drop.good("opportunities", "opportunity_id"):

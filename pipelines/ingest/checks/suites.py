@@ -132,7 +132,7 @@ def build_suite(entity: Entity) -> dict[str, Any]:
             exps.append(
                 _exp(
                     "expect_column_values_to_be_in_set",
-                    "value_not_allowed",
+                    col.flag_if_not_allowed or "value_not_allowed",
                     {**column, "allowed": ", ".join(col.allowed)},
                     **column,
                     value_set=list(col.allowed),

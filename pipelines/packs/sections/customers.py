@@ -4,7 +4,9 @@ Reads the scope's row of ``marts.fct_customer_retention`` for the period and its
 ``marts.fct_customer_value_tiers`` (the tier is the account's place in the company ranking;
 the revenue is the scope's). New customers (first order) are the frame's
 ``fct_sales_performance.new_customers``. Both marts came later than the core ones: a
-warehouse without them leaves the section out.
+warehouse without them leaves the section out. Customer acquisition cost (CAC) and its
+payback come from the scope's row of ``marts.fct_customer_acquisition`` (when the warehouse
+has it); without a loaded ``marketing_spend`` file they are n/a, and the notes say why.
 """
 
 from __future__ import annotations
@@ -52,9 +54,42 @@ class ValueTier:
 
 
 @dataclass(frozen=True)
+class Acquisition:
+    """One row of ``fct_customer_acquisition``: the scope's spend, CAC and CAC payback."""
+
+    spend: Decimal | None  # None: no spend row for the scope and period, or one without fx
+    unpriced_spend_rows: int
+    new_customers: int
+    cac: Decimal | None
+    cac_payback_months: Decimal | None
+    first_year_complete: bool
+
+
+@dataclass(frozen=True)
 class Customers:
     retention: Retention | None  # None: the scope has no row for the period
     tiers: list[ValueTier]  # the scope's accounts by company tier, every tier (0 when empty)
+    #: None: the scope has no row (no spend, no new customer) or the mart does not exist
+    acquisition: Acquisition | None = None
+
+
+#: The input CAC is computed from besides the orders: without it CAC is n/a.
+SPEND_ENTITY = "marketing_spend"
+
+
+def acquisition(
+    con: duckdb.DuckDBPyConnection, period_type: str, period: str, scope: Scope
+) -> Acquisition | None:
+    if not has_table(con, "marts.fct_customer_acquisition"):
+        return None
+    row = con.execute(
+        """select spend, unpriced_spend_rows, new_customers, cac, cac_payback_months,
+                  first_year_complete
+           from marts.fct_customer_acquisition
+           where period_type = ? and period = ? and level = ? and scope_id = ?""",
+        [period_type, period, scope.level, scope.scope_id],
+    ).fetchall()
+    return Acquisition(*row[0]) if row else None
 
 
 def customers(
@@ -89,7 +124,11 @@ def customers(
         ValueTier(k, found[k][1], found[k][2]) if k in found else ValueTier(k, 0, Decimal("0.00"))
         for k in VALUE_TIERS
     ]
-    return Customers(Retention(*row[0]) if row else None, tiers)
+    return Customers(
+        Retention(*row[0]) if row else None,
+        tiers,
+        acquisition(con, period_type, period, scope),
+    )
 
 
 def load(con: duckdb.DuckDBPyConnection, frame: Frame) -> Customers | None:
@@ -212,11 +251,27 @@ def context(cust: Customers, c: Ctx) -> SectionContent:
         ],
     )
 
+    no_spend = bool(c.missing((SPEND_ENTITY,)))
+    acq = None if no_spend else cust.acquisition
+    acquisition_table = Table(
+        "acquisition",
+        t("customers.acquisition_heading"),
+        [Column(t("customers.measure")), Column(c.period, "number")],
+        [
+            [t("customers.spend"), acq.spend if acq else None],
+            [t("customers.new_customers"), c.frame.current.new_customers],
+            [t("customers.cac"), acq.cac if acq else None],
+            [t("customers.cac_payback_months"), acq.cac_payback_months if acq else None],
+        ],
+        row_kinds=["money", "count", "money", "number"],
+    )
     grids = [
         table_grid("customers", None, movement, fmt),
+        table_grid("acquisition", t("customers.acquisition_heading"), acquisition_table, fmt),
         table_grid("tiers", t("customers.tiers_heading"), tiers, fmt),
     ]
-    notes = [t("customers.note")]
+    notes = [t("customers.note"), t("customers.cac_note")]
+    notes.extend(acquisition_notes(acq, no_spend, t))
     if c.level != "company":
         notes.append(t("customers.tiers_scope_note"))
     return SectionContent(
@@ -225,11 +280,28 @@ def context(cust: Customers, c: Ctx) -> SectionContent:
             notes=notes,
             source=f"marts.fct_customer_retention ({c.kind}, {c.level}), "
             f"marts.fct_customer_value_tiers ({c.kind}, {c.level}), "
+            f"marts.fct_customer_acquisition ({c.kind}, {c.level}), "
             "marts.fct_sales_performance",
         ),
         customers_commentary(cust, c.period, fmt, t),
-        [movement, tiers],
+        [movement, acquisition_table, tiers],
     )
+
+
+def acquisition_notes(acq: Acquisition | None, no_spend: bool, t: Strings) -> list[str]:
+    """Why CAC or its payback is n/a: no spend file loaded, no spend for the scope and
+    period (or one without an fx rate), no new customer, a first year not yet over."""
+    if no_spend:
+        return [t("customers.cac_no_spend_file", entity=SPEND_ENTITY)]
+    if acq is None or (acq.spend is None and acq.unpriced_spend_rows == 0):
+        return [t("customers.cac_no_spend")]
+    if acq.spend is None:
+        return [t("customers.cac_unpriced", rows=acq.unpriced_spend_rows)]
+    if acq.new_customers == 0:
+        return [t("customers.cac_no_new_customers")]
+    if acq.cac_payback_months is None and not acq.first_year_complete:
+        return [t("customers.payback_first_year")]
+    return []
 
 
 def glance(cust: Customers, content: SectionContent, c: Ctx) -> str | None:
@@ -239,7 +311,11 @@ def glance(cust: Customers, content: SectionContent, c: Ctx) -> str | None:
 SECTION = Section(
     key="customers",
     marts=(),
-    optional_marts=("marts.fct_customer_retention", "marts.fct_customer_value_tiers"),
+    optional_marts=(
+        "marts.fct_customer_retention",
+        "marts.fct_customer_value_tiers",
+        "marts.fct_customer_acquisition",
+    ),
     load=load,
     context=context,
     glance=glance,

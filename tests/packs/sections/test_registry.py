@@ -34,6 +34,7 @@ LATER_MARTS = {
     "fct_forecast_accuracy",
     "fct_customer_retention",
     "fct_customer_value_tiers",
+    "fct_customer_acquisition",
     "fct_receivables_kpis",
     "fct_receivables_provision",
     "fct_sales_channels",

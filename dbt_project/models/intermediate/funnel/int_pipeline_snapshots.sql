@@ -56,8 +56,13 @@
     'next_quarter_revenue_target',
     'current_quarter_remaining_target',
     'current_quarter_coverage',
-    'next_quarter_coverage'
+    'next_quarter_coverage',
+    'next_quarter_commit_pipeline',
+    'next_quarter_best_case_pipeline'
 ] -%}
+{#- Columns added after the legacy table was written (the last ones): null for the days it
+    holds. -#}
+{%- set added_columns = ['next_quarter_commit_pipeline', 'next_quarter_best_case_pipeline'] -%}
 with
 
 levels as (
@@ -169,7 +174,8 @@ open_on_day as (
         rep_versions.region,
         {{ period_label('opportunity_versions.expected_close_date', 'quarter') }} as close_quarter,
         {{ to_reporting('opportunity_versions.amount', 'fx.rate_to_reporting') }} as amount_reporting,
-        opportunity_versions.stage
+        opportunity_versions.stage,
+        opportunity_versions.forecast_category
     from new_days
     inner join opportunity_versions
         on
@@ -234,7 +240,16 @@ pipeline as (
         ) as next_quarter_open_pipeline,
         sum({{ weighted_amount('open_on_day.amount_reporting', 'open_on_day.stage') }}) filter (
             where open_on_day.close_quarter = open_on_day.next_quarter
-        ) as next_quarter_weighted_pipeline
+        ) as next_quarter_weighted_pipeline,
+        sum(open_on_day.amount_reporting) filter (
+            where open_on_day.close_quarter = open_on_day.next_quarter
+            and open_on_day.forecast_category = 'commit'
+        ) as next_quarter_commit_pipeline,
+        sum(open_on_day.amount_reporting) filter (
+            where open_on_day.close_quarter = open_on_day.next_quarter
+            and open_on_day.forecast_category in ('commit', 'best_case')
+        ) as next_quarter_best_case_pipeline,
+        count(open_on_day.forecast_category) as categorised_opportunities
     from open_on_day
     cross join levels
     group by all
@@ -306,6 +321,16 @@ combined as (
         cast(coalesce(pipeline.next_quarter_weighted_pipeline, 0) as decimal(38, 2))
             as next_quarter_weighted_pipeline,
         next_target.revenue_target as next_quarter_revenue_target,
+        -- the CRM's forecast categories: only when an open deal of the company carries one
+        -- that day (an export without them: null, not 0)
+        case
+            when company_pipeline.categorised_opportunities > 0
+                then cast(coalesce(pipeline.next_quarter_commit_pipeline, 0) as decimal(38, 2))
+        end as next_quarter_commit_pipeline,
+        case
+            when company_pipeline.categorised_opportunities > 0
+                then cast(coalesce(pipeline.next_quarter_best_case_pipeline, 0) as decimal(38, 2))
+        end as next_quarter_best_case_pipeline,
         cast(
             current_target.revenue_target - coalesce(booked.current_quarter_revenue_booked, 0) as decimal(38, 2)
         ) as current_quarter_remaining_target
@@ -317,6 +342,10 @@ combined as (
             scopes.snapshot_date = pipeline.snapshot_date
             and scopes.level = pipeline.level
             and scopes.scope_id = pipeline.scope_id
+    left join pipeline as company_pipeline
+        on
+            scopes.snapshot_date = company_pipeline.snapshot_date
+            and company_pipeline.level = 'company'
     left join booked
         on
             scopes.snapshot_date = booked.snapshot_date
@@ -359,7 +388,10 @@ from final
 
 union all
 
-select {{ snapshot_columns | join(', ') }}
+select
+    {{ snapshot_columns | reject('in', added_columns) | join(', ') }},
+    cast(null as decimal(38, 2)) as next_quarter_commit_pipeline,
+    cast(null as decimal(38, 2)) as next_quarter_best_case_pipeline
 from {{ legacy_snapshots }}
 where snapshot_date not in (select new_days.snapshot_date from new_days)
 {%- endif %}

@@ -96,6 +96,12 @@ fx_rates as (
 
 ),
 
+marketing_spend as (
+
+    select * from {{ ref('stg_finance__marketing_spend') }}
+
+),
+
 order_labels as (
 
     select
@@ -275,6 +281,16 @@ records as (
         cast(null as varchar) as owner_rep_id,
         load_id
     from fx_rates
+
+    union all
+
+    select
+        'marketing_spend' as entity,
+        {{ record_id(['period', 'level', 'scope_id', 'channel']) }} as record_id,
+        'spend ' || period || ' ' || level || ' ' || scope_id || coalesce(' ' || channel, '') as record_name,
+        case when level = 'rep' then scope_id end as owner_rep_id,
+        load_id
+    from marketing_spend
 
 ),
 

@@ -8,6 +8,10 @@
     snapshot (int_pipeline_snapshots) on origin_date, the day the forecast is made; 0 for a
     scope without a row that day (no open pipeline); null when no company snapshot exists
     for that day (no snapshot was taken: days before the first load).
+  - pipeline_commit_forecast / pipeline_best_case_forecast (quarter rows): beside it, the
+    next-quarter open amounts the CRM categorises commit, and commit + best case
+    (next_quarter_commit_pipeline / next_quarter_best_case_pipeline of the snapshot); 0 for a
+    scope without a row that day; null when the export carries no forecast category that day.
   - actual: the measure in the period (int_forecast_history; 0 for a month without any) once
     period_end is on or before as_of_date, else null.
   - <forecast>_error = forecast − actual; <forecast>_abs_error = |error|; <forecast>_pct_error
@@ -77,6 +81,14 @@ joined as (
             when forecasts.period_type = 'quarter' and company_snapshot.snapshot_date is not null
                 then coalesce(snapshots.next_quarter_weighted_pipeline, cast(0 as decimal(38, 2)))
         end as pipeline_forecast,
+        case
+            when forecasts.period_type = 'quarter' and company_snapshot.next_quarter_commit_pipeline is not null
+                then coalesce(snapshots.next_quarter_commit_pipeline, cast(0 as decimal(38, 2)))
+        end as pipeline_commit_forecast,
+        case
+            when forecasts.period_type = 'quarter' and company_snapshot.next_quarter_best_case_pipeline is not null
+                then coalesce(snapshots.next_quarter_best_case_pipeline, cast(0 as decimal(38, 2)))
+        end as pipeline_best_case_forecast,
         case
             when forecasts.period_end <= {{ as_of_date() }}
                 then coalesce(actuals.actual, cast(0 as decimal(38, 2)))

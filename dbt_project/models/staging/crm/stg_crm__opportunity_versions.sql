@@ -17,6 +17,7 @@ final as (
         cast(amount as decimal(18, 6)) as amount,
         currency,
         cast(expected_close_date as date) as expected_close_date,
+        {{ forecast_category('forecast_category') }} as forecast_category,
         valid_from_date,
         valid_to_date,
         is_deleted,

@@ -28,6 +28,8 @@ final as (
         next_quarter,
         next_quarter_open_pipeline,
         next_quarter_weighted_pipeline,
+        next_quarter_commit_pipeline,
+        next_quarter_best_case_pipeline,
         next_quarter_revenue_target,
         current_quarter_remaining_target,
         current_quarter_coverage,

@@ -1,6 +1,6 @@
 """Rep scorecard: the weighted scorecard of the scope's reps; a rep's pack: own row + team.
 
-Reads ``marts.fct_rep_scorecard`` (scores 0–100) with the rep's name from
+Reads ``marts.fct_rep_scorecard`` (100 points = on target; results and process up to 150, var scorecard_attainment_cap) with the rep's name from
 ``marts.dim_sales_reps``; a rep's pack also reads its team's average score from
 ``marts.fct_team_averages``.
 """
@@ -22,7 +22,7 @@ from pipelines.packs.tables import Column, Table
 
 @dataclass(frozen=True)
 class ScorecardRow:
-    """One rep's row of ``marts.fct_rep_scorecard`` (scores 0–100, None: part not scored)."""
+    """One rep's row of ``marts.fct_rep_scorecard`` (100 = on target, None: part not scored)."""
 
     rep_id: str
     name: str

@@ -298,8 +298,8 @@ trailing_four as (
     inner join periods as trailing_quarter
         on
             trailing_quarter.period_type = 'quarter'
-            and trailing_quarter.period_start >= cast(dated_targets.period_start - interval 12 month as date)
-            and trailing_quarter.period_start < dated_targets.period_start
+            and cast(dated_targets.period_start - interval 12 month as date) <= trailing_quarter.period_start
+            and dated_targets.period_start > trailing_quarter.period_start
     left join actuals as quarter_actual
         on
             quarter_actual.period_type = 'quarter'
@@ -323,9 +323,10 @@ trends as (
                 then trailing_four.trailing_four_quarters_actual / 4
         end as run_rate,
         case
-            when last_quarter_actual > 0 and four_quarters_ago_actual > 0
+            when trailing_actuals.last_quarter_actual > 0 and trailing_actuals.four_quarters_ago_actual > 0
                 then pow(
-                    cast(last_quarter_actual as double) / cast(four_quarters_ago_actual as double),
+                    cast(trailing_actuals.last_quarter_actual as double)
+                    / cast(trailing_actuals.four_quarters_ago_actual as double),
                     1.0 / 3
                 ) - 1
         end as trend_quarterly_growth

@@ -17,7 +17,7 @@ import duckdb
 
 from pipelines.core.i18n import Strings
 from pipelines.packs.formatting import Formatter
-from pipelines.packs.frame import Frame
+from pipelines.packs.frame import Frame, has_table
 from pipelines.packs.scope import Scope
 from pipelines.packs.sections.base import Ctx, Section, SectionContent
 from pipelines.packs.tables import Column, Table
@@ -62,7 +62,8 @@ class Scorecard:
     #: scored reps) and scored_reps, how many reps that is; None elsewhere.
     team_average: Decimal | None = None
     team_scored: int = 0
-    governance: TargetGovernance = TargetGovernance()
+    #: None: the warehouse predates marts.fct_targets' checks
+    governance: TargetGovernance | None = None
 
 
 def _targets_in_scope(scope: Scope) -> tuple[str, list[object]]:
@@ -130,7 +131,11 @@ def scorecard(
             [period_type, period, *params],
         ).fetchall()
     ]
-    governance = target_governance(con, period_type, period, scope)
+    governance = (
+        target_governance(con, period_type, period, scope)
+        if has_table(con, "marts.fct_targets")
+        else None
+    )
     if scope.level != "rep" or not rows or rows[0].team is None:
         return Scorecard(rows, governance=governance)
     found = con.execute(
@@ -286,20 +291,16 @@ def context(card: Scorecard, c: Ctx) -> SectionContent:
         ),
         [
             *scorecard_commentary(card, fmt, t, rep_pack),
-            governance_commentary(card.governance, fmt, t),
+            *([governance_commentary(card.governance, fmt, t)] if card.governance else []),
         ],
-        [table, governance_table(card.governance, t)],
+        [table, *([governance_table(card.governance, t)] if card.governance else [])],
     )
 
 
 SECTION = Section(
     key="scorecard",
-    marts=(
-        "marts.fct_rep_scorecard",
-        "marts.dim_sales_reps",
-        "marts.fct_team_averages",
-        "marts.fct_targets",
-    ),
+    marts=("marts.fct_rep_scorecard", "marts.dim_sales_reps", "marts.fct_team_averages"),
+    optional_marts=("marts.fct_targets",),
     load=load,
     context=context,
 )

@@ -1,7 +1,8 @@
 {#-
   Scorecard parameters (fct_rep_scorecard). var scorecard_weights maps result / process /
   capability to weights in 0..1 that sum to 1; var scorecard_attainment_cap is the attainment
-  (a fraction, 1.5 = 150%) at which a result or process metric reaches the full 100 points.
+  (a fraction, 1.5 = 150%) above which a result or process metric earns no more points: the
+  bonus ceiling (100% attainment = 100 points, the cap = cap × 100 points, 150 by default).
 -#}
 
 {#- Check var scorecard_weights (a mapping of result / process / capability to weights 0..1
@@ -47,11 +48,13 @@
     cast({{ value }} as double)
 {%- endmacro %}
 
-{#- Points (0..100, DOUBLE) of an attainment: least(attainment, cap) / cap × 100; null stays
-    null (DuckDB's least skips nulls, hence the case). Attainment is never negative. -#}
+{#- Points (DOUBLE) of an attainment: least(attainment, cap) × 100, so on target (100%) earns
+    100 points and above-target attainment a bonus up to the cap (150 points at 150% by
+    default); null stays null (DuckDB's least skips nulls, hence the case). Attainment is
+    never negative. -#}
 {% macro capped_points(attainment) -%}
     case
         when {{ attainment }} is not null
-            then least({{ attainment }}, {{ scorecard_attainment_cap() }}) / {{ scorecard_attainment_cap() }} * 100
+            then least({{ attainment }}, {{ scorecard_attainment_cap() }}) * 100
     end
 {%- endmacro %}

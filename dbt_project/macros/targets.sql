@@ -80,3 +80,28 @@
         when {{ target }} > 0 then cast({{ actual }} as double) / cast({{ target }} as double)
     end
 {%- endmacro %}
+
+{#- The minimum trend at which a quarter target of `metric_column`'s metric is judged for
+    reasonableness, as a DECIMAL(38,6) CASE over var target_reasonableness_min_trend (a mapping
+    metric -> minimum, in the metric's unit: reporting currency for amounts, a count
+    otherwise; a metric not listed: 0, judged whenever there is a trend). -#}
+{% macro target_reasonableness_min_trend(metric_column) -%}
+    {%- set minimums = var('target_reasonableness_min_trend', {}) -%}
+    {%- if execute and minimums is not mapping -%}
+        {{ exceptions.raise_compiler_error("var target_reasonableness_min_trend must map metrics to minimum trends, got " ~ minimums) }}
+    {%- endif -%}
+    {%- set known = result_target_metrics() + process_target_metrics() -%}
+    {%- if minimums is mapping and minimums | length > 0 -%}
+    case {{ metric_column }}
+        {%- for metric, value in minimums.items() %}
+        {%- if execute and (metric not in known or value is not number or value < 0) %}
+            {{ exceptions.raise_compiler_error("var target_reasonableness_min_trend." ~ metric ~ " must be a target metric with a number >= 0, got " ~ value) }}
+        {%- endif %}
+        when '{{ metric }}' then cast('{{ value }}' as decimal(38, 6))
+        {%- endfor %}
+        else cast(0 as decimal(38, 6))
+    end
+    {%- else -%}
+    cast(0 as decimal(38, 6))
+    {%- endif -%}
+{%- endmacro %}

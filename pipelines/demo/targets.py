@@ -4,8 +4,11 @@ Targets are set per rep against their actual business (orders, collections, firs
 of new customers), scaled by a per-rep stretch factor so yearly attainment spreads from
 about 60% to about 150%; team, region and company targets are the sums of their reps'.
 Revenue targets are monthly, quarterly and yearly, the others quarterly, and they run to
-the end of the quarter after the end date. Capability scores are drawn per rep and
-completed quarter. Both are returned as contract-ordered rows of strings.
+the end of the quarter after the end date. Process targets (visits, proposals, quotes) are
+set per rep and quarter from the rep's own activity counts, with a per-rep factor of 0.8 to
+1.25 (managers ask for a little more or less activity than last year's), so the scorecard's
+process part has something to score. Capability scores are drawn per rep and completed
+quarter. Both are returned as contract-ordered rows of strings.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from .timeline import SEASON, Timeline
 Actuals = dict[tuple[str, int], float]
 #: Target per (rep id, period: ``2025-03``, ``2025Q1`` or ``2025``).
 RepTargets = dict[tuple[str, str], Decimal]
+
+#: The process target metrics and the activity type each counts.
+PROCESS_METRICS = {"visits": "visit", "proposals": "proposal", "quotes": "quote"}
 
 
 def quarter_of(m: date) -> str:
@@ -84,6 +90,17 @@ def actuals(orders: list[Rec], fx: FxRates) -> tuple[Actuals, Actuals, Actuals]:
         key = (o["rep"]["id"], o["ordered"].year)
         new_customers[key] = new_customers.get(key, 0) + 1
     return revenue, collections, new_customers
+
+
+def activity_counts(activities: list[Rec]) -> dict[str, Actuals]:
+    """Per process metric: activities of its type per rep and calendar year."""
+    counts: dict[str, Actuals] = {metric: {} for metric in PROCESS_METRICS}
+    for a in activities:
+        for metric, kind in PROCESS_METRICS.items():
+            if a["type"] == kind and a["rep"] is not None:
+                key = (a["rep"]["id"], a["at"].year)
+                counts[metric][key] = counts[metric].get(key, 0) + 1
+    return counts
 
 
 def per_month(tl: Timeline, actual: Actuals, rep: Rec, year: int | None) -> float:
@@ -151,6 +168,38 @@ def rep_targets(
     return rep_month, rep_q_coll, rep_q_new
 
 
+def process_targets(
+    tl: Timeline,
+    reps: list[Rec],
+    months: list[date],
+    quarters: list[str],
+    counts: dict[str, Actuals],
+) -> dict[str, RepTargets]:
+    """Each rep's quarterly visits, proposals and quotes targets: the rep's monthly count (the
+    year's, else the whole history's) × the months employed in the quarter × the rep's
+    factor (0.8-1.25), at least 1; none for a metric the rep never did."""
+    r = tl.rng
+    out: dict[str, RepTargets] = {metric: {} for metric in PROCESS_METRICS}
+    for rep in reps:
+        factor = r.randint(80, 125) / 100
+        mine = [m for m in months if on_15th(rep, m)]
+        for year in sorted({m.year for m in mine}):
+            in_year = [m for m in mine if m.year == year]
+            for metric in PROCESS_METRICS:
+                base = per_month(tl, counts[metric], rep, year) or per_month(
+                    tl, counts[metric], rep, None
+                )
+                if base <= 0:
+                    continue
+                for q in sorted({quarter_of(m) for m in in_year}):
+                    if q not in quarters:
+                        continue
+                    k = sum(1 for m in in_year if quarter_of(m) == q)
+                    v = base * k * factor * r.randint(94, 106) / 100
+                    out[metric][(rep["id"], q)] = Decimal(max(1, int(v + 0.5)))
+    return out
+
+
 def revenue_periods(
     rep_month: dict[tuple[str, date], Decimal], quarters: list[str], years: list[int]
 ) -> RepTargets:
@@ -190,8 +239,11 @@ def rollup(
     return rows
 
 
-def make_targets(tl: Timeline, reps: list[Rec], orders: list[Rec], fx: FxRates) -> list[list[str]]:
-    """The rows of targets.csv: revenue, collections and new customers at every level."""
+def make_targets(
+    tl: Timeline, reps: list[Rec], orders: list[Rec], fx: FxRates, activities: list[Rec]
+) -> list[list[str]]:
+    """The rows of targets.csv: revenue, collections and new customers at every level, and
+    the process targets (visits, proposals, quotes) of reps and teams."""
     months = target_months(tl)
     quarters, years = whole_periods(months)
     revenue, collections, new_customers = actuals(orders, fx)
@@ -199,10 +251,16 @@ def make_targets(tl: Timeline, reps: list[Rec], orders: list[Rec], fx: FxRates) 
         tl, reps, months, quarters, revenue, collections, new_customers
     )
     rev = revenue_periods(rep_month, quarters, years)
+    process = process_targets(tl, reps, months, quarters, activity_counts(activities))
     return (
         rollup(reps, "revenue", rev, ("company", "region", "team", "rep"))
         + rollup(reps, "collections", rep_q_coll, ("team", "rep"))
         + rollup(reps, "new_customers", rep_q_new, ("team", "rep"))
+        + [
+            row
+            for metric, values in process.items()
+            for row in rollup(reps, metric, values, ("team", "rep"))
+        ]
     )
 
 

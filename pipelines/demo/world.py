@@ -97,7 +97,7 @@ class World:
             tl, self.used_names, self.reps, self.accounts, log
         )
         self.assign_ids()
-        self.targets = make_targets(tl, self.reps, self.orders, self.fx)
+        self.targets = make_targets(tl, self.reps, self.orders, self.fx, self.activities)
         self.capability = make_capability(tl, self.reps)
         make_surveys(tl, self.accounts)
         # its own random stream: the draws above are unchanged

@@ -377,24 +377,24 @@ def test_scorecard(warehouse: duckdb.DuckDBPyConnection) -> None:
                   rank_in_team, rank_in_company
            from marts.fct_rep_scorecard where period = '2026Q3' order by rep_id"""
     ).fetchall()
-    # R1: revenue 1.1 -> 1.1 / 1.5 * 100 = 73.333.., bookings 1.0 -> 66.667, collections 1.0
-    # -> 66.667: result (73.333.. + 66.666.. + 66.666..) / 3 = 68.89; visits 0.5 -> 33.33;
-    # capability (80 + 90 + 70) / 3 = 80;
-    # 0.65 * 68.888.. + 0.25 * 33.333.. + 0.10 * 80 = 44.777.. + 8.333.. + 8 = 61.11.
+    # Points = least(attainment, 1.5) * 100 (100% = 100 points).
+    # R1: revenue 1.1 -> 110, bookings 1.0 -> 100, collections 1.0 -> 100: result
+    # (110 + 100 + 100) / 3 = 103.33; visits 0.5 -> 50; capability (80 + 90 + 70) / 3 = 80;
+    # 0.65 * 103.333.. + 0.25 * 50 + 0.10 * 80 = 67.166.. + 12.5 + 8 = 87.67.
     # Team on 09-30: North A.
-    # R2: revenue 300 / 500 = 0.6 -> 40; no process target, no ratings: 0.65 * 40 / 0.65 = 40.
+    # R2: revenue 300 / 500 = 0.6 -> 60; no process target, no ratings: 0.65 * 60 / 0.65 = 60.
     assert rows == [
         (
             "R1",
             "North A",
-            Decimal("68.89"),
-            Decimal("33.33"),
+            Decimal("103.33"),
+            Decimal("50.00"),
             Decimal("80.00"),
-            Decimal("61.11"),
+            Decimal("87.67"),
             1,
             1,
         ),
-        ("R2", "North A", Decimal("40.00"), None, None, Decimal("40.00"), 2, 2),
+        ("R2", "North A", Decimal("60.00"), None, None, Decimal("60.00"), 2, 2),
     ]
 
 

@@ -2,7 +2,8 @@
   The weighted rep scorecard per period: result score (revenue, bookings, collections, new
   customers, units attainment), process score (visits, proposals, quotes attainment), capability score
   (manager ratings), their weighted sum and the ranks within team and company.
-  Points of one metric = least(attainment, cap) / cap × 100 (var scorecard_attainment_cap);
+  Points of one metric = least(attainment, cap) × 100 (var scorecard_attainment_cap, the bonus
+  ceiling: 100% attainment = 100 points, 150% = 150 by default);
   a part's score = mean points over its metrics that have a positive target. scorecard_score =
   sum(weight × score) / sum(weight) over the parts that have a score (var scorecard_weights,
   summing to 1), so a missing part (no process targets, no ratings) does not count as zero.

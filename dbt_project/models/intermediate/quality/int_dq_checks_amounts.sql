@@ -6,7 +6,12 @@
   order_lines_mismatch (booked order whose lines' amounts, int_order_lines_enriched
   .line_amount, add up to more than order_lines_tolerance away from its exported
   total_amount),
-  order_without_amount (booked order with neither a total_amount nor lines). Rows in the shape of int_dq_checks, which unions the families.
+  order_without_amount (booked order with neither a total_amount nor lines),
+  target_levels_not_adding_up / target_periods_not_adding_up (an explicit target that differs
+  from the sum of the level below / of the shorter periods inside it) and target_unreasonable
+  (an explicit quarter target outside its trend's band), from int_target_checks; target
+  findings have no owner rep: they go to sales ops, who set the targets. Rows in the shape of
+  int_dq_checks, which unions the families.
 -#}
 with
 
@@ -37,6 +42,13 @@ receivables as (
 order_lines as (
 
     select * from {{ ref('int_order_lines_enriched') }}
+
+),
+
+target_checks as (
+
+    select * from {{ ref('int_target_checks') }}
+    where target_source = 'explicit'
 
 ),
 
@@ -225,6 +237,58 @@ order_without_amount as (
 
 ),
 
+target_levels_not_adding_up as (
+
+    select
+        'target_levels_not_adding_up' as rule,
+        'targets' as entity,
+        {{ record_id(['period', 'level', 'scope_id', 'metric', 'product_line']) }} as record_id,
+        cast(null as varchar) as owner_rep_id,
+        'target_value' as column_name,
+        cast(target_value as varchar) as value_seen,
+        'the ' || level || ' target ' || cast(target_value as varchar) || ' differs from the sum '
+        || cast(child_target_sum as varchar) || ' of its ' || cast(child_targets as varchar) || ' '
+        || child_level || ' targets (' || metric || ' ' || period || ')' as message
+    from target_checks
+    where add_up_status = 'differs'
+
+),
+
+target_periods_not_adding_up as (
+
+    select
+        'target_periods_not_adding_up' as rule,
+        'targets' as entity,
+        {{ record_id(['period', 'level', 'scope_id', 'metric', 'product_line']) }} as record_id,
+        cast(null as varchar) as owner_rep_id,
+        'target_value' as column_name,
+        cast(target_value as varchar) as value_seen,
+        'the ' || period_type || ' target ' || cast(target_value as varchar)
+        || ' differs from the sum ' || cast(period_child_target_sum as varchar) || ' of its '
+        || cast(period_child_targets as varchar) || ' ' || period_child_type || ' targets ('
+        || metric || ' ' || level || ' ' || scope_id || ')' as message
+    from target_checks
+    where period_add_up_status = 'differs'
+
+),
+
+target_unreasonable as (
+
+    select
+        'target_unreasonable' as rule,
+        'targets' as entity,
+        {{ record_id(['period', 'level', 'scope_id', 'metric', 'product_line']) }} as record_id,
+        cast(null as varchar) as owner_rep_id,
+        'target_value' as column_name,
+        cast(target_value as varchar) as value_seen,
+        'the target ' || cast(target_value as varchar) || ' is outside the trailing trend '
+        || cast(trend_value as varchar) || ' ± {{ (var("target_reasonableness_band") | float * 100) | round(1) }}%'
+        || ' (last quarter ' || cast(last_quarter_actual as varchar) || ')' as message
+    from target_checks
+    where is_unreasonable
+
+),
+
 final as (
 
     select * from overpaid_order
@@ -236,6 +300,12 @@ final as (
     select * from order_lines_mismatch
     union all
     select * from order_without_amount
+    union all
+    select * from target_levels_not_adding_up
+    union all
+    select * from target_periods_not_adding_up
+    union all
+    select * from target_unreasonable
 
 )
 

@@ -193,7 +193,13 @@ def plan_alerts(
     plan.counts = {"open": len(all_open), "new": len(new), "reminders": len(reminders)}
     plan.counts["fixed"] = len(fixed)
 
+    # A rule routed to sales ops (expectations/rules.yml `routes_to`) is theirs to fix, not the
+    # record owner's (a rep's own target, a rep without a team): it goes to the summary.
+    to_sales_ops = {r for r, e in rule_catalogue().items() if e.get("routes_to") == "sales_ops"}
+
     def owner(f: Finding) -> str | None:
+        if f.rule in to_sales_ops:
+            return None
         return f.owner_rep_id if f.owner_rep_id in reps else None
 
     by_owner: dict[str | None, dict[str, list[Finding]]] = defaultdict(

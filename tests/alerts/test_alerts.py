@@ -17,8 +17,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
-from pipelines.alerts.digest import plan_alerts, record_alerted
+from pipelines.alerts.digest import RULES_FILE, plan_alerts, record_alerted
 from pipelines.warehouse.schema import ensure_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,6 +162,27 @@ def test_findings_are_sent_once_reminded_weekly_and_reported_fixed(con):
     log = dict(con.execute("select finding_id, times_alerted from meta.alert_log").fetchall())
     # F3 (nobody's, listed to sales ops on night 1) is due a reminder too.
     assert log == {"F1": 2, "F2": 1, "F3": 2, "F4": 1}
+
+
+def test_a_rule_routed_to_sales_ops_skips_the_owners_digest(con):
+    """expectations/rules.yml routes some rules to sales ops (a rep's own unreasonable target,
+    a rep without a team): such a finding has an owner, but it goes to the sales-ops summary,
+    never to the owner's digest or the manager's roll-up."""
+    rules = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    ops_rule = next(r for r, e in rules.items() if e["routes_to"] == "sales_ops")
+    night(
+        con,
+        1,
+        date(2026, 10, 1),
+        [
+            finding("F1", "amount_outlier", "R1", "OP1", 1, 1, True),
+            finding("F2", ops_rule, "R1", "OP2", 1, 1, True),
+        ],
+    )
+    msgs = by_key(plan_alerts(con, date(2026, 10, 1)))
+    assert ids(msgs["rep-R1"], "new") == ["F1"]
+    assert "F2" not in msgs["team-East"].text
+    assert ids(msgs["ops-summary"], "unowned") == ["F2"]
 
 
 def test_a_fixed_finding_that_comes_back_is_new_again(con):

@@ -70,7 +70,7 @@ def demo_packs(demo_db, demo_team, tmp_path_factory):
 def targets_warehouse(demo, tmp_path_factory) -> Path:
     """A copy of the demo warehouse (the shared demo home is never written to).
 
-    The demo drop sets no process targets: the copy gets visits and quotes targets for the
+    The copy gets visits and quotes targets for the
     quarter's rep rows (attainment = count / target, as the mart defines it), so the target
     and attainment columns and the lowest-attainment sentence have something to show.
     """

@@ -101,7 +101,7 @@ def test_new_sections_in_the_pdf(demo_db, tmp_path):
            where period_type = 'quarter' and period = ? and level = 'company'""",
         [QUARTER],
     )
-    headings = ("下季度管道覆盖率", "收入预测区间", "客户：价值分层、新增与流失")
+    headings = ("下季度管道覆盖率", "统计预测", "客户：价值分层、新增与流失")
     headings += ("线索来源与销售渠道",)
     assert [h for h in headings if h not in text] == []
     assert f"{half_up(k['dso_days'], '0.1')} 天" in text

@@ -223,7 +223,8 @@ def waterfall_table(w: Waterfall, c: Ctx) -> Table:
     there are any (never for the company)."""
     t = c.t
     rows = [
-        [t(f"waterfall.{name}"), w.amounts[name] * (sign or 1)]
+        # an amount no fx rate converted is None: shown as n/a, like every unconverted amount
+        [t(f"waterfall.{name}"), None if w.amounts[name] is None else w.amounts[name] * (sign or 1)]
         for name, sign in WATERFALL_MOVEMENTS
         if name not in TRANSFERS or w.amounts[name]
     ]
@@ -245,7 +246,9 @@ def waterfall_commentary(w: Waterfall, period: str, fmt: Formatter, t: Strings) 
         "waterfall.sentence",
         period=period,
         opening=fmt.headline_money(a["opening_balance"]),
-        added=fmt.headline_money(a["new_amount"] + a["pulled_in"]),
+        added=fmt.headline_money(
+            None if None in (a["new_amount"], a["pulled_in"]) else a["new_amount"] + a["pulled_in"]
+        ),
         won=fmt.headline_money(a["won"]),
         lost=fmt.headline_money(a["lost"]),
         pushed=fmt.headline_money(a["pushed_out"]),

@@ -12,7 +12,7 @@ with
 
 quarters as (
 
-    select * from {{ ref('fct_sales_forecast') }}
+    select * from {{ ref('int_sales_forecast') }}
     where
         period_type = 'quarter'
         and actual is not null

@@ -752,6 +752,17 @@ def test_dq_findings(warehouse: duckdb.DuckDBPyConnection) -> None:
         ("missing_fx_rate", "warn", "orders", "O6", "R1", 2, 2, True),
         ("overpaid_order", "warn", "orders", "O5", "R2", 2, 2, True),
         ("stale_open_opportunity", "warn", "opportunities", "OP4", "R2", 2, 2, True),
+        # the company's Q3 target (5000) against its one month target set (July, 1000)
+        (
+            "target_periods_not_adding_up",
+            "warn",
+            "targets",
+            "2026Q3|company|all|revenue|",
+            None,
+            2,
+            2,
+            True,
+        ),
         ("unknown_reference", "quarantine", "accounts", "A9", "R2", 1, 2, True),
         ("won_without_order", "warn", "opportunities", "OP2", "R1", 2, 2, True),
     ]
@@ -799,7 +810,7 @@ def test_dq_findings_incremental(
         assert ("missing_fx_rate", "warn", "orders", "O6", "R1", 2, 2, False) in findings
         assert ("unknown_reference", "quarantine", "accounts", "A9", "R2", 1, 3, True) in findings
         assert ("won_without_order", "warn", "opportunities", "OP2", "R1", 2, 3, True) in findings
-        assert len(findings) == 7
+        assert len(findings) == 8
 
 
 def test_staging_drops_deleted_records_and_rebuilds_as_of_a_past_date(

@@ -137,12 +137,14 @@
     own: watermark, fx_changed, changed_order_keys (every order to recompute, deleted ones
     included) and order_versions (their current versions with is_deleted). Triggers: a new version
     of the order; for an order exported without a total (its amount is the sum of its lines), a
-    new version of one of its lines, a deletion marker included; a new version of its rep in any load, a backfilled older one included (it can
+    new version of one of its lines, a deletion marker included; a new version of its rep or of
+    one of the rep's hierarchy file rows (rep_assignments) in any load, a backfilled older one
+    included (it can
     change the rep's team / region on any date of int_sales_rep_history, so every order of the
     rep is recomputed); a changed fx quote covering its currency and order date
     (fx_changed_ranges). Accounts whose first order can move are handled
     by incremental_first_orders. `raw_versions`: {'orders', 'order_lines', 'sales_reps',
-    'fx_rates'} -> the raw-versions models. -#}
+    'rep_assignments', 'fx_rates'} -> the raw-versions models. -#}
 {% macro incremental_orders_ctes(raw_versions, fx_rates) -%}
 watermark as (
     {{ incremental_watermark() }}
@@ -165,6 +167,8 @@ changed_order_keys as (
     select fact.order_id from {{ this }} as fact
     where fact.rep_id in (
         {{ keys_with_new_versions(raw_versions['sales_reps'], 'rep_id') }}
+        union
+        {{ keys_with_new_versions(raw_versions['rep_assignments'], 'rep_id') }}
     )
     union
     select fact.order_id from {{ this }} as fact

@@ -72,6 +72,8 @@
             ('paid_at', 'timestamp', true)]},
         'fx_rates': {'model': 'stg_finance__fx_rates', 'key': ['rate_date', 'currency'], 'columns': [
             ('rate_date', 'date', false)]},
+        'rep_assignments': {'model': 'stg_crm__rep_assignments', 'key': ['rep_id', 'effective_from'],
+            'columns': [('effective_from', 'date', false), ('effective_to', 'date', false)]},
     }) -}}
 {%- endmacro %}
 

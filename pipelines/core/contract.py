@@ -157,6 +157,31 @@ ENTITIES: tuple[Entity, ...] = (
         description="Sales reps with their team and region.",
     ),
     Entity(
+        "rep_assignments",
+        (
+            C("rep_id", "id"),
+            C("team", "text"),
+            C("region", "text", False),
+            C("manager_id", "id", False),
+            C("effective_from", "date"),
+            C("effective_to", "date", False),
+        ),
+        key=("rep_id", "effective_from"),
+        references=(Reference("rep_id", "sales_reps"),),
+        owner_column="rep_id",
+        optional=True,
+        ordered_pairs=(("effective_from", "effective_to"),),
+        description=(
+            "The rep hierarchy as it was, with effective dates (optional): the rep's team, "
+            "region and manager from effective_from (inclusive) to effective_to (exclusive: the "
+            "first day it no longer held; empty: until the rep's next row in this file, else "
+            "until the next team / region / manager the loads of sales_reps recorded after "
+            "effective_from, else open-ended). For the dates a row covers it overrides the "
+            "team the sales_reps loads give (team moves before the first load, or a move the "
+            "CRM recorded late); int_sales_rep_history gives the precise rule."
+        ),
+    ),
+    Entity(
         "accounts",
         (
             C("account_id", "id"),

@@ -25,6 +25,7 @@
     'orders': ref('stg_erp__order_raw_versions'),
     'order_lines': ref('stg_erp__order_line_raw_versions'),
     'sales_reps': ref('stg_crm__sales_rep_raw_versions'),
+    'rep_assignments': ref('stg_crm__rep_assignment_raw_versions'),
     'fx_rates': ref('stg_finance__fx_rate_raw_versions'),
 } -%}
 with

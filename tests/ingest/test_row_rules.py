@@ -89,6 +89,8 @@ CASES = [
         "warn",
     ),
     ("opportunities", {"amount": "EUR 5,000.00"}, "currency_mismatch", "quarantine"),
+    # a forecast category the contract does not know: loaded and flagged (the CRM's own word)
+    ("opportunities", {"forecast_category": "Upside"}, "unknown_forecast_category", "warn"),
     # a deal without a measure or a link is a business fact: loaded and flagged
     ("opportunities", {"amount": None}, "missing_amount", "warn"),
     ("opportunities", {"account_id": None}, "missing_account", "warn"),

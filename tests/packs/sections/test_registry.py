@@ -40,6 +40,7 @@ LATER_MARTS = {
     "fct_sales_channels",
     "fct_lead_to_cash_funnel",
     "fct_pipeline_waterfall",
+    "fct_targets",
 }
 
 

@@ -6,7 +6,8 @@
   (quarters with a 0 actual left out of the percentage) of each; the pipeline forecast's over
   the subset of those quarters where it exists. improvement_over_naive = 1 −
   forecast_mae / naive_mae (0.25: a quarter smaller error than the naive forecast), the same
-  for seasonal naive.
+  for seasonal naive. Percentages are averaged as exact decimals, so every rebuild gives the
+  same figures (a sum of doubles depends on the order the rows arrive in).
 -#}
 with
 
@@ -34,12 +35,12 @@ final as (
         cast(round(avg(forecast_abs_error), 2) as decimal(38, 2)) as forecast_mae,
         cast(round(avg(naive_abs_error), 2) as decimal(38, 2)) as naive_mae,
         cast(round(avg(seasonal_naive_abs_error), 2) as decimal(38, 2)) as seasonal_naive_mae,
-        avg(forecast_pct_error) as forecast_mape,
-        avg(naive_pct_error) as naive_mape,
-        avg(seasonal_naive_pct_error) as seasonal_naive_mape,
+        cast(avg(cast(forecast_pct_error as decimal(38, 18))) as double) as forecast_mape,
+        cast(avg(cast(naive_pct_error as decimal(38, 18))) as double) as naive_mape,
+        cast(avg(cast(seasonal_naive_pct_error as decimal(38, 18))) as double) as seasonal_naive_mape,
         count(pipeline_forecast) as pipeline_quarters_tested,
         cast(round(avg(pipeline_abs_error), 2) as decimal(38, 2)) as pipeline_mae,
-        avg(pipeline_pct_error) as pipeline_mape,
+        cast(avg(cast(pipeline_pct_error as decimal(38, 18))) as double) as pipeline_mape,
         case
             when avg(naive_abs_error) > 0
                 then 1 - cast(avg(forecast_abs_error) as double) / cast(avg(naive_abs_error) as double)

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
+from pipelines.transform.dbt_child import SINGLE_THREADED_MATH
+
+# As in the dbt a run starts: dbt builds run in the test workers too (tests/support), and numpy
+# reads these when it loads, which the imports below do.
+for _name, _value in SINGLE_THREADED_MATH.items():
+    os.environ.setdefault(_name, _value)
+
 import threading
 from datetime import date
 from pathlib import Path

@@ -5,7 +5,9 @@ marts of a full parse: tests/ops/test_dbt_keeps_parse.py."""
 from __future__ import annotations
 
 import json
+import os
 
+from pipelines.transform import dbt_child
 from pipelines.transform.dbt_child import PARSE_STAND_INS, database_name, parse_args
 
 
@@ -55,3 +57,14 @@ def test_the_parse_sees_stand_ins_for_the_run_context_and_the_other_vars_as_give
 def test_the_database_is_named_by_the_warehouse_file() -> None:
     assert database_name("/srv/home/work/0e1e7c2d-d452.duckdb") == "0e1e7c2d-d452"
     assert database_name(PARSE_STAND_INS["warehouse_path"]) != "0e1e7c2d-d452"
+
+
+def test_the_python_models_compute_on_one_thread_unless_told_otherwise(monkeypatch) -> None:
+    # dbt runs its models on threads of its own: a BLAS pool per model only spins against them.
+    for name in dbt_child.SINGLE_THREADED_MATH:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")  # what the environment says wins
+    assert dbt_child.run(["--version"]) is None  # plain dbt: the caller runs it
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    assert os.environ["MKL_NUM_THREADS"] == "1"
+    assert os.environ["OMP_NUM_THREADS"] == "4"

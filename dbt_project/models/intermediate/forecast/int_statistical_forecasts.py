@@ -24,9 +24,21 @@ before it are never read as zeros):
 
 One row per series, period (the quarter and each of its months) and origin, for every quarter
 whose origin comes after the series' first month; forecast columns null with fewer than var
-forecast_min_months months of history.
+forecast_min_months months of history. A quarter row also holds what every candidate model
+forecast for it (candidate_forecasts, JSON), which later origins' choice reads.
+
+Fits are reused from the previous build: every row carries fit_key, a digest of everything its
+figures follow from (the series' history up to the origin, the periods, the vars, the models
+and this code, statsmodels' version); a series and origin whose fit_key is in the table this
+build replaces takes its rows from there instead of fitting again. A night changes the history
+of few (series, origin) pairs, mostly the latest origin, so it fits those only; the figures are
+those of a fit from scratch (the fits are seeded), which tests/transform/test_sales_forecast.py
+checks.
 """
 
+import hashlib
+import json
+import types
 import warnings
 
 import numpy as np
@@ -67,6 +79,8 @@ COLUMNS = [
     "forecast_upper",
     "naive_forecast",
     "seasonal_naive_forecast",
+    "candidate_forecasts",
+    "fit_key",
 ]
 
 
@@ -126,8 +140,14 @@ def forecast_series(
     seasonal_min_months: int,
     level: float,
     seed: int = 0,
+    previous: dict[str, list[dict]] | None = None,
+    salt: str = "",
 ) -> list[dict]:
-    """Forecast rows of one series (months: month_start, month_end, amount; sorted)."""
+    """Forecast rows of one series (months: month_start, month_end, amount; sorted).
+
+    ``previous``: rows of an earlier build by fit_key, taken instead of fitting again;
+    ``salt``: what else the figures follow from (the model's settings and code)."""
+    previous = previous or {}
     starts = list(months["month_start"])
     ends = list(months["month_end"])
     values = np.asarray(months["amount"], dtype=float)
@@ -154,6 +174,17 @@ def forecast_series(
         for q in list(quarter_end_of):
             if q not in quarters_done and quarter_end_of[q] <= origin and q in quarter_actual:
                 quarters_done.append(q)
+        q_row = group[group["period_type"] == "quarter"].iloc[0]
+        key = q_row["period"]
+        quarter_end_of[key] = q_row["period_end"]
+        if all(t in by_index for t in targets):
+            quarter_actual[key] = float(sum(by_index[t] for t in targets))
+        fit_key = _fit_key(salt, history, first_index, group)
+        if fit_key in previous:
+            rows.extend(previous[fit_key])
+            quarter = next(r for r in previous[fit_key] if r["period_type"] == "quarter")
+            _record_errors(past_errors, key, quarter_actual, quarter["candidate_forecasts"])
+            continue
         candidates = _eligible(n, min_months, seasonal_min_months)
         method = _choose(candidates, past_errors, quarters_done) if candidates else None
         fits = {}
@@ -179,6 +210,7 @@ def forecast_series(
             origin_date=origin,
             history_months=n,
             method=method,
+            fit_key=fit_key,
         )
 
         def point(pos_list, fit):
@@ -204,8 +236,9 @@ def forecast_series(
                     seasonal_naive_forecast=seasonal[i],
                 )
             )
-        q_row = group[group["period_type"] == "quarter"].iloc[0]
         f = point(positions, chosen) if chosen else (None, None, None)
+        # what every candidate forecast for the quarter: the back-test later origins choose by
+        candidate_forecasts = json.dumps({m: point(positions, fit)[0] for m, fit in fits.items()})
         rows.append(
             dict(
                 base,
@@ -218,18 +251,66 @@ def forecast_series(
                 forecast_upper=f[2],
                 naive_forecast=sum(naive),
                 seasonal_naive_forecast=None if None in seasonal else sum(seasonal),
+                candidate_forecasts=candidate_forecasts,
             )
         )
-        # this quarter's back-test record, read by later origins once the quarter has ended
-        key = q_row["period"]
-        quarter_end_of[key] = q_row["period_end"]
-        if all(t in by_index for t in targets):
-            quarter_actual[key] = float(sum(by_index[t] for t in targets))
-            for m, fit in fits.items():
-                past_errors.setdefault(m, {})[key] = abs(
-                    point(positions, fit)[0] - quarter_actual[key]
-                )
+        _record_errors(past_errors, key, quarter_actual, candidate_forecasts)
     return rows
+
+
+def _record_errors(past_errors, quarter, quarter_actual, candidate_forecasts) -> None:
+    """The quarter's back-test record (read by later origins once the quarter has ended)."""
+    if quarter in quarter_actual:
+        for m, forecast in json.loads(candidate_forecasts).items():
+            past_errors.setdefault(m, {})[quarter] = abs(forecast - quarter_actual[quarter])
+
+
+def _code_digest(*functions) -> str:
+    """A digest of the functions' code (not of where it was loaded from)."""
+    digest = hashlib.sha256()
+
+    def add(code: types.CodeType) -> None:
+        digest.update(code.co_code)
+        digest.update(repr(code.co_names).encode())
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                add(const)
+            else:
+                digest.update(repr(const).encode())
+
+    for function in functions:
+        add(function.__code__)
+    return digest.hexdigest()
+
+
+def _fit_key(salt: str, history: np.ndarray, first_index: int, group: pd.DataFrame) -> str:
+    """What one origin's rows follow from: the series, the history known then and the periods
+    forecast."""
+    periods = group.sort_values(["period_type", "period_start"])[
+        ["measure", "level", "scope_id", "period_type", "period", "period_start", "period_end"]
+        + ["origin_date", "forecast_quarter"]
+    ]
+    digest = hashlib.sha256(salt.encode())
+    digest.update(np.asarray(history, dtype=float).tobytes())
+    digest.update(repr((first_index, periods.astype(str).values.tolist())).encode())
+    return digest.hexdigest()
+
+
+def _previous_rows(session, this) -> dict[str, list[dict]]:
+    """The rows of the table this build replaces, by fit_key (none on a first build)."""
+    try:
+        frame = session.sql(f"select * from {this}").df()
+    except Exception:  # noqa: BLE001 - no table yet, or one from before fit_key existed
+        return {}
+    if "fit_key" not in frame.columns or "candidate_forecasts" not in frame.columns:
+        return {}
+    for c in ["origin_date", "period_start", "period_end"]:
+        frame[c] = pd.to_datetime(frame[c]).dt.date
+    frame = frame.astype(object).where(frame.notna(), None)
+    previous: dict[str, list[dict]] = {}
+    for row in frame[COLUMNS].to_dict("records"):
+        previous.setdefault(row["fit_key"], []).append(row)
+    return previous
 
 
 def model(dbt, session):
@@ -245,6 +326,22 @@ def model(dbt, session):
     ):
         for c in cols:
             frame[c] = pd.to_datetime(frame[c]).dt.date
+    import statsmodels
+
+    salt = json.dumps(
+        [
+            min_months,
+            seasonal_min_months,
+            level,
+            FORECAST_TREND_MIN_MONTHS,
+            FORECAST_SELECTION_QUARTERS,
+            FORECAST_SIMULATIONS,
+            MODELS,
+            statsmodels.__version__,
+            _code_digest(forecast_series, fit_ets, _choose, _eligible, _record_errors, _fit_key),
+        ]
+    )
+    previous = _previous_rows(session, dbt.this)
     rows: list[dict] = []
     keys = ["measure", "level", "scope_id"]
     for key, months in history.sort_values(keys + ["month_start"]).groupby(keys, sort=True):
@@ -256,6 +353,8 @@ def model(dbt, session):
                 min_months=min_months,
                 seasonal_min_months=seasonal_min_months,
                 level=level,
+                previous=previous,
+                salt=salt,
             )
         )
     out = pd.DataFrame(rows, columns=COLUMNS)

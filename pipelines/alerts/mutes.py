@@ -50,6 +50,13 @@ from pipelines.core.yaml_source import line_of, parse_yaml
 MUTES_FILE = "alert_mutes.yaml"
 #: The rule name of overdue-receivable reminders (their ``record`` is the order id).
 OVERDUE_RULE = "overdue_receivable"
+
+
+def overdue_id(order_id: str, receivable_id: str) -> str:
+    """An overdue receivable's id (in ``meta.alert_log``, a mute's ``finding:``)."""
+    return f"overdue:{order_id}:{receivable_id}"
+
+
 #: A mute lasts at most this many days after ``since`` (when it was written).
 MAX_MUTE_DAYS = 180
 #: The CLI's ``--until`` when none is given: this many days from today.

@@ -36,7 +36,7 @@ import duckdb
 
 from pipelines.alerts.digest import Finding, MutedFinding, Rep, alert_log, load_reps
 from pipelines.alerts.message import Message
-from pipelines.alerts.mutes import OVERDUE_RULE, Mutes
+from pipelines.alerts.mutes import OVERDUE_RULE, Mutes, overdue_id
 from pipelines.alerts.recipients import Languages
 from pipelines.core.file_names import file_part
 from pipelines.core.i18n import Strings, load_strings
@@ -62,7 +62,7 @@ class Overdue:
 
     @property
     def alert_id(self) -> str:
-        return f"overdue:{self.order_id}:{self.receivable_id}"
+        return overdue_id(self.order_id, self.receivable_id)
 
     # what a mute is matched against (pipelines.alerts.mutes.Muteable)
     finding_id = alert_id

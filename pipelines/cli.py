@@ -473,10 +473,12 @@ def alerts_preview(home: Path | None, out_dir: Path | None, lang: str | None) ->
 
     import duckdb
 
-    from pipelines.alerts.defs import alerts_config_path
+    from pipelines.alerts.channels import load_channels
+    from pipelines.alerts.defs import alerts_config_path, ops_addresses
     from pipelines.alerts.digest import plan_alerts
     from pipelines.alerts.mutes import load_mutes, mutes_path
     from pipelines.alerts.recipients import Languages, load_languages
+    from pipelines.alerts.reminders import plan_overdue_reminders
     from pipelines.warehouse.schema import fetch_first
 
     settings = _settings()
@@ -492,16 +494,29 @@ def alerts_preview(home: Path | None, out_dir: Path | None, lang: str | None) ->
         if not row or row[0] is None:
             raise click.ClickException(f"{warehouse} holds no complete load yet")
         alerts_file = alerts_config_path(home, settings.alerts_config)
+        # --lang: every message in that language; else each recipient's (alerts.yaml)
+        languages = (
+            Languages(lang) if lang else load_languages(alerts_file, settings.alert_language)
+        )
+        mutes = load_mutes(mutes_path(home))
+        overdue = plan_overdue_reminders(
+            con,
+            row[0],
+            reminder_days=settings.alert_reminder_days,
+            escalate_after_days=settings.overdue_escalation_days,
+            languages=languages,
+            mutes=mutes,
+        )
         plan = plan_alerts(
             con,
             row[0],
             reminder_days=settings.alert_reminder_days,
-            # --lang: every message in that language; else each recipient's (alerts.yaml)
-            languages=Languages(lang)
-            if lang
-            else load_languages(alerts_file, settings.alert_language),
-            mutes=load_mutes(mutes_path(home)),
+            languages=languages,
+            mutes=mutes,
+            ops_recipients=ops_addresses(load_channels(alerts_file, out_dir or home)),
+            muted_receivables=overdue.muted,
         )
+        plan.messages += overdue.messages
     finally:
         con.close()
     if plan.mutes_error:
@@ -536,6 +551,13 @@ _HOME_OPTION = click.option(
 @click.option("--rule", default=None, help="Mute this rule for record TARGET (or --rep).")
 @click.option("--entity", default=None, help="With --rule: the record's entity, if ambiguous.")
 @click.option("--rep", is_flag=True, help="With --rule: TARGET is a rep id, not a record id.")
+@click.option(
+    "--overdue",
+    is_flag=True,
+    help="TARGET is an order id: mute its overdue-receivable reminders (all its receivables, "
+    "or with --receivable one of them).",
+)
+@click.option("--receivable", default=None, help="With --overdue: the invoice (receivable) id.")
 @click.option("--reason", required=True, help="Why (shown to sales ops every night).")
 @click.option(
     "--until",
@@ -545,17 +567,34 @@ _HOME_OPTION = click.option(
 )
 @click.option("--by", "by", default=None, help="Who mutes it. Default: the user name.")
 @_HOME_OPTION
-def alerts_mute(target, rule, entity, rep, reason, until, by, home) -> None:
+def alerts_mute(target, rule, entity, rep, overdue, receivable, reason, until, by, home) -> None:
     """Mute finding TARGET (its id, as in meta.alert_log), or with --rule a rule for record
-    (or --rep rep) TARGET: left out of the reps' alerts until --until, listed to sales ops."""
+    (or --rep rep) TARGET, or with --overdue the overdue reminders of order TARGET: left out
+    of the reps' alerts until --until, listed to sales ops."""
     import getpass
     from datetime import timedelta
 
     from pydantic import ValidationError
 
-    from pipelines.alerts.mutes import DEFAULT_MUTE_DAYS, Mute, add_mute, mutes_path
+    from pipelines.alerts.mutes import (
+        DEFAULT_MUTE_DAYS,
+        OVERDUE_RULE,
+        Mute,
+        add_mute,
+        mutes_path,
+        overdue_id,
+    )
 
     today = date.today()
+    if receivable and not overdue:
+        raise click.UsageError("--receivable needs --overdue")
+    if overdue:
+        if rule or rep or entity:
+            raise click.UsageError("--overdue takes no --rule, --rep or --entity")
+        if receivable:  # one receivable: its id, as in meta.alert_log
+            target = overdue_id(target, receivable)
+        else:  # every receivable of the order
+            rule = OVERDUE_RULE
     fields = {"finding": target} if rule is None else {"rule": rule, "entity": entity}
     if rule is not None:
         fields["rep" if rep else "record"] = target

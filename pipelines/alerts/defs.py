@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.alerts.channels import load_channels
+from pipelines.alerts.channels import EmailChannel, load_channels
 from pipelines.alerts.delivery import deliver, summarise
 from pipelines.alerts.digest import plan_alerts, record_alerted
 from pipelines.alerts.message import Message
@@ -42,6 +42,16 @@ def alerts_config_path(home: Path, configured: str | None) -> Path | None:
     return default if default.is_file() else None
 
 
+def ops_addresses(channels) -> list[str]:
+    """The sales-ops summary's addresses: the ``to`` of each email channel that takes it."""
+    return [
+        address
+        for c in channels
+        if isinstance(c, EmailChannel) and c.accepts("ops_summary")
+        for address in c.to
+    ]
+
+
 def send_alerts(
     warehouse_file: Path, *, home: Path, files_dir: Path, settings, load_id: int, as_of
 ) -> dict:
@@ -57,23 +67,27 @@ def send_alerts(
     con = duckdb.connect(str(warehouse_file))
     try:
         configure_connection(con, settings)
+        overdue = plan_overdue_reminders(
+            con,
+            as_of,
+            reminder_days=settings.alert_reminder_days,
+            escalate_after_days=settings.overdue_escalation_days,
+            languages=languages,
+            mutes=mutes,
+        )
         plan = plan_alerts(
             con,
             as_of,
             reminder_days=settings.alert_reminder_days,
             languages=languages,
             mutes=mutes,
-        )
-        overdue = plan_overdue_reminders(
-            con,
-            as_of,
-            reminder_days=settings.alert_reminder_days,
-            escalate_after_days=settings.overdue_escalation_days,
-            lang=settings.alert_language,
+            ops_recipients=ops_addresses(channels),
+            muted_receivables=overdue.muted,
         )
         plan.messages += overdue.messages
         plan.alerted += overdue.alerted
         plan.counts["overdue_reminders"] = len(overdue.alerted)
+        plan.counts["muted_receivables"] = len(overdue.muted)
         results = deliver(plan.messages, channels)
         con.execute("begin transaction")
         record_alerted(con, plan, as_of, load_id)
@@ -93,8 +107,9 @@ def send_alerts(
 
 
 def mute_rows(plan, load_id: int) -> list[list]:
-    """``meta.alert_deliveries`` rows (channel ``muted``) for the audit: one per finding
-    muted tonight (``error`` holds until, by and reason), and one failed row naming the
+    """``meta.alert_deliveries`` rows (channel ``muted``) for the audit: one per finding (or
+    overdue receivable, ``overdue:<order_id>:<receivable_id>``) muted tonight (``error``
+    holds until, by and reason), and one failed row naming the
     mutes file when it could not be used."""
     rows = [
         [

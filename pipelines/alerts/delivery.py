@@ -87,7 +87,8 @@ def deliver(
     base_delay_seconds: float = 2.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[DeliveryResult]:
-    """Send each message to each channel accepting its kind; one result per pair.
+    """Send each message to each channel accepting its kind (and carrying the message:
+    :meth:`Message.goes_to`); one result per pair.
 
     Each pair is tried up to ``attempts`` times, waiting ``base_delay_seconds`` x 1, 2, 4,
     ... between tries (longer if an HTTP server's ``Retry-After`` asks, up to a minute).
@@ -96,7 +97,7 @@ def deliver(
     results = []
     for message in messages:
         for channel in channels:
-            if channel.accepts(message.kind):
+            if channel.accepts(message.kind) and message.goes_to(channel.type):
                 results.append(
                     _deliver_one(message, channel, max(1, attempts), base_delay_seconds, sleep)
                 )

@@ -22,7 +22,8 @@ digest included (see ``_Renderer.message``).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -153,12 +154,18 @@ def plan_alerts(
     lang: str = "en",
     languages: Languages | None = None,
     mutes: Mutes | None = None,
+    ops_recipients: Sequence[str] = (),
+    muted_receivables: Sequence[MutedFinding] = (),
 ) -> AlertPlan:
     """Work out who gets what tonight (nothing is sent or recorded here).
 
     ``languages``: each recipient's language (default: ``lang`` for everyone); ``mutes``:
     the findings sales ops muted (``pipelines.alerts.mutes``): left out of the reps' digests,
     the roll-ups and the reminders while valid, listed with their reasons in the summary.
+    ``ops_recipients``: the sales-ops addresses (the email channels' ``to``), for the
+    summary's languages (:func:`_ops_summaries`); ``muted_receivables``: the overdue
+    receivables muted tonight (``pipelines.alerts.reminders``), listed in the summary and
+    audited with the muted findings.
     """
     findings, reps, log = load_findings(con), load_reps(con), alert_log(con)
     languages = languages or Languages(lang)
@@ -188,7 +195,7 @@ def plan_alerts(
     plan = AlertPlan(messages=[])
     plan.alerted = [f.finding_id for f in (*new, *reminders)]
     plan.fixed = [f.finding_id for f in fixed]
-    plan.muted = muted
+    plan.muted = [*muted, *muted_receivables]
     plan.mutes_error = mutes.error
     plan.counts = {"open": len(all_open), "new": len(new), "reminders": len(reminders)}
     plan.counts["fixed"] = len(fixed)
@@ -236,9 +243,13 @@ def plan_alerts(
             )
         )
     plan.messages += _manager_rollups(render_for, reps, by_owner)
-    plan.messages.append(
-        _ops_summary(
-            render(languages.default),
+    plan.messages += _ops_summaries(
+        languages,
+        ops_recipients,
+        lambda language, key, to: _ops_summary(
+            render(language),
+            key,
+            to,
             all_open,
             findings,
             reps,
@@ -246,11 +257,43 @@ def plan_alerts(
             new,
             fixed,
             as_of,
-            muted=muted,
+            muted=plan.muted,
             mutes_error=mutes.error,
-        )  # fmt: skip
+        ),
     )
     return plan
+
+
+#: Channel types that carry no personal address: they get the default-language summary only.
+CHANNEL_WIDE = ("slack", "teams", "webhook")
+
+
+def _ops_summaries(languages: Languages, addresses: Sequence[str], summary) -> list[Message]:
+    """The sales-ops summary in the language of each of its ``addresses``.
+
+    All in the default language (or no addresses): one summary, ``ops-summary``, to each
+    channel's default recipients, as every channel-wide alert. Otherwise one per language
+    group: the default's (``ops-summary``) to its addresses and the channel-wide channels,
+    each other language's (``ops-summary-<lang>``) to its addresses by email and to the files.
+    """
+    groups = languages.group(addresses)
+    if set(groups) <= {languages.default}:
+        return [summary(languages.default, "ops-summary", [])]
+    out = []
+    if languages.default not in groups:  # nobody reads the default by email
+        out.append(
+            replace(summary(languages.default, "ops-summary", []), skip_channel_types=("email",))
+        )
+    for language, group in groups.items():
+        message = summary(
+            language,
+            "ops-summary" if language == languages.default else f"ops-summary-{language}",
+            group,
+        )
+        if language != languages.default:
+            message = replace(message, skip_channel_types=CHANNEL_WIDE)
+        out.append(message)
+    return out
 
 
 def _manager_rollups(render_for, reps: dict[str, Rep], by_owner) -> list[Message]:
@@ -293,7 +336,7 @@ def _manager_rollups(render_for, reps: dict[str, Rep], by_owner) -> list[Message
 
 
 def _ops_summary(
-    render, open_, findings, reps, owner, new, fixed, as_of, *, muted, mutes_error
+    render, key, to, open_, findings, reps, owner, new, fixed, as_of, *, muted, mutes_error
 ) -> Message:
     """Everything open, muted findings included (counted, and listed with their reasons)."""
     muted_ids = {m.finding.finding_id for m in muted}
@@ -310,8 +353,8 @@ def _ops_summary(
     by_team = Counter(reps[o].team if (o := owner(f)) else None for f in open_)
     return render.message(
         "ops",
-        "ops-summary",
-        [],
+        key,
+        to,
         open_count=len(open_),
         new=len(new),
         fixed=len(fixed),

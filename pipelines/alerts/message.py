@@ -43,6 +43,14 @@ class Message:
     kind: str
     #: File-safe identifier, e.g. ``rep-R001``: the files channel's file name.
     key: str
+    #: Channel types that do not carry it, e.g. the sales-ops summary in a recipient's own
+    #: language goes to their address (email) and the files, not to the team's Slack
+    #: channel, which gets the summary in the default language.
+    skip_channel_types: tuple[str, ...] = ()
+
+    def goes_to(self, channel_type: str) -> bool:
+        """Whether a channel of ``channel_type`` carries this message at all."""
+        return channel_type not in self.skip_channel_types
 
     def __post_init__(self) -> None:
         if not KEY.match(self.key):

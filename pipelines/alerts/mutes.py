@@ -16,12 +16,22 @@ waiting for a CRM fix) so its owner is not reminded of it every week::
         rep: R07
         reason: rates for the new currency are on their way
         until: 2026-10-15
+      - finding: overdue:SO-88:INV-7  # an overdue receivable (one instalment) ...
+        reason: customer pays after the audit, agreed with finance
+        until: 2026-11-15
+      - rule: overdue_receivable      # ... or every overdue receivable of an order
+        record: SO-88
+        reason: disputed delivery, credit note being issued
+        until: 2026-11-15
 
 ``reason`` and ``until`` are required (a mute never lasts for ever); ``until`` is at most
 :data:`MAX_MUTE_DAYS` after ``since`` (the day it was written; the CLI fills it in).
 While a mute is valid (business date <= ``until``) its findings are left out of the rep
 digests, the manager roll-ups and the reminders, and listed in the sales-ops summary as
-muted with their reasons. A broken file is reported (file, line, fix) and mutes nothing.
+muted with their reasons. Overdue receivables are muted the same way
+(:mod:`pipelines.alerts.reminders`: rule :data:`OVERDUE_RULE`, record the order id, finding
+id ``overdue:<order_id>:<receivable_id>``): no reminder, no escalation, listed to sales ops.
+A broken file is reported (file, line, fix) and mutes nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +48,15 @@ from pipelines.core.errors import SalesOpsError
 from pipelines.core.yaml_source import line_of, parse_yaml
 
 MUTES_FILE = "alert_mutes.yaml"
+#: The rule name of overdue-receivable reminders (their ``record`` is the order id).
+OVERDUE_RULE = "overdue_receivable"
+
+
+def overdue_id(order_id: str, receivable_id: str) -> str:
+    """An overdue receivable's id (in ``meta.alert_log``, a mute's ``finding:``)."""
+    return f"overdue:{order_id}:{receivable_id}"
+
+
 #: A mute lasts at most this many days after ``since`` (when it was written).
 MAX_MUTE_DAYS = 180
 #: The CLI's ``--until`` when none is given: this many days from today.
@@ -49,7 +68,8 @@ FIX = (
 
 
 class Muteable(Protocol):
-    """What a mute is matched against (a finding of ``pipelines.alerts.digest``)."""
+    """What a mute is matched against (a finding of ``pipelines.alerts.digest``, an overdue
+    receivable of ``pipelines.alerts.reminders``)."""
 
     finding_id: str
     rule: str

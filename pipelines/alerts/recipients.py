@@ -3,15 +3,19 @@
 ::
 
     recipients:
-      - {rep: R07, language: zh}                    # a rep: digest, reminders, roll-ups
-      - {email: ops-cn@example.com, language: zh}   # an address, e.g. in an email `to`
+      - {rep: R07, language: zh}                    # a rep: digest, reminders, roll-ups,
+                                                    # escalations
+      - {email: ops-cn@example.com, language: zh}   # an address, e.g. in an email `to`:
+                                                    # the sales-ops summary in zh
 
 Everyone not listed gets the default (``SALESOPS_ALERT_LANGUAGE``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 
 from pipelines.alerts.channels import parse_alerts_file
@@ -31,7 +35,16 @@ class Languages:
         return self.for_email(email)
 
     def for_email(self, address: str | None) -> str:
-        return self.by_email.get((address or "").strip().lower(), self.default)
+        """An address's language; ``Name <a@b>`` counts as ``a@b``."""
+        bare = parseaddr(address or "")[1] or address or ""
+        return self.by_email.get(bare.strip().lower(), self.default)
+
+    def group(self, addresses: Iterable[str]) -> dict[str, list[str]]:
+        """``addresses`` (each once, in order) by language, the default's first."""
+        groups: dict[str, list[str]] = {self.default: []}
+        for address in dict.fromkeys(addresses):
+            groups.setdefault(self.for_email(address), []).append(address)
+        return {lang: items for lang, items in groups.items() if items}
 
 
 def load_languages(path: Path | None, default: str) -> Languages:

@@ -13,22 +13,33 @@ overdue receivable is alerted like a finding (``meta.alert_log``, id
   (``sales_reps.manager_id``), the receivables of their reps that are at least
   ``escalate_after_days`` overdue (setting ``SALESOPS_OVERDUE_ESCALATION_DAYS``).
 
-Contact details in account names are masked (``pipelines.core.masking``) as in every alert.
+Each message is in its reader's language (the ``recipients`` of the alerts file,
+:mod:`pipelines.alerts.recipients`): the reminder in the rep's, the escalation in the
+manager's. Contact details in account names are masked (``pipelines.core.masking``) as in
+every alert.
+
+An overdue receivable can be muted in ``HOME/alert_mutes.yaml`` (:mod:`pipelines.alerts.mutes`)
+like a finding: by its id (``finding: overdue:O1:I1``, one instalment), or as rule
+:data:`OVERDUE_RULE` with ``record:`` the order id (every receivable of the order) or ``rep:``.
+A muted receivable is neither reminded nor escalated; the plan lists it (``muted``) for the
+sales-ops summary and the audit. The night after its mute ends it is reminded again at once.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 import duckdb
 
-from pipelines.alerts.digest import Rep, alert_log, load_reps
+from pipelines.alerts.digest import Finding, MutedFinding, Rep, alert_log, load_reps
 from pipelines.alerts.message import Message
+from pipelines.alerts.mutes import OVERDUE_RULE, Mutes, overdue_id
+from pipelines.alerts.recipients import Languages
 from pipelines.core.file_names import file_part
-from pipelines.core.i18n import load_strings
+from pipelines.core.i18n import Strings, load_strings
 from pipelines.core.masking import mask_values
 from pipelines.core.paths import ALERT_I18N_DIR
 
@@ -51,13 +62,46 @@ class Overdue:
 
     @property
     def alert_id(self) -> str:
-        return f"overdue:{self.order_id}:{self.receivable_id}"
+        return overdue_id(self.order_id, self.receivable_id)
+
+    # what a mute is matched against (pipelines.alerts.mutes.Muteable)
+    finding_id = alert_id
+    rule = OVERDUE_RULE
+    entity = "receivables"
+
+    @property
+    def record_id(self) -> str:
+        return self.order_id
+
+    @property
+    def owner_rep_id(self) -> str | None:
+        return self.rep_id
+
+    def as_finding(self) -> Finding:
+        """The receivable as the sales-ops summary lists a muted finding."""
+        invoice = f" / {self.invoice_id}" if self.invoice_id else ""
+        return Finding(
+            self.alert_id,
+            OVERDUE_RULE,
+            "warn",
+            self.entity,
+            f"{self.order_id}{invoice}",
+            self.account_name,
+            self.rep_id,
+            "days_overdue",
+            f"{self.days_overdue} ({self.outstanding_original} {self.currency or ''})".strip(),
+            self.due_date,
+            None,
+            True,
+        )
 
 
 @dataclass
 class OverduePlan:
     messages: list[Message]
     alerted: list[str]
+    #: Overdue receivables muted tonight (not reminded, not escalated).
+    muted: list[MutedFinding] = field(default_factory=list)
 
 
 def load_overdue(con: duckdb.DuckDBPyConnection, as_of: date) -> list[Overdue]:
@@ -86,14 +130,39 @@ def plan_overdue_reminders(
     reminder_days: int = 7,
     escalate_after_days: int = 30,
     lang: str = "en",
+    languages: Languages | None = None,
+    mutes: Mutes | None = None,
 ) -> OverduePlan:
-    """Work out tonight's overdue reminders and escalations (nothing is sent here)."""
+    """Work out tonight's overdue reminders and escalations (nothing is sent here).
+
+    ``languages``: each reader's language (default: ``lang`` for everyone); ``mutes``: the
+    receivables sales ops muted, left out while valid and returned as ``muted``."""
     items, reps, log = load_overdue(con, as_of), load_reps(con), alert_log(con)
+    languages = languages or Languages(lang)
+    mutes = mutes or Mutes()
     due = as_of - timedelta(days=reminder_days)
-    send = [
-        o for o in items if o.alert_id not in log or log[o.alert_id][1] or log[o.alert_id][0] <= due
-    ]
-    t = load_strings(lang, ALERT_I18N_DIR)
+    muted = []
+    for o in items:
+        if o.rep_id in reps and (m := mutes.active(o, as_of)):
+            muted.append(MutedFinding(o.as_finding(), m.reason, m.until, m.by))
+    muted_ids = {m.finding.finding_id for m in muted}
+
+    def due_now(o: Overdue) -> bool:
+        if o.alert_id not in log or log[o.alert_id][1]:
+            return True
+        last = log[o.alert_id][0]
+        ended = mutes.expired_before(o, as_of)  # not reminded since its mute ended: remind
+        return last <= due or (ended is not None and last <= ended)
+
+    send = [o for o in items if o.alert_id not in muted_ids and due_now(o)]
+    strings: dict[str, Strings] = {}
+
+    def strings_for(rep: Rep) -> Strings:
+        language = languages.for_person(rep.rep_id, rep.email)
+        if language not in strings:
+            strings[language] = load_strings(language, ALERT_I18N_DIR)
+        return strings[language]
+
     by_rep: dict[str, list[Overdue]] = defaultdict(list)
     for o in send:
         if o.rep_id in reps:
@@ -104,7 +173,15 @@ def plan_overdue_reminders(
         rep = reps[rep_id]
         mine = by_rep[rep_id]
         messages.append(
-            _message(t, REMINDER_KIND, f"overdue-{file_part(rep_id)}", rep, [rep], mine, as_of)
+            _message(
+                strings_for(rep),
+                REMINDER_KIND,
+                f"overdue-{file_part(rep_id)}",
+                rep,
+                [rep],
+                mine,
+                as_of,
+            )
         )
         if rep.manager_id in reps and rep.manager_id != rep_id:
             by_manager[rep.manager_id] += [
@@ -115,7 +192,7 @@ def plan_overdue_reminders(
         pairs = by_manager[manager_id]
         messages.append(
             _message(
-                t,
+                strings_for(manager),
                 ESCALATION_KIND,
                 f"overdue-escalation-{file_part(manager_id)}",
                 manager,
@@ -124,7 +201,7 @@ def plan_overdue_reminders(
                 as_of,
             )
         )
-    return OverduePlan(messages, [o.alert_id for o in send if o.rep_id in reps])
+    return OverduePlan(messages, [o.alert_id for o in send if o.rep_id in reps], muted)
 
 
 def _message(t, kind, key, to: Rep, owners: list[Rep], items: list[Overdue], as_of) -> Message:

@@ -55,6 +55,10 @@ GOOD = {
         "invoice_id": "I1", "order_id": "O1", "issued_at": "2026-08-20",
         "due_date": "2026-09-19", "amount": "100.00", "currency": "CNY",
     },
+    "rep_assignments": {
+        "rep_id": "R1", "team": "East A", "region": "East", "manager_id": "M1",
+        "effective_from": "2026-01-01", "effective_to": "2026-07-01",
+    },
 }  # fmt: skip
 
 CASES = [
@@ -88,6 +92,16 @@ CASES = [
         "timestamps_out_of_order",
         "warn",
     ),
+    # a hierarchy row that ends before it starts: loaded and flagged (two rows of a rep whose
+    # periods overlap are a dbt rule, rep_assignments_overlap, across drops)
+    (
+        "rep_assignments",
+        {"effective_from": "2026-03-01", "effective_to": "2026-02-01"},
+        "timestamps_out_of_order",
+        "warn",
+    ),
+    ("rep_assignments", {"team": None}, "missing_required", "quarantine"),
+    ("rep_assignments", {"effective_to": "2026-02-30"}, "unparseable_value", "quarantine"),
     ("opportunities", {"amount": "EUR 5,000.00"}, "currency_mismatch", "quarantine"),
     # a forecast category the contract does not know: loaded and flagged (the CRM's own word)
     ("opportunities", {"forecast_category": "Upside"}, "unknown_forecast_category", "warn"),

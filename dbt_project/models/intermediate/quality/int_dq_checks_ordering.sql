@@ -1,8 +1,11 @@
 {#-
   Data-quality rules of family ordering (expectations/rules.yml) computed in dbt as of
   as_of_date: stage_moved_backwards (a stage-history entry at an earlier stage of the process
-  than the entry before it). Rows in the shape of int_dq_checks, which unions the families;
-  record_id is the stage-history key as int_dq_records names it (macro record_id).
+  than the entry before it); rep_assignments_overlap (two rows of the hierarchy file for the
+  same rep whose effective periods overlap: the earlier row's effective_to, exclusive, after
+  the later row's effective_from; a row without effective_to ends at the rep's next row). Rows
+  in the shape of int_dq_checks, which unions the families; record_id is the record's key as
+  int_dq_records names it (macro record_id).
 -#}
 with
 
@@ -15,6 +18,12 @@ opportunities as (
 stage_history as (
 
     select * from {{ ref('stg_crm__opportunity_stage_history') }}
+
+),
+
+rep_assignments as (
+
+    select * from {{ ref('stg_crm__rep_assignments') }}
 
 ),
 
@@ -70,9 +79,77 @@ stage_moved_backwards as (
 
 ),
 
+-- one rep's pairs of rows whose periods overlap
+overlapping_assignments as (
+
+    select
+        earlier.rep_id,
+        earlier.effective_from as earlier_from,
+        earlier.effective_to as earlier_to,
+        later.effective_from as later_from,
+        later.effective_to as later_to
+    from rep_assignments as earlier
+    inner join rep_assignments as later
+        on
+            earlier.rep_id = later.rep_id
+            and earlier.effective_from < later.effective_from
+            and earlier.effective_to > later.effective_from
+
+),
+
+-- each row of a pair, with the period of the other row
+assignment_overlaps as (
+
+    select
+        rep_id,
+        earlier_from as effective_from,
+        earlier_to as effective_to,
+        later_from as other_from,
+        later_to as other_to
+    from overlapping_assignments
+    union all
+    select
+        rep_id,
+        later_from as effective_from,
+        later_to as effective_to,
+        earlier_from as other_from,
+        earlier_to as other_to
+    from overlapping_assignments
+
+),
+
+rep_assignments_overlap as (
+
+    select
+        'rep_assignments_overlap' as rule,
+        'rep_assignments' as entity,
+        {{ record_id(['rep_id', 'effective_from']) }} as record_id,
+        rep_id as owner_rep_id,
+        'effective_from' as column_name,
+        'overlaps '
+        || string_agg(
+            cast(other_from as varchar) || ' to ' || coalesce(cast(other_to as varchar), 'open'),
+            ', ' order by other_from
+        ) as value_seen,
+        'the row effective ' || cast(effective_from as varchar) || ' to '
+        || coalesce(cast(effective_to as varchar), 'the next row')
+        || ' overlaps the rep''s row(s) effective '
+        || string_agg(
+            cast(other_from as varchar) || ' to ' || coalesce(cast(other_to as varchar), 'open'),
+            ', ' order by other_from
+        )
+        || ' (effective_to exclusive): correct the dates so the periods follow each other'
+            as message
+    from assignment_overlaps
+    group by rep_id, effective_from, effective_to
+
+),
+
 final as (
 
     select * from stage_moved_backwards
+    union all
+    select * from rep_assignments_overlap
 
 )
 

@@ -644,11 +644,7 @@ def risk_commentary(risk: list[AccountRisk], fmt: Formatter, t: Strings, c: Ctx)
         band=t(f"receivables.band_{top.risk_band}"),
         overdue=fmt.headline_money(top.overdue),
         loss=fmt.headline_money(top.expected_loss),
-    ) + (
-        t("fmt.sentence_sep") + t("receivables.risk_high", count=fmt.count(high))
-        if high
-        else ""
-    )
+    ) + (t("fmt.sentence_sep") + t("receivables.risk_high", count=fmt.count(high)) if high else "")
 
 
 def glance(data: ReceivablesFigures, content: SectionContent, c: Ctx) -> str | None:

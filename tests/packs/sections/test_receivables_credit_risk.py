@@ -39,7 +39,10 @@ EMAIL = "finance@beta.example.com"
 NAMES = {"A1": "Acme", "A2": f"Beta {EMAIL}", "A3": "Gamma"}
 SCOPES = {"company": lambda rep: True, "team:East A": lambda rep: TEAM[rep] == "East A"}
 HEADINGS = {"en": "Accounts of the highest bad-debt risk", "zh": "坏账风险最高的客户"}
-BANDS = {"en": {"high": "High", "medium": "Medium", "low": "Low"}, "zh": {"high": "高", "medium": "中", "low": "低"}}  # fmt: skip
+BANDS = {
+    "en": {"high": "High", "medium": "Medium", "low": "Low"},
+    "zh": {"high": "高", "medium": "中", "low": "低"},
+}
 
 
 def _cents(x: Decimal) -> Decimal:
@@ -129,7 +132,13 @@ def packs(tmp_path_factory: pytest.TempPathFactory):
         for lang in ("en", "zh"):
             formats = ["html", "xlsx"] + (["pdf"] if (scope, lang) == ("company", "en") else [])
             out[(scope, lang)] = render_pack(
-                copy, "2026Q3", tmp / "out", scope=scope, lang=lang, formats=formats, options=OPTIONS
+                copy,
+                "2026Q3",
+                tmp / "out",
+                scope=scope,
+                lang=lang,
+                formats=formats,
+                options=OPTIONS,
             )
     return out
 

@@ -214,6 +214,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
     assert {
         "fct_customer_acquisition_cac_and_payback",
         "fct_customer_acquisition_first_year_incomplete",
+        "fct_customer_acquisition_by_channel",
     } <= names, names
     con = duckdb.connect(str(db))
     yield con
@@ -226,7 +227,7 @@ def test_cac_and_payback_per_scope_equal_the_input_rows(warehouse):
         for pt, p, lv, sc, spend, n, cac, payback in warehouse.execute(
             """select period_type, period, level, scope_id, spend, new_customers, cac,
                       cac_payback_months
-               from marts.fct_customer_acquisition"""
+               from marts.fct_customer_acquisition where channel = '(all)'"""
         ).fetchall()
     }
     want = expected()
@@ -246,6 +247,51 @@ def test_cac_and_payback_per_scope_equal_the_input_rows(warehouse):
 def test_unpriced_spend_leaves_cac_null(warehouse):
     row = warehouse.execute(
         """select spend, unpriced_spend_rows, cac from marts.fct_customer_acquisition
-           where period = '2026-08' and level = 'rep' and scope_id = 'R2'"""
+           where period = '2026-08' and level = 'rep' and scope_id = 'R2'
+             and channel = '(all)'"""
     ).fetchone()
     assert row == (None, 1, None)
+
+
+def test_spend_by_channel_adds_up_and_never_divides_by_zero(warehouse):
+    """Each channel's spend is the sum of its rows (a quarter without rows of its own: its
+    months'); these orders have no opportunity, so no new customer has a lead source: every
+    new customer is under (none), and a channel with spend shows CAC n/a, no_new_customers."""
+    got = {
+        (pt, p, lv, sc, ch): (spend, n, cac, reason)
+        for pt, p, lv, sc, ch, spend, n, cac, reason in warehouse.execute(
+            """select period_type, period, level, scope_id, channel, spend, new_customers,
+                      cac, cac_na_reason
+               from marts.fct_customer_acquisition where channel != '(all)'"""
+        ).fetchall()
+    }
+    totals = expected()
+    # spend per channel from the input rows (company 2025Q3: no quarter rows, months rolled up)
+    by_channel: dict[tuple, Decimal] = {}
+    for p, level, scope, ch, amount, cur in SPEND:
+        if cur not in RATES:
+            continue
+        labels = (
+            [(pt, x) for pt, x in _labels(date(int(p[:4]), int(p[5:7]), 1))] if "-" in p else []
+        )
+        for pt, x in labels or [("quarter" if "Q" in p else "year", p)]:
+            k = (pt, x, level, scope, ch or "(none)")
+            by_channel[k] = by_channel.get(k, Decimal(0)) + _cents(Decimal(amount) * RATES[cur])
+    for key in [("month", "2025-08", "company", "all"), ("quarter", "2025Q3", "company", "all")]:
+        rows = {k[4]: v for k, v in got.items() if k[:4] == key}
+        spent = [v[0] for v in rows.values() if v[0] is not None]
+        assert sum(spent) == totals[key][0]  # the channels add up to (all)
+        assert sum(v[1] for v in rows.values()) == totals[key][1]
+        for ch, (spend, _n, cac, reason) in rows.items():
+            assert spend == by_channel.get((*key, ch)), (key, ch)
+            assert cac is None
+            assert reason == ("no_channel" if ch == "(none)" else "no_new_customers")
+    # by hand: 2025-08 ads 3 000 USD × 7.1, rolled up into 2025Q3; the new customers of the
+    # quarter (A1, A2, A3) have no lead source: (none), no spend without a channel
+    assert got[("quarter", "2025Q3", "company", "all", "ads")] == (
+        Decimal("21300.00"),
+        0,
+        None,
+        "no_new_customers",
+    )
+    assert got[("quarter", "2025Q3", "company", "all", "(none)")] == (None, 3, None, "no_channel")

@@ -26,7 +26,8 @@ def test_demo_company_cac_matches_a_second_computation(demo) -> None:
         got = dict(
             con.execute(
                 """select period, cac from marts.fct_customer_acquisition
-                   where period_type = 'quarter' and level = 'company'"""
+                   where period_type = 'quarter' and level = 'company'
+                     and channel = '(all)'"""
             ).fetchall()
         )
     finally:

@@ -6,12 +6,14 @@ the revenue is the scope's). New customers (first order) are the frame's
 ``fct_sales_performance.new_customers``. Both marts came later than the core ones: a
 warehouse without them leaves the section out. Customer acquisition cost (CAC) and its
 payback come from the scope's row of ``marts.fct_customer_acquisition`` (when the warehouse
-has it); without a loaded ``marketing_spend`` file they are n/a, and the notes say why.
+has it); without a loaded ``marketing_spend`` file they are n/a, and the notes say why. Its
+channel rows break CAC down by spend channel (a new customer counts for the lead source of its
+first order's opportunity), each n/a channel with its reason (``cac_na_reason``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -66,11 +68,24 @@ class Acquisition:
 
 
 @dataclass(frozen=True)
+class ChannelAcquisition:
+    """One channel row of ``fct_customer_acquisition`` (a spend channel or a lead source)."""
+
+    channel: str
+    spend: Decimal | None
+    new_customers: int
+    cac: Decimal | None
+    cac_payback_months: Decimal | None
+    cac_na_reason: str | None  # why cac is n/a (no_channel, unpriced_spend, no_spend, ...)
+
+
+@dataclass(frozen=True)
 class Customers:
     retention: Retention | None  # None: the scope has no row for the period
     tiers: list[ValueTier]  # the scope's accounts by company tier, every tier (0 when empty)
     #: None: the scope has no row (no spend, no new customer) or the mart does not exist
     acquisition: Acquisition | None = None
+    channels: list[ChannelAcquisition] = field(default_factory=list)
 
 
 #: The input CAC is computed from besides the orders: without it CAC is n/a.
@@ -86,10 +101,29 @@ def acquisition(
         """select spend, unpriced_spend_rows, new_customers, cac, cac_payback_months,
                   first_year_complete
            from marts.fct_customer_acquisition
-           where period_type = ? and period = ? and level = ? and scope_id = ?""",
+           where period_type = ? and period = ? and level = ? and scope_id = ?
+             and channel = '(all)'""",
         [period_type, period, scope.level, scope.scope_id],
     ).fetchall()
     return Acquisition(*row[0]) if row else None
+
+
+def acquisition_channels(
+    con: duckdb.DuckDBPyConnection, period_type: str, period: str, scope: Scope
+) -> list[ChannelAcquisition]:
+    """The scope's CAC per channel (named channels by spend, then ``(none)``); empty without
+    the mart or when only the all-channel row exists."""
+    if not has_table(con, "marts.fct_customer_acquisition"):
+        return []
+    rows = con.execute(
+        """select channel, spend, new_customers, cac, cac_payback_months, cac_na_reason
+           from marts.fct_customer_acquisition
+           where period_type = ? and period = ? and level = ? and scope_id = ?
+             and channel != '(all)'
+           order by channel = '(none)', spend desc nulls last, channel""",
+        [period_type, period, scope.level, scope.scope_id],
+    ).fetchall()
+    return [ChannelAcquisition(*r) for r in rows]
 
 
 def customers(
@@ -128,6 +162,7 @@ def customers(
         Retention(*row[0]) if row else None,
         tiers,
         acquisition(con, period_type, period, scope),
+        acquisition_channels(con, period_type, period, scope),
     )
 
 
@@ -265,12 +300,51 @@ def context(cust: Customers, c: Ctx) -> SectionContent:
         ],
         row_kinds=["money", "count", "money", "number"],
     )
+    channels = [] if no_spend else cust.channels
+    channel_table = Table(
+        "acquisition-channels",
+        t("customers.channels_heading"),
+        [
+            Column(t("customers.channel")),
+            Column(t("customers.spend"), "money"),
+            Column(t("customers.new_customers"), "count"),
+            Column(t("customers.cac"), "money"),
+            Column(t("customers.cac_payback_months"), "number"),
+            Column(t("customers.cac_na")),
+        ],
+        [
+            [
+                x.channel,
+                x.spend,
+                x.new_customers,
+                x.cac,
+                x.cac_payback_months,
+                t(f"customers.cac_na_{x.cac_na_reason}") if x.cac_na_reason else "",
+            ]
+            for x in channels
+        ],
+    )
     grids = [
         table_grid("customers", None, movement, fmt),
         table_grid("acquisition", t("customers.acquisition_heading"), acquisition_table, fmt),
+        *(
+            [
+                table_grid(
+                    "acquisition-channels",
+                    t("customers.channels_heading"),
+                    channel_table,
+                    fmt,
+                    {4: lambda v: fmt.number(v, 2)},
+                )
+            ]
+            if channels
+            else []
+        ),
         table_grid("tiers", t("customers.tiers_heading"), tiers, fmt),
     ]
     notes = [t("customers.note"), t("customers.cac_note")]
+    if channels:
+        notes.append(t("customers.channels_note"))
     notes.extend(acquisition_notes(acq, no_spend, t))
     if c.level != "company":
         notes.append(t("customers.tiers_scope_note"))
@@ -284,7 +358,7 @@ def context(cust: Customers, c: Ctx) -> SectionContent:
             "marts.fct_sales_performance",
         ),
         customers_commentary(cust, c.period, fmt, t),
-        [movement, acquisition_table, tiers],
+        [movement, acquisition_table, *([channel_table] if channels else []), tiers],
     )
 
 

@@ -6,7 +6,11 @@ team or region by the team the rep was in at the order date), with account names
 ``marts.dim_accounts`` and owners from ``marts.dim_sales_reps``; and, when the mart exists,
 the scope's DSO and on-time collection rate of the period (``marts.fct_receivables_kpis``);
 and, when that mart exists, the provision of the snapshot by aging bucket
-(``marts.fct_receivables_provision``: outstanding × the bucket's loss rate).
+(``marts.fct_receivables_provision``: outstanding × the bucket's loss rate); and, when
+``marts.fct_account_credit_risk`` exists too, the scope's accounts of the highest bad-debt
+risk: the account's risk score and band (a property of the account, over all its open
+receivables) beside the exposure, overdue amount and expected loss of the scope's own orders
+(the provision rows of the scope, so they add up to the provision table).
 """
 
 from __future__ import annotations
@@ -23,12 +27,20 @@ from pipelines.packs import charts
 from pipelines.packs.formatting import Formatter, known_amount, known_sum
 from pipelines.packs.frame import Frame, has_table
 from pipelines.packs.scope import Scope
-from pipelines.packs.sections.base import Ctx, Section, SectionContent, format_kind, unit
+from pipelines.packs.sections.base import (
+    Ctx,
+    Section,
+    SectionContent,
+    format_kind,
+    table_grid,
+    unit,
+)
 from pipelines.packs.tables import Column, Table
 
 #: Aging buckets in display order (the mart's ``aging_bucket`` values).
 AGING_BUCKETS: tuple[str, ...] = ("not_due", "1_30", "31_60", "61_90", "over_90")
 TOP_OVERDUE_LIMIT = 10
+TOP_RISK_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -84,11 +96,27 @@ class ProvisionBucket:
 
 
 @dataclass(frozen=True)
+class AccountRisk:
+    """One account of the scope with an open receivable: its risk (fct_account_credit_risk)
+    and the scope's exposure to it (fct_receivables_provision rows of the scope's orders)."""
+
+    account_id: str
+    account_name: str | None
+    risk_score: float
+    risk_band: str  # high / medium / low
+    exposure: Decimal | None  # None: an amount without fx rate (see known_sum)
+    overdue: Decimal | None
+    expected_loss: Decimal | None
+
+
+@dataclass(frozen=True)
 class ReceivablesFigures:
     aging: Receivables
     kpis: ReceivablesKpis | None  # None: no fct_receivables_kpis (or no row): no DSO block
     #: None: no fct_receivables_provision or no snapshot: no provision block
     provision: list[ProvisionBucket] | None = None
+    #: None: no fct_account_credit_risk / provision or no snapshot: no credit-risk block
+    risk: list[AccountRisk] | None = None
 
 
 # --------------------------------------------------------------------------- queries
@@ -190,6 +218,42 @@ def provision(
     ]
 
 
+def credit_risk(
+    con: duckdb.DuckDBPyConnection,
+    snapshot: date | None,
+    scope: Scope | None = None,
+    limit: int = TOP_RISK_LIMIT,
+) -> list[AccountRisk] | None:
+    """The scope's accounts with something outstanding at the snapshot, highest risk score
+    first (then the larger expected loss, then the account id); None without the marts or a
+    snapshot. Exposure, overdue and expected loss are those of the scope's orders."""
+    needed = ("marts.fct_account_credit_risk", "marts.fct_receivables_provision")
+    if snapshot is None or not all(has_table(con, table) for table in needed):
+        return None
+    where, params = (scope or Scope.company()).rep_filter("r.rep_id", "r.team", "r.region")
+    rows = con.execute(
+        f"""with exposure as (
+                select r.account_id, sum(r.outstanding) as exposure,
+                       coalesce(sum(r.outstanding) filter (where r.days_overdue > 0), 0)
+                           as overdue,
+                       sum(r.expected_loss) as expected_loss
+                from marts.fct_receivables_provision r
+                where r.as_of_date = ? and r.outstanding > 0 and {where}
+                group by r.account_id
+            )
+            select e.account_id, a.account_name, k.risk_score, k.risk_band, e.exposure,
+                   e.overdue, e.expected_loss
+            from exposure e
+            inner join marts.fct_account_credit_risk k
+                on k.as_of_date = ? and k.account_id = e.account_id
+            left join marts.dim_accounts a on a.account_id = e.account_id
+            order by k.risk_score desc, e.expected_loss desc nulls last, e.account_id
+            limit ?""",
+        [snapshot, *params, snapshot, limit],
+    ).fetchall()
+    return [AccountRisk(*r) for r in rows]
+
+
 def load(con: duckdb.DuckDBPyConnection, frame: Frame) -> ReceivablesFigures:
     kind, label = frame.period.period_type, frame.period.label
     aging = receivables(con, frame.as_of_date, frame.scope)
@@ -197,6 +261,7 @@ def load(con: duckdb.DuckDBPyConnection, frame: Frame) -> ReceivablesFigures:
         aging,
         receivables_kpis(con, kind, label, frame.scope),
         provision(con, aging.snapshot_date, frame.scope),
+        credit_risk(con, aging.snapshot_date, frame.scope),
     )
 
 
@@ -455,6 +520,10 @@ def context(data: ReceivablesFigures, c: Ctx) -> SectionContent:
         if prov
         else []
     )
+    risk = data.risk
+    if risk:
+        sentences.append(risk_commentary(risk, fmt, t, c))
+    risk_tables = [_risk_table(risk, c)] if risk else []
     return SectionContent(
         dict(
             snapshot=fmt.date(rec.snapshot_date) if rec.snapshot_date else None,
@@ -512,14 +581,70 @@ def context(data: ReceivablesFigures, c: Ctx) -> SectionContent:
             else None,
             provision_total=fmt.money(provision_total) if prov else None,
             provision_note=t("receivables.provision_note") if prov else None,
+            risk=table_grid(
+                "credit-risk",
+                t("receivables.risk_heading"),
+                risk_tables[0],
+                fmt,
+                {0: lambda v: v or fmt.na, 1: lambda v: fmt.number(v, 1)},
+            )
+            if risk
+            else None,
+            risk_note=t("receivables.risk_note") if risk else None,
             kpis_note=t("receivables.kpis_note", date=fmt.date(k.measure_date)) if k else None,
             source="marts.fct_receivables_aging, marts.dim_accounts, marts.dim_sales_reps"
             + (f", marts.fct_receivables_kpis ({c.kind}, {c.level})" if k else "")
-            + (", marts.fct_receivables_provision" if prov else ""),
+            + (", marts.fct_receivables_provision" if prov else "")
+            + (", marts.fct_account_credit_risk" if risk else ""),
         ),
         sentences,
-        ([kpi_table] if k else []) + (tables if rec.snapshot_date else []) + provision_table,
+        ([kpi_table] if k else [])
+        + (tables if rec.snapshot_date else [])
+        + provision_table
+        + risk_tables,
     )
+
+
+def _risk_table(risk: list[AccountRisk], c: Ctx) -> Table:
+    """The scope's accounts of the highest bad-debt risk (values for the sheet and the grid)."""
+    t = c.t
+    return Table(
+        "credit-risk",
+        t("receivables.risk_heading"),
+        [
+            Column(t("receivables.account")),
+            Column(t("receivables.risk_score"), "number"),
+            Column(t("receivables.risk_band")),
+            Column(t("receivables.exposure"), "money"),
+            Column(t("receivables.overdue"), "money"),
+            Column(t("receivables.expected_loss"), "money"),
+        ],
+        [
+            [
+                c.crm(a.account_name) or a.account_id,
+                Decimal(str(a.risk_score)),
+                t(f"receivables.band_{a.risk_band}"),
+                a.exposure,
+                a.overdue,
+                a.expected_loss,
+            ]
+            for a in risk
+        ],
+    )
+
+
+def risk_commentary(risk: list[AccountRisk], fmt: Formatter, t: Strings, c: Ctx) -> str:
+    """The riskiest account of the scope, and how many of its accounts are high risk."""
+    top = risk[0]
+    high = sum(1 for a in risk if a.risk_band == "high")
+    return t(
+        "receivables.risk_sentence",
+        account=c.crm(top.account_name) or top.account_id,
+        score=fmt.number(Decimal(str(top.risk_score)), 1),
+        band=t(f"receivables.band_{top.risk_band}"),
+        overdue=fmt.headline_money(top.overdue),
+        loss=fmt.headline_money(top.expected_loss),
+    ) + (t("fmt.sentence_sep") + t("receivables.risk_high", count=fmt.count(high)) if high else "")
 
 
 def glance(data: ReceivablesFigures, content: SectionContent, c: Ctx) -> str | None:
@@ -529,7 +654,11 @@ def glance(data: ReceivablesFigures, content: SectionContent, c: Ctx) -> str | N
 SECTION = Section(
     key="receivables",
     marts=("marts.fct_receivables_aging", "marts.dim_accounts", "marts.dim_sales_reps"),
-    optional_marts=("marts.fct_receivables_kpis", "marts.fct_receivables_provision"),
+    optional_marts=(
+        "marts.fct_receivables_kpis",
+        "marts.fct_receivables_provision",
+        "marts.fct_account_credit_risk",
+    ),
     load=load,
     context=context,
     glance=glance,

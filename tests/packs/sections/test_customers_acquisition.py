@@ -45,9 +45,25 @@ def con():
     con.execute(
         """create table marts.fct_customer_acquisition as select
            'quarter' as period_type, '2026Q3' as period, 'company' as level, 'all' as scope_id,
+           '(all)' as channel,
            30300.00::decimal(38,2) as spend, 0::bigint as unpriced_spend_rows,
            3::bigint as new_customers, 10100.00::decimal(38,2) as cac,
-           40.00::decimal(38,2) as cac_payback_months, true as first_year_complete"""
+           40.00::decimal(38,2) as cac_payback_months, true as first_year_complete,
+           null::varchar as cac_na_reason"""
+    )
+    # by channel: events 20 200.00 over 2 -> 10 100.00; ads 10 100.00 and no new customer;
+    # one new customer without a lead source under (none)
+    con.execute(
+        """insert into marts.fct_customer_acquisition by name
+           select * from (values
+             ('quarter', '2026Q3', 'company', 'all', 'events', 20200.00::decimal(38,2), 0, 2,
+              10100.00::decimal(38,2), 30.00::decimal(38,2), true, null),
+             ('quarter', '2026Q3', 'company', 'all', 'ads', 10100.00::decimal(38,2), 0, 0,
+              null, null, false, 'no_new_customers'),
+             ('quarter', '2026Q3', 'company', 'all', '(none)', null, 0, 1, null, null, true,
+              'no_channel')
+           ) as v(period_type, period, level, scope_id, channel, spend, unpriced_spend_rows,
+                  new_customers, cac, cac_payback_months, first_year_complete, cac_na_reason)"""
     )
     yield con
     con.close()
@@ -121,3 +137,34 @@ def test_cac_is_na_with_the_reason_without_a_spend_file(con, lang):
     assert (spend, cac, payback) == (None, None, None)
     assert new == 3  # new customers do not need the spend file
     assert t("customers.cac_no_spend_file", entity="marketing_spend") in content.data["notes"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_cac_by_channel_with_the_reason_of_each_na(con, lang):
+    t, content = _content(con, spend_loaded=True, lang=lang)
+    # the all-channel CAC is unchanged by the channel rows
+    assert _acquisition_rows(content)[2] == Decimal("10100.00")
+    grid = next(g for g in content.data["grids"] if g["id"] == "acquisition-channels-table")
+    na = "n/a" if lang == "en" else "无"
+    reasons = {
+        "en": (
+            "",
+            "no new customer from this channel",
+            "spend or customers without a channel cannot be paired",
+        ),
+        "zh": ("", "该渠道无新客户", "无渠道的投入或客户无法配对"),
+    }[lang]
+    assert grid["rows"] == [
+        ["events", "¥20,200.00", "2", "¥10,100.00", "30.00", reasons[0]],
+        ["ads", "¥10,100.00", "0", na, na, reasons[1]],
+        ["(none)", na, "1", na, na, reasons[2]],
+    ]
+    table = next(x for x in content.tables if x.key == "acquisition-channels")
+    # the channels add up to the scope's spend and new customers
+    assert sum(r[1] for r in table.rows if r[1] is not None) == Decimal("30300.00")
+    assert sum(r[2] for r in table.rows) == 3
+
+
+def test_no_channel_table_without_a_spend_file(con):
+    _t, content = _content(con, spend_loaded=False)
+    assert not any(g["id"] == "acquisition-channels-table" for g in content.data["grids"])

@@ -37,6 +37,7 @@ LATER_MARTS = {
     "fct_customer_acquisition",
     "fct_receivables_kpis",
     "fct_receivables_provision",
+    "fct_account_credit_risk",
     "fct_sales_channels",
     "fct_lead_to_cash_funnel",
     "fct_pipeline_waterfall",

@@ -1,12 +1,15 @@
 {#-
-  Sales and marketing spend per (period_type, period, level, scope_id) in the reporting
-  currency, all channels together: the numerator of CAC. Each spend row converts at the latest
+  Sales and marketing spend per (period_type, period, level, scope_id, channel) in the
+  reporting currency: the numerator of CAC (fct_customer_acquisition adds the channels up for
+  the all-channel CAC). channel is the row's channel trimmed and lower-cased (so 'Events' and
+  'events ' are one channel), null for a row without one. Each spend row converts at the latest
   fx rate on or before the last day of its period (int_fx_rates); a row without a rate is
   counted in unpriced_rows and leaves spend_reporting null (a partial sum would understate
-  CAC). Like targets (int_targets): a quarter without rows of its own takes the sum of its
-  months' rows, a year the sum of its quarters' (explicit, else rolled up); spend_source says
-  which. Company scope is always 'all'. Spend counts for the scope its row names: it is not
-  rolled up across levels. Quarters and years follow fiscal_year_start_month.
+  CAC). Like targets (int_targets): a quarter without rows of its own (of any channel) takes
+  the sum of its months' rows, a year the sum of its quarters' (explicit, else rolled up);
+  spend_source says which, the same for every channel of a scope and period, so the channels
+  add up to the all-channel spend. Company scope is always 'all'. Spend counts for the scope
+  its row names: it is not rolled up across levels. Quarters and years follow fiscal_year_start_month.
 -#}
 with
 
@@ -29,6 +32,7 @@ normalised as (
         upper(trim(period)) as period,
         level,
         case when level = 'company' then 'all' else scope_id end as scope_id,
+        nullif(lower(trim(channel)), '') as channel,
         amount,
         currency
     from spend
@@ -61,6 +65,7 @@ rated as (
         ended.period,
         ended.level,
         ended.scope_id,
+        ended.channel,
         {{ to_reporting('ended.amount', 'fx.rate_to_reporting') }} as amount_reporting
     from ended
     left join fx_rates as fx
@@ -75,11 +80,12 @@ explicit as (
         period,
         level,
         scope_id,
+        channel,
         sum(amount_reporting) as amount_reporting,
         count(*) - count(amount_reporting) as unpriced_rows,
         'explicit' as spend_source
     from rated
-    group by period_type, period, level, scope_id
+    group by period_type, period, level, scope_id, channel
 
 ),
 
@@ -90,6 +96,7 @@ months_to_quarters as (
         {{ period_label("cast(period || '-01' as date)", 'quarter') }} as period,
         level,
         scope_id,
+        channel,
         sum(amount_reporting) as amount_reporting,
         sum(unpriced_rows) as unpriced_rows,
         'rolled_up' as spend_source
@@ -108,13 +115,15 @@ quarters as (
 
     select rolled.*
     from months_to_quarters as rolled
-    left join explicit
-        on
+    where not exists (
+        select 1
+        from explicit
+        where
             explicit.period_type = 'quarter'
             and rolled.period = explicit.period
             and rolled.level = explicit.level
             and rolled.scope_id = explicit.scope_id
-    where explicit.period is null
+    )
 
 ),
 
@@ -125,6 +134,7 @@ quarters_to_years as (
         left(period, 4) as period,
         level,
         scope_id,
+        channel,
         sum(amount_reporting) as amount_reporting,
         sum(unpriced_rows) as unpriced_rows,
         'rolled_up' as spend_source
@@ -142,13 +152,15 @@ years as (
 
     select rolled.*
     from quarters_to_years as rolled
-    left join explicit
-        on
+    where not exists (
+        select 1
+        from explicit
+        where
             explicit.period_type = 'year'
             and rolled.period = explicit.period
             and rolled.level = explicit.level
             and rolled.scope_id = explicit.scope_id
-    where explicit.period is null
+    )
 
 ),
 
@@ -174,6 +186,7 @@ final as (
         period,
         level,
         scope_id,
+        channel,
         case when unpriced_rows = 0 then cast(amount_reporting as decimal(38, 2)) end as spend_reporting,
         cast(unpriced_rows as bigint) as unpriced_rows,
         spend_source

@@ -101,6 +101,15 @@ def _stale_copies(home: Path, run_id: str) -> list[Path]:
     return copies + sorted(work.glob("salesops-spool-*"))
 
 
+def _remove_stale(home: Path, keep: str) -> None:
+    """Remove the debris of :func:`_stale_copies` (only ever under the writer lock)."""
+    for stale in _stale_copies(home, keep):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
 def check_free_space(home: Path, min_free_mb: int, reclaimable: int = 0) -> None:
     """Room for a run: free space >= 2 x the live warehouse + ``min_free_mb`` MiB.
 
@@ -148,6 +157,8 @@ def writer_copy(
     copy = home / "work" / f"{name}.duckdb"
     try:
         copy.parent.mkdir(parents=True, exist_ok=True)
+        # holding the lock, no other writer is alive: copies left by killed ones are debris
+        _remove_stale(home, name)
         check_free_space(home, min_free_mb)
         partial = copy.with_name(copy.name + ".partial")
         try:
@@ -313,11 +324,7 @@ class WarehouseResource(ConfigurableResource):
                     say("warehouse", self._busy_note(home))
                     raise
             # Holding the lock, no other run is alive: copies left by killed runs are debris.
-            for stale in _stale_copies(home, self._run_id):
-                if stale.is_dir():
-                    shutil.rmtree(stale, ignore_errors=True)
-                else:
-                    stale.unlink(missing_ok=True)
+            _remove_stale(home, self._run_id)
             if not self.work_path.exists():
                 check_free_space(home, self._settings.min_free_mb)  # exact: debris is gone
                 if self.live_path.exists():

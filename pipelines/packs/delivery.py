@@ -370,9 +370,9 @@ def deliver_packs(
             )
     except WarehouseBusy:
         raise WarehouseBusy(
-            f"the review packs of {periods} were not sent: a run has been writing to the "
-            f"warehouse in {warehouse_path.parent} for more than {lock_wait_seconds:g}s "
-            "(only one writer at a time); nothing was sent and nothing changed",
+            f"the review packs of {periods} were not sent: a run is writing to the warehouse "
+            f"in {warehouse_path.parent} (waited {lock_wait_seconds:g}s; only one writer at a "
+            "time); nothing was sent and nothing changed",
             "send them once the run has finished: materialise the pack partition again (what "
             "was delivered before is not sent twice), or let delivery wait longer (run config "
             "lock_wait_seconds)",

@@ -10,8 +10,9 @@ dbt_project.yml; docs/metrics.md lists them. A deployment changes them in one YA
 
 Every run passes those values to dbt. A name that is not a parameter, or a value of the
 wrong kind, stops the run before anything changes, naming the file and line. The nightly run
-records every parameter in force (``meta.metric_params``, one row per business date), so a
-past date is rebuilt with the parameters of that date (:mod:`pipelines.transform.as_of`).
+records every parameter in force (``meta.metric_params``, one row per business date, under its
+load) when it publishes (:func:`pipelines.warehouse.runs.record_metric_params`), so a past date
+is rebuilt with the parameters of that date (:mod:`pipelines.transform.as_of`).
 """
 
 from __future__ import annotations

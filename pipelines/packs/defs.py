@@ -1,12 +1,14 @@
 """Review packs in Dagster.
 
 - ``reports/quarterly_review_pack``: the company pack of the current quarter, rendered
-  from the run's copy after every nightly build (part of the nightly job); it records the
-  metric parameters the night's marts were built with (``meta.metric_params``).
+  from the run's copy after every nightly build (part of the nightly job). (The metric
+  parameters the night built with are recorded by the night itself, when it publishes:
+  :mod:`pipelines.warehouse.runs`.)
 - ``reports/monthly_review_packs`` / ``reports/quarterly_review_packs``: every scope's
   packs of a month / (fiscal) quarter, partitioned, rendered from the published warehouse
   by their schedules on the 1st of the next period, then sent to each scope's readers
-  (:mod:`pipelines.packs.delivery`; run config ``resend: true`` sends again what was sent;
+  (:mod:`pipelines.packs.delivery`; run config ``resend: true`` sends again what was sent,
+  ``lock_wait_seconds`` how long delivery waits for a nightly run holding the warehouse;
   see docs/review-pack.md).
 """
 
@@ -28,7 +30,6 @@ from pipelines.core.settings import Settings
 from pipelines.packs import PackOptions, render_period, render_quarterly_pack
 from pipelines.packs.delivery import deliver_packs, load_delivery_config, summarise_deliveries
 from pipelines.packs.frame import NoDataForPeriod, NoDataForQuarter
-from pipelines.transform.as_of import record_metric_params
 from pipelines.transform.lineage import REVIEW_PACKS, exposure_deps
 from pipelines.warehouse.resource import WarehouseResource
 
@@ -49,9 +50,6 @@ def build_report_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
 
         started = time.perf_counter()
         work_path = warehouse.open_working_copy()  # the run's copy (made here if run alone)
-        # the parameters this night's marts were built with, for rebuilding it as reported
-        with warehouse.connect() as con:
-            record_metric_params(con, warehouse.business_date, warehouse.metric_params)
         # the fiscal year start of this run's home (its metrics file), as dbt used it
         fiscal_start = configured_fiscal_start(
             warehouse.home_path, warehouse.settings.metrics_config
@@ -152,6 +150,9 @@ class PackRunConfig(dg.Config):
     deliver: bool = True
     #: Send again files already delivered to a reader for this period.
     resend: bool = False
+    #: Seconds delivery waits for the warehouse writer lock (a nightly run holding it) before
+    #: it fails, having sent nothing.
+    lock_wait_seconds: float = 1800
 
 
 def render_period_packs(
@@ -196,7 +197,14 @@ def render_period_packs(
         delivery = load_delivery_config(
             alerts_config_path(warehouse.home_path, settings.alerts_config), out_dir / "outbox"
         )
-        results = deliver_packs(warehouse.live_path, packs, delivery, resend=config.resend)
+        results = deliver_packs(
+            warehouse.live_path,
+            packs,
+            delivery,
+            resend=config.resend,
+            lock_wait_seconds=config.lock_wait_seconds,
+            min_free_mb=settings.min_free_mb,
+        )
         summary = summarise_deliveries(results)
         say("report", f"{period}: packs sent {summary['sent']}, failed {summary['failed']}")
         for failure in summary["failures"]:

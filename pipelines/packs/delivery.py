@@ -23,7 +23,9 @@ chat channels post. The channels are the alert channels (:mod:`pipelines.alerts.
 
 Every delivery is a row of ``meta.pack_deliveries`` (when, period, scope, reader, channel,
 file, its SHA-256, ok / error). A file already delivered to a reader (same period, scope,
-reader, channel and content) is not sent again unless ``resend`` is set.
+reader, channel and content) is not sent again unless ``resend`` is set. The ledger is
+written as the nightly run writes: under the writer lock, all-or-nothing (see
+:func:`deliver_packs`).
 """
 
 from __future__ import annotations
@@ -56,10 +58,11 @@ from pipelines.alerts.channels import (
 )
 from pipelines.alerts.delivery import _classify, _send_mail, deliver
 from pipelines.alerts.message import KEY, Message, email_message
-from pipelines.core.errors import SalesOpsError
+from pipelines.core.errors import SalesOpsError, WarehouseBusy
 from pipelines.core.file_names import file_part
 from pipelines.packs.render import RenderedPack
 from pipelines.packs.scope import Scope
+from pipelines.warehouse.resource import writer_copy
 from pipelines.warehouse.schema import PACK_DELIVERIES_DDL
 
 #: What the packs attach, in this order, when the alerts file names no formats.
@@ -327,69 +330,116 @@ def deliver_packs(
     base_delay_seconds: float = 2.0,
     sleep: Callable[[float], None] = time.sleep,
     now: datetime | None = None,
+    lock_wait_seconds: float = 0.0,
+    min_free_mb: int = 0,
 ) -> list[PackDelivery]:
     """Send each pack to its scope's readers on every channel; record it in the warehouse.
 
     Only the packs in :attr:`PackReaders.formats` are sent (one language: the first pack of
     a scope). Never raises for a failed delivery: it becomes a row with the error.
+
+    ``warehouse_path`` is the live warehouse (``HOME/warehouse.duckdb``). Delivery is a
+    writer like a nightly run: it holds the writer lock while it reads the ledger, sends and
+    records (so a night never publishes under it, and two deliveries never send the same file
+    twice), and writes the ledger on a copy published in one rename
+    (:func:`pipelines.warehouse.resource.writer_copy`). A run holding the lock longer than
+    ``lock_wait_seconds`` raises :class:`WarehouseBusy` before anything is sent; a delivery
+    that dies mid-way leaves the warehouse as it was (what it had sent is sent again next
+    time, rather than recorded in part).
     """
     now = now or datetime.now(UTC)
-    formats = config.readers.formats
     chosen: dict[Scope, RenderedPack] = {}
     for pack in packs:
         chosen.setdefault(pack.scope, pack)
-    with duckdb.connect(str(warehouse_path)) as con:
-        con.execute("create schema if not exists meta")
-        con.execute(PACK_DELIVERIES_DDL)
-        readers = pack_readers(con, chosen, config.readers)
-        done = {p: _delivered(con, p) for p in {pack.period for pack in chosen.values()}}
-        results: list[PackDelivery] = []
-        for scope, pack in chosen.items():
-            files = _files(pack, formats)
-            if not files:
-                continue
-            hashes = {p: sha256_of(p) for p in files}
-            if not readers[scope]:  # told, not dropped: the run summary lists it
-                results += [
-                    PackDelivery(pack.period, scope.label, NO_READER, "-", "-", p.name,
-                                 hashes[p], False, 0, f"{scope.label} has no reader: {FIX}")
-                    for p in files
-                ]  # fmt: skip
-            for channel in config.channels:
-                results += _deliver_scope(
-                    pack,
-                    files,
-                    hashes,
-                    readers[scope],
-                    channel,
-                    config,
-                    done[pack.period],
-                    resend,
-                    attempts,
-                    base_delay_seconds,
-                    sleep,
-                )
-        rows = [
-            [
-                now,
-                r.period,
-                r.scope,
-                r.recipient,
-                r.channel,
-                r.channel_type,
-                r.file_name,
-                r.file_sha256,
-                r.ok,
-                r.attempts,
-                r.error,
-            ]
-            for r in results
-            if not r.skipped
-        ]
-        if rows:
-            con.executemany(
-                f"insert into meta.pack_deliveries values ({', '.join(['?'] * 11)})", rows
+    warehouse_path = Path(warehouse_path)
+    periods = ", ".join(sorted({pack.period for pack in chosen.values()})) or "no period"
+    try:
+        # under the writer lock from the first read of the ledger to its last row, on a copy
+        # published only when every row is in it
+        with (
+            writer_copy(
+                warehouse_path,
+                f"pack-delivery-{now:%Y%m%dT%H%M%S%f}",
+                wait_seconds=lock_wait_seconds,
+                min_free_mb=min_free_mb,
+            ) as copy,
+            duckdb.connect(str(copy)) as con,
+        ):
+            return _deliver_all(
+                con, chosen, config, resend, attempts, base_delay_seconds, sleep, now
             )
+    except WarehouseBusy:
+        raise WarehouseBusy(
+            f"the review packs of {periods} were not sent: a run is writing to the warehouse "
+            f"in {warehouse_path.parent} (waited {lock_wait_seconds:g}s; only one writer at a "
+            "time); nothing was sent and nothing changed",
+            "send them once the run has finished: materialise the pack partition again (what "
+            "was delivered before is not sent twice), or let delivery wait longer (run config "
+            "lock_wait_seconds)",
+        ) from None
+
+
+def _deliver_all(
+    con: duckdb.DuckDBPyConnection,
+    chosen: dict[Scope, RenderedPack],
+    config: PackDeliveryConfig,
+    resend: bool,
+    attempts: int,
+    base_delay_seconds: float,
+    sleep: Callable[[float], None],
+    now: datetime,
+) -> list[PackDelivery]:
+    """Send every chosen pack and write its ledger rows with ``con`` (the delivery's copy)."""
+    formats = config.readers.formats
+    con.execute("create schema if not exists meta")
+    con.execute(PACK_DELIVERIES_DDL)
+    readers = pack_readers(con, chosen, config.readers)
+    done = {p: _delivered(con, p) for p in {pack.period for pack in chosen.values()}}
+    results: list[PackDelivery] = []
+    for scope, pack in chosen.items():
+        files = _files(pack, formats)
+        if not files:
+            continue
+        hashes = {p: sha256_of(p) for p in files}
+        if not readers[scope]:  # told, not dropped: the run summary lists it
+            results += [
+                PackDelivery(pack.period, scope.label, NO_READER, "-", "-", p.name,
+                             hashes[p], False, 0, f"{scope.label} has no reader: {FIX}")
+                for p in files
+            ]  # fmt: skip
+        for channel in config.channels:
+            results += _deliver_scope(
+                pack,
+                files,
+                hashes,
+                readers[scope],
+                channel,
+                config,
+                done[pack.period],
+                resend,
+                attempts,
+                base_delay_seconds,
+                sleep,
+            )
+    rows = [
+        [
+            now,
+            r.period,
+            r.scope,
+            r.recipient,
+            r.channel,
+            r.channel_type,
+            r.file_name,
+            r.file_sha256,
+            r.ok,
+            r.attempts,
+            r.error,
+        ]
+        for r in results
+        if not r.skipped
+    ]
+    if rows:
+        con.executemany(f"insert into meta.pack_deliveries values ({', '.join(['?'] * 11)})", rows)
     return results
 
 

@@ -15,13 +15,17 @@ copy made by the first step that uses the warehouse (:meth:`WarehouseResource.op
 not at run start: Dagster retries failed *steps* (the job's ``RetryPolicy``), never a failed
 resource setup, and a lock held by another run is exactly the failure worth retrying.
 
-At teardown a run that succeeded writes its ``meta.runs`` row into the copy and publishes
-it; a run that failed leaves its row pending in HOME/runs/<run_id>/ (see
-:mod:`pipelines.warehouse.runs`) and the live warehouse untouched.
+At teardown a run that succeeded writes its ``meta.runs`` row and the metric parameters it
+built with (``meta.metric_params``) into the copy and publishes it; a run that failed leaves
+its row pending in HOME/runs/<run_id>/ (see :mod:`pipelines.warehouse.runs`) and the live
+warehouse untouched.
 
 The business date is the ``as_of_date`` setting, else the run's partition key (a run
 launched for a partition, e.g. by the schedule, the inbox sensor or a backfill from the UI),
 else yesterday. A partitioned run without an ``inbox`` reads INBOX_ROOT/<business date>.
+
+A writer outside a run (the pack delivery ledger) changes the warehouse the same way, through
+:func:`writer_copy`: under the lock, on a copy, published by one rename or not at all.
 """
 
 from __future__ import annotations
@@ -97,6 +101,15 @@ def _stale_copies(home: Path, run_id: str) -> list[Path]:
     return copies + sorted(work.glob("salesops-spool-*"))
 
 
+def _remove_stale(home: Path, keep: str) -> None:
+    """Remove the debris of :func:`_stale_copies` (only ever under the writer lock)."""
+    for stale in _stale_copies(home, keep):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
 def check_free_space(home: Path, min_free_mb: int, reclaimable: int = 0) -> None:
     """Room for a run: free space >= 2 x the live warehouse + ``min_free_mb`` MiB.
 
@@ -118,6 +131,49 @@ def check_free_space(home: Path, min_free_mb: int, reclaimable: int = 0) -> None
             "(old files in HOME/backups or HOME/runs, for instance), or move the home to a "
             "bigger disk; the same command then works",
         )
+
+
+@contextmanager
+def writer_copy(
+    live: Path, name: str, *, wait_seconds: float = 0.0, min_free_mb: int = 0
+) -> Iterator[Path]:
+    """Change the live warehouse outside a run, all-or-nothing, as a run does.
+
+    Takes the writer lock (waiting up to ``wait_seconds`` for a run that holds it, else
+    :class:`WarehouseBusy`), copies ``HOME/warehouse.duckdb`` to ``HOME/work/<name>.duckdb``
+    and yields the copy. When the block ends normally the copy (closed by then) is
+    checkpointed and replaces the live file in one rename; when it raises, or the process
+    dies, the copy is discarded (a killed writer's copy is debris the next lock holder
+    removes) and the live file is exactly as it was. The lock is held throughout.
+    """
+    live = Path(live)
+    home = live.parent
+    if not live.exists():
+        raise SalesOpsError(
+            f"there is no warehouse at {live}",
+            "check --home, or run `salesops run` first",
+        )
+    handle = lock.acquire(home, wait_seconds)
+    copy = home / "work" / f"{name}.duckdb"
+    try:
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        # holding the lock, no other writer is alive: copies left by killed ones are debris
+        _remove_stale(home, name)
+        check_free_space(home, min_free_mb)
+        partial = copy.with_name(copy.name + ".partial")
+        try:
+            shutil.copy2(live, partial)
+            os.replace(partial, copy)
+        finally:
+            partial.unlink(missing_ok=True)
+        yield copy
+        with duckdb.connect(str(copy)) as con:
+            con.execute("checkpoint")  # published closed, with no write-ahead log
+        os.replace(copy, live)
+    finally:
+        copy.unlink(missing_ok=True)
+        copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
+        lock.release(handle)
 
 
 class WarehouseResource(ConfigurableResource):
@@ -268,11 +324,7 @@ class WarehouseResource(ConfigurableResource):
                     say("warehouse", self._busy_note(home))
                     raise
             # Holding the lock, no other run is alive: copies left by killed runs are debris.
-            for stale in _stale_copies(home, self._run_id):
-                if stale.is_dir():
-                    shutil.rmtree(stale, ignore_errors=True)
-                else:
-                    stale.unlink(missing_ok=True)
+            _remove_stale(home, self._run_id)
             if not self.work_path.exists():
                 check_free_space(home, self._settings.min_free_mb)  # exact: debris is gone
                 if self.live_path.exists():
@@ -405,6 +457,8 @@ class WarehouseResource(ConfigurableResource):
                 step_seconds=steps,
             )
             folded = runs.fold_pending(con, self.home_path)
+            # the parameters the night built with, published with its load (for as-of rebuilds)
+            runs.record_metric_params(con, self.business_date, self._metric_params, load_id)
             runs.insert(con, record)
             con.execute("checkpoint")
         os.replace(self.work_path, self.live_path)

@@ -15,6 +15,10 @@ How a row gets there without breaking "a failed load leaves the warehouse as it 
   copy, under the writer lock; a row already there is skipped). Until then ``salesops
   status`` shows pending rows beside the table's, marked as such.
 
+The same publish records the metric parameters the run built with (``meta.metric_params``,
+:func:`record_metric_params`): a night that succeeds records them under its load, whether or
+not it rendered a pack; a failed night records none.
+
 A run killed with ``kill -9`` writes no row at all; Dagster shows it as failed (or the CLI
 process as killed) and the next run continues normally.
 """
@@ -30,7 +34,8 @@ from typing import Any
 
 import duckdb
 
-from pipelines.warehouse.schema import fetch_first
+from pipelines.core.metric_params import params_in_force
+from pipelines.warehouse.schema import METRIC_PARAMS_DDL, fetch_first
 
 RECORD_FILE = "run_record.json"
 
@@ -146,6 +151,28 @@ def insert(con: duckdb.DuckDBPyConnection, record: RunRecord) -> None:
         f"insert into meta.runs ({', '.join(COLUMNS)}) values "  # noqa: S608 - fixed names
         f"({', '.join('?' for _ in COLUMNS)}) on conflict do nothing",
         record.values(),
+    )
+
+
+def record_metric_params(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    overrides: dict[str, Any],
+    load_id: int | None = None,
+) -> None:
+    """Record the parameters a run of business date ``as_of`` built with: every parameter (the
+    shipped defaults, then ``overrides``, the metrics file's), under ``load_id`` (default: the
+    last load of the warehouse). A re-run of the date replaces the row."""
+    con.execute("create schema if not exists meta")
+    con.execute(METRIC_PARAMS_DDL)
+    con.execute(
+        """insert or replace into meta.metric_params
+           select ?, coalesce(?, (select max(load_id) from meta.loads)), now(), ?""",
+        [
+            as_of,
+            load_id,
+            json.dumps(params_in_force(overrides), ensure_ascii=False, sort_keys=True),
+        ],
     )
 
 

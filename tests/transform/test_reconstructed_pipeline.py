@@ -143,7 +143,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
     build_warehouse(
         db, raw, loads={1: "2026-09-30"}, loaded_at=dt.datetime(2026, 9, 30, 23, 0, tzinfo=dt.UTC)
     )
-    run_dbt(["run", "--select", "+int_reconstructed_pipeline"], db=db, tmp=tmp,
+    run_dbt(["run", "--select", "+fct_sales_forecast"], db=db, tmp=tmp,
             as_of="2026-09-30", load_id=1)  # fmt: skip
     tested = run_dbt(
         ["test", "--select", "int_reconstructed_pipeline", "--resource-type", "unit_test"],
@@ -181,3 +181,38 @@ def test_reconstructed_pipeline_equals_the_input_rows(warehouse):
     # 2026Q4 (as of 2026-09-30): O2 in negotiation (entered 07-01 local, 06-30 in UTC):
     # 400 USD × 7.0 × 0.7 = 1960
     assert got["2026Q4"][("company", "all")] == (1, Decimal("1960.00"), 1)
+
+
+def test_forecast_mart_says_which_basis(warehouse):
+    """A load snapshot where one exists (2026Q4, made on the load's day), the reconstruction
+    before it, and none (n/a) before the stage history began (2026Q1 is made on 2025-12-31)."""
+    rows = warehouse.execute(
+        """select period, level, scope_id, pipeline_basis, pipeline_forecast
+           from marts.fct_sales_forecast
+           where measure = 'revenue' and period_type = 'quarter'"""
+    ).fetchall()
+    assert rows
+    snapshot = dict(
+        warehouse.execute(
+            """select scope_id, next_quarter_weighted_pipeline
+               from intermediate.int_pipeline_snapshots
+               where snapshot_date = '2026-09-30' and level = 'company'"""
+        ).fetchall()
+    )
+    for period, level, scope_id, basis, value in rows:
+        want = expected(period)
+        if period == "2026Q4":
+            assert basis == "load_snapshot"
+            if level == "company":
+                assert value == snapshot["all"]
+        elif want is None:
+            assert (basis, value) == ("none", None), period
+        else:
+            assert basis == "stage_history", period
+            assert value == want.get((level, scope_id), (0, Decimal(0), 0))[1], period
+    assert {b for *_, b, _v in rows} == {"load_snapshot", "stage_history", "none"}
+    months = warehouse.execute(
+        """select count(*) from marts.fct_sales_forecast
+           where period_type = 'month' and pipeline_basis is not null"""
+    ).fetchone()
+    assert months == (0,)

@@ -149,9 +149,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
         ["test", "--select", "int_reconstructed_pipeline", "--resource-type", "unit_test"],
         db=db, tmp=tmp, as_of="2026-09-30", load_id=1,
     )  # fmt: skip
-    assert "int_reconstructed_pipeline_from_stage_history" in {
-        r.node.name for r in tested.result
-    }
+    assert "int_reconstructed_pipeline_from_stage_history" in {r.node.name for r in tested.result}
     con = duckdb.connect(str(db))
     yield con
     con.close()

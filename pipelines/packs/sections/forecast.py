@@ -8,8 +8,8 @@ four before it, oldest first, each forecast as of the day before it began; and t
 row of ``marts.fct_forecast_accuracy`` (the back-test against the naive and seasonal-naive
 forecasts). Each quarter's pipeline forecast says its basis (the load snapshot of the day,
 or reconstructed from the stage history before the first load); without either it is n/a and
-the basis column says why. The marts came later than the core ones: a warehouse without them leaves the
-section out.
+the basis column says why. The marts came later than the core ones: a warehouse without
+them leaves the section out.
 """
 
 from __future__ import annotations

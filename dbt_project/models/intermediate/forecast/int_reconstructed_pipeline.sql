@@ -90,7 +90,7 @@ known_then as (
         visits.stage as stage_then
     from reconstructable
     inner join opportunities
-        on opportunities.created_date <= reconstructable.origin_date
+        on reconstructable.origin_date >= opportunities.created_date
     left join visits
         on
             opportunities.opportunity_id = visits.opportunity_id

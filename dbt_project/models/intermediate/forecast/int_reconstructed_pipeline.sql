@@ -94,8 +94,8 @@ known_then as (
     left join visits
         on
             opportunities.opportunity_id = visits.opportunity_id
-            and visits.entered_date <= reconstructable.origin_date
-            and (visits.exited_date is null or visits.exited_date > reconstructable.origin_date)
+            and reconstructable.origin_date >= visits.entered_date
+            and (visits.exited_date is null or reconstructable.origin_date < visits.exited_date)
 
 ),
 

@@ -1,12 +1,15 @@
-"""Forecast: next quarter's statistical forecast and its band beside the pipeline forecast,
-the benchmarks and the past quarters' actuals, with how the forecast did on the back-test.
+"""Forecast: next quarter's statistical forecast and its band beside the pipeline forecasts
+(stage-weighted, and the CRM's commit and best case), the benchmarks and the past quarters'
+actuals, with how the forecast did on the back-test.
 
 Reads the scope's quarter rows of ``marts.fct_sales_forecast`` for the pack's lead amount
 (revenue, or bookings in a pack without orders): the quarter after the pack's period and the
 four before it, oldest first, each forecast as of the day before it began; and the scope's
 row of ``marts.fct_forecast_accuracy`` (the back-test against the naive and seasonal-naive
-forecasts). The marts came later than the core ones: a warehouse without them leaves the
-section out.
+forecasts). Each quarter's pipeline forecast says its basis (the load snapshot of the day,
+or reconstructed from the stage history before the first load); without either it is n/a and
+the basis column says why. The marts came later than the core ones: a warehouse without
+them leaves the section out.
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ class ForecastQuarter:
     forecast_lower: Decimal | None
     forecast_upper: Decimal | None
     pipeline_forecast: Decimal | None
+    pipeline_basis: str | None
+    pipeline_commit_forecast: Decimal | None
+    pipeline_best_case_forecast: Decimal | None
     naive_forecast: Decimal | None
     seasonal_naive_forecast: Decimal | None
     actual: Decimal | None
@@ -71,7 +77,8 @@ def sales_forecast(
         return None
     rows = con.execute(
         """select forecast_quarter, origin_date, method, forecast, forecast_lower,
-                  forecast_upper, pipeline_forecast, naive_forecast, seasonal_naive_forecast,
+                  forecast_upper, pipeline_forecast, pipeline_basis, pipeline_commit_forecast,
+                  pipeline_best_case_forecast, naive_forecast, seasonal_naive_forecast,
                   actual, forecast_pct_error
            from marts.fct_sales_forecast
            where measure = ? and period_type = 'quarter' and level = ? and scope_id = ?
@@ -124,6 +131,15 @@ def forecast_commentary(data: Forecast, fmt: Formatter, t: Strings) -> list[str]
                 pipeline=fmt.headline_money(nxt.pipeline_forecast),
             )
         )
+    if nxt.pipeline_commit_forecast is not None:
+        out.append(
+            t(
+                "forecast.categories",
+                quarter=nxt.forecast_quarter,
+                commit=fmt.headline_money(nxt.pipeline_commit_forecast),
+                best_case=fmt.headline_money(nxt.pipeline_best_case_forecast),
+            )
+        )
     known = [r for r in rows if r.actual is not None and r.forecast is not None]
     if known:
         last = known[-1]
@@ -159,8 +175,13 @@ def _method(t: Strings, method: str | None) -> str:
     return t(f"forecast.method_{method or 'none'}")
 
 
+def _basis(t: Strings, basis: str | None) -> str:
+    return t(f"forecast.basis_{basis or 'none'}")
+
+
 def context(data: Forecast, c: Ctx) -> SectionContent:
-    """Statistical forecast and band, pipeline and benchmarks, actuals and errors."""
+    """Statistical forecast and band, the pipeline forecasts (weighted, commit, best case) and
+    their basis, benchmarks, actuals and errors."""
     t, fmt, rows = c.t, c.fmt, data.quarters
     table = Table(
         "forecast",
@@ -172,6 +193,9 @@ def context(data: Forecast, c: Ctx) -> SectionContent:
             Column(t("forecast.lower"), "money"),
             Column(t("forecast.upper"), "money"),
             Column(t("forecast.pipeline"), "money"),
+            Column(t("forecast.commit"), "money"),
+            Column(t("forecast.best_case"), "money"),
+            Column(t("forecast.basis")),
             Column(t("forecast.naive"), "money"),
             Column(t("forecast.seasonal_naive"), "money"),
             Column(t("forecast.actual_col"), "money"),
@@ -186,6 +210,9 @@ def context(data: Forecast, c: Ctx) -> SectionContent:
                 r.forecast_lower,
                 r.forecast_upper,
                 r.pipeline_forecast,
+                r.pipeline_commit_forecast,
+                r.pipeline_best_case_forecast,
+                _basis(t, r.pipeline_basis),
                 r.naive_forecast,
                 r.seasonal_naive_forecast,
                 r.actual,
@@ -207,6 +234,9 @@ def context(data: Forecast, c: Ctx) -> SectionContent:
                 fmt.money(r.forecast_lower),
                 fmt.money(r.forecast_upper),
                 fmt.money(r.pipeline_forecast),
+                fmt.money(r.pipeline_commit_forecast),
+                fmt.money(r.pipeline_best_case_forecast),
+                _basis(t, r.pipeline_basis),
                 fmt.money(r.naive_forecast),
                 fmt.money(r.seasonal_naive_forecast),
                 fmt.money(r.actual),

@@ -6,9 +6,12 @@
   forecast once the period has ended: the back-test of each past quarter, forecast as of the
   day before it began.
   - pipeline_forecast (quarter rows): next_quarter_weighted_pipeline of the scope's pipeline
-    snapshot (int_pipeline_snapshots) on origin_date, the day the forecast is made; 0 for a
-    scope without a row that day (no open pipeline); null when no company snapshot exists
-    for that day (no snapshot was taken: days before the first load).
+    snapshot (int_pipeline_snapshots) on origin_date, the day the forecast is made
+    (pipeline_basis 'load_snapshot'); where no company snapshot exists that day (days before
+    the first load), the pipeline reconstructed from the stage history
+    (int_reconstructed_pipeline; pipeline_basis 'stage_history'); 0 for a scope without a row
+    (no open pipeline); null with pipeline_basis 'none' when neither exists (no snapshot and
+    no stage history by then). pipeline_basis is null on month rows.
   - pipeline_commit_forecast / pipeline_best_case_forecast (quarter rows): beside it, the
     next-quarter open amounts the CRM categorises commit, and commit + best case
     (next_quarter_commit_pipeline / next_quarter_best_case_pipeline of the snapshot); 0 for a
@@ -35,6 +38,12 @@ history as (
 snapshots as (
 
     select * from {{ ref('int_pipeline_snapshots') }}
+
+),
+
+reconstructed as (
+
+    select * from {{ ref('int_reconstructed_pipeline') }}
 
 ),
 
@@ -79,9 +88,18 @@ joined as (
         cast(round(forecasts.naive_forecast, 2) as decimal(38, 2)) as naive_forecast,
         cast(round(forecasts.seasonal_naive_forecast, 2) as decimal(38, 2)) as seasonal_naive_forecast,
         case
-            when forecasts.period_type = 'quarter' and company_snapshot.snapshot_date is not null
+            when forecasts.period_type != 'quarter' then null
+            when company_snapshot.snapshot_date is not null
                 then coalesce(snapshots.next_quarter_weighted_pipeline, cast(0 as decimal(38, 2)))
+            when company_reconstructed.forecast_quarter is not null
+                then coalesce(reconstructed.weighted_pipeline, cast(0 as decimal(38, 2)))
         end as pipeline_forecast,
+        case
+            when forecasts.period_type != 'quarter' then null
+            when company_snapshot.snapshot_date is not null then 'load_snapshot'
+            when company_reconstructed.forecast_quarter is not null then 'stage_history'
+            else 'none'
+        end as pipeline_basis,
         case
             when forecasts.period_type = 'quarter' and company_snapshot.next_quarter_commit_pipeline is not null
                 then coalesce(snapshots.next_quarter_commit_pipeline, cast(0 as decimal(38, 2)))
@@ -113,6 +131,15 @@ joined as (
             and forecasts.level = snapshots.level
             and forecasts.scope_id = snapshots.scope_id
             and forecasts.forecast_quarter = snapshots.next_quarter
+    left join reconstructed as company_reconstructed
+        on
+            forecasts.forecast_quarter = company_reconstructed.forecast_quarter
+            and company_reconstructed.level = 'company'
+    left join reconstructed
+        on
+            forecasts.forecast_quarter = reconstructed.forecast_quarter
+            and forecasts.level = reconstructed.level
+            and forecasts.scope_id = reconstructed.scope_id
 
 ),
 

@@ -31,6 +31,7 @@ final as (
         naive_forecast,
         seasonal_naive_forecast,
         pipeline_forecast,
+        pipeline_basis,
         pipeline_commit_forecast,
         pipeline_best_case_forecast,
         actual,

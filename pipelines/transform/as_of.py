@@ -7,11 +7,12 @@ gives the marts exactly as that night's load built them, however many correction
 rates or team moves arrived since. This is how a past quarter is reported again ("what did we
 report for 2026Q3?") and how the review pack of a past period is rendered.
 
-The metric parameters are those in force on that date: each nightly run records every
-parameter it built with in ``meta.metric_params`` (:func:`record_metric_params`), and the
-rebuild uses the row of the latest business date on or before the date it rebuilds
-(:func:`recorded_params`). A warehouse with no row that early (loaded before parameters were
-recorded) is rebuilt with today's parameters, and the rebuild says so.
+The metric parameters are those in force on that date: each nightly run records every parameter
+it built with in ``meta.metric_params`` when it publishes
+(:func:`pipelines.warehouse.runs.record_metric_params`), and the rebuild uses the row of the
+latest business date on or before the date it rebuilds (:func:`recorded_params`). A warehouse
+with no row that early (loaded before parameters were recorded) is rebuilt with today's
+parameters, and the rebuild says so.
 
 The rebuild works on a copy: the live warehouse is only read.
 """
@@ -32,26 +33,10 @@ from pipelines.core.errors import SalesOpsError
 from pipelines.core.metric_params import (
     load_metric_params,
     metric_params_path,
-    params_in_force,
 )
 from pipelines.core.progress import say
 from pipelines.core.settings import Settings
 from pipelines.transform.project import child_dbt_executable, ensure_manifest
-from pipelines.warehouse.schema import METRIC_PARAMS_DDL
-
-
-def record_metric_params(
-    con: duckdb.DuckDBPyConnection, as_of: date, overrides: dict[str, Any]
-) -> None:
-    """Record the parameters a run of business date ``as_of`` builds with (every parameter:
-    the shipped defaults, then ``overrides``, the metrics file's). A re-run replaces them."""
-    con.execute("create schema if not exists meta")
-    con.execute(METRIC_PARAMS_DDL)
-    con.execute(
-        """insert or replace into meta.metric_params
-           select ?, (select max(load_id) from meta.loads), now(), ?""",
-        [as_of, json.dumps(params_in_force(overrides), ensure_ascii=False, sort_keys=True)],
-    )
 
 
 def recorded_params(warehouse: Path, as_of: date) -> tuple[date, dict[str, Any]] | None:

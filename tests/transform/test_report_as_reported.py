@@ -20,7 +20,8 @@ import openpyxl
 from click.testing import CliRunner
 
 from pipelines.cli import main
-from pipelines.transform.as_of import record_metric_params, recorded_params
+from pipelines.transform.as_of import recorded_params
+from pipelines.warehouse.runs import record_metric_params
 from tests.support.dbt_warehouse import add_load, build_warehouse, run_dbt, ts
 
 NIGHT_1 = "2026-10-31"

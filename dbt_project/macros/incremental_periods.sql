@@ -1,7 +1,8 @@
 {#-
   Incremental period marts (int_sales_performance): the design of the incremental facts
   (macros/incremental.sql) applied per period. A period mart row carries processed_load_id (the
-  load of the run that last wrote it) and processed_as_of_date (that run's as_of_date); the
+  load of the run that last wrote it), processed_as_of_date (that run's as_of_date) and
+  processed_spine_from (the first day of that run's period spine); the
   watermark is max(processed_load_id). An incremental run recomputes every row of the periods
   (period_type, period) a change since the watermark can reach, with delete+insert on
   (period_type, period), and emits one key-only row per recomputed period (processed_load_id
@@ -56,17 +57,39 @@
 ),
 {%- endmacro %}
 
-{#- CTE body: the days on which an event can enter or leave the as_of_date cut since the previous
-    run: after the lower and up to the higher of the previous and this run's as_of_date. -#}
-{% macro as_of_window() -%}
+{#- First day of the period spine `periods` (int_periods: from the month of the first dated
+    event to as_of_date; quarters and years start earlier): its first month's start, stored
+    with every row as processed_spine_from. -#}
+{% macro spine_start(periods) -%}
+    (select min(period_start) from {{ periods }} where period_type = 'month')
+{%- endmacro %}
+
+{#- CTE body: the days on which the mart can have changed without a touched date since the run
+    of the watermark: between its and this run's as_of_date (events enter or leave the
+    as_of_date cut), and between its and this run's first spine day (a period enters or leaves
+    the spine int_periods, and with it the events already dated in it: the days from the lower
+    up to before the higher first day). Rows window_after < day <= window_to. -#}
+{% macro spine_windows(periods) -%}
     select
         least(previous.as_of_date, {{ as_of_date() }}) as window_after,
         greatest(previous.as_of_date, {{ as_of_date() }}) as window_to
-    from (
-        select max(processed_as_of_date) as as_of_date from {{ this }}
-        where processed_load_id = (select load_id from watermark)
-    ) as previous
-    where previous.as_of_date is not null
+    from previous_run as previous
+    union all
+    select
+        least(previous.spine_from, {{ spine_start(periods) }}) - 1 as window_after,
+        greatest(previous.spine_from, {{ spine_start(periods) }}) - 1 as window_to
+    from previous_run as previous
+{%- endmacro %}
+
+{#- CTE body: as_of_date and first spine day of the run of the watermark (none when the mart is
+    empty: every record is then new). -#}
+{% macro previous_period_run() -%}
+    select
+        max(processed_as_of_date) as as_of_date,
+        max(processed_spine_from) as spine_from
+    from {{ this }}
+    where processed_load_id = (select load_id from watermark)
+    having count(*) > 0
 {%- endmacro %}
 
 {#- CTE body: the (period_type, period) keys containing a date of CTE `dates` (column
@@ -150,8 +173,12 @@ touched_dates as (
     where fact.rep_id in (select rep_id from moved_reps)
 ),
 
-as_of_window as (
-    {{ as_of_window() }}
+previous_run as (
+    {{ previous_period_run() }}
+),
+
+spine_windows as (
+    {{ spine_windows(periods) }}
 ),
 
 fresh_deal_figures as (
@@ -223,7 +250,7 @@ compared_periods as (
 ),
 
 touched_periods as (
-    {{ periods_touched_by('touched_dates', 'as_of_window', periods) }}
+    {{ periods_touched_by('touched_dates', 'spine_windows', periods) }}
     union
     select period_type, period from compared_periods
 ),

@@ -7,7 +7,8 @@ older sales_reps drop, line and activity changes) are followed by nights that mo
 across periods:
 
 Load 7 (2026-07-06): O2 re-dated from June to 2026-07-01 (June and Q2 lose it, July and Q3
-  gain it: 120 USD at 7.20 = 864.00); a late payment P8 for O3 dated 2026-04-30 (April, re-opening an old period);
+  gain it: 120 USD at 7.20 = 864.00); a late payment P8 for O3 dated 2026-04-30 (April, re-opening an old period; the period
+  spine now starts in April, so AC4 (05-03), an activity, now counts in May);
   a revenue target for R1 in 2026-07; activity AC3 re-dated to 2026-07-05.
 Load 8 (2026-07-08): a hierarchy file row puts R1 in East C from 2026-06-01 (AC1 on 06-10 and
   R1's June rows move to team East C); P7 deleted; the target changed.
@@ -15,8 +16,7 @@ Load 9 (2026-07-09, as_of_date one day later): nothing new; the as_of cut moves.
 
 After each load one copy of the warehouse runs `dbt run` incrementally and a second copy of the
 same state runs it with --full-refresh; the period mart must come out identical row by row,
-every published column (its bookkeeping columns processed_load_id and processed_as_of_date
-aside).
+every published column (its bookkeeping columns processed_* aside).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from tests.transform.test_incremental_facts import LOADS as FACT_LOADS
 from tests.transform.test_incremental_facts import _copy, activity, order, payment
 
 MART = "intermediate.int_sales_performance"
-BOOKKEEPING = ("processed_load_id", "processed_as_of_date")
+BOOKKEEPING = ("processed_load_id", "processed_as_of_date", "processed_spine_from")
 
 LOADS: dict[int, tuple[str, dict[str, list[dict]]]] = {
     **FACT_LOADS,

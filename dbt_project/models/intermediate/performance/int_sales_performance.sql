@@ -28,7 +28,8 @@
   since its last run: the dates of orders (their lines: units), payments and activities
   rewritten or changed (old and new date: a record moved or deleted clears its old period; a
   rep move or a hierarchy file row rewrites the rep's orders and payments and touches the
-  dates of the rep's activities), the days between the previous and this as_of_date, and the
+  dates of the rep's activities), the days between the previous and this as_of_date and
+  between the previous and this first day of the period spine, and the
   periods whose opportunity figures or targets differ from the stored row.
 -#}
 {#- The raw-versions models the incremental path reads, named here unconditionally so that dbt
@@ -249,7 +250,8 @@ final as (
         quotes_target,
         {{ attainment('quotes', 'quotes_target') }} as quotes_attainment,
         {{ fact_load_stamp() }} as processed_load_id,
-        {{ as_of_date() }} as processed_as_of_date
+        {{ as_of_date() }} as processed_as_of_date,
+        {{ spine_start('periods') }} as processed_spine_from
     from combined
     {%- if incremental_fact_active() %}
     union all by name

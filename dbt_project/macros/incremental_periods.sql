@@ -121,6 +121,15 @@
     ({{ prefix }}period_type, {{ prefix }}period) in (select (period_type, period) from {{ touched }})
 {%- endmacro %}
 
+{#- in_touched_periods on an incremental run, else true (the full build reads every period). -#}
+{% macro in_touched_periods_if_incremental(alias=none) -%}
+    {%- if incremental_fact_active() -%}
+        {{ in_touched_periods(alias) }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Key-only rows (processed_load_id null) for every recomputed period. -#}
 {% macro incremental_period_tombstones(touched='touched_periods') -%}
     select period_type, period from {{ touched }}

@@ -7,8 +7,9 @@ older sales_reps drop, line and activity changes) are followed by nights that mo
 across periods:
 
 Load 7 (2026-07-06): O2 re-dated from June to 2026-07-01 (June and Q2 lose it, July and Q3
-  gain it: 120 USD at 7.20 = 864.00); a late payment P8 for O3 dated 2026-04-30 (April, re-opening an old period; the period
-  spine now starts in April, so AC4 (05-03), an activity, now counts in May);
+  gain it: 120 USD at 7.20 = 864.00); a late payment P8 for O3 dated 2026-04-30 (April,
+  re-opening an old period; the period spine now starts in April, so AC4 (05-03), an
+  activity, now counts in May);
   a revenue target for R1 in 2026-07; activity AC3 re-dated to 2026-07-05.
 Load 8 (2026-07-08): a hierarchy file row puts R1 in East C from 2026-06-01 (AC1 on 06-10 and
   R1's June rows move to team East C); P7 deleted; the target changed.
@@ -28,7 +29,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support.dbt_warehouse import build_warehouse, hash_by_load_and_row, run_dbt, ts
+from tests.support.dbt_warehouse import build_warehouse, hash_by_load_and_row, run_dbt
 from tests.transform.test_incremental_facts import LOADS as FACT_LOADS
 from tests.transform.test_incremental_facts import _copy, activity, order, payment
 

@@ -64,9 +64,7 @@ event_scopes as (
     select * from {{ ref('int_sales_event_scopes') }}
     where
         event_type in ('order_booked', 'payment_received', 'opportunity_won', 'opportunity_lost', 'activity')
-        {%- if incremental_fact_active() %}
-        and {{ in_touched_periods() }}
-        {%- endif %}
+        and {{ in_touched_periods_if_incremental() }}
 
 ),
 
@@ -124,9 +122,7 @@ targets_in_periods as (
             and targets.period = periods.period
     where
         targets.product_line is null
-        {%- if incremental_fact_active() %}
-        and {{ in_touched_periods('targets') }}
-        {%- endif %}
+        and {{ in_touched_periods_if_incremental('targets') }}
     group by targets.period_type, targets.period, targets.level, targets.scope_id
 
 ),

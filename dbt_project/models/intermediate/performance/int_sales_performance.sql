@@ -4,7 +4,7 @@
         unique_key=['period_type', 'period'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        tags=['incremental_period_mart'],
+        tags=['incremental_fact'],
         pre_hook="{{ incremental_fact_history_reset() }}",
         post_hook="{{ incremental_fact_drop_tombstones() }}"
     )

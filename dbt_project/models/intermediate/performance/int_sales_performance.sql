@@ -1,4 +1,14 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['period_type', 'period'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        tags=['incremental_fact'],
+        pre_hook="{{ incremental_fact_history_reset() }}",
+        post_hook="{{ incremental_fact_drop_tombstones() }}"
+    )
+}}
 
 {#-
   Result, process and deal KPIs per period (month | quarter | year) and level (company | region
@@ -13,8 +23,35 @@
   as_of_date. A (period, scope) has a row when it has an event (order, payment, close,
   activity) or a target of any metric (all product lines), with zeros (not nulls) for counts
   and sums; a period with neither has no row (read as zero).
+
+  Incremental by period (macros/incremental_periods.sql): a run recomputes the periods touched
+  since its last run: the dates of orders (their lines: units), payments and activities
+  rewritten or changed (old and new date: a record moved or deleted clears its old period; a
+  rep move or a hierarchy file row rewrites the rep's orders and payments and touches the
+  dates of the rep's activities), the days between the previous and this as_of_date and
+  between the previous and this first day of the period spine, and the
+  periods whose opportunity figures or targets differ from the stored row.
 -#}
+{#- The raw-versions models the incremental path reads, named here unconditionally so that dbt
+    records the dependency. -#}
+{%- set raw_versions = {
+    'orders': ref('stg_erp__order_raw_versions'),
+    'order_lines': ref('stg_erp__order_line_raw_versions'),
+    'payments': ref('stg_finance__payment_raw_versions'),
+    'activities': ref('stg_crm__activity_raw_versions'),
+    'sales_reps': ref('stg_crm__sales_rep_raw_versions'),
+    'rep_assignments': ref('stg_crm__rep_assignment_raw_versions'),
+} -%}
+{%- set facts = {
+    'orders': ref('int_orders_enriched'),
+    'payments': ref('int_payments_enriched'),
+    'activities': ref('int_activities'),
+} -%}
 with
+
+{% if incremental_fact_active() -%}
+{{ incremental_sales_performance_ctes(raw_versions, facts, ref('int_periods'), ref('int_sales_event_scopes'), ref('int_targets')) }}
+{%- endif %}
 
 periods as (
 
@@ -25,7 +62,9 @@ periods as (
 event_scopes as (
 
     select * from {{ ref('int_sales_event_scopes') }}
-    where event_type in ('order_booked', 'payment_received', 'opportunity_won', 'opportunity_lost', 'activity')
+    where
+        event_type in ('order_booked', 'payment_received', 'opportunity_won', 'opportunity_lost', 'activity')
+        and {{ in_touched_periods_if_incremental() }}
 
 ),
 
@@ -75,20 +114,15 @@ targets_in_periods as (
         targets.period,
         targets.level,
         targets.scope_id,
-        max(case when targets.metric = 'revenue' then targets.target_value end) as revenue_target,
-        max(case when targets.metric = 'bookings' then targets.target_value end) as won_amount_target,
-        max(case when targets.metric = 'collections' then targets.target_value end) as collections_target,
-        max(case when targets.metric = 'new_customers' then targets.target_value end) as new_customers_target,
-        max(case when targets.metric = 'units' then targets.target_value end) as units_target,
-        max(case when targets.metric = 'visits' then targets.target_value end) as visits_target,
-        max(case when targets.metric = 'proposals' then targets.target_value end) as proposals_target,
-        max(case when targets.metric = 'quotes' then targets.target_value end) as quotes_target
+        {{ sales_performance_target_figures('targets') }}
     from targets
     inner join periods
         on
             targets.period_type = periods.period_type
             and targets.period = periods.period
-    where targets.product_line is null
+    where
+        targets.product_line is null
+        and {{ in_touched_periods_if_incremental('targets') }}
     group by targets.period_type, targets.period, targets.level, targets.scope_id
 
 ),
@@ -210,8 +244,15 @@ final as (
         proposals_target,
         {{ attainment('proposals', 'proposals_target') }} as proposals_attainment,
         quotes_target,
-        {{ attainment('quotes', 'quotes_target') }} as quotes_attainment
+        {{ attainment('quotes', 'quotes_target') }} as quotes_attainment,
+        {{ fact_load_stamp() }} as processed_load_id,
+        {{ as_of_date() }} as processed_as_of_date,
+        {{ spine_start('periods') }} as processed_spine_from
     from combined
+    {%- if incremental_fact_active() %}
+    union all by name
+    {{ incremental_period_tombstones() }}
+    {%- endif %}
 
 )
 

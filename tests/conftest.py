@@ -116,6 +116,7 @@ LONGEST_FIRST = (
     "test_end_to_end.py",
     "test_backfill.py",
     "test_incremental_facts.py",
+    "test_incremental_period_marts.py",
     "test_as_of_rebuild.py",
     "test_dbt_project.py",
     "test_faults.py",

@@ -280,8 +280,8 @@ def _full_refresh(db: Path, load_id: int) -> None:
 
 
 def _relations(db: Path) -> dict[str, list[tuple]]:
-    """Every intermediate and mart relation but the findings, rows sorted, processed_load_id left
-    out."""
+    """Every intermediate and mart relation but the findings, rows sorted, the bookkeeping of
+    the incremental models (processed_* columns) left out."""
     con = duckdb.connect(str(db))
     names = con.execute(
         """select table_schema || '.' || table_name from information_schema.tables
@@ -291,11 +291,9 @@ def _relations(db: Path) -> dict[str, list[tuple]]:
     ).fetchall()
     out = {}
     for (name,) in names:
-        rows = (
-            con.execute(f"select * exclude (processed_load_id) from {name}").fetchall()
-            if (name.split(".")[1] in FACTS)
-            else con.execute(f"select * from {name}").fetchall()
-        )
+        rows = con.execute(
+            f"select columns(c -> c not like 'processed!_%' escape '!') from {name}"
+        ).fetchall()
         out[name] = sorted(rows, key=repr)
     con.close()
     return out

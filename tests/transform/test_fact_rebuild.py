@@ -113,6 +113,7 @@ def test_a_changed_timezone_rebuilds_every_fact_that_reads_it(two_nights) -> Non
         "int_payments_enriched": [change],
         "int_activities": [change],
         "int_pipeline_snapshots": [change],
+        "int_sales_performance": [change],
     }
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     recorded = dict(

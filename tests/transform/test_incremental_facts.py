@@ -292,7 +292,7 @@ def _relations(db: Path) -> dict[str, list[tuple]]:
     out = {}
     for (name,) in names:
         rows = con.execute(
-            f"select columns(c -> c not like 'processed!_%' escape '!') from {name}"
+            f"select columns(lambda c: c not like 'processed!_%' escape '!') from {name}"
         ).fetchall()
         out[name] = sorted(rows, key=repr)
     con.close()

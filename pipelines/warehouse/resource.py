@@ -18,7 +18,8 @@ resource setup, and a lock held by another run is exactly the failure worth retr
 At teardown a run that succeeded writes its ``meta.runs`` row and the metric parameters it
 built with (``meta.metric_params``) into the copy and publishes it; a run that failed leaves
 its row pending in HOME/runs/<run_id>/ (see :mod:`pipelines.warehouse.runs`) and the live
-warehouse untouched.
+warehouse untouched. With ``SALESOPS_LAKE_DIR`` set, a published run then writes its loads to
+the lake (:mod:`pipelines.warehouse.lake`), still holding the lock.
 
 The business date is the ``as_of_date`` setting, else the run's partition key (a run
 launched for a partition, e.g. by the schedule, the inbox sensor or a backfill from the UI),

@@ -445,6 +445,53 @@ def status_command(home: Path | None, limit: int) -> None:
 
 
 @main.group()
+def lake() -> None:
+    """The lake: published raw and meta rows as Parquet, per load, for other engines."""
+
+
+@lake.command("sync")
+@click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), default=None, help="Warehouse home."
+)
+@click.option(
+    "--lake",
+    "target",
+    default=None,
+    help="Lake folder or object-store URL. Default: SALESOPS_LAKE_DIR.",
+)
+@click.option(
+    "--wait",
+    "wait_seconds",
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for a run that is writing the warehouse.",
+)
+def lake_sync(home: Path | None, target: str | None, wait_seconds: float) -> None:
+    """Bring the lake up to date with the warehouse: write the loads it lacks, rewrite what
+    changed, remove loads the warehouse no longer has (the nightly run does it when
+    SALESOPS_LAKE_DIR is set)."""
+    from pipelines.core.progress import say
+    from pipelines.warehouse import lake as lake_area
+    from pipelines.warehouse.resource import WAREHOUSE_FILE, configure_connection
+
+    settings = _settings()
+    target = target or settings.lake_dir
+    if not target:
+        raise SalesOpsError(
+            "no lake location is set",
+            "set SALESOPS_LAKE_DIR (the nightly run then keeps the lake up to date too), "
+            "or pass --lake DIR",
+        )
+    with lake_area.live_reader(_home(home) / WAREHOUSE_FILE, wait_seconds) as con:
+        configure_connection(con, settings)
+        done = lake_area.sync(con, target, echo=lambda line: say("lake", line))
+    click.echo(
+        f"lake {printable(target)}: {done.loads} loads; {done.written} partitions written "
+        f"({done.rows:,} rows), {done.removed} removed, in {done.seconds:g}s"
+    )
+
+
+@main.group()
 def alerts() -> None:
     """Data-quality alerts (digests per rep, team roll-ups, the sales-ops summary)."""
 

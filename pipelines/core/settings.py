@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     duckdb_memory_limit: str = "1GB"
     #: Rows of an export read, checked and spooled at a time (memory grows with it).
     ingest_batch_rows: int = 200_000
+    #: The lake (docs/operations.md, "The lake"): a folder, or an object-store URL such as
+    #: s3://bucket/salesops (through DuckDB's httpfs), where every published load's raw and
+    #: meta rows are written as Parquet for other engines. Unset: no lake (it copies the raw
+    #: data, so it costs disk and time each night).
+    lake_dir: str | None = None
 
     # --- Limits on one export file (docs/operations.md, "Limits"): a file over one is
     # refused alone, with its reason; the other files of the night load.
@@ -172,6 +177,11 @@ class Settings(BaseSettings):
         if v < 1000:
             raise ValueError(f"{v} is too small; use at least 1000 rows per batch")
         return v
+
+    @field_validator("lake_dir")
+    @classmethod
+    def _lake(cls, v: str | None) -> str | None:
+        return v.strip() or None if v is not None else None
 
     @field_validator("report_time")
     @classmethod

@@ -18,7 +18,8 @@ resource setup, and a lock held by another run is exactly the failure worth retr
 At teardown a run that succeeded writes its ``meta.runs`` row and the metric parameters it
 built with (``meta.metric_params``) into the copy and publishes it; a run that failed leaves
 its row pending in HOME/runs/<run_id>/ (see :mod:`pipelines.warehouse.runs`) and the live
-warehouse untouched.
+warehouse untouched. With ``SALESOPS_LAKE_DIR`` set, a published run then writes its loads to
+the lake (:mod:`pipelines.warehouse.lake`), still holding the lock.
 
 The business date is the ``as_of_date`` setting, else the run's partition key (a run
 launched for a partition, e.g. by the schedule, the inbox sensor or a backfill from the UI),
@@ -54,7 +55,7 @@ from pipelines.core.metric_params import load_metric_params, metric_params_path
 from pipelines.core.partitions import PARTITION_TAG
 from pipelines.core.progress import say
 from pipelines.core.settings import Settings
-from pipelines.warehouse import lock, runs
+from pipelines.warehouse import lake, lock, runs
 from pipelines.warehouse.run_summary import failure_of, step_seconds
 from pipelines.warehouse.schema import ensure_schema, fetch_first
 
@@ -482,6 +483,21 @@ class WarehouseResource(ConfigurableResource):
                     dest = target / src.relative_to(staged)
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(src, dest)
+        if self._settings.lake_dir:
+            self._sync_lake(self._settings.lake_dir)
+
+    def _sync_lake(self, target: str) -> None:
+        """Write the published loads to the lake (still holding the lock). The warehouse is
+        published whatever happens here: a failed sync is reported, and the next night (or
+        `salesops lake sync`) catches up by difference."""
+        try:
+            with duckdb.connect(str(self.live_path), read_only=True) as con:
+                configure_connection(con, self._settings)
+                done = lake.sync(con, target, echo=lambda line: say("lake", line))
+            say("lake", f"lake {target} holds {done.loads} loads ({done.seconds:g}s)")
+        except Exception as exc:  # noqa: BLE001 - the published run stays published
+            say("lake", f"the lake {target} was not brought up to date: {exc}")
+            run_log.emit("error", "lake", "lake_sync_failed", lake=target, error=str(exc))
 
 
 def _size(path: Path) -> int:

@@ -47,7 +47,11 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path, raw, loads=LOADS, loaded_at=dt.datetime(2026, 9, 30, 20, 0, tzinfo=dt.UTC)
     )
     run_dbt(
-        ["run", "--select", "+int_dq_checks_ordering"], db=path, tmp=tmp, as_of=AS_OF, load_id=2
+        ["run", "--select", "+int_dq_checks_ordering", "+int_dq_records"],
+        db=path,
+        tmp=tmp,
+        as_of=AS_OF,
+        load_id=2,
     )
     return path
 
@@ -79,6 +83,18 @@ def test_overlapping_rows_of_a_rep_are_flagged_and_nothing_else(db: Path) -> Non
     assert got == [
         ("R1|2025-10-01", "R1", "overlaps 2026-05-15 to open"),
         ("R1|2026-05-15", "R1", "overlaps 2025-10-01 to 2026-06-01"),
+    ]
+
+
+def test_a_flagged_row_is_named_by_its_rep_and_start(db: Path) -> None:
+    with duckdb.connect(str(db)) as con:
+        named = con.execute(
+            """select record_id, record_name, owner_rep_id from intermediate.int_dq_records
+               where entity = 'rep_assignments' and record_id like 'R1|%' order by record_id"""
+        ).fetchall()
+    assert named == [
+        ("R1|2025-10-01", "Rep R1 from 2025-10-01", "R1"),
+        ("R1|2026-05-15", "Rep R1 from 2026-05-15", "R1"),
     ]
 
 

@@ -2,7 +2,8 @@
   Registry of the current version of every record, as data-quality findings name them: entity,
   record_id (macros/dq.sql), a human label, the owner rep and the load of the current version.
   Owner per contract: the record's owner column; order lines, invoices and payments take the
-  order's rep; stage history the opportunity's owner; satisfaction surveys the account owner.
+  order's rep; a hierarchy-file row its rep; stage history the opportunity's owner;
+  satisfaction surveys the account owner.
 -#}
 with
 
@@ -99,6 +100,12 @@ fx_rates as (
 marketing_spend as (
 
     select * from {{ ref('stg_finance__marketing_spend') }}
+
+),
+
+rep_assignments as (
+
+    select * from {{ ref('stg_crm__rep_assignments') }}
 
 ),
 
@@ -291,6 +298,19 @@ records as (
         case when level = 'rep' then scope_id end as owner_rep_id,
         load_id
     from marketing_spend
+
+    union all
+
+    select
+        'rep_assignments' as entity,
+        {{ record_id(['rep_assignments.rep_id', 'rep_assignments.effective_from']) }} as record_id,
+        coalesce(sales_reps.rep_name, rep_assignments.rep_id)
+        || ' from ' || cast(rep_assignments.effective_from as varchar) as record_name,
+        rep_assignments.rep_id as owner_rep_id,
+        rep_assignments.load_id
+    from rep_assignments
+    left join sales_reps
+        on rep_assignments.rep_id = sales_reps.rep_id
 
 ),
 

@@ -12,7 +12,8 @@ the baseline. Usage:
         [--rss-limit MIB] [--cprofile ENTITY]
 
 Targets (issue: large exports): peak RSS under 2 GB per file, and ingest time
-within 3x of DuckDB's read_csv of the same file. Both are printed per file as
+within 2x of DuckDB's read_csv of the same file. Each file's ratio (ours / read_csv,
+measured in the same run) is printed beside both times, and both targets as
 PASS/FAIL; the exit code is 0 either way (a benchmark, not a test).
 
 Each ``ingest_file`` run also reports where its time and memory went: the
@@ -61,7 +62,7 @@ REFERENCES = {
 TARGET_RSS_MIB = 2048
 #: The time target is judged on files DuckDB needs at least this long to read.
 MIN_BASE_SECONDS = 1.0
-TARGET_RATIO = 3.0
+TARGET_RATIO = 2.0
 TIMEZONE = "Asia/Shanghai"
 AS_OF = date(2026, 9, 30)
 NOW = datetime(2026, 10, 1, tzinfo=UTC)
@@ -538,7 +539,7 @@ def report(rows: list[dict]) -> None:
     header = (
         f"{'file':<16} {'rows':>12} {'MB':>8} {'ours s':>8} {'ours rows/s':>12} "
         f"{'ours RSS MiB':>12} {'duckdb s':>9} {'duckdb MiB':>10} {'ratio':>6}  "
-        f"{'loaded':>12} {'quarant.':>9}  RSS<2GB  <=3x"
+        f"{'loaded':>12} {'quarant.':>9}  RSS<2GB  <={TARGET_RATIO:g}x"
     )
     print("\n" + header)
     print("-" * len(header))
@@ -549,7 +550,7 @@ def report(rows: list[dict]) -> None:
             f"{r['file']:<16} {r['rows']:>12,} {r['mb']:>8,.1f} {_fmt(o.get('seconds'), '8.1f')} "
             f"{_fmt(r.get('rows_per_second'), '12,.0f')} {_fmt(o.get('peak_rss_mib'), '12,.0f')} "
             f"{_fmt(d.get('seconds'), '9.2f')} {_fmt(d.get('peak_rss_mib'), '10,.0f')} "
-            f"{_fmt(ratio, '6.1f')}  {_fmt(o.get('rows_loaded'), '12,')} "
+            f"{_fmt(ratio, '6.2f')}  {_fmt(o.get('rows_loaded'), '12,')} "
             f"{_fmt(o.get('rows_quarantined'), '9,')}  {'PASS' if ok_rss else 'FAIL':<7}  "
             f"{'n/a' if ok_time is None else 'PASS' if ok_time else 'FAIL'}"
         )
@@ -567,8 +568,8 @@ def report(rows: list[dict]) -> None:
             )
     print(
         "\nours s = ingest_file + closing the connection (checkpoint), in a fresh process;"
-        f"\n<=3x is judged on files DuckDB needs {MIN_BASE_SECONDS:.0f} s or more for (n/a below:"
-        " fixed costs dominate a small file);"
+        f"\nratio = ours s / duckdb s; <={TARGET_RATIO:g}x is judged on files DuckDB needs "
+        f"{MIN_BASE_SECONDS:.0f} s or more for (n/a below: fixed costs dominate a small file);"
         "\nduckdb s = create table as select * from read_csv(...) + close, in a fresh process;"
         "\nRSS = the process's peak resident set (VmHWM), interpreter and imports included."
     )

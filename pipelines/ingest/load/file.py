@@ -36,7 +36,7 @@ from pipelines.ingest.files.table import BATCH_ROWS
 from pipelines.ingest.load.batch import stage_batch
 from pipelines.ingest.load.result import FileResult
 from pipelines.ingest.load.settle import settle
-from pipelines.ingest.load.spool import Spool
+from pipelines.ingest.load.spool import FAILING, FAILING_TEXT, Spool
 from pipelines.ingest.profiles.apply import open_export, source_files
 from pipelines.ingest.profiles.loader import load_profile
 from pipelines.ingest.profiles.model import Profile
@@ -156,8 +156,9 @@ def ingest_file(
                 raise
         finally:
             con.execute("reset preserve_insertion_order")
-            for view in ("_checked", "_text", "_typed", "_spool"):
+            for view in ("_checked", FAILING_TEXT, "_text", "_typed", "_spool"):
                 con.execute(f"drop view if exists {view}")
+            con.execute(f"drop table if exists {FAILING}")
             con.execute("drop table if exists _failures")
     return result
 

@@ -10,6 +10,7 @@ from pipelines.ingest.checks.run import ExpectationOutcome
 from pipelines.ingest.checks.vectorised import CompiledSuite
 from pipelines.ingest.load.owners import owner_sql
 from pipelines.ingest.load.result import FileResult
+from pipelines.ingest.load.spool import FAILING
 from pipelines.ingest.load.sql import OWNER, RECORD_ID
 from pipelines.ingest.values.parse import ROW_INDEX
 from pipelines.warehouse.schema import fetch_first
@@ -46,14 +47,15 @@ def record_warnings(
 ) -> int:
     """Write the warn-level findings of the new versions (``_new``) to ``meta.row_findings``;
     return how many rows of the file are flagged."""
+    owner = owner_sql(entity, "s", f"s.{OWNER}", FAILING)
     con.execute(
         f"""insert into meta.row_findings (load_id, entity, source_file, source_row, record_id,
                                            owner_rep_id, rule, column_name, value_seen, message)
-            select ?, ?, ?, f.{ROW_INDEX}, s.{RECORD_ID}, {owner_sql(entity, "s", f"s.{OWNER}")},
+            select ?, ?, ?, f.{ROW_INDEX}, s.{RECORD_ID}, {owner},
                    f.rule, f.column_name,
                    f.value_seen, f.message
             from _failures f semi join _new using ({ROW_INDEX})
-            join _typed s using ({ROW_INDEX})
+            join {FAILING} s using ({ROW_INDEX})
             where f.severity = 'warn'
             order by f.{ROW_INDEX}, f.ord""",  # noqa: S608
         [load_id, entity.name, file_name],
@@ -77,7 +79,7 @@ def tally(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:
             select kind, rule, count(*),
                    list(coalesce(s.{RECORD_ID}, 'row ' || h.{ROW_INDEX})
                         order by h.{ROW_INDEX})[1:{MAX_FAILING_IDS}]
-            from hits h join _typed s using ({ROW_INDEX})
+            from hits h join {FAILING} s using ({ROW_INDEX})
             group by 1, 2 order by 1, 2"""  # noqa: S608
     ).fetchall()
     for kind, rule, n, ids in rows:

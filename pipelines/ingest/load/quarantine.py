@@ -14,6 +14,7 @@ import duckdb
 from pipelines.core.contract import Entity
 from pipelines.ingest.load.owners import owner_sql
 from pipelines.ingest.load.references import MISSING_REFERENCE
+from pipelines.ingest.load.spool import FAILING, FAILING_TEXT
 from pipelines.ingest.load.sql import OWNER, RECORD_ID, hash_sql
 from pipelines.ingest.profiles.apply import EXTRA
 from pipelines.ingest.values.parse import ROW_INDEX
@@ -61,6 +62,7 @@ def write_quarantine(
         'to_json(list(struct_pack(rule := f.rule, "column" := f.column_name, '
         "value := f.value_seen, message := f.message, fix := f.fix) order by f.ord))"
     )
+    owner = owner_sql(entity, "s", f"s.{OWNER}", FAILING)
     con.execute(
         f"""insert or ignore into meta.quarantine
               (quarantine_id, load_id, entity, source_file, source_row, record_id, owner_rep_id,
@@ -76,13 +78,14 @@ def write_quarantine(
                        bool_and(f.rule = '{MISSING_REFERENCE}') as retryable
                 from _failures f where f.severity = 'quarantine' group by 1)
             select md5(?::varchar || '|' || ? || '|' || ? || '|' || q.{ROW_INDEX}),
-                   ?, ?, ?, q.{ROW_INDEX}, s.{RECORD_ID}, {owner_sql(entity, "s", f"s.{OWNER}")},
+                   ?, ?, ?, q.{ROW_INDEX}, s.{RECORD_ID}, {owner},
                    q.rule, q.column_name,
                    q.value_seen, q.reason, q.reasons, {row_json_sql(entity, "t")},
                    q.retryable,
                    case when q.retryable then {canonical_json_sql(entity, "s")} end,
                    {hash_sql(entity, "t")}, null
-            from q join _typed s using ({ROW_INDEX}) join _text t using ({ROW_INDEX})""",  # noqa: S608
+            from q join {FAILING} s using ({ROW_INDEX})
+            join {FAILING_TEXT} t using ({ROW_INDEX})""",  # noqa: S608
         [load_id, entity.name, file_name, load_id, entity.name, file_name],
     )
 

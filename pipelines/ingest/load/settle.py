@@ -5,6 +5,8 @@ Runs inside the file's transaction, in this order:
 1. the file-wide checks, per rule family: ids on rows with different content
    (:mod:`.identity`), references to records that exist in no load (:mod:`.references`);
    ragged rows (:mod:`.batch`, already quarantined) are left out of them;
+   the rows with any reason are then copied out of the spool once (``_failing``), for the
+   steps below that need their values;
 2. each row's fate: quarantined (any quarantine reason) or loaded; exact repeats of a row
    share its version (:mod:`.identity`);
 3. quarantine writing (:mod:`.quarantine`);
@@ -32,7 +34,7 @@ from pipelines.ingest.load.quarantine import (
 )
 from pipelines.ingest.load.references import reference_failures_sql
 from pipelines.ingest.load.result import FileResult
-from pipelines.ingest.load.spool import Spool
+from pipelines.ingest.load.spool import FAILING, FAILING_TEXT, Spool, create_text_view
 from pipelines.ingest.load.versions import append_deletions, append_new_versions, gone_records
 from pipelines.ingest.profiles.model import Profile
 from pipelines.ingest.values.parse import ROW_INDEX
@@ -63,6 +65,13 @@ def settle(
     for sql in [*extra, *([refs] if refs else [])]:
         con.execute(f"insert into _failures {sql}")  # noqa: S608
     result.outcomes = suite_outcomes(con, suite, spool.counts)
+    # The rows with any reason (usually few), read from the spool once: quarantine writing,
+    # warnings and tallies join these instead of scanning the whole spool again each.
+    con.execute(
+        f"""create or replace temp table {FAILING} as select * from _typed
+            semi join (select distinct {ROW_INDEX} from _failures) using ({ROW_INDEX})"""  # noqa: S608
+    )
+    create_text_view(con, entity, FAILING_TEXT, FAILING)
 
     # --- fates: quarantined, or loaded (exact repeats of a row share its version)
     result.rows_quarantined = mark_quarantined(con)

@@ -15,6 +15,9 @@ from pipelines.ingest.values.parse import ROW_INDEX
 
 #: Spool columns holding a row as exported are named with this prefix.
 TEXT_PREFIX = "_text_"
+#: Temp table of the spooled rows (as ``_typed``) with any failure, and its view as exported.
+FAILING = "_failing"
+FAILING_TEXT = "_failing_text"
 
 
 @dataclass
@@ -65,10 +68,18 @@ class Spool:
             f"""create or replace temp view _typed as
                 select *, {record_id} as {RECORD_ID}, {owner}::varchar as {OWNER} from _spool"""
         )
-        text_cols = ", ".join(f'"{TEXT_PREFIX}{c}" as "{c}"' for c in (*entity.column_names, EXTRA))
-        con.execute(
-            f"create or replace temp view _text as select {ROW_INDEX}, {text_cols} from _spool"
-        )
+        create_text_view(con, entity, "_text", "_spool")
+
+
+def create_text_view(
+    con: duckdb.DuckDBPyConnection, entity: Entity, name: str, relation: str
+) -> None:
+    """Temp view ``name``: the rows of ``relation`` (spool columns) as exported, contract
+    columns and ``_extra``."""
+    text_cols = ", ".join(f'"{TEXT_PREFIX}{c}" as "{c}"' for c in (*entity.column_names, EXTRA))
+    con.execute(
+        f"create or replace temp view {name} as select {ROW_INDEX}, {text_cols} from {relation}"
+    )
 
 
 def text_differs(entity: Entity) -> list[str]:

@@ -70,10 +70,10 @@ changed_events as (
 
 {#- Condition: the event (columns of `alias`) is in CTE changed_events. -#}
 {% macro in_changed_events(alias) -%}
-    ({{ alias }}.event_type, {{ alias }}.event_id) in (select (event_type, event_id) from changed_events)
+({{ alias }}.event_type, {{ alias }}.event_id) in (select (event_type, event_id) from changed_events)
 {%- endmacro %}
 
 {#- Key-only rows (processed_load_id null) for every recomputed event. -#}
 {% macro incremental_event_tombstones() -%}
-    select event_type, event_id from changed_events
+select event_type, event_id from changed_events
 {%- endmacro %}

@@ -21,7 +21,8 @@ Load 11 (2026-07-12): a cancelled order O9 dated 2026-03-10 (no event, but the s
   in March: AC5 gains March and the first quarter); OP1 won on 07-11; L1's conversion on 07-12
   enters the as_of cut.
 Load 12 (2026-07-14): R2 moves to North D in a new sales_reps version and a hierarchy file
-  row from 2026-03-01 (AC5 with it); L1 and O9 deleted (the spine starts in April again: AC5 loses March and the first quarter).
+  row from 2026-03-01 (AC5 with it); L1 and O9 deleted (the spine starts in April again: AC5
+  loses March and the first quarter).
 
 After each load one copy of the warehouse runs `dbt run` incrementally and a second copy of the
 same state runs it with --full-refresh; the period mart and the event fan-out it reads

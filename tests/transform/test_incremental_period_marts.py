@@ -14,10 +14,20 @@ Load 7 (2026-07-06): O2 re-dated from June to 2026-07-01 (June and Q2 lose it, J
 Load 8 (2026-07-08): a hierarchy file row puts R1 in East C from 2026-06-01 (AC1 on 06-10 and
   R1's June rows move to team East C); P7 deleted; the target changed.
 Load 9 (2026-07-09, as_of_date one day later): nothing new; the as_of cut moves.
+Load 10 (2026-07-10): a lead L1 (06-05, R2, converted 07-12: not yet converted), an open
+  opportunity OP1 (R1, created 06-08: attributed at the as_of_date) and an activity AC5 dated
+  2026-03-20, before the spine's first month (April): it counts for the year only.
+Load 11 (2026-07-12): a cancelled order O9 dated 2026-03-10 (no event, but the spine now starts
+  in March: AC5 gains March and the first quarter); OP1 won on 07-11; L1's conversion on 07-12
+  enters the as_of cut.
+Load 12 (2026-07-14): R2 moves to North D in a new sales_reps version and a hierarchy file
+  row from 2026-03-01 (AC5 with it); L1 and O9 deleted (the spine starts in April again: AC5
+  loses March and the first quarter).
 
 After each load one copy of the warehouse runs `dbt run` incrementally and a second copy of the
-same state runs it with --full-refresh; the period mart must come out identical row by row,
-every published column (its bookkeeping columns processed_* aside).
+same state runs it with --full-refresh; the period mart and the event fan-out it reads
+(int_sales_event_scopes, incremental per event) must come out identical row by row, every
+published column (their bookkeeping columns processed_* aside).
 """
 
 from __future__ import annotations
@@ -29,12 +39,36 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support.dbt_warehouse import build_warehouse, hash_by_load_and_row, run_dbt
+from tests.support.dbt_warehouse import build_warehouse, hash_by_load_and_row, run_dbt, ts
 from tests.transform.test_incremental_facts import LOADS as FACT_LOADS
-from tests.transform.test_incremental_facts import _copy, activity, order, payment
+from tests.transform.test_incremental_facts import _copy, activity, order, payment, rep
 
 MART = "intermediate.int_sales_performance"
+EVENT_SCOPES = "intermediate.int_sales_event_scopes"
 BOOKKEEPING = ("processed_load_id", "processed_as_of_date", "processed_spine_from")
+
+LEAD_L1 = dict(
+    lead_id="L1",
+    created_at=ts("2026-06-05 10:00:00"),
+    source="web",
+    owner_rep_id="R2",
+    company_name="Gamma",
+    status="working",
+    converted_at=ts("2026-07-12 09:00:00"),
+)
+OPPORTUNITY_OP1 = dict(
+    opportunity_id="OP1",
+    account_id="A1",
+    owner_rep_id="R1",
+    name="Acme renewal",
+    created_at=ts("2026-06-08 10:00:00"),
+    stage="proposal",
+    amount="500",
+    currency="CNY",
+    expected_close_date="2026-07-20",
+    last_modified_at=ts("2026-06-08 10:00:00"),
+)
+ORDER_O9 = order("O9", "A1", "R1", "10", "CNY", "70", status="cancelled", month="03")
 
 LOADS: dict[int, tuple[str, dict[str, list[dict]]]] = {
     **FACT_LOADS,
@@ -81,11 +115,52 @@ LOADS: dict[int, tuple[str, dict[str, list[dict]]]] = {
         },
     ),
     9: ("2026-07-09", {}),
+    10: (
+        "2026-07-10",
+        {
+            "leads": [LEAD_L1],
+            "opportunities": [OPPORTUNITY_OP1],
+            "activities": [activity("AC5", "R2", "A2", "call", "03-20")],
+        },
+    ),
+    11: (
+        "2026-07-12",
+        {
+            "orders": [ORDER_O9],
+            "opportunities": [
+                {
+                    **OPPORTUNITY_OP1,
+                    "stage": "won",
+                    "closed_at": ts("2026-07-11 10:00:00"),
+                    "last_modified_at": ts("2026-07-11 10:00:00"),
+                }
+            ],
+        },
+    ),
+    12: (
+        "2026-07-14",
+        {
+            "sales_reps": [rep("R2", "North D", "North")],
+            "rep_assignments": [
+                dict(
+                    rep_id="R2",
+                    team="North D",
+                    region="North",
+                    effective_from=dt.date(2026, 3, 1),
+                )
+            ],
+            "leads": [{**LEAD_L1, "_deleted": True}],
+            "orders": [{**ORDER_O9, "_deleted": True}],
+        },
+    ),
 }
 AS_OF = {load_id: "2026-07-04" for load_id in FACT_LOADS} | {
     7: "2026-07-06",
     8: "2026-07-08",
     9: "2026-07-09",
+    10: "2026-07-10",
+    11: "2026-07-12",
+    12: "2026-07-14",
 }
 
 
@@ -147,6 +222,7 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
         _dbt(["run", *SELECT], db, load_id)
         _dbt(["run", "--full-refresh", *SELECT], full, load_id)
         assert _rows(db) == _rows(full), f"load {load_id}"
+        assert _rows(db, EVENT_SCOPES) == _rows(full, EVENT_SCOPES), f"load {load_id}"
         assert _rows(db, "marts.fct_sales_performance") == _rows(
             full, "marts.fct_sales_performance"
         ), f"load {load_id}"
@@ -201,3 +277,70 @@ def test_an_incremental_night_recomputes_only_touched_periods(nights: dict[int, 
     con.close()
     assert stamps["2026-07"] == 9
     assert stamps["2026-04"] < 9 and stamps["2026-05"] < 9 and stamps["2026-06"] < 9
+
+
+def _event_periods(db: Path, event_type: str, event_id: str) -> set[str]:
+    con = duckdb.connect(str(db))
+    rows = con.execute(
+        f"select distinct period from {EVENT_SCOPES} where event_type = ? and event_id = ?",
+        [event_type, event_id],
+    ).fetchall()
+    con.close()
+    return {period for (period,) in rows}
+
+
+def _events_stamped(db: Path, load_id: int) -> set[tuple[str, str]]:
+    con = duckdb.connect(str(db))
+    rows = con.execute(
+        f"select distinct event_type, event_id from {EVENT_SCOPES} where processed_load_id = ?",
+        [load_id],
+    ).fetchall()
+    con.close()
+    return set(rows)
+
+
+def test_an_incremental_night_rewrites_only_the_events_it_changed(
+    nights: dict[int, Path],
+) -> None:
+    """Load 9 moved only the as_of_date, past no event: no event is rewritten. Load 10 added
+    L1, OP1 and AC5: only their rows are rewritten."""
+    assert _events_stamped(nights[9], 9) == set()
+    assert _events_stamped(nights[10], 10) == {
+        ("lead_created", "L1"),
+        ("opportunity_created", "OP1"),
+        ("activity", "AC5"),
+    }
+
+
+def test_a_moved_spine_start_refans_the_events_before_it(nights: dict[int, Path]) -> None:
+    """AC5 (2026-03-20) lies before the first spine month (April) after load 10: the fiscal
+    year only. The cancelled O9 (03-10, no event of its own) starts the spine in March in load
+    11; its deletion in load 12 starts it in April again."""
+    assert _event_periods(nights[10], "activity", "AC5") == {"2026"}
+    assert _event_periods(nights[11], "activity", "AC5") == {"2026-03", "2026Q1", "2026"}
+    assert _event_periods(nights[12], "activity", "AC5") == {"2026"}
+
+
+def test_attribution_and_the_as_of_cut_move_events(nights: dict[int, Path]) -> None:
+    """L1 (R2's) converts on 07-12: not converted as of 07-10, converted as of 07-12; its
+    deletion removes it. OP1's win counts for July, Q3 and 2026 at four levels. R2's hierarchy
+    row (North D from 03-01) moves AC5 to team North D."""
+    con = duckdb.connect(str(nights[10]))
+    lead = "select is_converted from " + EVENT_SCOPES + " where event_id = 'L1' and level = 'rep'"
+    assert {c for (c,) in con.execute(lead).fetchall()} == {False}
+    con.close()
+    con = duckdb.connect(str(nights[11]))
+    assert {c for (c,) in con.execute(lead).fetchall()} == {True}
+    assert con.execute(
+        f"select count(*) from {EVENT_SCOPES} where event_type = 'opportunity_won' "
+        "and event_id = 'OP1'"
+    ).fetchone() == (12,)
+    con.close()
+    assert _event_periods(nights[12], "lead_created", "L1") == set()
+    team = f"select distinct team from {EVENT_SCOPES} where event_id = 'AC5'"
+    con = duckdb.connect(str(nights[11]))
+    assert con.execute(team).fetchall() == [("North A",)]
+    con.close()
+    con = duckdb.connect(str(nights[12]))
+    assert con.execute(team).fetchall() == [("North D",)]
+    con.close()

@@ -1,4 +1,14 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['event_type', 'event_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        tags=['incremental_fact'],
+        pre_hook="{{ incremental_fact_history_reset() }}",
+        post_hook="{{ incremental_fact_drop_tombstones() }}"
+    )
+}}
 
 {#-
   The period x organisation fan-out of int_sales_events, done once for every mart that counts
@@ -7,13 +17,27 @@
   (macro scope_levels): the company ('all'), the region and team of its attribution, and its
   rep. A level whose scope is null (a rep without a team that day, an event without a rep) is
   left out, so such an event counts for the levels it has. One row per (event_type, event_id,
-  period_type, level), with every column of the event. A table: read by seven models.
+  period_type, level), with every column of the event. Read by seven models.
+
+  Incremental per event (macros/incremental_event_scopes.sql): a run recomputes the events whose
+  int_sales_events row changed, appeared or went away since their rows were written, and those
+  around a moved start of the period spine. Rows carry processed_load_id (the load of the run
+  that wrote them) and processed_spine_from (that run's first spine day).
 -#}
 with
 
+{% if incremental_fact_active() -%}
+{{ incremental_event_scopes_ctes(ref('int_sales_events'), ref('int_periods')) }}
+{%- endif %}
+
 events as (
 
+    {% if incremental_fact_active() -%}
+    select * from fresh_events
+    where {{ in_changed_events('fresh_events') }}
+    {%- else -%}
     select * from {{ ref('int_sales_events') }}
+    {%- endif %}
 
 ),
 
@@ -61,8 +85,16 @@ scoped as (
 
 final as (
 
-    select * from scoped
+    select
+        *,
+        {{ fact_load_stamp() }} as processed_load_id,
+        {{ spine_start('periods') }} as processed_spine_from
+    from scoped
     where scope_id is not null
+    {%- if incremental_fact_active() %}
+    union all by name
+    {{ incremental_event_tombstones() }}
+    {%- endif %}
 
 )
 

@@ -12,6 +12,7 @@ a schedule on with Dagster's own CLI, and reads what was stored from PostgreSQL 
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import re
@@ -256,8 +257,9 @@ def test_the_runs_events_are_stored_in_postgresql(server, night):
 def test_schedule_state_is_stored_in_postgresql(server, night):
     schedule = night["schedule"]
     assert schedule.returncode == 0, schedule.stdout + schedule.stderr
-    rows = query(server, "SELECT instigator_name, instigator_type, status FROM instigators")
-    assert ("nightly_load_schedule", "SCHEDULE", "RUNNING") in rows
+    rows = query(server, "SELECT instigator_body, instigator_type, status FROM instigators")
+    states = {(json.loads(body)["origin"]["job_name"], kind, status) for body, kind, status in rows}
+    assert states == {("nightly_load_schedule", "SCHEDULE", "RUNNING")}
 
 
 def test_nothing_is_kept_in_sqlite_under_dagster_home(night):

@@ -89,9 +89,9 @@ def server() -> Iterator[dict]:
     """A PostgreSQL server with a `dagster` role (password) owning a `dagster` database."""
     bindir = server_binaries()
     prefix, user = as_server_user()
-    # Not under pytest's tmp_path: its parents are private to root, and the server runs as
-    # another user.
-    root = Path(tempfile.mkdtemp(prefix="salesops-pg-"))
+    # Not under pytest's tmp_path (nor $TMPDIR): its parents may be private to root, and the
+    # server runs as another user. A short path, too: it holds the server's unix socket.
+    root = Path(tempfile.mkdtemp(prefix="salesops-pg-", dir="/tmp" if user else None))
     if user:
         shutil.chown(root, user)
     data, log, port = root / "data", root / "server.log", free_port()

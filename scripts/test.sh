@@ -16,6 +16,18 @@ if ! command -v chromium >/dev/null 2>&1; then
     exit 1
   fi
 fi
+if ! compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then
+  # tests/ops/test_postgres_storage.py starts a PostgreSQL server for Dagster's storage.
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing postgresql (Debian package) for the Dagster storage test"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "error: the Dagster storage test needs PostgreSQL's server." \
+      "Fix: install Debian's 'postgresql' package" >&2
+    exit 1
+  fi
+fi
 echo "==> ruff"
 ruff check .
 ruff format --check .

@@ -120,6 +120,7 @@ LONGEST_FIRST = (
     "test_as_of_rebuild.py",
     "test_dbt_project.py",
     "test_faults.py",
+    "test_postgres_storage.py",
     "test_dbt_process.py",
     "test_hostile_nights.py",
     "test_plausible_dates.py",

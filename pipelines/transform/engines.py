@@ -156,7 +156,9 @@ def report(diffs: Sequence[RelationDiff], label: str, max_rows: int = 20) -> str
     for diff in diffs:
         if diff.identical:
             continue
-        lines.append(f"DIFFERS {diff.relation}: duckdb {diff.duckdb_rows} rows, spark {diff.spark_rows}")
+        lines.append(
+            f"DIFFERS {diff.relation}: duckdb {diff.duckdb_rows} rows, spark {diff.spark_rows}"
+        )
         if diff.error:
             lines.append(f"  spark: {diff.error}")
         if diff.columns_duckdb != diff.columns_spark and not diff.error:

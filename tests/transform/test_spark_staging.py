@@ -55,7 +55,10 @@ RAW: dict[str, list[tuple[int, dict]]] = {
 
 
 def _require_spark() -> None:
-    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
+    if (
+        importlib.util.find_spec("pyspark") is None
+        or importlib.util.find_spec("dbt.adapters.spark") is None
+    ):
         pytest.fail("pyspark / dbt-spark are not installed: pip install -e '.[spark]'")
     if shutil.which("java") is None:
         pytest.fail("Spark needs Java 17: apt-get install openjdk-17-jre-headless")
@@ -81,6 +84,11 @@ def test_staging_on_spark_equals_duckdb(tmp_path: Path, monkeypatch: pytest.Monk
         con.close()
 
     run_dbt(["run", "--select", "staging"], db=db, tmp=tmp_path / "duck", as_of=AS_OF, load_id=2)
+    # dbt-duckdb keeps its connection (with its settings) open in this process: read a copy
+    built = tmp_path / "built.duckdb"
+    shutil.copy(db, built)
+    if db.with_name(db.name + ".wal").exists():
+        shutil.copy(db.with_name(db.name + ".wal"), built.with_name(built.name + ".wal"))
 
     spark_dir = tmp_path / "spark"
     monkeypatch.setenv("SALESOPS_SPARK_DIR", str(spark_dir))
@@ -111,7 +119,7 @@ def test_staging_on_spark_equals_duckdb(tmp_path: Path, monkeypatch: pytest.Monk
     ]
 
     spark = engines.spark_session(spark_dir)
-    diffs = engines.compare_engines(db, spark, ["staging"])
+    diffs = engines.compare_engines(built, spark, ["staging"])
     text = engines.report(diffs, "staging relations")
     assert len(diffs) >= 30, text
     assert all(d.identical for d in diffs), text

@@ -80,6 +80,7 @@ def main() -> int:
                     old.splitlines(keepends=True), new.splitlines(keepends=True), "before", "after"
                 )
             )
+            print()
         print(f"{same}/{len(names)} compiled files identical ({args.ref} vs working tree)")
         return 0 if same == len(names) else 1
 

@@ -492,6 +492,51 @@ def lake_sync(home: Path | None, target: str | None, wait_seconds: float) -> Non
 
 
 @main.group()
+def engines() -> None:
+    """The dbt project on DuckDB and on Spark (docs/scale-out.md)."""
+
+
+@engines.command("compare")
+@click.option(
+    "--duckdb",
+    "duckdb_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The DuckDB warehouse dbt built (e.g. HOME/warehouse.duckdb).",
+)
+@click.option(
+    "--spark-dir",
+    default=lambda: os.environ.get("SALESOPS_SPARK_DIR", "dbt_project/target/spark"),
+    show_default="SALESOPS_SPARK_DIR",
+    help="Folder of the Spark metastore and tables (as for dbt's spark target).",
+)
+@click.option(
+    "--schema",
+    "schemas",
+    multiple=True,
+    default=("marts",),
+    show_default=True,
+    help="Schema(s) to compare (repeatable).",
+)
+@click.option("--model", "models", multiple=True, help="Only these relations (repeatable).")
+def engines_compare(
+    duckdb_path: Path, spark_dir: str, schemas: tuple[str, ...], models: tuple[str, ...]
+) -> None:
+    """Compare every relation DuckDB and Spark built, row by row (doubles at 6 decimals,
+    timestamps in UTC): prints the differing rows and `N/N <schema> identical`."""
+    from pipelines.transform import engines as engines_area
+
+    try:
+        spark = engines_area.spark_session(spark_dir)
+    except RuntimeError as exc:
+        raise SalesOpsError(str(exc), engines_area.INSTALL_HINT) from exc
+    diffs = engines_area.compare_engines(duckdb_path, spark, schemas, models)
+    click.echo(engines_area.report(diffs, "/".join(schemas)))
+    if not all(d.identical for d in diffs):
+        raise SystemExit(1)
+
+
+@main.group()
 def alerts() -> None:
     """Data-quality alerts (digests per rep, team roll-ups, the sales-ops summary)."""
 

@@ -27,7 +27,7 @@
 
 {#- A timestamptz rendered for record ids: local time in var business_timezone, seconds. -#}
 {% macro key_timestamp_text(timestamp_column) -%}
-    strftime(({{ timestamp_column }} at time zone '{{ var("business_timezone") }}'), '%Y-%m-%d %H:%M:%S')
+    {{ local_timestamp_text(timestamp_column, var("business_timezone")) }}
 {%- endmacro %}
 
 {#-

@@ -13,7 +13,7 @@
     {%- if execute and not modules.re.match('^[A-Za-z][A-Za-z0-9_+/-]*$', zone) -%}
         {{ exceptions.raise_compiler_error("var business_timezone must be an IANA zone name, got '" ~ zone ~ "'") }}
     {%- endif -%}
-    cast(({{ timestamp_column }} at time zone '{{ zone }}') as date)
+    {{ date_in_zone(timestamp_column, zone) }}
 {%- endmacro %}
 
 {#- The reporting currency as a SQL string literal. -#}

@@ -41,7 +41,7 @@
         account_id,
         opportunity_id,
         type,
-        cast(occurred_at as timestamptz) as occurred_at,
+        cast(occurred_at as {{ type_timestamptz() }}) as occurred_at,
         {{ local_date('occurred_at') }} as occurred_date,
         _load_id as load_id{{ _raw_version_lineage(with_lineage) }}
     from {{ versions }}
@@ -65,14 +65,14 @@
         account_id,
         opportunity_id,
         rep_id,
-        cast(ordered_at as timestamptz) as ordered_at,
+        cast(ordered_at as {{ type_timestamptz() }}) as ordered_at,
         {{ local_date('ordered_at') }} as ordered_date,
         status,
         currency,
         cast(total_amount as decimal(18, 6)) as total_amount,
         channel,
         cast(payment_terms_days as bigint) as payment_terms_days,
-        cast(delivered_at as timestamptz) as delivered_at,
+        cast(delivered_at as {{ type_timestamptz() }}) as delivered_at,
         {{ local_date('delivered_at') }} as delivered_date,
         _load_id as load_id{{ _raw_version_lineage(with_lineage) }}
     from {{ versions }}
@@ -112,7 +112,7 @@
         payment_id,
         order_id,
         invoice_id,
-        cast(paid_at as timestamptz) as paid_at,
+        cast(paid_at as {{ type_timestamptz() }}) as paid_at,
         {{ local_date('paid_at') }} as paid_date,
         cast(amount as decimal(18, 6)) as amount,
         currency,

@@ -11,7 +11,7 @@
 -#}
 {% macro version_history(relation, key_columns) -%}
     select
-        * exclude (_business_date),
+        {{ star_except('_business_date') }},
         _business_date as valid_from_date,
         lead(_business_date) over (
             partition by {{ key_columns | join(', ') }}
@@ -19,7 +19,7 @@
         ) as valid_to_date
     from (
         select
-            versions.* exclude (_deleted),
+            {{ star_except('_deleted', 'versions') }},
             coalesce(versions._deleted, false) as is_deleted,
             coalesce(loads.as_of_date, {{ local_date('versions._loaded_at') }}) as _business_date
         from {{ relation }} as versions

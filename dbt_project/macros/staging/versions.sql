@@ -7,7 +7,7 @@
   count: the marts rebuild as the warehouse stood on that date.
 -#}
 {% macro current_versions(relation, key_columns) -%}
-    select * exclude (_version_rank)
+    select {{ star_except('_version_rank') }}
     from (
         select
             *,

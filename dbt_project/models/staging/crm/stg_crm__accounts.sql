@@ -16,7 +16,7 @@ final as (
         region,
         channel,
         owner_rep_id,
-        cast(created_at as timestamptz) as created_at,
+        cast(created_at as {{ type_timestamptz() }}) as created_at,
         {{ local_date('created_at') }} as created_date,
         phone,
         email,

@@ -10,13 +10,13 @@ final as (
 
     select
         lead_id,
-        cast(created_at as timestamptz) as created_at,
+        cast(created_at as {{ type_timestamptz() }}) as created_at,
         {{ local_date('created_at') }} as created_date,
         source,
         owner_rep_id,
         company_name,
         status,
-        cast(converted_at as timestamptz) as converted_at,
+        cast(converted_at as {{ type_timestamptz() }}) as converted_at,
         {{ local_date('converted_at') }} as converted_date,
         opportunity_id,
         cast(bant_budget as boolean) as bant_budget,

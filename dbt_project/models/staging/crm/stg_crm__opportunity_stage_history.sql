@@ -11,7 +11,7 @@ final as (
     select
         opportunity_id,
         stage,
-        cast(entered_at as timestamptz) as entered_at,
+        cast(entered_at as {{ type_timestamptz() }}) as entered_at,
         {{ local_date('entered_at') }} as entered_date,
         _load_id as load_id
     from latest_version

@@ -11,7 +11,7 @@ final as (
     select
         opportunity_id,
         owner_rep_id,
-        cast(created_at as timestamptz) as created_at,
+        cast(created_at as {{ type_timestamptz() }}) as created_at,
         {{ local_date('created_at') }} as created_date,
         stage,
         cast(amount as decimal(18, 6)) as amount,

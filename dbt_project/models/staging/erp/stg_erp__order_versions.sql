@@ -11,7 +11,7 @@ final as (
     select
         order_id,
         rep_id,
-        cast(ordered_at as timestamptz) as ordered_at,
+        cast(ordered_at as {{ type_timestamptz() }}) as ordered_at,
         {{ local_date('ordered_at') }} as ordered_date,
         status,
         currency,

@@ -13,8 +13,8 @@ final as (
         run_id,
         cast(as_of_date as date) as as_of_date,
         inbox,
-        cast(started_at as timestamptz) as started_at,
-        cast(finished_at as timestamptz) as finished_at,
+        cast(started_at as {{ type_timestamptz() }}) as started_at,
+        cast(finished_at as {{ type_timestamptz() }}) as finished_at,
         status
     from source
 

@@ -20,8 +20,8 @@ final as (
         column_name,
         value_seen,
         reason,
-        cast(reasons as json) as reasons,
-        cast(row_data as json) as row_data,
+        cast(reasons as {{ type_json() }}) as reasons,
+        cast(row_data as {{ type_json() }}) as row_data,
         cast(retryable as boolean) as retryable,
         cast(released_load_id as bigint) as released_load_id,
         cast(resolved_load_id as bigint) as resolved_load_id

@@ -15,7 +15,7 @@ if ! command -v uv >/dev/null 2>&1; then
   "$PY" -m pip install --quiet --user uv
   export PATH="$HOME/.local/bin:$PATH"
 fi
-uv pip compile pyproject.toml --extra dev --extra postgres --python-version 3.11 \
+uv pip compile pyproject.toml --extra dev --extra postgres --extra spark --python-version 3.11 \
   --python-platform x86_64-unknown-linux-gnu \
   --no-header --annotation-style line --quiet -o requirements.lock "$@"
 {

@@ -28,6 +28,18 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then
     exit 1
   fi
 fi
+if ! command -v java >/dev/null 2>&1; then
+  # tests/transform/test_spark_*.py build the dbt project on a real Spark session (Java 17).
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing openjdk-17-jre-headless (Debian package) for the Spark tests"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+  else
+    echo "error: the Spark tests need Java 17." \
+      "Fix: install Debian's 'openjdk-17-jre-headless' package" >&2
+    exit 1
+  fi
+fi
 echo "==> ruff"
 ruff check .
 ruff format --check .

@@ -5,9 +5,10 @@ The module starts a throw-away PostgreSQL cluster from Debian's server binaries
 (/usr/lib/postgresql/<version>/bin, package `postgresql`) on a free port of 127.0.0.1, as an
 unprivileged user when the tests run as root (PostgreSQL refuses to run as root). It creates
 the role and database Dagster uses, writes $DAGSTER_HOME/dagster.yaml from the example in
-docs/operations.md ("Dagster's storage in PostgreSQL"), runs the real nightly job on a small
-demo drop with that instance (pipelines.ops.runner.run_nightly, as `salesops run` does), turns
-a schedule on with Dagster's own CLI, and reads what was stored from PostgreSQL itself.
+docs/operations.md ("Dagster's storage in PostgreSQL"), runs the real nightly job with that
+instance (pipelines.ops.runner.run_nightly, as `salesops run` does: the next night of a copy of
+the shared small night's home), turns a schedule on with Dagster's own CLI, and reads what was
+stored from PostgreSQL itself.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ import pytest
 import yaml
 
 from pipelines.core.paths import PROJECT_ROOT
-from pipelines.demo import generate_drop
 from pipelines.ops.runner import run_nightly
 from tests.conftest import SMALL_NIGHT
 
@@ -149,12 +149,13 @@ def query(server: dict, sql: str, *params) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def night(server, tmp_path_factory) -> dict:
-    """A real nightly run (small demo drop) whose instance is configured for PostgreSQL by the
-    documented dagster.yaml, then the nightly schedule turned on with `dagster schedule start`."""
+def night(server, small_night, tmp_path_factory) -> dict:
+    """A real nightly run whose instance is configured for PostgreSQL by the documented
+    dagster.yaml (the next night of a copy of the shared small night's home: its drop again),
+    then the nightly schedule turned on with `dagster schedule start`."""
     root = tmp_path_factory.mktemp("pg-night")
-    inbox, home, dagster_home = root / "inbox", root / "home", root / "dagster"
-    generate_drop(inbox, seed=11, scale=0.05, end_date=SMALL_NIGHT)
+    inbox, home, dagster_home = small_night["inbox"], root / "home", root / "dagster"
+    shutil.copytree(small_night["home"], home)
     dagster_home.mkdir()
     config = documented_dagster_yaml()
     db = config["storage"]["postgres"]["postgres_db"]

@@ -114,6 +114,7 @@ def test_a_changed_timezone_rebuilds_every_fact_that_reads_it(two_nights) -> Non
         "int_activities": [change],
         "int_pipeline_snapshots": [change],
         "int_sales_performance": [change],
+        "int_sales_event_scopes": [change],
     }
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     recorded = dict(

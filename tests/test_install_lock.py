@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -48,3 +50,16 @@ def test_the_installed_packages_are_the_locked_ones() -> None:
                 f"{name} is locked but not installed: run scripts/bootstrap.sh"
             ) from missing
         assert installed == pinned, f"{name} {installed} installed, {pinned} locked"
+
+
+def test_great_expectations_imports_in_a_plain_python_c_process() -> None:
+    # With pyspark installed, great_expectations imports pyspark.sql.connect, which ends a
+    # process whose __main__ has no file (python -c, a test worker) with exit code 0 unless
+    # connect's own dependencies are installed (the spark extra asks for pyspark[connect]).
+    done = subprocess.run(
+        [sys.executable, "-c", "import great_expectations; print('imported')"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.stdout.strip().endswith("imported"), done.stderr[-2000:]

@@ -125,7 +125,7 @@ def test_rep_history_unit_tests_pass(db: Path) -> None:
         as_of=AS_OF,
         load_id=2,
     )
-    assert sorted(r.node.name for r in result.result) == [
+    assert sorted(r.node.name for r in result.result if r.node.resource_type == "unit_test") == [
         "int_sales_rep_history_assignments_take_precedence",
         "int_sales_rep_history_scd2_from_load_dates",
     ]

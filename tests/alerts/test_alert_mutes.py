@@ -33,7 +33,9 @@ FINDINGS = [
 ]
 
 
-def build_warehouse(path: Path, nights: list[date]) -> None:
+def alert_marts(path: Path, nights: list[date]) -> duckdb.DuckDBPyConnection:
+    """A warehouse with the reps and an empty findings mart the alerts read, and one load per
+    night; the open connection."""
     con = duckdb.connect(str(path))
     ensure_schema(con)
     con.execute("create schema marts")
@@ -53,6 +55,11 @@ def build_warehouse(path: Path, nights: list[date]) -> None:
             "insert into meta.loads values (?, ?, ?, 'inbox', now(), now(), 'complete')",
             [load_id, f"run{load_id}", day],
         )
+    return con
+
+
+def build_warehouse(path: Path, nights: list[date]) -> None:
+    con = alert_marts(path, nights)
     con.executemany(
         "insert into marts.fct_dq_findings values "
         "(?, ?, 'warn', 'opportunities', ?, ?, ?, 'amount', ?, 'msg', 1, ?, true)",

@@ -18,8 +18,7 @@ import duckdb
 
 from pipelines.alerts.defs import send_alerts
 from pipelines.core.settings import Settings
-from pipelines.warehouse.schema import ensure_schema
-from tests.alerts.test_alert_mutes import REPS, smtp  # noqa: F401 - the SMTP fixture
+from tests.alerts.test_alert_mutes import REPS, alert_marts, smtp  # noqa: F401 - the SMTP fixture
 
 AS_OF = date(2026, 10, 1)
 # order, receivable (= invoice), account (a phone in it: masked), rep, due date, amount
@@ -32,31 +31,14 @@ RECEIVABLES = [
 
 def build_warehouse(path: Path, nights: list[date]) -> None:
     """The two marts the alerts read, no finding open, the receivables overdue every night."""
-    con = duckdb.connect(str(path))
-    ensure_schema(con)
-    con.execute("create schema marts")
-    con.execute(
-        """create table marts.dim_sales_reps (rep_id varchar, rep_name varchar, email varchar,
-               team varchar, manager_id varchar)"""
-    )
-    con.executemany("insert into marts.dim_sales_reps values (?, ?, ?, ?, ?)", REPS)
-    con.execute(
-        """create table marts.fct_dq_findings (finding_id varchar, rule varchar, severity varchar,
-               entity varchar, record_id varchar, record_name varchar, owner_rep_id varchar,
-               column_name varchar, value_seen varchar, message varchar,
-               first_seen_load bigint, last_seen_load bigint, is_open boolean)"""
-    )
+    con = alert_marts(path, nights)
     con.execute(
         """create table marts.fct_overdue_receivables (as_of_date date, order_id varchar,
                receivable_id varchar, invoice_id varchar, account_name varchar, rep_id varchar,
                due_date date, days_overdue integer, outstanding decimal(18, 2),
                outstanding_original decimal(18, 2), currency varchar)"""
     )
-    for load_id, day in enumerate(nights, 1):
-        con.execute(
-            "insert into meta.loads values (?, ?, ?, 'inbox', now(), now(), 'complete')",
-            [load_id, f"run{load_id}", day],
-        )
+    for day in nights:
         con.executemany(
             "insert into marts.fct_overdue_receivables "
             "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'CNY')",

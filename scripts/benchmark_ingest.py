@@ -244,6 +244,7 @@ class PhaseMeter:
         self.active = False
         self.depth = 0
         self.mark = time.perf_counter()
+        self.cpu_mark = time.process_time()
         self.after = "start"
 
     def _reset_peak(self) -> int:
@@ -258,9 +259,12 @@ class PhaseMeter:
                 self.can_reset = False
         return hwm
 
-    def _add(self, name: str, seconds: float, peak_kib: int) -> None:
-        p = self.phases.setdefault(name, {"seconds": 0.0, "calls": 0, "peak_rss_mib": 0.0})
+    def _add(self, name: str, seconds: float, peak_kib: int, cpu: float) -> None:
+        p = self.phases.setdefault(
+            name, {"seconds": 0.0, "cpu_seconds": 0.0, "calls": 0, "peak_rss_mib": 0.0}
+        )
         p["seconds"] += seconds
+        p["cpu_seconds"] += cpu
         p["calls"] += 1
         p["peak_rss_mib"] = max(p["peak_rss_mib"], round(peak_kib / 1024, 1))
         p["rss_after_mib"] = round(_vm("VmRSS") / 1024, 1)
@@ -280,6 +284,7 @@ class PhaseMeter:
         self.active = True
         self._reset_peak()
         self.mark = time.perf_counter()
+        self.cpu_mark = time.process_time()
         self.after = "start"
 
     def stop(self) -> None:
@@ -287,9 +292,12 @@ class PhaseMeter:
         self.active = False
 
     def _close_inline(self) -> None:
-        now = time.perf_counter()
-        self._add(f"inline after {self.after}", now - self.mark, self._reset_peak())
+        now, cpu = time.perf_counter(), time.process_time()
+        self._add(
+            f"inline after {self.after}", now - self.mark, self._reset_peak(), cpu - self.cpu_mark
+        )
         self.mark = time.perf_counter()
+        self.cpu_mark = time.process_time()
 
     def wrap(self, name: str, fn):
         meter = self
@@ -300,16 +308,17 @@ class PhaseMeter:
             meter._close_inline()
             meter._note(name)
             meter.depth += 1
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
-                seconds = time.perf_counter() - started
+                seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
                 meter.depth -= 1
-                meter._add(name, seconds, meter._reset_peak())
+                meter._add(name, seconds, meter._reset_peak(), cpu)
                 meter.after = name
                 meter._note(f"inline after {name}")
                 meter.mark = time.perf_counter()
+                meter.cpu_mark = time.process_time()
 
         return timed
 
@@ -320,9 +329,24 @@ PHASES = {
     "file": {
         "file_sha256": "sha256",
         "latest_loaded_file": "meta lookups",
-        "settle": "settle (SQL over the spool)",
         "_record_drift": "meta writes",
         "_record_file": "meta writes",
+    },
+    # The settle step, statement by statement: "inline after settle: ids on several rows"
+    # is the file-wide checks' SQL (conflicting ids, references) and the copy of the
+    # failing rows; "settle: new versions" is the insert into raw.<entity>.
+    "settle": {
+        "count_repeated_ids": "settle: ids on several rows",
+        "suite_outcomes": "settle: suite outcomes",
+        "mark_quarantined": "settle: fates",
+        "mark_repeats": "settle: fates",
+        "write_quarantine": "settle: quarantine",
+        "append_new_versions": "settle: insert into raw",
+        "record_warnings": "settle: warnings",
+        "tally": "settle: tallies",
+        "resolve_quarantined": "settle: resolved",
+        "gone_records": "settle: deletions",
+        "append_deletions": "settle: deletions",
     },
     "batch": {
         "parse_frame_failures": "parse (typed)",
@@ -357,6 +381,7 @@ def child_ours(spec: dict) -> dict:
     from pipelines.ingest import load as load_mod
     from pipelines.ingest.load import batch as batch_mod
     from pipelines.ingest.load import file as file_mod
+    from pipelines.ingest.load import settle as settle_mod
     from pipelines.warehouse.resource import configure_connection
     from pipelines.warehouse.schema import ensure_schema
 
@@ -372,7 +397,7 @@ def child_ours(spec: dict) -> dict:
         [LOAD_ID, "bench", AS_OF],
     )
     meter = PhaseMeter(Path(spec["progress"]) if spec.get("progress") else None)
-    for name, module in (("file", file_mod), ("batch", batch_mod)):
+    for name, module in (("file", file_mod), ("batch", batch_mod), ("settle", settle_mod)):
         for attr, phase in PHASES[name].items():
             if not hasattr(module, attr):
                 raise SystemExit(f"pipelines.ingest.load.{name} has no {attr}: update PHASES")
@@ -384,7 +409,7 @@ def child_ours(spec: dict) -> dict:
         profiler = cProfile.Profile()
     rss_before = _vm("VmRSS")
     meter.start()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
     result = load_mod.ingest_file(
@@ -405,6 +430,7 @@ def child_ours(spec: dict) -> dict:
     started = time.perf_counter()
     con.close()  # checkpoint: the rows reach the database file
     close_seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     if profiler:
         import pstats
 
@@ -423,6 +449,7 @@ def child_ours(spec: dict) -> dict:
         "ingest_seconds": ingest_seconds,
         "close_seconds": close_seconds,
         "seconds": ingest_seconds + close_seconds,
+        "cpu_seconds": cpu_seconds,
         "rss_before_mib": rss_before / 1024,
         "peak_rss_mib": max(meter.peak_kib, _vm("VmHWM")) / 1024,
         "phases": meter.phases,
@@ -434,13 +461,14 @@ def child_duckdb(spec: dict) -> dict:
 
     con = duckdb.connect(spec["db"])
     rss_before = _vm("VmRSS")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     con.execute("create table t as select * from read_csv(?, all_varchar = false)", [spec["file"]])
     rows = con.execute("select count(*) from t").fetchall()[0][0]
     con.close()
     return {
         "rows": rows,
         "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu_started,
         "rss_before_mib": rss_before / 1024,
         "peak_rss_mib": _vm("VmHWM") / 1024,
     }
@@ -471,6 +499,7 @@ def run_child(
     for stale in (out, progress):
         stale.unlink(missing_ok=True)
     spec = {**spec, "progress": str(progress)}
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, json.dumps(spec)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_CHILD_OUT": str(out)}
     killed: list[str] = []
@@ -509,6 +538,9 @@ def run_child(
     # see; wait4's covers a child that died before reporting. Keep the larger.
     figures["peak_rss_mib"] = max(figures.get("peak_rss_mib") or 0, figures["process_maxrss_mib"])
     figures["exit_code"] = proc.returncode
+    # The machine's 1-minute load average before and after: on a shared machine the two
+    # sides of a ratio may have run under different loads.
+    figures["load_average"] = (load_before, os.getloadavg()[0] if load_before is not None else None)
     if killed or proc.returncode != 0 or not out.exists():
         tail = log.read_text(errors="replace").splitlines()[-15:]
         figures["error"] = "\n".join(killed + tail) or f"exit code {proc.returncode}"
@@ -554,6 +586,22 @@ def report(rows: list[dict]) -> None:
             f"{_fmt(o.get('rows_quarantined'), '9,')}  {'PASS' if ok_rss else 'FAIL':<7}  "
             f"{'n/a' if ok_time is None else 'PASS' if ok_time else 'FAIL'}"
         )
+    print(
+        f"\n{'file':<16} {'ours CPU s':>10} {'duckdb CPU s':>12} {'CPU ratio':>9}  "
+        f"{'load ours':>13} {'load duckdb':>13}"
+    )
+    for r in rows:
+        o, d = r["ours"], r["duckdb"]
+        cpu_ratio = (
+            o["cpu_seconds"] / d["cpu_seconds"]
+            if o.get("cpu_seconds") and d.get("cpu_seconds")
+            else None
+        )
+        print(
+            f"{r['file']:<16} {_fmt(o.get('cpu_seconds'), '10.1f')} "
+            f"{_fmt(d.get('cpu_seconds'), '12.1f')} {_fmt(cpu_ratio, '9.2f')}  "
+            f"{_load(o):>13} {_load(d):>13}"
+        )
     for r in rows:
         for side in ("ours", "duckdb"):
             if r[side].get("error"):
@@ -571,8 +619,16 @@ def report(rows: list[dict]) -> None:
         f"\nratio = ours s / duckdb s; <={TARGET_RATIO:g}x is judged on files DuckDB needs "
         f"{MIN_BASE_SECONDS:.0f} s or more for (n/a below: fixed costs dominate a small file);"
         "\nduckdb s = create table as select * from read_csv(...) + close, in a fresh process;"
-        "\nRSS = the process's peak resident set (VmHWM), interpreter and imports included."
+        "\nRSS = the process's peak resident set (VmHWM), interpreter and imports included;"
+        "\nCPU s = CPU time of the same span, every thread of the process (on a loaded machine"
+        "\nthe wall times stretch with the load, the CPU times much less);"
+        "\nload = the machine's 1-minute load average before -> after each side ran."
     )
+
+
+def _load(side: dict) -> str:
+    before, after = side.get("load_average") or (None, None)
+    return "-" if before is None else f"{before:.1f} -> {after:.1f}"
 
 
 def report_phases(rows: list[dict], min_seconds: float = 2.0) -> None:
@@ -595,7 +651,10 @@ def report_phases(rows: list[dict], min_seconds: float = 2.0) -> None:
                 f"(process started at {o['rss_before_mib']:,.0f} MiB), "
                 f"close {o['close_seconds']:.1f}s"
             )
-        print(f"  {'phase':<38} {'s':>8} {'%':>6} {'calls':>5} {'peak MiB':>9} {'RSS after':>9}")
+        print(
+            f"  {'phase':<44} {'s':>8} {'%':>6} {'CPU s':>7} {'calls':>5} {'peak MiB':>9} "
+            f"{'RSS after':>9}"
+        )
         hidden, before = 0, o.get("rss_before_mib", 0)
         for name, p in phases.items():
             # Only what matters: >= 0.5% of the time, or the peak rose >= 16 MiB.
@@ -605,8 +664,9 @@ def report_phases(rows: list[dict], min_seconds: float = 2.0) -> None:
                 hidden += 1
                 continue
             print(
-                f"  {name:<38} {p['seconds']:>8.2f} {100 * p['seconds'] / total:>5.1f}% "
-                f"{p['calls']:>5} {p['peak_rss_mib']:>9,.0f} {p['rss_after_mib']:>9,.0f}"
+                f"  {name:<44} {p['seconds']:>8.2f} {100 * p['seconds'] / total:>5.1f}% "
+                f"{p.get('cpu_seconds', 0):>7.2f} {p['calls']:>5} {p['peak_rss_mib']:>9,.0f} "
+                f"{p['rss_after_mib']:>9,.0f}"
             )
         if hidden:
             print(f"  ({hidden} phases under 0.5% of the time and 16 MiB not shown; see --json)")

@@ -181,6 +181,24 @@ def test_a_large_frame_reports_every_unreadable_cell():
 # --------------------------------------------------------------- plain fast path
 
 PLAIN_SAMPLES = {
+    # Printable ASCII is read as it is; full-width forms, invisible and control characters,
+    # NUL (unreadable) and letters outside ASCII go through the full reader.
+    "id": [
+        "ACC-00001",
+        "O0000000042",
+        "a b",
+        " padded ",
+        "~!{}",
+        "\uff21\uff23\uff23-00001",
+        "A\u200bB",
+        "\ufeffACC-1",
+        "x\x7f",
+        "tab\there",
+        "a\x00b",
+        "\u200b",
+        "Zürich-7",
+        "客户-01",
+    ],
     "date": [
         "2026-03-01",
         "2026-02-29",

@@ -150,6 +150,26 @@ class LimitedReader:
         return data
 
     def _track_lines(self, data: bytes) -> None:
+        first_end = _first_line_end(data)
+        if first_end < 0:  # no line ends here: the open line goes on
+            self._run += len(data)
+            self._limits.check_line(self._name, self._line_no, self._run)
+            return
+        last_end = max(data.rfind(b"\n"), data.rfind(b"\r"))
+        if last_end - first_end - 1 > self._limits.max_line:
+            # Lines between the first and the last line end could be too long: look at each.
+            self._track_each_line(data)
+            return
+        # Every line that starts and ends in ``data`` is shorter than the stretch between
+        # its first and last line end, which is within the limit: no need to split them.
+        first = self._run + first_end
+        if first > self._limits.max_line:
+            self._limits.check_line(self._name, self._line_no, first)
+        self._line_no = self._line_at(data, len(data))
+        self._run = len(data) - last_end - 1
+        self._limits.check_line(self._name, self._line_no, self._run)
+
+    def _track_each_line(self, data: bytes) -> None:
         pieces = data.replace(b"\r", b"\n").split(b"\n")
         first = self._run + len(pieces[0])
         if first > self._limits.max_line:
@@ -178,6 +198,12 @@ class LimitedReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _first_line_end(data: bytes) -> int:
+    """Offset of the first LF or CR in ``data``; -1 when there is none."""
+    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+    return min(ends, default=-1)
 
 
 class RoomyWriter:

@@ -24,11 +24,12 @@ FAILING_TEXT = "_failing_text"
 class Spool:
     """A file's checked batches on disk, one Parquet file per batch.
 
-    Each holds the typed row (with hash, ``_extra``, record id and owner) and,
-    under ``_text_<column>``, the same row as exported, quoted back when the
-    row is quarantined. LZ4-compressed Parquet: small on disk, and DuckDB
-    reads it natively (in parallel, within its memory limit, only the
-    columns and row groups a query needs).
+    Each holds the typed row and, under ``_text_<column>``, the cells whose text
+    differs from their typed value and ``_extra``, as exported (the row's version
+    hash is computed from them, and they are quoted back when the row is
+    quarantined); record id and owner are computed by the views. LZ4-compressed
+    Parquet: small on disk, and DuckDB reads it natively (in parallel, within its
+    memory limit, only the columns and row groups a query needs).
     """
 
     directory: Path

@@ -94,6 +94,8 @@ _FOLD_TABLE = str.maketrans(dict(zip(_FOLD_FROM, _FOLD_TO, strict=True)))
 #: Characters an id never keeps: format characters (zero-width spaces and joiners, the
 #: byte-order mark, soft hyphens, bidi marks) and control characters other than NUL.
 _INVISIBLE = r"[\p{Cf}\x01-\x1f\x7f-\x9f]"
+#: An id of printable ASCII only: :func:`normalised_id` leaves it as it is.
+PLAIN_ID = r"^[\x20-\x7e]*$"
 
 
 def normalised_id(expr: pl.Expr) -> pl.Expr:
@@ -107,7 +109,7 @@ def normalised_id(expr: pl.Expr) -> pl.Expr:
         .str.strip_chars()
         .replace("", None)
     )
-    plain = text.str.contains(r"^[\x20-\x7e]*$")
+    plain = text.str.contains(PLAIN_ID)
     return (
         pl.when(text.str.contains("\x00", literal=True))
         .then(pl.lit(None, dtype=pl.String))

@@ -163,7 +163,8 @@ def parse_frame_failures(
     checked = [(i, c) for i, c in enumerate(entity.columns) if c.type != "text"]
     if not checked:
         return typed, pl.DataFrame(schema=schema)
-    # One vectorised pass marks every cell that had a value and came out null.
+    # One vectorised pass marks every cell that had a value and came out null; the finer
+    # tests run on those cells only (usually none), not on every cell of the column.
     unread = pl.concat(
         [
             text.select(
@@ -172,10 +173,10 @@ def parse_frame_failures(
                 pl.col(c.name).cast(pl.String).alias("value"),
                 pl.lit(expected_format(c.type, chosen[c.name])).alias("expected"),
                 pl.lit(i, dtype=pl.Int32).alias("position"),
-            ).filter(
-                pl.col("value").is_not_null()
-                & (pl.col("value").str.strip_chars() != "")
-                & typed[c.name].is_null()
+            )
+            .filter(pl.col("value").is_not_null() & typed[c.name].is_null())
+            .filter(
+                (pl.col("value").str.strip_chars() != "")
                 # an id of invisible characters only is empty, not unreadable
                 & (pl.col("value").str.contains("\x00", literal=True) if c.type == "id" else True)
             )

@@ -13,7 +13,13 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.core.contract import DECIMAL_DIGITS
-from pipelines.ingest.values.formats import ValueFormats, fold, normalised, normalised_id
+from pipelines.ingest.values.formats import (
+    PLAIN_ID,
+    ValueFormats,
+    fold,
+    normalised,
+    normalised_id,
+)
 from pipelines.ingest.values.moments import read_date, read_timestamp
 from pipelines.ingest.values.numbers import digits_of, read_decimal, read_int, read_rate
 from pipelines.ingest.values.stages import IN, OUT
@@ -88,11 +94,15 @@ def plain_reader(column: str, type_: str, formats: ValueFormats) -> pl.Expr | No
     where it gives null, the caller asks :func:`read_values`, which knows
     every other spelling. Only offered when the formats cannot read the
     canonical spelling otherwise (no custom date formats, year-first dates,
-    ``.`` decimals).
+    ``.`` decimals). An id of printable ASCII is read as it is: only the other ids (rare)
+    go through the Unicode normalisation of :func:`normalised_id`, which costs as much as
+    the rest of a row's parsing together.
     """
+    text = pl.col(column)
+    if type_ == "id":
+        return pl.when(text.str.contains(PLAIN_ID)).then(text)
     if formats.date_formats or formats.date_order != "YMD":
         return None
-    text = pl.col(column)
     if type_ == "date":
         day = text.str.to_date("%Y-%m-%d", strict=False)
         return pl.when(day.dt.year() >= _FIRST_YEAR).then(day)

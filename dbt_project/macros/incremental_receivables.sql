@@ -24,10 +24,12 @@
     had at the watermark, directly or through the invoice it named then, and the order each
     invoice with a new raw version had then; every order when the watermark is 0 (a first
     ordinary run after a rebuild as of a past date).
-  - windows: the days from the previous run's as_of_date to this run's, both included, when
-    they differ (snapshot dates enter or leave, the old as_of_date snapshot goes, due dates
-    become or stop being snapshot dates), and the days from the lower to before the higher of
-    the previous and this run's first spine day (month ends enter or leave the spine).
+  - windows: the days after the previous run's as_of_date up to this run's (or the reverse),
+    and the earlier of the two unless it is a quarter end (snapshot dates enter or leave, the
+    old as_of_date snapshot goes, due dates become or stop being snapshot dates), and the days
+    from the lower to before the higher of the previous and this run's first spine day (month
+    ends enter or leave the spine); of those, the days a row can be read at (a stored read
+    date or a snapshot date of this run: a due date that is neither keeps its flags).
   Rows carry processed_load_id, processed_as_of_date and processed_spine_from (as the period
   marts); every recomputed (as_of_date, order_id) pair is rewritten with delete+insert, with a
   tombstone (a stored row with processed_load_id null, dropped by the post-hook
@@ -48,8 +50,9 @@
 {%- endmacro %}
 
 {#- CTEs (each followed by a comma) an incremental run of int_receivables_allocations adds
-    before its own, ending with changed_orders (order_id) and receivable_windows (window_after
-    < day <= window_to). `raw_versions`: {'payments', 'invoices'} -> the raw-versions models;
+    before its own, ending with changed_orders (order_id), receivable_windows (window_after <
+    day <= window_to) and window_days (window_day). `raw_versions`: {'payments', 'invoices'}
+    -> the raw-versions models;
     `payments`: int_payments_enriched; `instalments`: int_receivables_instalments; `periods`:
     int_periods. -#}
 {% macro incremental_receivables_ctes(raw_versions, payments, instalments, periods) -%}
@@ -116,11 +119,24 @@ previous_run as (
 ),
 
 receivable_windows as (
+    -- as_of_date m -> M (either way): the days after m up to M; m itself unless it is a
+    -- quarter end (then snapshot and aging snapshot under both)
     select
-        least(previous.as_of_date, {{ as_of_date() }}) - 1 as window_after,
+        least(previous.as_of_date, {{ as_of_date() }}) as window_after,
         greatest(previous.as_of_date, {{ as_of_date() }}) as window_to
     from previous_run as previous
     where previous.as_of_date != {{ as_of_date() }}
+    union all
+    select
+        least(previous.as_of_date, {{ as_of_date() }}) - 1 as window_after,
+        least(previous.as_of_date, {{ as_of_date() }}) as window_to
+    from previous_run as previous
+    where
+        previous.as_of_date != {{ as_of_date() }}
+        and least(previous.as_of_date, {{ as_of_date() }}) not in (
+            select period_end from {{ periods }}
+            where period_type = 'quarter'
+        )
     union all
     select
         least(previous.spine_from, {{ spine_start(periods) }}) - 1 as window_after,
@@ -128,20 +144,33 @@ receivable_windows as (
     from previous_run as previous
     where previous.spine_from != {{ spine_start(periods) }}
 ),
-{%- endmacro %}
 
-{#- Condition: `day` lies in a window of CTE receivable_windows. -#}
-{% macro in_receivable_windows(day) -%}
-    exists (
+window_days as (
+    -- the days of the windows a row can be read at: a stored read date, or a snapshot date
+    -- of this run (a due date that is neither keeps its flags and its row)
+    select days.window_day
+    from (
+        select distinct as_of_date as window_day from {{ this }}
+        union
+        select {{ as_of_date() }} as window_day
+        union
+        select period_end as window_day from {{ periods }}
+        where period_type = 'month' and period_end <= {{ as_of_date() }}
+    ) as days
+    where exists (
         select 1 from receivable_windows as w
-        where {{ day }} > w.window_after and {{ day }} <= w.window_to
+        where days.window_day > w.window_after and days.window_day <= w.window_to
     )
+),
 {%- endmacro %}
 
-{#- Condition: the pair (`day`, `order_id`) is recomputed: its order changed or its day lies in
-    a window. -#}
+{#- Condition: the pair (`day`, `order_id`) is recomputed: its order changed or its day is a
+    day of the windows. -#}
 {% macro receivables_recomputed(day, order_id) -%}
-    ({{ order_id }} in (select changed_orders.order_id from changed_orders) or {{ in_receivable_windows(day) }})
+    (
+        {{ order_id }} in (select changed_orders.order_id from changed_orders)
+        or {{ day }} in (select window_days.window_day from window_days)
+    )
 {%- endmacro %}
 
 {#- receivables_recomputed on an incremental run, else true (the full build reads every pair). -#}

@@ -25,6 +25,7 @@ rebuilds int_receivables_allocations and every model downstream of it with --ful
 (their inputs, the incremental facts, are the same in both); every receivables model must come
 out identical row by row (the bookkeeping columns processed_* aside). After loads 5 and 7 the
 balances are also checked against a plain Python application of the payments to the input rows.
+The rows a night rewrote (processed_load_id) are only those it touched.
 """
 
 from __future__ import annotations
@@ -190,7 +191,7 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
         _dbt(["run", "--full-refresh", *FULL_SELECT], full, load_id)
         for relation in RELATIONS:
             assert _rows(db, relation) == _rows(full, relation), f"load {load_id}: {relation}"
-        kept[load_id] = full
+        kept[load_id] = _copy(db, root / f"after{load_id}")
     return kept
 
 
@@ -342,3 +343,26 @@ def test_outstanding_in_the_reporting_currency_uses_the_corrected_rate(
     ).fetchall()
     con.close()
     assert rows and all(out == _reporting(orig, Decimal("7.10")) for orig, out in rows)
+
+
+def _stamps(db: Path) -> dict[tuple, int]:
+    """(read date, order) -> the load of the night that last wrote its rows."""
+    con = duckdb.connect(str(db))
+    rows = con.execute(
+        "select distinct as_of_date, order_id, processed_load_id"
+        " from intermediate.int_receivables_allocations"
+    ).fetchall()
+    con.close()
+    return {(day, order_id): load_id for day, order_id, load_id in rows}
+
+
+def test_a_night_rewrites_only_what_it_touched(nights: dict[int, Path]) -> None:
+    """The late payment for O1 rewrites O1's dates only; the as_of-only night writes the new
+    as_of_date snapshot (05-20) and keeps every month end and due date as it was."""
+    stamps = {load_id: _stamps(db) for load_id, db in nights.items()}
+    assert {order_id for (_, order_id), load_id in stamps[2].items() if load_id == 2} == {"O1"}
+    rewritten = {day for (day, _), load_id in stamps[6].items() if load_id == 6}
+    assert rewritten == {dt.date(2026, 5, 20)}
+    kept = {key: load_id for key, load_id in stamps[6].items() if load_id != 6}
+    assert kept == {key: stamps[5][key] for key in kept}
+    assert (dt.date(2026, 5, 15), "O2") not in stamps[6]  # the old as_of snapshot is gone

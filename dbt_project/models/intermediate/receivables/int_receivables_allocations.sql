@@ -1,8 +1,23 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['as_of_date', 'order_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        tags=['incremental_fact'],
+        pre_hook="{{ incremental_fact_history_reset() }}",
+        post_hook="{{ incremental_fact_drop_tombstones() }}"
+    )
+}}
+
 {#-
   Payments applied to instalments, at each date a balance is read: the snapshot dates (the run's
-  as_of_date and every month end on or before it since the first booked order, for every order
-  ordered on or before the date) and each instalment's own due date (for that order only: what
-  was paid on time). One row per (as_of_date, order_id, receivable_id).
+  as_of_date and every month end of the period spine on or before it, for every order ordered
+  on or before the date) and each instalment's own due date (for that order only: what was
+  paid on time). Rows kept: each instalment at its own due date, and each instalment with
+  something outstanding at a snapshot date (what the marts read: a settled instalment at a
+  month end, or an instalment at another instalment's due date, would only be filtered out
+  again). One row per (as_of_date, order_id, receivable_id).
 
   Application rule (payments with local paid date on or before as_of_date, in the order
   currency): a payment naming an invoice of the order pays that invoice, up to its amount; the
@@ -10,8 +25,30 @@
   and what exceeds the invoice they name) pay the order's instalments oldest due first
   (due_rank). The paid amount of an instalment is never above its amount_due; what is left
   over after the last instalment is an overpayment (overpaid_order finding), not a balance.
+
+  Incremental by (as_of_date, order_id) (macros/incremental_receivables.sql): a run recomputes
+  every read date of the orders whose instalments or payments changed since its last run, and
+  every order at the dates between the previous and this as_of_date (and between the previous
+  and this first day of the period spine); the other rows are kept. Rows carry
+  processed_load_id, processed_as_of_date and processed_spine_from.
 -#}
+{#- The raw-versions models the incremental path reads, named here unconditionally so that dbt
+    records the dependency. -#}
+{%- set raw_versions = {
+    'payments': ref('stg_finance__payment_raw_versions'),
+    'invoices': ref('stg_erp__invoice_raw_versions'),
+} -%}
+{%- set columns = [
+    'as_of_date', 'is_snapshot', 'is_aging_snapshot', 'order_id', 'receivable_id', 'invoice_id',
+    'due_rank', 'account_id', 'rep_id', 'team', 'region', 'currency', 'ordered_date',
+    'issued_date', 'due_date', 'amount_due', 'fx_rate', 'paid', 'outstanding_original',
+    'days_overdue', 'processed_load_id', 'processed_as_of_date', 'processed_spine_from',
+] -%}
 with
+
+{% if incremental_fact_active() -%}
+{{ incremental_receivables_ctes(raw_versions, ref('int_payments_enriched'), ref('int_receivables_instalments'), ref('int_periods')) }}
+{%- endif %}
 
 periods as (
 
@@ -31,13 +68,6 @@ payments as (
 
 ),
 
-first_order as (
-
-    select min(ordered_date) as first_ordered_date
-    from instalments
-
-),
-
 quarter_ends as (
 
     select period_end as as_of_date
@@ -52,13 +82,12 @@ snapshot_dates as (
 
     union
 
+    -- month ends before an order's date have no row: none before the first order's
     select periods.period_end as as_of_date
     from periods
-    cross join first_order
     where
         periods.period_type = 'month'
         and periods.period_end <= {{ as_of_date() }}
-        and periods.period_end >= first_order.first_ordered_date
 
 ),
 
@@ -74,6 +103,7 @@ order_dates as (
     from instalments) as orders
     inner join snapshot_dates
         on orders.ordered_date <= snapshot_dates.as_of_date
+    where {{ receivables_recomputed_if_incremental('snapshot_dates.as_of_date', 'orders.order_id') }}
 
     union all
 
@@ -82,7 +112,9 @@ order_dates as (
         due_date as as_of_date,
         false as is_snapshot
     from instalments
-    where due_date is not null
+    where
+        due_date is not null
+        and {{ receivables_recomputed_if_incremental('due_date', 'order_id') }}
 
 ),
 
@@ -211,9 +243,17 @@ final as (
         fx_rate,
         cast(paid as decimal(38, 6)) as paid,
         cast(amount_due - paid as decimal(38, 6)) as outstanding_original,
-        greatest(date_diff('day', due_date, as_of_date), 0) as days_overdue
+        greatest(date_diff('day', due_date, as_of_date), 0) as days_overdue,
+        {{ fact_load_stamp() }} as processed_load_id,
+        {{ as_of_date() }} as processed_as_of_date,
+        {{ spine_start('periods') }} as processed_spine_from
     from applied
+    where as_of_date = due_date or (is_snapshot and amount_due - paid > 0)
 
 )
 
-select * from final
+select {{ columns | join(', ') }} from final
+{%- if incremental_fact_active() %}
+union all
+{{ incremental_receivables_tombstones(columns) }}
+{%- endif %}

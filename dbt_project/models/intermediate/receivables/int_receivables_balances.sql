@@ -3,9 +3,11 @@
   as_of_date and every month end on or before it since the first booked order (quarter and year
   ends are month ends). One row per (as_of_date, order_id, receivable_id) with outstanding > 0;
   each instalment (invoice, or the order by its payment terms) ages from its own due date.
-  Payments are applied as int_receivables_allocations says. Amounts in the order currency;
-  outstanding also in the reporting currency at the order date's rate. is_aging_snapshot marks
-  the dates fct_receivables_aging publishes (as_of_date and quarter ends).
+  Payments are applied as int_receivables_allocations says (an incremental table: a night
+  recomputes only the orders and dates it changed; this view reads its snapshot rows). Amounts
+  in the order currency; outstanding also in the reporting currency at the order date's rate.
+  is_aging_snapshot marks the dates fct_receivables_aging publishes (as_of_date and quarter
+  ends).
 -#}
 with
 

@@ -4,7 +4,9 @@
   booked order. A receivable is an invoice (each instalment ages from its own due date), or the
   whole order by its payment terms when it has no invoice.
   The balances are computed once in int_receivables_balances (which also holds month ends for
-  DSO); this mart publishes its aging snapshots with the original columns, plus the team and
+  DSO), a view over the incremental table int_receivables_allocations (a night recomputes only
+  the orders and dates it changed, macros/incremental_receivables.sql); this mart publishes
+  its aging snapshots with the original columns, plus the team and
   region of the order's rep at the order date (the rule of int_orders_enriched), so a team's
   aging counts the same orders as its DSO in fct_receivables_kpis.
 -#}

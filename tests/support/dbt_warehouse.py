@@ -117,8 +117,9 @@ def build_warehouse(
 
 
 #: The project parsed once per test process, per set of parse-relevant vars (`_parsed`): the
-#: manifest and the database its relations point at now.
+#: manifest and the database its relations point at now; the latest _KEPT_PARSES sets.
 _PARSES: dict[str, list] = {}
+_KEPT_PARSES = 4
 
 
 def _parsed(run_vars: Mapping[str, object], tmp: Path) -> object | None:
@@ -144,6 +145,8 @@ def _parsed(run_vars: Mapping[str, object], tmp: Path) -> object | None:
         if not result.success:
             return None
         stand_in = dbt_child.database_name(str(dbt_child.PARSE_STAND_INS["warehouse_path"]))
+        while len(_PARSES) >= _KEPT_PARSES:
+            del _PARSES[next(iter(_PARSES))]
         _PARSES[key] = [result.result, stand_in]
     manifest, database = _PARSES[key]
     wanted = dbt_child.database_name(str(run_vars["warehouse_path"]))

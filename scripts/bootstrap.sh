@@ -41,12 +41,21 @@ fi
 # project itself without resolving anything further, and pip check proves the set consistent.
 stamp="$VENV/.salesops-installed"
 want="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements.lock" | sha256sum | cut -d' ' -f1)"
+# uv (the resolver scripts/lock.sh writes the lock with) installs the same pinned set several
+# times faster than pip, in parallel and from its cache; pip when uv is not installed
+# (SALESOPS_INSTALLER=pip forces pip).
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "==> installing the project and its locked dependencies (first time takes a few minutes)"
-  "$VENV/bin/python" -m pip install --quiet --no-warn-script-location -r "$ROOT/requirements.lock" \
-    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
-  "$VENV/bin/python" -m pip install --quiet --no-deps -e "$ROOT" \
-    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+  if [ "${SALESOPS_INSTALLER:-uv}" = "uv" ] && command -v uv >/dev/null 2>&1; then
+    uv pip install --quiet --python "$VENV/bin/python" -r "$ROOT/requirements.lock"
+    uv pip install --quiet --python "$VENV/bin/python" --no-deps -e "$ROOT"
+  else
+    "$VENV/bin/python" -m pip install --quiet --no-warn-script-location \
+      -r "$ROOT/requirements.lock" \
+      2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+    "$VENV/bin/python" -m pip install --quiet --no-deps -e "$ROOT" \
+      2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+  fi
   "$VENV/bin/python" -m pip check
   echo "$want" > "$stamp"
 fi

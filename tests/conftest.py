@@ -111,12 +111,12 @@ def small_night(tmp_path_factory):
 #: worker from running a long file alone at the end while the other idles; the other files
 #: follow in their usual order. The first two start the two shared nights
 #: (tests/support/nights.py) at once, one on each worker: test_end_to_end the demo night,
-#: test_backfill the small night; the other files that read them come later.
+#: test_backfill the small night; the other files that read them come later, as does
+#: test_incremental_period_marts after test_incremental_facts, whose loads it continues.
 LONGEST_FIRST = (
     "test_end_to_end.py",
     "test_backfill.py",
     "test_incremental_facts.py",
-    "test_incremental_period_marts.py",
     "test_as_of_rebuild.py",
     "test_dbt_project.py",
     "test_faults.py",
@@ -128,6 +128,9 @@ LONGEST_FIRST = (
     "test_render_set.py",
     "test_masking_rendered.py",
     "test_fact_rebuild.py",
+    # continues from test_incremental_facts' six loads (tests/transform/conftest.py): late
+    # enough that the other worker has built them by the time it starts
+    "test_incremental_period_marts.py",
     "test_formats.py",
     "test_alerts.py",
     "test_marts_performance.py",

@@ -13,6 +13,11 @@ export. Whatever the drop:
 * a successful night records every export file of the drop in ``meta.load_files`` for its
   load, and each loaded file's rows_in = rows_loaded + rows_quarantined; a file not loaded
   (rejected or refused) added no row to raw.
+
+Every run tries one night with all seven spoilings and every hostile row (``ALL_SPOILINGS``)
+and generated nights besides: one under CI (``CI`` set, as .ci/run does; the examples are then
+derived from the test's name, tests/property/conftest.py), two otherwise. Search harder with
+``SALESOPS_PROPERTY_NIGHTS=<generated nights>``.
 """
 
 from __future__ import annotations
@@ -25,14 +30,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipelines.ops.runner import run_nightly
 from tests.conftest import SMALL_NIGHT
 
-#: Whole nights are slow (a dbt build each): few examples unless asked for more.
-EXAMPLES = int(os.environ.get("SALESOPS_PROPERTY_NIGHTS", "3"))
+#: Whole nights are slow (a dbt build each): few generated examples unless asked for more
+#: (SALESOPS_PROPERTY_NIGHTS): one under CI (the environment variable CI set, as .ci/run does),
+#: two otherwise, besides the explicit night below (ALL_SPOILINGS), which every run has.
+EXAMPLES = int(os.environ.get("SALESOPS_PROPERTY_NIGHTS", "1" if os.environ.get("CI") else "2"))
 
 HOSTILE_ROWS = [
     "\ufeffACC-00001,\u200bname\x00,EMEA,direct,1900-01-01 00:00:00",
@@ -44,9 +51,25 @@ HOSTILE_ROWS = [
     "=cmd|' /C calc'!A0,+1,-1,@SUM(A1)",
 ]
 
-spoilers = st.sampled_from(
-    ["cut", "binary", "empty", "header_only", "append", "link_outside", "folder"]
-)
+SPOILINGS = ["cut", "binary", "empty", "header_only", "append", "link_outside", "folder"]
+spoilers = st.sampled_from(SPOILINGS)
+
+#: One night with every spoiling, each on a file of its own (indexes into the drop's sorted
+#: export names), and every hostile row appended: whatever the generated examples draw, each
+#: branch of `spoil` and each hostile row is tried in every run.
+ALL_SPOILINGS = {
+    "spoiled": [
+        (0, "append"),  # accounts.csv: the hostile rows are written as accounts
+        (9, "cut"),  # orders.csv
+        (1, "binary"),  # activities.csv
+        (2, "empty"),  # capability_scores.csv
+        (4, "header_only"),  # leads.csv
+        (5, "link_outside"),  # marketing_spend.csv
+        (13, "folder"),  # satisfaction_surveys.csv
+    ],
+    "extra": HOSTILE_ROWS,
+}
+assert sorted(how for _, how in ALL_SPOILINGS["spoiled"]) == sorted(SPOILINGS)
 
 
 def sha256(path: Path) -> str:
@@ -80,6 +103,7 @@ def spoil(inbox: Path, name: str, how: str, extra: list[str], outside: Path) -> 
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+@example(**ALL_SPOILINGS)
 @given(
     spoiled=st.lists(st.tuples(st.integers(0, 10_000), spoilers), min_size=1, max_size=3),
     extra=st.lists(st.sampled_from(HOSTILE_ROWS), min_size=1, max_size=5),

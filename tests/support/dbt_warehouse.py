@@ -116,6 +116,46 @@ def build_warehouse(
         con.close()
 
 
+#: The project parsed once per test process, per set of parse-relevant vars (`_parsed`): the
+#: manifest and the database its relations point at now; the latest _KEPT_PARSES sets.
+_PARSES: dict[str, list] = {}
+_KEPT_PARSES = 4
+
+
+def _parsed(run_vars: Mapping[str, object], tmp: Path) -> object | None:
+    """The project's manifest for a running command with `run_vars`, parsed once per process
+    the way a night's dbt parses (pipelines/transform/dbt_child.py): the run context vars
+    (warehouse_path, as_of_date, load_id) replaced by the night's fixed stand-ins, every other
+    var as given (they key the cache); its relations pointed at the run's database. As in a
+    night, dbt compiles each node's SQL with the run's own vars. None when the parse fails
+    (the caller then runs plain dbt, which reports the parse error)."""
+    from dbt.cli.main import dbtRunner
+
+    from pipelines.transform import dbt_child
+
+    key = json.dumps(
+        {k: v for k, v in run_vars.items() if k not in dbt_child.PARSE_STAND_INS},
+        sort_keys=True,
+        default=str,
+    )
+    if key not in _PARSES:
+        parse = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+        parse += ["--target-path", str(tmp / "parse"), "--log-path", str(tmp / "logs")]
+        result = dbtRunner().invoke(dbt_child.parse_args(parse, dict(run_vars)))
+        if not result.success:
+            return None
+        stand_in = dbt_child.database_name(str(dbt_child.PARSE_STAND_INS["warehouse_path"]))
+        while len(_PARSES) >= _KEPT_PARSES:
+            del _PARSES[next(iter(_PARSES))]
+        _PARSES[key] = [result.result, stand_in]
+    manifest, database = _PARSES[key]
+    wanted = dbt_child.database_name(str(run_vars["warehouse_path"]))
+    if wanted != database:
+        dbt_child.retarget(manifest, database, wanted)
+        _PARSES[key][1] = wanted
+    return manifest
+
+
 def run_dbt(
     args: Sequence[str],
     *,
@@ -130,11 +170,16 @@ def run_dbt(
 ):
     """Run dbt in-process (`args`: the command and its flags) on the warehouse `db`, with
     target and logs under `tmp`. vars override warehouse_path, as_of_date and load_id. With
-    ok, assert success and list the nodes whose status is not in `allowed`. A parsed
-    `manifest` skips parsing. Returns the dbtRunnerResult."""
+    ok, assert success and list the nodes whose status is not in `allowed`. A running command
+    (build, run, test ...) runs on a parse of the project shared by the process (`_parsed`)
+    unless a parsed `manifest` is given. Returns the dbtRunnerResult."""
     from dbt.cli.main import dbtRunner
 
+    from pipelines.transform.dbt_child import RUNNING_COMMANDS
+
     all_vars = {"warehouse_path": str(db), "as_of_date": as_of, "load_id": load_id, **(vars or {})}
+    if manifest is None and args and args[0] in RUNNING_COMMANDS:
+        manifest = _parsed(all_vars, tmp)
     runner = dbtRunner() if manifest is None else dbtRunner(manifest=manifest)
     result = runner.invoke(
         [

@@ -299,19 +299,25 @@ def _relations(db: Path) -> dict[str, list[tuple]]:
     return out
 
 
-def _copy(db: Path, folder: Path) -> Path:
-    # the same file name: the views name the catalog after it
+def _checkpoint(db: Path) -> None:
+    """Write the WAL of a warehouse dbt has just run on into its file."""
     con = duckdb.connect(str(db))  # default config: dbt-duckdb may hold the file open in-process
     con.execute("checkpoint")
     con.close()
+
+
+def _copy(db: Path, folder: Path) -> Path:
+    """A copy of a checkpointed warehouse (`_checkpoint`; the kept warehouses of `fact_loads`
+    are), to change. The source is only read: it may be shared with other test workers."""
+    # the same file name: the views name the catalog after it
     folder.mkdir(exist_ok=True)
     copy = folder / db.name
     shutil.copyfile(db, copy)
     return copy
 
 
-def _orders(db: Path) -> dict[str, tuple]:
-    con = duckdb.connect(str(db))
+def _orders(db: Path, read_only: bool = True) -> dict[str, tuple]:
+    con = duckdb.connect(str(db), read_only=read_only)
     rows = con.execute(
         """select order_id, account_id, team, fx_rate, total_amount_reporting, is_booked,
                   is_first_order
@@ -321,8 +327,8 @@ def _orders(db: Path) -> dict[str, tuple]:
     return {r[0]: r[1:] for r in rows}
 
 
-def _payments(db: Path) -> dict[str, tuple]:
-    con = duckdb.connect(str(db))
+def _payments(db: Path, read_only: bool = True) -> dict[str, tuple]:
+    con = duckdb.connect(str(db), read_only=read_only)
     rows = con.execute(
         """select payment_id, order_id, has_order, team, fx_rate, amount_reporting,
                   amount_order_currency
@@ -332,8 +338,8 @@ def _payments(db: Path) -> dict[str, tuple]:
     return {r[0]: r[1:] for r in rows}
 
 
-def _lines(db: Path) -> dict[tuple, tuple]:
-    con = duckdb.connect(str(db))
+def _lines(db: Path, read_only: bool = True) -> dict[tuple, tuple]:
+    con = duckdb.connect(str(db), read_only=read_only)
     rows = con.execute(
         """select order_id, line_no, product_id, quantity, product_line
            from intermediate.int_order_lines_enriched"""
@@ -342,8 +348,8 @@ def _lines(db: Path) -> dict[tuple, tuple]:
     return {r[:2]: r[2:] for r in rows}
 
 
-def _activities(db: Path) -> dict[str, tuple]:
-    con = duckdb.connect(str(db))
+def _activities(db: Path, read_only: bool = True) -> dict[str, tuple]:
+    con = duckdb.connect(str(db), read_only=read_only)
     rows = con.execute(
         "select activity_id, type, occurred_date from intermediate.int_activities"
     ).fetchall()
@@ -484,21 +490,33 @@ EXPECTED_ACTIVITIES = {
 EXPECTED_ACTIVITIES[5] = EXPECTED_ACTIVITIES[6] = EXPECTED_ACTIVITIES[4]
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
-    """After each load: the incrementally updated warehouse, checked against a full rebuild."""
-    root = tmp_path_factory.mktemp("incremental")
+def build_loads(root: Path) -> dict[int, Path]:
+    """The six loads, one after the other, into a warehouse under `root`: after each one the
+    incrementally updated warehouse is checked against a full rebuild of the same state, every
+    intermediate and mart relation (`_relations`), and a copy of it is kept. Returns {load id:
+    the kept warehouse after it}, each checkpointed (read them or `_copy` them)."""
     db = root / "inc" / "warehouse.duckdb"
     db.parent.mkdir()
     kept = {}
     for load_id in LOADS:
         _load(db, load_id)
+        _checkpoint(db)
         full = _copy(db, root / f"full{load_id}")
         _incremental(db, load_id)
         _full_refresh(full, load_id)
+        _checkpoint(db)
+        _checkpoint(full)
         assert _relations(db) == _relations(full), f"load {load_id}"
         kept[load_id] = _copy(db, root / f"after{load_id}")
     return kept
+
+
+@pytest.fixture(scope="module")
+def loaded(fact_loads: dict[int, Path]) -> dict[int, Path]:
+    """After each load: the incrementally updated warehouse, checked against a full rebuild
+    (`build_loads`, shared with test_incremental_period_marts through tests/transform/conftest.py;
+    read only)."""
+    return fact_loads
 
 
 @pytest.mark.parametrize("load_id", sorted(LOADS))
@@ -514,7 +532,7 @@ def test_incremental_facts_hold_the_hand_worked_values(
 def test_an_incremental_run_recomputes_only_what_changed(loaded: dict[int, Path]) -> None:
     """Load 3 rewrote O4 (late USD rate) and O2 (A1's new first order), deleted O1, and left
     O3 and O5 alone; payments P1 (order deleted), P2 and P4 (rate), not P5."""
-    con = duckdb.connect(str(loaded[3]))
+    con = duckdb.connect(str(loaded[3]), read_only=True)
     orders = dict(
         con.execute(
             "select order_id, processed_load_id from intermediate.int_orders_enriched"
@@ -533,7 +551,7 @@ def test_an_incremental_run_recomputes_only_what_changed(loaded: dict[int, Path]
 def test_a_rep_move_recomputes_the_reps_orders(loaded: dict[int, Path]) -> None:
     """Load 5 moved R1 (O2, O5 and the payments of those orders rewritten, values unchanged);
     load 6, a backfilled drop of R2, rewrote R2's orders O3, O4, O6, O7 and P7, O7's payment."""
-    con = duckdb.connect(str(loaded[6]))
+    con = duckdb.connect(str(loaded[6]), read_only=True)
     orders = dict(
         con.execute(
             "select order_id, processed_load_id from intermediate.int_orders_enriched"
@@ -556,7 +574,7 @@ def test_lines_are_recomputed_per_order_and_activities_per_activity(
     """Load 4 deleted O2/2 (O2's other line is rewritten with it) and added O4/1; O1's lines
     (rewritten by load 3's product change) stay. It added AC4 and deleted AC2; AC1 and AC3
     (load 2) stay."""
-    con = duckdb.connect(str(loaded[4]))
+    con = duckdb.connect(str(loaded[4]), read_only=True)
     lines = dict(
         con.execute(
             """select order_id || '/' || line_no, processed_load_id
@@ -606,8 +624,9 @@ def test_history_as_of_date_rebuilds_the_facts_as_of_that_date(
     db = _copy(loaded[4], tmp_path / "history")
     upstream = [f"+{fact}" for fact in FACTS]  # the staging views must see the var too
     _dbt(["run", "--select", *upstream], db, 4, history_as_of_date="2026-07-02")
-    assert _orders(db) == EXPECTED_ORDERS[2]
-    assert _payments(db) == EXPECTED_PAYMENTS[2]
+    # read-write, as dbt-duckdb may still hold the file open in this process
+    assert _orders(db, read_only=False) == EXPECTED_ORDERS[2]
+    assert _payments(db, read_only=False) == EXPECTED_PAYMENTS[2]
     _dbt(["run", "--select", *upstream], db, 4)
-    assert _orders(db) == EXPECTED_ORDERS[4]
-    assert _payments(db) == EXPECTED_PAYMENTS[4]
+    assert _orders(db, read_only=False) == EXPECTED_ORDERS[4]
+    assert _payments(db, read_only=False) == EXPECTED_PAYMENTS[4]

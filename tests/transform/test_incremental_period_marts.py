@@ -27,7 +27,10 @@ Load 12 (2026-07-14): R2 moves to North D in a new sales_reps version and a hier
 After each load one copy of the warehouse runs `dbt run` incrementally and a second copy of the
 same state runs it with --full-refresh; the period mart and the event fan-out it reads
 (int_sales_event_scopes, incremental per event) must come out identical row by row, every
-published column (their bookkeeping columns processed_* aside).
+published column (their bookkeeping columns processed_* aside). Loads 1 to 6 are
+test_incremental_facts' own nights (the session's `fact_loads`, tests/transform/conftest.py),
+whose check covers every intermediate and mart relation, these three included; loads 7 to 12
+continue from a copy of the warehouse after load 6.
 """
 
 from __future__ import annotations
@@ -40,8 +43,9 @@ import duckdb
 import pytest
 
 from tests.support.dbt_warehouse import build_warehouse, hash_by_load_and_row, run_dbt, ts
+from tests.transform.test_incremental_facts import LAST_LOAD as LAST_FACT_LOAD
 from tests.transform.test_incremental_facts import LOADS as FACT_LOADS
-from tests.transform.test_incremental_facts import _copy, activity, order, payment, rep
+from tests.transform.test_incremental_facts import _checkpoint, _copy, activity, order, payment, rep
 
 MART = "intermediate.int_sales_performance"
 EVENT_SCOPES = "intermediate.int_sales_event_scopes"
@@ -209,18 +213,24 @@ def _rows(db: Path, relation: str = MART) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def nights(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
-    """After each load: the incrementally updated warehouse, checked against a full rebuild."""
+def nights(
+    fact_loads: dict[int, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[int, Path]:
+    """After each load: the incrementally updated warehouse, checked against a full rebuild
+    (loads 1 to 6: `fact_loads`, read only)."""
     root = tmp_path_factory.mktemp("periods")
-    db = root / "inc" / "warehouse.duckdb"
-    db.parent.mkdir()
-    kept = {}
+    db = _copy(fact_loads[LAST_FACT_LOAD], root / "inc")
+    kept = dict(fact_loads)
     for load_id in LOADS:
-        if LOADS[load_id][1] or load_id not in FACT_LOADS:
-            _load(db, load_id)
+        if load_id in FACT_LOADS:
+            continue
+        _load(db, load_id)
+        _checkpoint(db)
         full = _copy(db, root / f"full{load_id}")
         _dbt(["run", *SELECT], db, load_id)
         _dbt(["run", "--full-refresh", *SELECT], full, load_id)
+        _checkpoint(db)
+        _checkpoint(full)
         assert _rows(db) == _rows(full), f"load {load_id}"
         assert _rows(db, EVENT_SCOPES) == _rows(full, EVENT_SCOPES), f"load {load_id}"
         assert _rows(db, "marts.fct_sales_performance") == _rows(
@@ -231,7 +241,7 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
 
 
 def _figure(db: Path, column: str, period: str, level: str, scope: str):
-    con = duckdb.connect(str(db))
+    con = duckdb.connect(str(db), read_only=True)
     row = con.execute(
         f"select {column} from {MART} where period = ? and level = ? and scope_id = ?",
         [period, level, scope],
@@ -270,7 +280,7 @@ def test_a_hierarchy_row_moves_the_activities_of_the_period(nights: dict[int, Pa
 def test_an_incremental_night_recomputes_only_touched_periods(nights: dict[int, Path]) -> None:
     """Load 9 changed nothing but the as_of_date (07-08 -> 07-09): only the periods containing
     07-09 (July, Q3, 2026) can be rewritten; earlier periods keep their stamp."""
-    con = duckdb.connect(str(nights[9]))
+    con = duckdb.connect(str(nights[9]), read_only=True)
     stamps = dict(
         con.execute(f"select period, max(processed_load_id) from {MART} group by period").fetchall()
     )
@@ -280,7 +290,7 @@ def test_an_incremental_night_recomputes_only_touched_periods(nights: dict[int, 
 
 
 def _event_periods(db: Path, event_type: str, event_id: str) -> set[str]:
-    con = duckdb.connect(str(db))
+    con = duckdb.connect(str(db), read_only=True)
     rows = con.execute(
         f"select distinct period from {EVENT_SCOPES} where event_type = ? and event_id = ?",
         [event_type, event_id],
@@ -290,7 +300,7 @@ def _event_periods(db: Path, event_type: str, event_id: str) -> set[str]:
 
 
 def _events_stamped(db: Path, load_id: int) -> set[tuple[str, str]]:
-    con = duckdb.connect(str(db))
+    con = duckdb.connect(str(db), read_only=True)
     rows = con.execute(
         f"select distinct event_type, event_id from {EVENT_SCOPES} where processed_load_id = ?",
         [load_id],
@@ -325,11 +335,11 @@ def test_attribution_and_the_as_of_cut_move_events(nights: dict[int, Path]) -> N
     """L1 (R2's) converts on 07-12: not converted as of 07-10, converted as of 07-12; its
     deletion removes it. OP1's win counts for July, Q3 and 2026 at four levels. R2's hierarchy
     row (North D from 03-01) moves AC5 to team North D."""
-    con = duckdb.connect(str(nights[10]))
+    con = duckdb.connect(str(nights[10]), read_only=True)
     lead = "select is_converted from " + EVENT_SCOPES + " where event_id = 'L1' and level = 'rep'"
     assert {c for (c,) in con.execute(lead).fetchall()} == {False}
     con.close()
-    con = duckdb.connect(str(nights[11]))
+    con = duckdb.connect(str(nights[11]), read_only=True)
     assert {c for (c,) in con.execute(lead).fetchall()} == {True}
     assert con.execute(
         f"select count(*) from {EVENT_SCOPES} where event_type = 'opportunity_won' "
@@ -338,9 +348,9 @@ def test_attribution_and_the_as_of_cut_move_events(nights: dict[int, Path]) -> N
     con.close()
     assert _event_periods(nights[12], "lead_created", "L1") == set()
     team = f"select distinct team from {EVENT_SCOPES} where event_id = 'AC5'"
-    con = duckdb.connect(str(nights[11]))
+    con = duckdb.connect(str(nights[11]), read_only=True)
     assert con.execute(team).fetchall() == [("North A",)]
     con.close()
-    con = duckdb.connect(str(nights[12]))
+    con = duckdb.connect(str(nights[12]), read_only=True)
     assert con.execute(team).fetchall() == [("North D",)]
     con.close()

@@ -123,6 +123,7 @@ LONGEST_FIRST = (
     "test_postgres_storage.py",
     "test_dbt_process.py",
     "test_hostile_nights.py",
+    "test_incremental_receivables.py",
     "test_plausible_dates.py",
     "test_render.py",
     "test_render_set.py",

@@ -115,6 +115,7 @@ def test_a_changed_timezone_rebuilds_every_fact_that_reads_it(two_nights) -> Non
         "int_pipeline_snapshots": [change],
         "int_sales_performance": [change],
         "int_sales_event_scopes": [change],
+        "int_receivables_allocations": [change],
     }
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     recorded = dict(

@@ -38,7 +38,7 @@ import duckdb
 import pytest
 
 from tests.support.dbt_warehouse import build_warehouse, hash_by_load_and_row, run_dbt
-from tests.transform.test_incremental_facts import _copy, order, payment, rate, rep
+from tests.transform.test_incremental_facts import _checkpoint, _copy, order, payment, rate, rep
 
 BOOKKEEPING = ("processed_load_id", "processed_as_of_date", "processed_spine_from")
 RELATIONS = (
@@ -187,6 +187,7 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
     for load_id in LOADS:
         _load(db, load_id)
         _dbt(["run", *INCREMENTAL_SELECT], db, load_id)
+        _checkpoint(db)
         full = _copy(db, root / f"full{load_id}")
         _dbt(["run", "--full-refresh", *FULL_SELECT], full, load_id)
         for relation in RELATIONS:

@@ -42,13 +42,25 @@ fi
 stamp="$VENV/.salesops-installed"
 want="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements.lock" | sha256sum | cut -d' ' -f1)"
 # uv (the resolver scripts/lock.sh writes the lock with) installs the same pinned set several
-# times faster than pip, in parallel and from its cache; pip when uv is not installed
+# times faster than pip, in parallel and from its cache; when uv is not on the PATH it is
+# installed into the venv from the package registry (UV_VERSION), and pip is used only if that fails
 # (SALESOPS_INSTALLER=pip forces pip).
+UV_VERSION=0.13.8
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "==> installing the project and its locked dependencies (first time takes a few minutes)"
-  if [ "${SALESOPS_INSTALLER:-uv}" = "uv" ] && command -v uv >/dev/null 2>&1; then
-    uv pip install --quiet --python "$VENV/bin/python" -r "$ROOT/requirements.lock"
-    uv pip install --quiet --python "$VENV/bin/python" --no-deps -e "$ROOT"
+  uv_bin=""
+  if [ "${SALESOPS_INSTALLER:-uv}" = "uv" ]; then
+    if command -v uv >/dev/null 2>&1; then
+      uv_bin="$(command -v uv)"
+    elif "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+      "uv==$UV_VERSION" >/dev/null 2>&1; then
+      # not on the machine: uv itself from the package registry, at a fixed version
+      uv_bin="$VENV/bin/uv"
+    fi
+  fi
+  if [ -n "$uv_bin" ]; then
+    "$uv_bin" pip install --quiet --python "$VENV/bin/python" -r "$ROOT/requirements.lock"
+    "$uv_bin" pip install --quiet --python "$VENV/bin/python" --no-deps -e "$ROOT"
   else
     "$VENV/bin/python" -m pip install --quiet --no-warn-script-location \
       -r "$ROOT/requirements.lock" \

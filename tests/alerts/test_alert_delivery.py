@@ -8,11 +8,9 @@ Waits between retries go to a recording ``sleep``, so no test really sleeps.
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
+import email.message
 import ipaddress
 import json
-import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -20,7 +18,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,6 +35,7 @@ from pipelines.alerts.channels import (
 from pipelines.alerts.delivery import DeliveryResult, deliver, summarise
 from pipelines.alerts.message import SLACK_SECTION_MAX, Message, slack_body
 from pipelines.core.errors import SalesOpsError
+from tests.support.smtp import Inbox, content, free_port
 
 SUBJECT = "数据质量提醒 2026-09-30"
 TEXT = "3 rows quarantined in accounts.csv\n客户编号缺失: 2"
@@ -76,40 +74,7 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("no_proxy", "*")
 
 
-def free_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# --- a real SMTP server -----------------------------------------------------------------
-
-
-class Inbox:
-    """aiosmtpd handler: keeps every accepted message; ``replies`` answer DATA first."""
-
-    def __init__(self, replies: list[str] | None = None):
-        self.replies = list(replies or [])
-        self.received: list[dict[str, Any]] = []
-        self.data_commands = 0
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.data_commands += 1
-        if self.replies:
-            reply = self.replies.pop(0)
-            if not reply.startswith("250"):
-                return reply
-        self.received.append(
-            {
-                "mail_from": envelope.mail_from,
-                "rcpt_tos": list(envelope.rcpt_tos),
-                "message": email.message_from_bytes(envelope.content, policy=email.policy.default),
-                "tls": bool(session.ssl),
-                "login": session.login_data,
-            }
-        )
-        return "250 Message accepted for delivery"
+# --- a real SMTP server (tests/support/smtp.py), with a login ----------------------------
 
 
 class Authenticator:
@@ -124,25 +89,6 @@ class Authenticator:
         self.tried.append((mechanism, login.decode(), password.decode()))
         ok = (login, password) == self.expected
         return AuthResult(success=ok, handled=False, auth_data=auth_data)
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[Any]:
-    """Start aiosmtpd servers on free ports: ``start(handler, **smtp_options) -> port``."""
-    controllers: list[Controller] = []
-
-    def start(handler: Inbox, **options: Any) -> int:
-        port = free_port()
-        controller = Controller(
-            handler, hostname="127.0.0.1", port=port, server_hostname="localhost", **options
-        )
-        controller.start()
-        controllers.append(controller)
-        return port
-
-    yield start
-    for controller in controllers:
-        controller.stop()
 
 
 @pytest.fixture(scope="module")
@@ -231,10 +177,6 @@ def email_channel(port: int, **changes: Any) -> EmailChannel:
         "timeout_seconds": 5,
     }
     return EmailChannel(**(settings | changes))
-
-
-def content(part: email.message.EmailMessage) -> str:
-    return part.get_content().replace("\r\n", "\n")  # SMTP sends CRLF line ends
 
 
 def parts(mail: email.message.EmailMessage) -> dict[str, str]:

@@ -7,13 +7,10 @@ code; Unicode and spelled-out emails)."""
 
 from __future__ import annotations
 
-import email
 import json
 import re
-import socket
 import unicodedata
 from datetime import date
-from email import policy
 
 import duckdb
 import pytest
@@ -23,6 +20,7 @@ from pipelines.alerts.defs import run_failure_message
 from pipelines.alerts.delivery import deliver
 from pipelines.alerts.digest import plan_alerts
 from pipelines.warehouse.schema import ensure_schema
+from tests.support.smtp import Inbox, serving
 
 #: Hostile values: what a reader must never see whole (digits / the email's local part).
 PHONES = {
@@ -108,36 +106,16 @@ def con(tmp_path):
     c.close()
 
 
-class Inbox:
-    def __init__(self):
-        self.received: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd API
-        self.received.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_alerts_as_received_show_no_contact_details(con, tmp_path, lang):
-    from aiosmtpd.controller import Controller
-
     plan = plan_alerts(con, date(2026, 10, 1), lang=lang)
     kinds = {m.kind for m in plan.messages}
     assert kinds == {"rep_digest", "manager_rollup", "ops_summary"}
-    inbox, port = Inbox(), free_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    try:
+    with serving(Inbox()) as inbox:
         channels = [
             EmailChannel(
                 host="127.0.0.1",
-                port=port,
+                port=inbox.port,
                 security="none",
                 sender="salesops@example.com",
                 to=["ops@example.com"],
@@ -146,11 +124,9 @@ def test_alerts_as_received_show_no_contact_details(con, tmp_path, lang):
             FilesChannel(directory=tmp_path / "alerts"),
         ]
         results = deliver(plan.messages, channels, attempts=1)
-    finally:
-        smtp.stop()
     assert all(r.ok for r in results)
     assert len(inbox.received) == len(plan.messages)
-    for mail in inbox.received:
+    for _, mail in inbox.mails:
         assert_no_contacts(
             mail.as_bytes().decode("utf-8", "replace"), f"raw mail {mail['Subject']}"
         )

@@ -4,10 +4,7 @@ through an SMTP server (aiosmtpd) and recorded in meta.alert_log / meta.alert_de
 
 from __future__ import annotations
 
-import email
-import socket
 from datetime import date, timedelta
-from email import policy
 from pathlib import Path
 
 import duckdb
@@ -66,37 +63,6 @@ def build_warehouse(path: Path, nights: list[date]) -> None:
         [(f, rule, rec, f"Deal {rec}", rep, v, len(nights)) for f, rule, rep, rec, v in FINDINGS],
     )
     con.close()
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.mails: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
-        mail = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.mails.append((list(envelope.rcpt_tos), mail))
-        return "250 OK"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for rcpts, m in self.mails if address in rcpts]
-
-    def text(self, address: str) -> str:
-        return "\n".join(m.get_body(("plain",)).get_content() for m in self.to(address))
-
-
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    inbox.port = port
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture
@@ -158,7 +124,7 @@ def test_a_muted_finding_goes_to_sales_ops_not_the_rep_until_it_expires(home, sm
     assert logged == {"F2"}
 
     # 2026-10-05: F1's mute has ended (until 10-03): R1 is told again; F3 still muted.
-    smtp.mails.clear()
+    smtp.received.clear()
     summary = night(home, date(2026, 10, 5), 2)
     assert summary["muted"] == 1 and summary["new"] == 1
     r1 = smtp.text("r1@example.cn")
@@ -174,7 +140,7 @@ def test_an_expired_mute_of_an_alerted_finding_reminds_at_once(home, smtp):
     (home / "alert_mutes.yaml").write_text(
         "mutes:\n  - {finding: F1, reason: checking, until: 2026-10-04}\n", encoding="utf-8"
     )
-    smtp.mails.clear()
+    smtp.received.clear()
     night(home, date(2026, 10, 2), 2)
     assert smtp.to("r1@example.cn") == []
     summary = night(home, date(2026, 10, 5), 3)

@@ -7,12 +7,9 @@ runs the real nightly job on a demo drop with an SMTP server (aiosmtpd) as the c
 
 from __future__ import annotations
 
-import email
 import json
-import socket
 import tomllib
 from datetime import date
-from email import policy
 from pathlib import Path
 
 import duckdb
@@ -21,6 +18,7 @@ import yaml
 
 from pipelines.alerts.digest import RULES_FILE, plan_alerts, record_alerted
 from pipelines.warehouse.schema import ensure_schema
+from tests.support.smtp import Inbox, free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -230,40 +228,25 @@ def _flat(table, prefix=""):
 
 @pytest.mark.e2e
 def test_the_nightly_run_emails_each_owner_and_preview_sends_nothing(tmp_path, monkeypatch):
-    from aiosmtpd.controller import Controller
     from click.testing import CliRunner
 
     from pipelines.cli import main
     from pipelines.demo import generate_drop
     from pipelines.ops.runner import run_nightly
 
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
-            received.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    smtp = Controller(Handler(), hostname="127.0.0.1", port=port)
-    smtp.start()
-    try:
+    with serving(Inbox()) as smtp:
+        received = smtp.received
         home = tmp_path / "home"
         home.mkdir()
         (home / "alerts.yaml").write_text(
             "channels:\n"
-            f"  - {{type: email, host: 127.0.0.1, port: {port}, security: none,\n"
+            f"  - {{type: email, host: 127.0.0.1, port: {smtp.port}, security: none,\n"
             "     sender: salesops@example.cn, to: [sales-ops@example.cn]}\n"
             # A webhook nobody listens on: its failure is reported, the run still succeeds.
             f"  - {{type: webhook, name: dead-hook, url_env: DEAD_HOOK, kinds: [ops_summary]}}\n",
             encoding="utf-8",
         )
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            dead = s.getsockname()[1]
-        monkeypatch.setenv("DEAD_HOOK", f"http://127.0.0.1:{dead}/hook")
+        monkeypatch.setenv("DEAD_HOOK", f"http://127.0.0.1:{free_port()}/hook")
         inbox = tmp_path / "inbox"
         as_of = date(2026, 9, 30)
         generate_drop(inbox, seed=5, scale=0.3, end_date=as_of)
@@ -289,11 +272,9 @@ def test_the_nightly_run_emails_each_owner_and_preview_sends_nothing(tmp_path, m
         assert owners, "the demo drop has owned findings"
         to_rep = {
             rcpt
-            for env in received
-            for rcpt in env.rcpt_tos
-            if email.message_from_bytes(env.content, policy=policy.default)["Subject"].startswith(
-                "Data quality:"
-            )
+            for rcpts, mail in smtp.mails
+            for rcpt in rcpts
+            if mail["Subject"].startswith("Data quality:")
         }
         # Every owner with an open finding got their digest, at their own address.
         assert to_rep == {e for e in owners.values() if e}
@@ -320,8 +301,6 @@ def test_the_nightly_run_emails_each_owner_and_preview_sends_nothing(tmp_path, m
         # Tonight's findings were all alerted by the run: the preview has no new ones.
         assert "0 new" in result.output
         assert (out / "ops-summary.txt").is_file()
-    finally:
-        smtp.stop()
 
 
 def test_a_failed_run_alerts_the_channels(tmp_path, monkeypatch):

@@ -16,9 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.alerts.defs import send_alerts
-from pipelines.core.settings import Settings
-from tests.alerts.test_alert_mutes import REPS, alert_marts, smtp  # noqa: F401 - the SMTP fixture
+from tests.alerts.test_alert_mutes import alert_marts, night
 
 AS_OF = date(2026, 10, 1)
 # order, receivable (= invoice), account (a phone in it: masked), rep, due date, amount
@@ -63,18 +61,7 @@ def write_alerts_file(home: Path, port: int, extra: str = "") -> None:
     )
 
 
-def night(home: Path, as_of: date, load_id: int) -> dict:
-    return send_alerts(
-        home / "w.duckdb",
-        home=home,
-        files_dir=home / "alerts" / as_of.isoformat(),
-        settings=Settings(home=str(home)),
-        load_id=load_id,
-        as_of=as_of,
-    )
-
-
-def test_each_reader_gets_overdue_alerts_and_the_summary_in_their_language(tmp_path, smtp):  # noqa: F811
+def test_each_reader_gets_overdue_alerts_and_the_summary_in_their_language(tmp_path, smtp):
     home = tmp_path / "home"
     write_alerts_file(home, smtp.port)
     build_warehouse(home / "w.duckdb", [AS_OF])
@@ -107,7 +94,7 @@ def test_each_reader_gets_overdue_alerts_and_the_summary_in_their_language(tmp_p
     assert (day / "ops-summary.json").is_file() and (day / "ops-summary-zh.json").is_file()
 
 
-def test_a_summary_read_only_in_another_language_is_not_mailed_in_the_default(tmp_path, smtp):  # noqa: F811
+def test_a_summary_read_only_in_another_language_is_not_mailed_in_the_default(tmp_path, smtp):
     home = tmp_path / "home"
     write_alerts_file(home, smtp.port, "  - {email: ops@example.cn, language: zh}\n")
     build_warehouse(home / "w.duckdb", [AS_OF])
@@ -123,7 +110,7 @@ def test_a_summary_read_only_in_another_language_is_not_mailed_in_the_default(tm
     assert (home / "alerts" / AS_OF.isoformat() / "ops-summary.json").is_file()
 
 
-def test_a_muted_overdue_receivable_is_held_back_listed_audited_and_resent_after(tmp_path, smtp):  # noqa: F811
+def test_a_muted_overdue_receivable_is_held_back_listed_audited_and_resent_after(tmp_path, smtp):
     """INV1 muted by its id until 10-03, SO2 (INV2, INV3) by order until 10-20: no reminder,
     no escalation; listed to sales ops and audited; on 10-04 INV1 is reminded again at once
     (its weekly reminder would only be due on 10-08)."""
@@ -162,11 +149,11 @@ def test_a_muted_overdue_receivable_is_held_back_listed_audited_and_resent_after
     assert audit[0][1].startswith("muted until 2026-10-03 by lin: customer pays")
     assert logged == 0  # nothing was told
 
-    smtp.mails.clear()  # 10-03: still muted (until is the last day muted)
+    smtp.received.clear()  # 10-03: still muted (until is the last day muted)
     assert night(home, nights[1], 2)["muted"] == 3
     assert smtp.to("r1@example.cn") == []
 
-    smtp.mails.clear()  # 10-04: INV1's mute has ended: R1 reminded, M1 escalated; SO2 muted
+    smtp.received.clear()  # 10-04: INV1's mute has ended: R1 reminded, M1 escalated; SO2 muted
     summary = night(home, nights[2], 3)
     assert summary["muted"] == 2 and summary["overdue_reminders"] == 1
     assert "INV1" in smtp.text("r1@example.cn")

@@ -20,8 +20,9 @@ import pytest
 from pipelines.alerts.delivery import deliver
 from pipelines.alerts.digest import AlertPlan, record_alerted
 from pipelines.alerts.reminders import plan_overdue_reminders
-from tests.alerts.test_alert_delivery import Inbox, content, email_channel, smtp_server  # noqa: F401
+from tests.alerts.test_alert_delivery import email_channel
 from tests.support.dbt_warehouse import build_warehouse, run_dbt, ts
+from tests.support.smtp import Inbox, content
 
 AS_OF = date(2026, 9, 30)
 
@@ -132,10 +133,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
     return db
 
 
-def test_reminder_to_the_rep_and_escalation_to_the_manager_only(
-    warehouse,
-    smtp_server,  # noqa: F811 - the fixture imported above
-):
+def test_reminder_to_the_rep_and_escalation_to_the_manager_only(warehouse, smtp_server):
     inbox = Inbox()
     channel = email_channel(smtp_server(inbox))
     con = duckdb.connect(str(warehouse))

@@ -1,10 +1,11 @@
-"""Fixtures of the pack tests: the hand-made warehouse and the shared demo night's, and the
-packs rendered from them once per session (read them; render into ``tmp_path`` to change
-anything)."""
+"""Fixtures of the pack tests: the hand-made warehouse and the shared demo night's, the packs
+rendered from them once per session (read them; render into ``tmp_path`` to change
+anything), and a real SMTP server to deliver packs to."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,14 @@ import pytest
 from pipelines.packs import render_pack, render_quarterly_pack
 from tests.packs.support import GENERATED_AT, OPTIONS, QUARTER, PackParser, parse, query
 from tests.packs.support.hand_warehouse import build_warehouse, extend_warehouse
+from tests.support.smtp import Inbox, serving
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    """A real SMTP server on a free port and the inbox it delivers to (``inbox.port``)."""
+    with serving(Inbox()) as inbox:
+        yield inbox
 
 
 @pytest.fixture(scope="session")

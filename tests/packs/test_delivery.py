@@ -3,16 +3,12 @@ files channel, the delivery ledger (meta.pack_deliveries), no resend, ``resend``
 
 from __future__ import annotations
 
-import email
-import email.policy
 import io
-import socket
 from pathlib import Path
 
 import duckdb
 import openpyxl
 import pytest
-from aiosmtpd.controller import Controller
 
 from pipelines.packs import render_period
 from pipelines.packs.delivery import deliver_packs, load_delivery_config
@@ -35,36 +31,6 @@ EXPECTED = {
     "north@example.invalid": {"region-华北"},
     "ceo@example.invalid": {"company"},
 }
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.received: list[dict] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.received.append(
-            {
-                "rcpt_tos": list(envelope.rcpt_tos),
-                "message": email.message_from_bytes(envelope.content, policy=email.policy.default),
-            }
-        )
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def inbox():
-    handler, port = Inbox(), _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    handler.port = port
-    yield handler
-    controller.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,16 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
-from aiosmtpd.controller import Controller
 
 from pipelines.core.errors import WarehouseBusy
 from pipelines.packs.delivery import deliver_packs, load_delivery_config
@@ -27,6 +26,7 @@ from pipelines.packs.render import RenderedPack
 from pipelines.packs.scope import Scope
 from pipelines.warehouse import lock
 from pipelines.warehouse.schema import ensure_schema
+from tests.support.smtp import Inbox
 
 PERIOD = "2026Q3"
 REPS = [  # rep_id, email, team, region, manager_id
@@ -37,32 +37,14 @@ REPS = [  # rep_id, email, team, region, manager_id
 SCOPES = ["rep:R001", "rep:R002", "rep:R003", "company"]
 
 
-class Inbox:
-    """Accepts every mail; kills ``kill_pid`` when the ``kill_at``-th mail arrives."""
+def kill_at(pid: int, mail: int) -> Callable[[Inbox], None]:
+    """``Inbox.on_mail``: kill process ``pid`` when the ``mail``-th mail arrives (0: never)."""
 
-    def __init__(self) -> None:
-        self.received: list[list[str]] = []
-        self.kill_pid: int | None = None
-        self.kill_at = 0
+    def on_mail(inbox: Inbox) -> None:
+        if mail and len(inbox.received) == mail:
+            os.kill(pid, signal.SIGKILL)
 
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.received.append(list(envelope.rcpt_tos))
-        if self.kill_pid and len(self.received) == self.kill_at:
-            os.kill(self.kill_pid, signal.SIGKILL)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def inbox():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    handler.port = port
-    yield handler
-    controller.stop()
+    return on_mail
 
 
 @pytest.fixture
@@ -167,7 +149,7 @@ def run_child(home: Path, inbox: Inbox, kill_at_mail: int = 0, kill_before_publi
         stderr=subprocess.PIPE,
         text=True,
     )
-    inbox.kill_pid, inbox.kill_at = proc.pid, kill_at_mail
+    inbox.on_mail = kill_at(proc.pid, kill_at_mail)
     out, err = proc.communicate(timeout=300)
     return proc.returncode, out, err
 
@@ -186,7 +168,7 @@ def test_a_delivery_killed_midway_leaves_the_warehouse_as_it_was(home, inbox):
 
     sent_before = len(inbox.received)
     # the next delivery (killed copies are debris) sends everything and records all of it
-    inbox.kill_pid = None
+    inbox.on_mail = None
     results = deliver_packs(home / "warehouse.duckdb", packs(home), config(home))
     assert all(r.ok and not r.skipped for r in results)
     assert len(inbox.received) == sent_before + len(SCOPES)

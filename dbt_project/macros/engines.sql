@@ -155,3 +155,187 @@
 {% macro spark__format_date(date_expr, format) -%}
     date_format({{ date_expr }}, '{{ format | replace('%Y', 'yyyy') | replace('%m', 'MM') | replace('%d', 'dd') }}')
 {%- endmacro %}
+
+{#- The number of `part` boundaries (second | day | month) from start to end, a BIGINT: DuckDB
+    date_diff, Spark timestampdiff (equal for whole-second instants, dates, and month starts). -#}
+{% macro date_diff(part, start, end) -%}
+    {{- return(adapter.dispatch('date_diff', 'salesops')(part, start, end)) -}}
+{%- endmacro %}
+
+{% macro default__date_diff(part, start, end) -%}
+    date_diff('{{ part }}', {{ start }}, {{ end }})
+{%- endmacro %}
+
+{% macro spark__date_diff(part, start, end) -%}
+    timestampdiff({{ part | upper }}, {{ start }}, {{ end }})
+{%- endmacro %}
+
+{#- A number of seconds (BIGINT) in days, a DOUBLE: DuckDB divides by the decimal literal
+    86400.0 into a DOUBLE; Spark would keep a DECIMAL, so it divides the DOUBLE. -#}
+{% macro seconds_as_days(seconds) -%}
+    {{- return(adapter.dispatch('seconds_as_days', 'salesops')(seconds)) -}}
+{%- endmacro %}
+
+{% macro default__seconds_as_days(seconds) -%}
+    {{ seconds }} / 86400.0
+{%- endmacro %}
+
+{% macro spark__seconds_as_days(seconds) -%}
+    cast({{ seconds }} as double) / 86400
+{%- endmacro %}
+
+{#- One row per date from start to stop (inclusive) in steps of `step` (an interval literal),
+    the set-returning expression of a select list: DuckDB unnest(generate_series), Spark
+    explode(sequence). Cast the result to date. -#}
+{% macro date_series(start, stop, step) -%}
+    {{- return(adapter.dispatch('date_series', 'salesops')(start, stop, step)) -}}
+{%- endmacro %}
+
+{% macro default__date_series(start, stop, step) -%}
+    unnest(generate_series({{ start }}, {{ stop }}, {{ step }}))
+{%- endmacro %}
+
+{% macro spark__date_series(start, stop, step) -%}
+    explode(sequence({{ start }}, {{ stop }}, {{ step }}))
+{%- endmacro %}
+
+{#- One row per element of a literal list (SQL expressions), the set-returning expression of
+    a select list. -#}
+{% macro unnest_values(values) -%}
+    {{- return(adapter.dispatch('unnest_values', 'salesops')(values)) -}}
+{%- endmacro %}
+
+{% macro default__unnest_values(values) -%}
+    unnest([{{ values | join(', ') }}])
+{%- endmacro %}
+
+{% macro spark__unnest_values(values) -%}
+    explode(array({{ values | join(', ') }}))
+{%- endmacro %}
+
+{#- The integers start .. stop - 1, the set-returning expression of a select list. -#}
+{% macro unnest_range(start, stop) -%}
+    {{- return(adapter.dispatch('unnest_range', 'salesops')(start, stop)) -}}
+{%- endmacro %}
+
+{% macro default__unnest_range(start, stop) -%}
+    unnest(range({{ start }}, {{ stop }}))
+{%- endmacro %}
+
+{% macro spark__unnest_range(start, stop) -%}
+    explode(sequence({{ start }}, {{ stop }} - 1))
+{%- endmacro %}
+
+{#- The text at JSON path `path` ('$.name') of a JSON value (Spark: JSON text). -#}
+{% macro json_text(json_expr, path) -%}
+    {{- return(adapter.dispatch('json_text', 'salesops')(json_expr, path)) -}}
+{%- endmacro %}
+
+{% macro default__json_text(json_expr, path) -%}
+    json_extract_string({{ json_expr }}, '{{ path }}')
+{%- endmacro %}
+
+{% macro spark__json_text(json_expr, path) -%}
+    get_json_object({{ json_expr }}, '{{ path }}')
+{%- endmacro %}
+
+{#- ------------------------------------------------------------------- aggregates -#}
+
+{#- The value of `value` on the row with the smallest `by`. -#}
+{% macro arg_min(value, by) -%}
+    {{- return(adapter.dispatch('arg_min', 'salesops')(value, by)) -}}
+{%- endmacro %}
+
+{% macro default__arg_min(value, by) -%}
+    arg_min({{ value }}, {{ by }})
+{%- endmacro %}
+
+{% macro spark__arg_min(value, by) -%}
+    min_by({{ value }}, {{ by }})
+{%- endmacro %}
+
+{#- The texts joined with `separator` (a SQL literal) in the order of `order_by`. -#}
+{% macro string_agg_ordered(expr, separator, order_by) -%}
+    {{- return(adapter.dispatch('string_agg_ordered', 'salesops')(expr, separator, order_by)) -}}
+{%- endmacro %}
+
+{% macro default__string_agg_ordered(expr, separator, order_by) -%}
+    string_agg({{ expr }}, {{ separator }} order by {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__string_agg_ordered(expr, separator, order_by) -%}
+    listagg({{ expr }}, {{ separator }}) within group (order by {{ order_by }})
+{%- endmacro %}
+
+{#- The median of a DECIMAL with `scale` places, as DuckDB computes it: the DECIMAL itself, the
+    mean of the two middle values truncated down to `scale` places. Spark's median is a DOUBLE
+    (exact for the half-units of the mean below about 10^9). `over`: a window clause. -#}
+{% macro median_decimal(expr, scale, over='') -%}
+    {{- return(adapter.dispatch('median_decimal', 'salesops')(expr, scale, over)) -}}
+{%- endmacro %}
+
+{% macro default__median_decimal(expr, scale, over='') -%}
+    median({{ expr }}){% if over %} over ({{ over }}){% endif %}
+{%- endmacro %}
+
+{% macro spark__median_decimal(expr, scale, over='') -%}
+    cast(
+        floor(median({{ expr }}){% if over %} over ({{ over }}){% endif %} * 1{{ '0' * scale }} + 0.000001)
+        / 1{{ '0' * scale }} as decimal(38, {{ scale }})
+    )
+{%- endmacro %}
+
+{#- The continuous quantile `fraction` of a number (interpolated, DOUBLE). -#}
+{% macro quantile_cont(expr, fraction) -%}
+    {{- return(adapter.dispatch('quantile_cont', 'salesops')(expr, fraction)) -}}
+{%- endmacro %}
+
+{% macro default__quantile_cont(expr, fraction) -%}
+    quantile_cont({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
+{% macro spark__quantile_cont(expr, fraction) -%}
+    percentile({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
+{#- ------------------------------------------------------------------- text and dates -#}
+
+{#- True when the whole text matches the regular expression `pattern` (a Python string, no
+    quote). -#}
+{% macro regex_full_match(expr, pattern) -%}
+    {{- return(adapter.dispatch('regex_full_match', 'salesops')(expr, pattern)) -}}
+{%- endmacro %}
+
+{% macro default__regex_full_match(expr, pattern) -%}
+    regexp_full_match({{ expr }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__regex_full_match(expr, pattern) -%}
+    ({{ expr }} rlike r'^(?:{{ pattern }})$')
+{%- endmacro %}
+
+{#- January 1st of `year_expr` plus `months_expr` months, a DATE. -#}
+{% macro year_start_plus_months(year_expr, months_expr) -%}
+    {{- return(adapter.dispatch('year_start_plus_months', 'salesops')(year_expr, months_expr)) -}}
+{%- endmacro %}
+
+{% macro default__year_start_plus_months(year_expr, months_expr) -%}
+    make_date({{ year_expr }}, 1, 1) + to_months({{ months_expr }})
+{%- endmacro %}
+
+{% macro spark__year_start_plus_months(year_expr, months_expr) -%}
+    add_months(make_date({{ year_expr }}, 1, 1), {{ months_expr }})
+{%- endmacro %}
+
+{#- A date plus a number of months, a DATE. -#}
+{% macro add_months_to_date(date_expr, months_expr) -%}
+    {{- return(adapter.dispatch('add_months_to_date', 'salesops')(date_expr, months_expr)) -}}
+{%- endmacro %}
+
+{% macro default__add_months_to_date(date_expr, months_expr) -%}
+    cast({{ date_expr }} + to_months({{ months_expr }}) as date)
+{%- endmacro %}
+
+{% macro spark__add_months_to_date(date_expr, months_expr) -%}
+    add_months({{ date_expr }}, {{ months_expr }})
+{%- endmacro %}

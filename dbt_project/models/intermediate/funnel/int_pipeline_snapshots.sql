@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='snapshot_date',
         on_schema_change='fail',
@@ -136,7 +136,7 @@ bounds as (
 
 days as (
 
-    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as snapshot_date
+    select cast({{ date_series('first_day', 'last_day', 'interval 1 day') }} as date) as snapshot_date
     from bounds
     where first_day <= last_day
 

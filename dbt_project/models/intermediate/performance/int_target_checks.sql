@@ -77,7 +77,7 @@ actuals as (
         level,
         scope_id,
         '{{ metric }}' as metric,
-        cast(null as varchar) as product_line,
+        cast(null as {{ type_text() }}) as product_line,
         cast({{ target_metric_column(metric) }} as decimal(38, 6)) as actual
     from performance
 

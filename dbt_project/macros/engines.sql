@@ -185,18 +185,18 @@
 {%- endmacro %}
 
 {#- One row per date from start to stop (inclusive) in steps of `step` (an interval literal),
-    the set-returning expression of a select list: DuckDB unnest(generate_series), Spark
-    explode(sequence). Cast the result to date. -#}
+    a DATE, the set-returning expression of a select list: DuckDB unnest(generate_series) (of
+    timestamps, cast), Spark explode(sequence) of dates (a generator cannot be cast). -#}
 {% macro date_series(start, stop, step) -%}
     {{- return(adapter.dispatch('date_series', 'salesops')(start, stop, step)) -}}
 {%- endmacro %}
 
 {% macro default__date_series(start, stop, step) -%}
-    unnest(generate_series({{ start }}, {{ stop }}, {{ step }}))
+    cast(unnest(generate_series({{ start }}, {{ stop }}, {{ step }})) as date)
 {%- endmacro %}
 
 {% macro spark__date_series(start, stop, step) -%}
-    explode(sequence({{ start }}, {{ stop }}, {{ step }}))
+    explode(sequence(cast({{ start }} as date), cast({{ stop }} as date), {{ step }}))
 {%- endmacro %}
 
 {#- One row per element of a literal list (SQL expressions), the set-returning expression of
@@ -338,4 +338,17 @@
 
 {% macro spark__add_months_to_date(date_expr, months_expr) -%}
     add_months({{ date_expr }}, {{ months_expr }})
+{%- endmacro %}
+
+{#- A date plus a number of days (an integer), a DATE. -#}
+{% macro add_days(date_expr, days) -%}
+    {{- return(adapter.dispatch('add_days', 'salesops')(date_expr, days)) -}}
+{%- endmacro %}
+
+{% macro default__add_days(date_expr, days) -%}
+    {{ date_expr }} + to_days(cast({{ days }} as integer))
+{%- endmacro %}
+
+{% macro spark__add_days(date_expr, days) -%}
+    date_add({{ date_expr }}, {{ days }})
 {%- endmacro %}

@@ -41,7 +41,7 @@ stale_open_opportunity as (
     from known_opportunities
     where
         is_open
-        and expected_close_date + to_days(cast({{ var('stale_grace_days') | int }} as integer))
+        and {{ add_days('expected_close_date', var('stale_grace_days') | int) }}
         < {{ as_of_date() }}
 
 ),

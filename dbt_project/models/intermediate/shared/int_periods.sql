@@ -57,7 +57,7 @@ bounds as (
 
 months as (
 
-    select cast({{ date_series('first_month', 'last_month', 'interval 1 month') }} as date) as month_start
+    select {{ date_series('first_month', 'last_month', 'interval 1 month') }} as month_start
     from bounds
 
 ),

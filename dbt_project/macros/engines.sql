@@ -350,5 +350,20 @@
 {%- endmacro %}
 
 {% macro spark__add_days(date_expr, days) -%}
-    date_add({{ date_expr }}, {{ days }})
+    date_add({{ date_expr }}, cast({{ days }} as integer))
+{%- endmacro %}
+
+{#- A decimal literal ('1.0') read as a DOUBLE in arithmetic: DuckDB divides a DECIMAL literal
+    into a DOUBLE (1.0 / 3 is a DOUBLE), Spark into a DECIMAL with 6 places (0.333333), so on
+    Spark the literal is cast. -#}
+{% macro double_literal(text) -%}
+    {{- return(adapter.dispatch('double_literal', 'salesops')(text)) -}}
+{%- endmacro %}
+
+{% macro default__double_literal(text) -%}
+    {{ text }}
+{%- endmacro %}
+
+{% macro spark__double_literal(text) -%}
+    cast({{ text }} as double)
 {%- endmacro %}

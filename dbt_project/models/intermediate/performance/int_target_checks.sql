@@ -327,7 +327,7 @@ trends as (
                 then pow(
                     cast(trailing_actuals.last_quarter_actual as double)
                     / cast(trailing_actuals.four_quarters_ago_actual as double),
-                    1.0 / 3
+                    {{ double_literal('1.0') }} / 3
                 ) - 1
         end as trend_quarterly_growth
     from trailing_actuals

@@ -282,7 +282,8 @@ target_unreasonable as (
         'target_value' as column_name,
         cast(target_value as {{ type_text() }}) as value_seen,
         'the target ' || cast(target_value as {{ type_text() }}) || ' is outside the trailing trend '
-        || cast(trend_value as {{ type_text() }}) || ' ± {{ (var("target_reasonableness_band") | float * 100) | round(1) }}%'
+        || cast(trend_value as {{ type_text() }})
+        || ' ± {{ (var("target_reasonableness_band") | float * 100) | round(1) }}%'
         || ' (last quarter ' || cast(last_quarter_actual as {{ type_text() }}) || ')' as message
     from target_checks
     where is_unreasonable

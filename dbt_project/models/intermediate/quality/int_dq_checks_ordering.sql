@@ -7,7 +7,9 @@
   in the shape of int_dq_checks, which unions the families; record_id is the record's key as
   int_dq_records names it (macro record_id).
 -#}
-{%- set overlap_text = "cast(other_from as " ~ type_text() ~ ") || ' to ' || coalesce(cast(other_to as " ~ type_text() ~ "), 'open')" -%}
+{#- one overlapping row as text, for the ordered string_agg of value_seen and message -#}
+{%- set overlap_text = "cast(other_from as " ~ type_text() ~ ") || ' to ' || "
+    ~ "coalesce(cast(other_to as " ~ type_text() ~ "), 'open')" -%}
 with
 
 opportunities as (

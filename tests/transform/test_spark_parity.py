@@ -15,7 +15,6 @@ import json
 import shutil
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 

@@ -353,17 +353,18 @@
     date_add({{ date_expr }}, cast({{ days }} as integer))
 {%- endmacro %}
 
-{#- A decimal literal ('1.0') read as a DOUBLE in arithmetic: DuckDB divides a DECIMAL literal
-    into a DOUBLE (1.0 / 3 is a DOUBLE), Spark into a DECIMAL with 6 places (0.333333), so on
-    Spark the literal is cast. -#}
-{% macro double_literal(text) -%}
-    {{- return(adapter.dispatch('double_literal', 'salesops')(text)) -}}
+{#- An operand of a division that DuckDB computes in DOUBLE: a DECIMAL (or a decimal literal
+    such as 1.0) divided by a DECIMAL or an integer is a DOUBLE on DuckDB, a DECIMAL rounded
+    to 6 places on Spark (1.0 / 3 is 0.333333; 580811.22 / 4 is exactly 145202.805, where
+    DuckDB's DOUBLE rounds to 145202.80). On Spark the operand is cast to DOUBLE. -#}
+{% macro division_as_double(expr) -%}
+    {{- return(adapter.dispatch('division_as_double', 'salesops')(expr)) -}}
 {%- endmacro %}
 
-{% macro default__double_literal(text) -%}
-    {{ text }}
+{% macro default__division_as_double(expr) -%}
+    {{ expr }}
 {%- endmacro %}
 
-{% macro spark__double_literal(text) -%}
-    cast({{ text }} as double)
+{% macro spark__division_as_double(expr) -%}
+    cast({{ expr }} as double)
 {%- endmacro %}

@@ -320,14 +320,14 @@ trends as (
         -- the run rate: the mean of the four quarters before, when each of them had business
         case
             when trailing_four.trailing_quarters = 4 and trailing_four.smallest_quarter_actual > 0
-                then trailing_four.trailing_four_quarters_actual / 4
+                then {{ division_as_double('trailing_four.trailing_four_quarters_actual') }} / 4
         end as run_rate,
         case
             when trailing_actuals.last_quarter_actual > 0 and trailing_actuals.four_quarters_ago_actual > 0
                 then pow(
                     cast(trailing_actuals.last_quarter_actual as double)
                     / cast(trailing_actuals.four_quarters_ago_actual as double),
-                    {{ double_literal('1.0') }} / 3
+                    {{ division_as_double('1.0') }} / 3
                 ) - 1
         end as trend_quarterly_growth
     from trailing_actuals

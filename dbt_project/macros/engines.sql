@@ -368,3 +368,25 @@
 {% macro spark__division_as_double(expr) -%}
     cast({{ expr }} as double)
 {%- endmacro %}
+
+{#- A DOUBLE rounded to `places` decimals as DuckDB rounds it: its exact binary value, half
+    away from zero (145202.805 is 145202.80499… in binary: 145202.8; 0.125 is exact: 0.13).
+    Spark's round() of a DOUBLE rounds its shortest decimal text (145202.81), and x × 100 is
+    itself rounded (14520280.5), so on Spark the exact sign of |x| × 10^places - (t + 0.5),
+    t = floor(|x| × 10^places), comes from a fused multiply-add (java.lang.Math.fma): t + 1
+    when it is not negative, else t; then divided back. -#}
+{% macro round_double(expr, places) -%}
+    {{- return(adapter.dispatch('round_double', 'salesops')(expr, places)) -}}
+{%- endmacro %}
+
+{% macro default__round_double(expr, places) -%}
+    round({{ expr }}, {{ places }})
+{%- endmacro %}
+
+{% macro spark__round_double(expr, places) -%}
+    {%- set scale = '1' ~ ('0' * places) ~ '.0D' -%}
+    {%- set t = 'floor(abs(' ~ expr ~ ') * ' ~ scale ~ ')' -%}
+    {%- set residual = "cast(java_method('java.lang.Math', 'fma', abs(" ~ expr ~ "), " ~ scale ~ ", -(" ~ t ~ " + 0.5D)) as double)" -%}
+    {%- set units = '(case when ' ~ residual ~ ' >= 0 then ' ~ t ~ ' + 1 else ' ~ t ~ ' end)' -%}
+    (case when {{ expr }} < 0 then -{{ units }} else {{ units }} end / {{ scale }})
+{%- endmacro %}

@@ -367,7 +367,7 @@ combined as (
         trends.four_quarters_ago_actual,
         trends.trend_quarterly_growth,
         cast(trends.trailing_four_quarters_actual as decimal(38, 2)) as trailing_four_quarters_actual,
-        cast(round(trends.run_rate, 2) as decimal(38, 2)) as trend_value
+        cast({{ round_double('trends.run_rate', 2) }} as decimal(38, 2)) as trend_value
     from dated_targets
     left join periods
         on

@@ -385,8 +385,14 @@
 
 {% macro spark__round_double(expr, places) -%}
     {%- set scale = '1' ~ ('0' * places) ~ '.0D' -%}
-    {%- set t = 'floor(abs(' ~ expr ~ ') * ' ~ scale ~ ')' -%}
-    {%- set residual = "cast(java_method('java.lang.Math', 'fma', abs(" ~ expr ~ "), " ~ scale ~ ", -(" ~ t ~ " + 0.5D)) as double)" -%}
+    {#- java_method cannot pass a NULL as a double: NULL in, NULL out, without calling it -#}
+    {%- set a = 'coalesce(abs(' ~ expr ~ '), 0D)' -%}
+    {%- set t = 'floor(' ~ a ~ ' * ' ~ scale ~ ')' -%}
+    {%- set residual = "cast(java_method('java.lang.Math', 'fma', " ~ a ~ ", " ~ scale ~ ", -(" ~ t ~ " + 0.5D)) as double)" -%}
     {%- set units = '(case when ' ~ residual ~ ' >= 0 then ' ~ t ~ ' + 1 else ' ~ t ~ ' end)' -%}
-    (case when {{ expr }} < 0 then -{{ units }} else {{ units }} end / {{ scale }})
+    (case
+        when {{ expr }} is null then null
+        when {{ expr }} < 0 then -{{ units }}
+        else {{ units }}
+    end / {{ scale }})
 {%- endmacro %}

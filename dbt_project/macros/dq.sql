@@ -7,11 +7,11 @@
 -#}
 {% macro record_id(columns) -%}
     {%- if columns | length == 1 -%}
-        cast({{ columns[0] }} as varchar)
+        cast({{ columns[0] }} as {{ type_text() }})
     {%- else -%}
         concat_ws('|'
         {%- for column in columns -%}
-            , coalesce(cast({{ column }} as varchar), '')
+            , coalesce(cast({{ column }} as {{ type_text() }}), '')
         {%- endfor -%}
         )
     {%- endif -%}
@@ -39,6 +39,10 @@
   need no mapping: they are not letters or digits.
 -#}
 {% macro name_match_text(text) -%}
+    {{- return(adapter.dispatch('name_match_text', 'salesops')(text)) -}}
+{%- endmacro %}
+
+{% macro default__name_match_text(text) -%}
     trim(
         regexp_replace(
             regexp_replace(
@@ -65,6 +69,20 @@
   ('zinc' keeps its 'inc'); others (有限公司, 集团) may follow anything.
 -#}
 {% macro legal_form_suffix_pattern() -%}
+    {{- return(adapter.dispatch('legal_form_suffix_pattern', 'salesops')()) -}}
+{%- endmacro %}
+
+{% macro default__legal_form_suffix_pattern() -%}
+    {{- _legal_form_suffix_pattern('') -}}
+{%- endmacro %}
+
+{#- Spark: raw literals ('\s' would lose its backslash in a plain one). -#}
+{% macro spark__legal_form_suffix_pattern() -%}
+    {{- _legal_form_suffix_pattern('r') -}}
+{%- endmacro %}
+
+{#- `raw`: the prefix of the pattern's string literals. -#}
+{% macro _legal_form_suffix_pattern(raw) -%}
     {%- set suffixes = var('legal_form_suffixes') -%}
     {%- if suffixes is string or suffixes is mapping or suffixes is not iterable -%}
         {%- if execute -%}
@@ -75,7 +93,7 @@
     {#- the leading null keeps concat_ws valid for an empty list (pattern '(?:)+$': no-op) -#}
     '(?:' || concat_ws(
         '|',
-        cast(null as varchar)
+        cast(null as {{ type_text() }})
         {%- for suffix in suffixes %}
             {%- set ns = namespace(found=false, latin=false) %}
             {%- for ch in suffix | string %}
@@ -84,10 +102,33 @@
                     {%- set ns.latin = ch.isascii() or '０' <= ch <= 'ｚ' %}
                 {%- endif %}
             {%- endfor %}
-        , {% if ns.latin %}'\s+'{% else %}'\s*'{% endif %}
+        , {{ raw }}{% if ns.latin %}'\s+'{% else %}'\s*'{% endif %}
         || nullif({{ name_match_text("'" ~ (suffix | string | replace("'", "''")) ~ "'") }}, '')
         {%- endfor %}
     ) || ')+$'
+{%- endmacro %}
+
+{#- Spark: the same steps in Java regular expressions (regexp_replace replaces every match; raw
+    literals keep the backslashes; $1 for a group). Spark has no Unicode normalisation: the
+    text is not put in NFC, so a name exported decomposed (NFD) matches only its NFD twins
+    (docs/scale-out.md). -#}
+{% macro spark__name_match_text(text) -%}
+    trim(
+        regexp_replace(
+            regexp_replace(
+                regexp_replace(
+                    lower(translate(
+                        {{ text }},
+                        '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ',
+                        '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+                    )),
+                    r'[^\pL\pN]+', ' '
+                ),
+                r'([a-z0-9])([^\x00-\x7f])', '$1 $2'
+            ),
+            r'([^\x00-\x7f])([a-z0-9])', '$1 $2'
+        )
+    )
 {%- endmacro %}
 
 {#- var order_lines_tolerance as an exact DECIMAL(38, 6) literal (a plain decimal like 0.01). -#}

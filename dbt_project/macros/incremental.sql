@@ -37,7 +37,15 @@
 
 {#- Post-hook: tombstones (processed_load_id null) deleted their key's row; drop them. -#}
 {% macro incremental_fact_drop_tombstones() -%}
+    {{- return(adapter.dispatch('incremental_fact_drop_tombstones', 'salesops')()) -}}
+{%- endmacro %}
+
+{% macro default__incremental_fact_drop_tombstones() -%}
     delete from {{ this }} where processed_load_id is null
+{%- endmacro %}
+
+{#- Spark builds the facts in full (incremental_materialization): no tombstones, no hook. -#}
+{% macro spark__incremental_fact_drop_tombstones() -%}
 {%- endmacro %}
 
 {#- The stamp of this run: var load_id, the load the pipeline is building (meta.loads.load_id;
@@ -361,4 +369,19 @@ live_versions as (
     key's old rows, the post-hook incremental_fact_drop_tombstones the tombstone. -#}
 {% macro incremental_key_tombstones(fact_key) -%}
     select {{ fact_key }} from changed_keys
+{%- endmacro %}
+
+{#- The materialization of the incremental models: `incremental` on DuckDB; on Spark (plain
+    Parquet tables: no DELETE, and delete+insert is no dbt-spark strategy) `table`, a full
+    build every run (docs/scale-out.md, "Incremental models on Spark"). -#}
+{% macro incremental_materialization() -%}
+    {{- return(adapter.dispatch('incremental_materialization', 'salesops')()) -}}
+{%- endmacro %}
+
+{% macro default__incremental_materialization() -%}
+    {{- return('incremental') -}}
+{%- endmacro %}
+
+{% macro spark__incremental_materialization() -%}
+    {{- return('table') -}}
 {%- endmacro %}

@@ -5,6 +5,10 @@
   future targets).
 -#}
 {% macro period_start_of_label(label_expr, period_type) -%}
+    {{- return(adapter.dispatch('period_start_of_label', 'salesops')(label_expr, period_type)) -}}
+{%- endmacro %}
+
+{% macro default__period_start_of_label(label_expr, period_type) -%}
     {%- set shift = fiscal_shift_months() -%}
     {%- if period_type == 'month' -%}
         cast(({{ label_expr }}) || '-01' as date)
@@ -37,4 +41,20 @@
         when '{{ period_type }}' then {{ period_end(start_expr, period_type) }}
         {%- endfor %}
     end
+{%- endmacro %}
+
+{% macro spark__period_start_of_label(label_expr, period_type) -%}
+    {%- set shift = fiscal_shift_months() -%}
+    {%- if period_type == 'month' -%}
+        cast(({{ label_expr }}) || '-01' as date)
+    {%- elif period_type == 'quarter' -%}
+        add_months(
+            make_date(cast(left({{ label_expr }}, 4) as integer), 1, 1),
+            cast({{ shift }} + 3 * (cast(right({{ label_expr }}, 1) as integer) - 1) as integer)
+        )
+    {%- elif period_type == 'year' -%}
+        add_months(make_date(cast(left({{ label_expr }}, 4) as integer), 1, 1), {{ shift }})
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("unknown period_type " ~ period_type) }}
+    {%- endif -%}
 {%- endmacro %}

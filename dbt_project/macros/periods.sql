@@ -30,11 +30,11 @@
 {#- Label of the period of type period_type (month | quarter | year) containing date_expr. -#}
 {% macro period_label(date_expr, period_type) -%}
     {%- if period_type == 'month' -%}
-        strftime({{ date_expr }}, '%Y-%m')
+        {{ format_date(date_expr, '%Y-%m') }}
     {%- elif period_type == 'quarter' -%}
-        (cast(year({{ _fiscal_date(date_expr) }}) as varchar) || 'Q' || cast(quarter({{ _fiscal_date(date_expr) }}) as varchar))
+        (cast(year({{ _fiscal_date(date_expr) }}) as {{ type_text() }}) || 'Q' || cast(quarter({{ _fiscal_date(date_expr) }}) as {{ type_text() }}))
     {%- elif period_type == 'year' -%}
-        cast(year({{ _fiscal_date(date_expr) }}) as varchar)
+        cast(year({{ _fiscal_date(date_expr) }}) as {{ type_text() }})
     {%- else -%}
         {{ exceptions.raise_compiler_error("unknown period_type " ~ period_type) }}
     {%- endif -%}
@@ -104,6 +104,10 @@
     fiscal_year_start_month for quarters and years (the inverse of period_label). Null for a
     label of none of these forms. -#}
 {% macro period_start_from_label(label_expr) -%}
+    {{- return(adapter.dispatch('period_start_from_label', 'salesops')(label_expr)) -}}
+{%- endmacro %}
+
+{% macro default__period_start_from_label(label_expr) -%}
     {%- set shift = fiscal_shift_months() -%}
     case
         when regexp_full_match({{ label_expr }}, '\d{4}-(0[1-9]|1[0-2])')
@@ -121,6 +125,10 @@
 
 {#- The period type a label names (month | quarter | year), null for anything else. -#}
 {% macro period_type_of_label(label_expr) -%}
+    {{- return(adapter.dispatch('period_type_of_label', 'salesops')(label_expr)) -}}
+{%- endmacro %}
+
+{% macro default__period_type_of_label(label_expr) -%}
     case
         when regexp_full_match({{ label_expr }}, '\d{4}') then 'year'
         when regexp_full_match({{ label_expr }}, '\d{4}Q[1-4]') then 'quarter'
@@ -131,4 +139,28 @@
 {#- SQL CASE giving the months of a period type column (month 1, quarter 3, year 12). -#}
 {% macro period_months_expr(period_type_expr) -%}
     case {{ period_type_expr }} when 'month' then 1 when 'quarter' then 3 when 'year' then 12 end
+{%- endmacro %}
+
+{#- Spark: rlike on the whole text (raw literals: the backslashes reach the regex), add_months. -#}
+{% macro spark__period_start_from_label(label_expr) -%}
+    {%- set shift = fiscal_shift_months() -%}
+    case
+        when {{ label_expr }} rlike r'^\d{4}-(0[1-9]|1[0-2])$'
+            then cast({{ label_expr }} || '-01' as date)
+        when {{ label_expr }} rlike r'^\d{4}Q[1-4]$'
+            then add_months(
+                make_date(cast(left({{ label_expr }}, 4) as integer), 1, 1),
+                {{ shift }} + 3 * (cast(right({{ label_expr }}, 1) as integer) - 1)
+            )
+        when {{ label_expr }} rlike r'^\d{4}$'
+            then add_months(make_date(cast({{ label_expr }} as integer), 1, 1), {{ shift }})
+    end
+{%- endmacro %}
+
+{% macro spark__period_type_of_label(label_expr) -%}
+    case
+        when {{ label_expr }} rlike r'^\d{4}$' then 'year'
+        when {{ label_expr }} rlike r'^\d{4}Q[1-4]$' then 'quarter'
+        when {{ label_expr }} rlike r'^\d{4}-(0[1-9]|1[0-2])$' then 'month'
+    end
 {%- endmacro %}

@@ -84,5 +84,5 @@
 
 {#- A date or timestamp as findings show it: 'YYYY-MM-DD', a timestamp as local time. -#}
 {% macro date_value_text(column, column_type) -%}
-    {%- if column_type == 'timestamp' -%}{{ key_timestamp_text(column) }}{%- else -%}strftime({{ column }}, '%Y-%m-%d'){%- endif -%}
+    {%- if column_type == 'timestamp' -%}{{ key_timestamp_text(column) }}{%- else -%}{{ format_date(column, '%Y-%m-%d') }}{%- endif -%}
 {%- endmacro %}

@@ -6,7 +6,7 @@
   order.
 -#}
 {% macro scope_levels() -%}
-    select unnest(['company', 'region', 'team', 'rep']) as level
+    select {{ unnest_values(["'company'", "'region'", "'team'", "'rep'"]) }} as level
 {%- endmacro %}
 
 {% macro scope_id_for(level, rep_id, team, region) -%}

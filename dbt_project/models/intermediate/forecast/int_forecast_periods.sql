@@ -52,7 +52,7 @@ quarters as (
 
 month_offsets as (
 
-    select unnest(range(0, 3)) as month_offset
+    select {{ unnest_range(0, 3) }} as month_offset
 
 ),
 
@@ -60,7 +60,7 @@ months as (
 
     select
         quarters.*,
-        cast(quarters.quarter_start + to_months(cast(month_offsets.month_offset as integer)) as date)
+        {{ add_months_to_date('quarters.quarter_start', 'cast(month_offsets.month_offset as integer)') }}
             as month_start
     from quarters
     cross join month_offsets

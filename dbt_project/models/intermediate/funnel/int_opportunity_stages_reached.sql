@@ -48,7 +48,7 @@ observed as (
     select
         opportunity_id,
         current_stage as stage,
-        cast(null as timestamptz) as entered_at
+        cast(null as {{ type_timestamptz() }}) as entered_at
     from cohort
     -- the current stage is evidence only if the record was last changed by the as-of date
     where last_modified_date <= {{ as_of_date() }}

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='snapshot_date',
         on_schema_change='fail',
@@ -123,10 +123,11 @@ bounds as (
 
     select
         min(as_of_date) as first_day,
-        least(
-            {{ as_of_date() }}
-            {%- if var('history_as_of_date', none) %}, {{ history_as_of_date() }}{% endif %}
-        ) as last_day
+        {%- if var('history_as_of_date', none) %}
+        least({{ as_of_date() }}, {{ history_as_of_date() }}) as last_day
+        {%- else %}
+        {{ as_of_date() }} as last_day
+        {%- endif %}
     from loads
     {%- if var('history_as_of_date', none) %}
     where as_of_date <= {{ history_as_of_date() }}
@@ -136,7 +137,7 @@ bounds as (
 
 days as (
 
-    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as snapshot_date
+    select {{ date_series('first_day', 'last_day', 'interval 1 day') }} as snapshot_date
     from bounds
     where first_day <= last_day
 

@@ -75,7 +75,9 @@ capability as (
         avg(rated.product_knowledge) as product_knowledge,
         avg(rated.selling_skill) as selling_skill,
         avg(rated.teamwork) as teamwork,
-        avg((rated.product_knowledge + rated.selling_skill + rated.teamwork) / 3) as capability_raw
+        avg({{ division_as_double(
+            '(rated.product_knowledge + rated.selling_skill + rated.teamwork)'
+        ) }} / 3) as capability_raw
     from performance
     inner join rated
         on

@@ -77,7 +77,7 @@ actuals as (
         level,
         scope_id,
         '{{ metric }}' as metric,
-        cast(null as varchar) as product_line,
+        cast(null as {{ type_text() }}) as product_line,
         cast({{ target_metric_column(metric) }} as decimal(38, 6)) as actual
     from performance
 
@@ -320,14 +320,14 @@ trends as (
         -- the run rate: the mean of the four quarters before, when each of them had business
         case
             when trailing_four.trailing_quarters = 4 and trailing_four.smallest_quarter_actual > 0
-                then trailing_four.trailing_four_quarters_actual / 4
+                then {{ division_as_double('trailing_four.trailing_four_quarters_actual') }} / 4
         end as run_rate,
         case
             when trailing_actuals.last_quarter_actual > 0 and trailing_actuals.four_quarters_ago_actual > 0
                 then pow(
                     cast(trailing_actuals.last_quarter_actual as double)
                     / cast(trailing_actuals.four_quarters_ago_actual as double),
-                    1.0 / 3
+                    {{ division_as_double('1.0') }} / 3
                 ) - 1
         end as trend_quarterly_growth
     from trailing_actuals
@@ -367,7 +367,7 @@ combined as (
         trends.four_quarters_ago_actual,
         trends.trend_quarterly_growth,
         cast(trends.trailing_four_quarters_actual as decimal(38, 2)) as trailing_four_quarters_actual,
-        cast(round(trends.run_rate, 2) as decimal(38, 2)) as trend_value
+        cast({{ round_double('trends.run_rate', 2) }} as decimal(38, 2)) as trend_value
     from dated_targets
     left join periods
         on

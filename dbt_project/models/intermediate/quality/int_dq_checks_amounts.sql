@@ -80,9 +80,9 @@ overpaid_order as (
         receivables.order_id as record_id,
         receivables.rep_id as owner_rep_id,
         'total_amount' as column_name,
-        cast(paid_by_order.paid as varchar) || ' ' || receivables.currency as value_seen,
-        'payments of ' || cast(paid_by_order.paid as varchar) || ' ' || receivables.currency
-        || ' exceed the amount due of ' || cast(receivables.amount_due as varchar) || ' '
+        cast(paid_by_order.paid as {{ type_text() }}) || ' ' || receivables.currency as value_seen,
+        'payments of ' || cast(paid_by_order.paid as {{ type_text() }}) || ' ' || receivables.currency
+        || ' exceed the amount due of ' || cast(receivables.amount_due as {{ type_text() }}) || ' '
         || receivables.currency as message
     from receivables
     inner join paid_by_order
@@ -102,7 +102,7 @@ owner_amounts as (
         currency,
         amount_reporting,
         count(*) over (partition by owner_rep_id) as owner_history,
-        median(amount_reporting) over (partition by owner_rep_id) as owner_median
+        {{ median_decimal('amount_reporting', 2, 'partition by owner_rep_id') }} as owner_median
     from known_opportunities
     where amount_reporting is not null
 
@@ -112,7 +112,7 @@ owner_spread as (
 
     select
         *,
-        median(abs(amount_reporting - owner_median)) over (partition by owner_rep_id) as owner_mad
+        {{ median_decimal('abs(amount_reporting - owner_median)', 2, 'partition by owner_rep_id') }} as owner_mad
     from owner_amounts
 
 ),
@@ -138,10 +138,10 @@ amount_outlier as (
         opportunity_id as record_id,
         owner_rep_id,
         'amount' as column_name,
-        cast(amount as varchar) || ' ' || currency as value_seen,
-        'amount ' || cast(amount_reporting as varchar) || ' ' || {{ reporting_currency() }}
-        || ' is far from the owner''s median ' || cast(owner_median as varchar)
-        || ' (robust z ' || cast(round(robust_z, 1) as varchar)
+        cast(amount as {{ type_text() }}) || ' ' || currency as value_seen,
+        'amount ' || cast(amount_reporting as {{ type_text() }}) || ' ' || {{ reporting_currency() }}
+        || ' is far from the owner''s median ' || cast(owner_median as {{ type_text() }})
+        || ' (robust z ' || cast(round(robust_z, 1) as {{ type_text() }})
         || ' > {{ var("outlier_robust_z") }})' as message
     from scored
     where robust_z > {{ var('outlier_robust_z') | float }}
@@ -158,7 +158,7 @@ missing_fx_rate as (
         'currency' as column_name,
         currency as value_seen,
         'no fx rate for ' || currency || ' on or before the order date '
-        || cast(ordered_date as varchar) as message
+        || cast(ordered_date as {{ type_text() }}) as message
     from orders
     where
         fx_rate is null
@@ -174,7 +174,7 @@ missing_fx_rate as (
         'currency' as column_name,
         currency as value_seen,
         'no fx rate for ' || currency || ' on or before the payment date '
-        || cast(paid_date as varchar) as message
+        || cast(paid_date as {{ type_text() }}) as message
     from payments
     where
         fx_rate is null
@@ -201,13 +201,13 @@ order_lines_mismatch as (
         orders.order_id as record_id,
         orders.rep_id as owner_rep_id,
         'total_amount' as column_name,
-        cast(orders.exported_total_amount as varchar) || ' ' || orders.currency || ', lines '
-        || cast(line_totals.lines_amount as varchar) as value_seen,
-        'order lines (' || cast(line_totals.line_count as varchar) || ') add up to '
-        || cast(line_totals.lines_amount as varchar) || ' '
-        || orders.currency || ' but total_amount is ' || cast(orders.exported_total_amount as varchar)
+        cast(orders.exported_total_amount as {{ type_text() }}) || ' ' || orders.currency || ', lines '
+        || cast(line_totals.lines_amount as {{ type_text() }}) as value_seen,
+        'order lines (' || cast(line_totals.line_count as {{ type_text() }}) || ') add up to '
+        || cast(line_totals.lines_amount as {{ type_text() }}) || ' '
+        || orders.currency || ' but total_amount is ' || cast(orders.exported_total_amount as {{ type_text() }})
         || ' ' || orders.currency || ' (tolerance '
-        || cast({{ order_lines_tolerance() }} as varchar) || ')' as message
+        || cast({{ order_lines_tolerance() }} as {{ type_text() }}) || ')' as message
     from orders
     inner join line_totals
         on orders.order_id = line_totals.order_id
@@ -226,7 +226,7 @@ order_without_amount as (
         order_id as record_id,
         rep_id as owner_rep_id,
         'total_amount' as column_name,
-        cast(null as varchar) as value_seen,
+        cast(null as {{ type_text() }}) as value_seen,
         'the order has no total_amount and no order lines: it counts in order counts, '
         || 'not in revenue' as message
     from orders
@@ -243,11 +243,11 @@ target_levels_not_adding_up as (
         'target_levels_not_adding_up' as rule,
         'targets' as entity,
         {{ record_id(['period', 'level', 'scope_id', 'metric', 'product_line']) }} as record_id,
-        cast(null as varchar) as owner_rep_id,
+        cast(null as {{ type_text() }}) as owner_rep_id,
         'target_value' as column_name,
-        cast(target_value as varchar) as value_seen,
-        'the ' || level || ' target ' || cast(target_value as varchar) || ' differs from the sum '
-        || cast(child_target_sum as varchar) || ' of its ' || cast(child_targets as varchar) || ' '
+        cast(target_value as {{ type_text() }}) as value_seen,
+        'the ' || level || ' target ' || cast(target_value as {{ type_text() }}) || ' differs from the sum '
+        || cast(child_target_sum as {{ type_text() }}) || ' of its ' || cast(child_targets as {{ type_text() }}) || ' '
         || child_level || ' targets (' || metric || ' ' || period || ')' as message
     from target_checks
     where add_up_status = 'differs'
@@ -260,12 +260,12 @@ target_periods_not_adding_up as (
         'target_periods_not_adding_up' as rule,
         'targets' as entity,
         {{ record_id(['period', 'level', 'scope_id', 'metric', 'product_line']) }} as record_id,
-        cast(null as varchar) as owner_rep_id,
+        cast(null as {{ type_text() }}) as owner_rep_id,
         'target_value' as column_name,
-        cast(target_value as varchar) as value_seen,
-        'the ' || period_type || ' target ' || cast(target_value as varchar)
-        || ' differs from the sum ' || cast(period_child_target_sum as varchar) || ' of its '
-        || cast(period_child_targets as varchar) || ' ' || period_child_type || ' targets ('
+        cast(target_value as {{ type_text() }}) as value_seen,
+        'the ' || period_type || ' target ' || cast(target_value as {{ type_text() }})
+        || ' differs from the sum ' || cast(period_child_target_sum as {{ type_text() }}) || ' of its '
+        || cast(period_child_targets as {{ type_text() }}) || ' ' || period_child_type || ' targets ('
         || metric || ' ' || level || ' ' || scope_id || ')' as message
     from target_checks
     where period_add_up_status = 'differs'
@@ -278,12 +278,13 @@ target_unreasonable as (
         'target_unreasonable' as rule,
         'targets' as entity,
         {{ record_id(['period', 'level', 'scope_id', 'metric', 'product_line']) }} as record_id,
-        cast(null as varchar) as owner_rep_id,
+        cast(null as {{ type_text() }}) as owner_rep_id,
         'target_value' as column_name,
-        cast(target_value as varchar) as value_seen,
-        'the target ' || cast(target_value as varchar) || ' is outside the trailing trend '
-        || cast(trend_value as varchar) || ' ± {{ (var("target_reasonableness_band") | float * 100) | round(1) }}%'
-        || ' (last quarter ' || cast(last_quarter_actual as varchar) || ')' as message
+        cast(target_value as {{ type_text() }}) as value_seen,
+        'the target ' || cast(target_value as {{ type_text() }}) || ' is outside the trailing trend '
+        || cast(trend_value as {{ type_text() }})
+        || ' ± {{ (var("target_reasonableness_band") | float * 100) | round(1) }}%'
+        || ' (last quarter ' || cast(last_quarter_actual as {{ type_text() }}) || ')' as message
     from target_checks
     where is_unreasonable
 

@@ -20,7 +20,7 @@ leads as (
 
 activities as (
 
-    select * exclude (processed_load_id) from {{ ref('int_activities') }}
+    select {{ star_except('processed_load_id') }} from {{ ref('int_activities') }}
 
 ),
 
@@ -73,9 +73,9 @@ bant_incomplete as (
         opportunity_id as record_id,
         owner_rep_id,
         'lead_id' as column_name,
-        cast(bant_flags as varchar) || ' of 4 BANT flags' as value_seen,
+        cast(bant_flags as {{ type_text() }}) || ' of 4 BANT flags' as value_seen,
         'opportunity at stage ' || stage || ' comes from lead ' || lead_id || ' with only '
-        || cast(bant_flags as varchar) || ' of 4 BANT flags set (minimum '
+        || cast(bant_flags as {{ type_text() }}) || ' of 4 BANT flags set (minimum '
         || '{{ var("bant_min_flags") | int }})' as message
     from opportunity_leads
     where
@@ -93,7 +93,7 @@ activity_unlinked as (
         rep_id as owner_rep_id,
         'account_id' as column_name,
         '' as value_seen,
-        type || ' on ' || cast(occurred_date as varchar)
+        type || ' on ' || cast(occurred_date as {{ type_text() }})
         || ' names neither an account nor an opportunity' as message
     from activities
     where

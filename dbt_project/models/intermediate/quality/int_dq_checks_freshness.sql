@@ -14,7 +14,7 @@ opportunities as (
 
 activities as (
 
-    select * exclude (processed_load_id) from {{ ref('int_activities') }}
+    select {{ star_except('processed_load_id') }} from {{ ref('int_activities') }}
 
 ),
 
@@ -33,15 +33,15 @@ stale_open_opportunity as (
         opportunity_id as record_id,
         owner_rep_id,
         'expected_close_date' as column_name,
-        cast(expected_close_date as varchar) as value_seen,
+        cast(expected_close_date as {{ type_text() }}) as value_seen,
         'open opportunity (stage ' || stage || ') was expected to close on '
-        || cast(expected_close_date as varchar) || ', '
-        || cast(date_diff('day', expected_close_date, {{ as_of_date() }}) as varchar)
-        || ' days before ' || cast({{ as_of_date() }} as varchar) as message
+        || cast(expected_close_date as {{ type_text() }}) || ', '
+        || cast({{ date_diff('day', 'expected_close_date', as_of_date()) }} as {{ type_text() }})
+        || ' days before ' || cast({{ as_of_date() }} as {{ type_text() }}) as message
     from known_opportunities
     where
         is_open
-        and expected_close_date + to_days(cast({{ var('stale_grace_days') | int }} as integer))
+        and {{ add_days('expected_close_date', var('stale_grace_days') | int) }}
         < {{ as_of_date() }}
 
 ),
@@ -86,15 +86,15 @@ opportunity_untouched as (
         opportunity_id as record_id,
         owner_rep_id,
         'last_modified_at' as column_name,
-        cast(last_modified_date as varchar) as value_seen,
+        cast(last_modified_date as {{ type_text() }}) as value_seen,
         'open opportunity (stage ' || stage || ') last modified on '
-        || coalesce(cast(last_modified_date as varchar), '(never)') || ', last activity '
-        || coalesce('on ' || cast(last_activity_date as varchar), 'never') || ': '
-        || cast(date_diff('day', last_touch_date, {{ as_of_date() }}) as varchar)
-        || ' days untouched before ' || cast({{ as_of_date() }} as varchar)
+        || coalesce(cast(last_modified_date as {{ type_text() }}), '(never)') || ', last activity '
+        || coalesce('on ' || cast(last_activity_date as {{ type_text() }}), 'never') || ': '
+        || cast({{ date_diff('day', 'last_touch_date', as_of_date()) }} as {{ type_text() }})
+        || ' days untouched before ' || cast({{ as_of_date() }} as {{ type_text() }})
         || ' (more than {{ var("untouched_days") | int }})' as message
     from last_touch
-    where date_diff('day', last_touch_date, {{ as_of_date() }}) > {{ var('untouched_days') | int }}
+    where {{ date_diff('day', 'last_touch_date', as_of_date()) }} > {{ var('untouched_days') | int }}
 
 ),
 

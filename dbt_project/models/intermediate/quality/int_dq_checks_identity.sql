@@ -48,8 +48,8 @@ account_twins as (
         account_keys.account_id,
         account_keys.owner_rep_id,
         account_keys.name_key,
-        string_agg(twins.account_id, ', ' order by twins.account_id) as twin_ids,
-        string_agg(twins.account_id || ' ' || twins.account_name, ', ' order by twins.account_id)
+        {{ string_agg_ordered('twins.account_id', "', '", 'twins.account_id') }} as twin_ids,
+        {{ string_agg_ordered("twins.account_id || ' ' || twins.account_name", "', '", 'twins.account_id') }}
             as twin_names
     from account_keys
     inner join account_keys as twins

@@ -7,6 +7,9 @@
   in the shape of int_dq_checks, which unions the families; record_id is the record's key as
   int_dq_records names it (macro record_id).
 -#}
+{#- one overlapping row as text, for the ordered string_agg of value_seen and message -#}
+{%- set overlap_text = "cast(other_from as " ~ type_text() ~ ") || ' to ' || "
+    ~ "coalesce(cast(other_to as " ~ type_text() ~ "), 'open')" -%}
 with
 
 opportunities as (
@@ -127,17 +130,11 @@ rep_assignments_overlap as (
         rep_id as owner_rep_id,
         'effective_from' as column_name,
         'overlaps '
-        || string_agg(
-            cast(other_from as varchar) || ' to ' || coalesce(cast(other_to as varchar), 'open'),
-            ', ' order by other_from
-        ) as value_seen,
-        'the row effective ' || cast(effective_from as varchar) || ' to '
-        || coalesce(cast(effective_to as varchar), 'the next row')
+        || {{ string_agg_ordered(overlap_text, "', '", 'other_from') }} as value_seen,
+        'the row effective ' || cast(effective_from as {{ type_text() }}) || ' to '
+        || coalesce(cast(effective_to as {{ type_text() }}), 'the next row')
         || ' overlaps the rep''s row(s) effective '
-        || string_agg(
-            cast(other_from as varchar) || ' to ' || coalesce(cast(other_to as varchar), 'open'),
-            ', ' order by other_from
-        )
+        || {{ string_agg_ordered(overlap_text, "', '", 'other_from') }}
         || ' (effective_to exclusive): correct the dates so the periods follow each other'
             as message
     from assignment_overlaps

@@ -53,9 +53,9 @@ won_without_order as (
         known_opportunities.opportunity_id as record_id,
         known_opportunities.owner_rep_id,
         'stage' as column_name,
-        'won on ' || cast(known_opportunities.close_date as varchar) as value_seen,
-        'won on ' || cast(known_opportunities.close_date as varchar)
-        || ' (' || cast(date_diff('day', known_opportunities.close_date, {{ as_of_date() }}) as varchar)
+        'won on ' || cast(known_opportunities.close_date as {{ type_text() }}) as value_seen,
+        'won on ' || cast(known_opportunities.close_date as {{ type_text() }})
+        || ' (' || cast({{ date_diff('day', 'known_opportunities.close_date', as_of_date()) }} as {{ type_text() }})
         || ' days ago) but '
         || case
             when coalesce(orders_by_opportunity.cancelled_orders, 0) > 0
@@ -67,7 +67,7 @@ won_without_order as (
         on known_opportunities.opportunity_id = orders_by_opportunity.opportunity_id
     where
         known_opportunities.is_won
-        and date_diff('day', known_opportunities.close_date, {{ as_of_date() }})
+        and {{ date_diff('day', 'known_opportunities.close_date', as_of_date()) }}
         > {{ var('won_without_order_days') | int }}
         and coalesce(orders_by_opportunity.booked_orders, 0) = 0
 
@@ -86,8 +86,8 @@ payment_for_cancelled_order as (
                 then payments.invoice_id || ' (order ' || payments.order_id || ')'
             else payments.order_id
         end as value_seen,
-        'payment of ' || cast(payments.amount as varchar) || ' ' || payments.currency || ' on '
-        || cast(payments.paid_date as varchar) || ' is for order ' || payments.order_id
+        'payment of ' || cast(payments.amount as {{ type_text() }}) || ' ' || payments.currency || ' on '
+        || cast(payments.paid_date as {{ type_text() }}) || ' is for order ' || payments.order_id
         || ', which is cancelled' as message
     from payments
     inner join orders

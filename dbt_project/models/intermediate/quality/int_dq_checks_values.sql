@@ -59,8 +59,8 @@ date_out_of_range as (
         column_name,
         value_seen,
         column_name || ' ' || value_seen || ' is outside '
-        || strftime({{ plausible_dates_from() }}, '%Y-%m-%d') || ' .. '
-        || strftime({{ plausible_dates_to() }}, '%Y-%m-%d') as message
+        || {{ format_date(plausible_dates_from(), '%Y-%m-%d') }} || ' .. '
+        || {{ format_date(plausible_dates_to(), '%Y-%m-%d') }} as message
     from dated
     where not {{ is_plausible_date('value_date') }}
 
@@ -75,7 +75,7 @@ dated_after_business_date as (
         column_name,
         value_seen,
         column_name || ' ' || value_seen || ' is after the business date '
-        || strftime({{ as_of_date() }}, '%Y-%m-%d') as message
+        || {{ format_date(as_of_date(), '%Y-%m-%d') }} as message
     from dated
     where
         is_event

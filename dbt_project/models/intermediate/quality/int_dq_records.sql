@@ -45,7 +45,7 @@ stage_history as (
 
 activities as (
 
-    select * exclude (processed_load_id) from {{ ref('int_activities') }}
+    select {{ star_except('processed_load_id') }} from {{ ref('int_activities') }}
 
 ),
 
@@ -75,7 +75,7 @@ orders as (
 
 order_lines as (
 
-    select * exclude (product_line, processed_load_id) from {{ ref('int_order_lines_enriched') }}
+    select {{ star_except(['product_line', 'processed_load_id']) }} from {{ ref('int_order_lines_enriched') }}
 
 ),
 
@@ -147,7 +147,7 @@ records as (
         'products' as entity,
         {{ record_id(['product_id']) }} as record_id,
         product_name as record_name,
-        cast(null as varchar) as owner_rep_id,
+        cast(null as {{ type_text() }}) as owner_rep_id,
         load_id
     from products
 
@@ -190,7 +190,7 @@ records as (
     select
         'activities' as entity,
         {{ record_id(['activity_id']) }} as record_id,
-        type || ' ' || cast(occurred_date as varchar) as record_name,
+        type || ' ' || cast(occurred_date as {{ type_text() }}) as record_name,
         rep_id as owner_rep_id,
         load_id
     from activities
@@ -284,8 +284,8 @@ records as (
     select
         'fx_rates' as entity,
         {{ record_id(['rate_date', 'currency']) }} as record_id,
-        currency || ' ' || cast(rate_date as varchar) as record_name,
-        cast(null as varchar) as owner_rep_id,
+        currency || ' ' || cast(rate_date as {{ type_text() }}) as record_name,
+        cast(null as {{ type_text() }}) as owner_rep_id,
         load_id
     from fx_rates
 
@@ -305,7 +305,7 @@ records as (
         'rep_assignments' as entity,
         {{ record_id(['rep_assignments.rep_id', 'rep_assignments.effective_from']) }} as record_id,
         coalesce(sales_reps.rep_name, rep_assignments.rep_id)
-        || ' from ' || cast(rep_assignments.effective_from as varchar) as record_name,
+        || ' from ' || cast(rep_assignments.effective_from as {{ type_text() }}) as record_name,
         rep_assignments.rep_id as owner_rep_id,
         rep_assignments.load_id
     from rep_assignments

@@ -104,8 +104,8 @@ converted as (
         fx.rate_to_reporting as fx_rate,
         {{ to_reporting('attributed.amount', 'fx.rate_to_reporting') }} as amount_reporting,
         {{ stage_probability('attributed.stage') }} as stage_probability,
-        date_diff('second', attributed.created_at, attributed.close_at) as sales_cycle_seconds,
-        date_diff('second', attributed.created_at, attributed.close_at) / 86400.0 as sales_cycle_days
+        {{ date_diff('second', 'attributed.created_at', 'attributed.close_at') }} as sales_cycle_seconds,
+        {{ seconds_as_days(date_diff('second', 'attributed.created_at', 'attributed.close_at')) }} as sales_cycle_days
     from attributed
     left join fx_rates as fx
         on {{ fx_rate_for('fx', 'attributed.currency', 'attributed.valuation_date') }}

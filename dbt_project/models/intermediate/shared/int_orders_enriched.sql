@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         unique_key='order_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
@@ -67,7 +67,7 @@ line_totals as (
 amounts as (
 
     select
-        orders.* exclude (total_amount),
+        {{ star_except('total_amount', 'orders') }},
         orders.total_amount as exported_total_amount,
         orders.total_amount is null and line_totals.lines_amount is not null as is_total_from_lines,
         cast(coalesce(orders.total_amount, line_totals.lines_amount) as decimal(38, 6)) as total_amount

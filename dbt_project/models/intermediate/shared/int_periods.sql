@@ -57,7 +57,7 @@ bounds as (
 
 months as (
 
-    select cast(unnest(generate_series(first_month, last_month, interval 1 month)) as date) as month_start
+    select {{ date_series('first_month', 'last_month', 'interval 1 month') }} as month_start
     from bounds
 
 ),
@@ -92,7 +92,7 @@ final as (
         period,
         period_start,
         period_end,
-        date_diff('day', period_start, period_end) + 1 as days_in_period,
+        {{ date_diff('day', 'period_start', 'period_end') }} + 1 as days_in_period,
         period_start <= {{ as_of_date() }} and {{ as_of_date() }} <= period_end as is_current
     from all_periods
 

@@ -86,13 +86,13 @@ lead_events as (
         cast(null as decimal(38, 6)) as units,
         cast(null as boolean) as is_first_order,
         cast(null as bigint) as sales_cycle_seconds,
-        cast(null as varchar) as activity_type,
+        cast(null as {{ type_text() }}) as activity_type,
         case
             when leads.converted_at is not null then leads.converted_date <= {{ as_of_date() }}
             else coalesce(leads.status = 'converted' or leads.opportunity_id is not null, false)
         end as is_converted,
         leads.source as lead_source,
-        cast(null as varchar) as sales_channel
+        cast(null as {{ type_text() }}) as sales_channel
     from leads
     left join rep_history
         on {{ rep_history_at('rep_history', 'leads.owner_rep_id', 'leads.created_date') }}
@@ -137,7 +137,7 @@ opportunity_events as (
         case
             when opportunity_dates.event_type != 'opportunity_created' then opportunities.sales_cycle_seconds
         end as sales_cycle_seconds,
-        cast(null as varchar) as activity_type,
+        cast(null as {{ type_text() }}) as activity_type,
         cast(null as boolean) as is_converted,
         opportunity_channels.lead_source,
         opportunity_channels.sales_channel
@@ -172,7 +172,7 @@ order_events as (
         order_units.units,
         booked_orders.is_first_order,
         cast(null as bigint) as sales_cycle_seconds,
-        cast(null as varchar) as activity_type,
+        cast(null as {{ type_text() }}) as activity_type,
         cast(null as boolean) as is_converted,
         booked_orders.lead_source,
         booked_orders.sales_channel
@@ -195,10 +195,10 @@ payment_events as (
         cast(null as decimal(38, 6)) as units,
         cast(null as boolean) as is_first_order,
         cast(null as bigint) as sales_cycle_seconds,
-        cast(null as varchar) as activity_type,
+        cast(null as {{ type_text() }}) as activity_type,
         cast(null as boolean) as is_converted,
-        cast(null as varchar) as lead_source,
-        cast(null as varchar) as sales_channel
+        cast(null as {{ type_text() }}) as lead_source,
+        cast(null as {{ type_text() }}) as sales_channel
     from payments
     where payments.paid_date <= {{ as_of_date() }}
 
@@ -219,8 +219,8 @@ activity_events as (
         cast(null as bigint) as sales_cycle_seconds,
         activities.type as activity_type,
         cast(null as boolean) as is_converted,
-        cast(null as varchar) as lead_source,
-        cast(null as varchar) as sales_channel
+        cast(null as {{ type_text() }}) as lead_source,
+        cast(null as {{ type_text() }}) as sales_channel
     from activities
     left join rep_history
         on {{ rep_history_at('rep_history', 'activities.rep_id', 'activities.occurred_date') }}

@@ -245,8 +245,8 @@ merged as (
         any_value(manager_id) as manager_id,
         min(piece_from) as valid_from,
         max(piece_to) as valid_to,
-        arg_min(recorded_on, piece_from) as recorded_on,
-        arg_min(first_load_id, piece_from) as first_load_id
+        {{ arg_min('recorded_on', 'piece_from') }} as recorded_on,
+        {{ arg_min('first_load_id', 'piece_from') }} as first_load_id
     from islands
     group by rep_id, span_number
 

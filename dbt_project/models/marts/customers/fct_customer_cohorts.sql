@@ -67,7 +67,7 @@ cohort_months as (
         cohorts.cohort_customers,
         months.month_start,
         months.month_end,
-        date_diff('month', cohorts.cohort_start, months.month_start) as months_since_first_order
+        {{ date_diff('month', 'cohorts.cohort_start', 'months.month_start') }} as months_since_first_order
     from cohorts
     inner join months
         on cohorts.cohort_start <= months.month_start
@@ -90,10 +90,10 @@ ordering_customers as (
 final as (
 
     select
-        strftime(cohort_months.cohort_start, '%Y-%m') as cohort_month,
+        {{ format_date('cohort_months.cohort_start', '%Y-%m') }} as cohort_month,
         cohort_months.cohort_start,
         cohort_months.months_since_first_order,
-        strftime(cohort_months.month_start, '%Y-%m') as activity_month,
+        {{ format_date('cohort_months.month_start', '%Y-%m') }} as activity_month,
         cohort_months.month_end <= {{ as_of_date() }} as is_complete_month,
         cohort_months.cohort_customers,
         cast(coalesce(ordering_customers.ordering_customers, 0) as bigint) as ordering_customers,

@@ -45,7 +45,7 @@ reached as (
         '{{ step }}' as step,
         lead_steps.lead_id,
         {%- if previous_column %}
-        date_diff('day', lead_steps.{{ previous_column }}, lead_steps.{{ date_column }}) as days_from_previous
+        {{ date_diff('day', 'lead_steps.' ~ previous_column, 'lead_steps.' ~ date_column) }} as days_from_previous
         {%- else %}
         cast(null as bigint) as days_from_previous
         {%- endif %}

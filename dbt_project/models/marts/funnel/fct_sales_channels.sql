@@ -28,7 +28,7 @@ lead_sources as (
 
 channel_types as (
 
-    select unnest(['lead_source', 'sales_channel']) as channel_type
+    select {{ unnest_values(["'lead_source'", "'sales_channel'"]) }} as channel_type
 
 ),
 

@@ -62,8 +62,8 @@ final as (
         stage,
         count(*) as visits,
         -- whole seconds in, days out: reruns give identical values
-        median(seconds_in_stage) / 86400.0 as median_days_in_stage,
-        quantile_cont(seconds_in_stage, 0.75) / 86400.0 as p75_days_in_stage
+        {{ seconds_as_days('median(seconds_in_stage)') }} as median_days_in_stage,
+        {{ seconds_as_days(quantile_cont('seconds_in_stage', 0.75)) }} as p75_days_in_stage
     from scoped
     where scope_id is not null
     group by all

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         unique_key='finding_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns'
@@ -57,14 +57,14 @@ open_quarantine as (
         quarantine.*,
         coalesce(
             quarantine.record_id,
-            quarantine.source_file || ':' || cast(quarantine.source_row as varchar)
+            quarantine.source_file || ':' || cast(quarantine.source_row as {{ type_text() }})
         ) as finding_record_id,
         case quarantine.entity
-            when 'sales_reps' then json_extract_string(quarantine.row_data, '$.rep_name')
-            when 'accounts' then json_extract_string(quarantine.row_data, '$.account_name')
-            when 'products' then json_extract_string(quarantine.row_data, '$.product_name')
-            when 'leads' then json_extract_string(quarantine.row_data, '$.company_name')
-            when 'opportunities' then json_extract_string(quarantine.row_data, '$.name')
+            when 'sales_reps' then {{ json_text('quarantine.row_data', '$.rep_name') }}
+            when 'accounts' then {{ json_text('quarantine.row_data', '$.account_name') }}
+            when 'products' then {{ json_text('quarantine.row_data', '$.product_name') }}
+            when 'leads' then {{ json_text('quarantine.row_data', '$.company_name') }}
+            when 'opportunities' then {{ json_text('quarantine.row_data', '$.name') }}
         end as row_label
     from quarantine
     left join records
@@ -123,7 +123,7 @@ row_warning_findings as (
         'warn' as severity,
         entity,
         record_id,
-        cast(null as varchar) as record_name,
+        cast(null as {{ type_text() }}) as record_name,
         owner_rep_id,
         column_name,
         value_seen,
@@ -148,7 +148,7 @@ check_findings as (
         'warn' as severity,
         entity,
         record_id,
-        cast(null as varchar) as record_name,
+        cast(null as {{ type_text() }}) as record_name,
         owner_rep_id,
         column_name,
         value_seen,
@@ -217,16 +217,16 @@ previous as (
     from {{ previous_findings }}
     {%- else -%}
     select
-        cast(null as varchar) as finding_id,
-        cast(null as varchar) as rule,
-        cast(null as varchar) as severity,
-        cast(null as varchar) as entity,
-        cast(null as varchar) as record_id,
-        cast(null as varchar) as record_name,
-        cast(null as varchar) as owner_rep_id,
-        cast(null as varchar) as column_name,
-        cast(null as varchar) as value_seen,
-        cast(null as varchar) as message,
+        cast(null as {{ type_text() }}) as finding_id,
+        cast(null as {{ type_text() }}) as rule,
+        cast(null as {{ type_text() }}) as severity,
+        cast(null as {{ type_text() }}) as entity,
+        cast(null as {{ type_text() }}) as record_id,
+        cast(null as {{ type_text() }}) as record_name,
+        cast(null as {{ type_text() }}) as owner_rep_id,
+        cast(null as {{ type_text() }}) as column_name,
+        cast(null as {{ type_text() }}) as value_seen,
+        cast(null as {{ type_text() }}) as message,
         cast(null as bigint) as first_seen_load,
         cast(null as bigint) as last_seen_load,
         cast(null as boolean) as is_open,

@@ -61,7 +61,7 @@ measured_periods as (
         period_start,
         period_end,
         least(period_end, {{ as_of_date() }}) as measure_date,
-        date_diff('day', period_start, least(period_end, {{ as_of_date() }})) + 1 as days_measured
+        {{ date_diff('day', 'period_start', 'least(period_end, ' ~ as_of_date() ~ ')') }} + 1 as days_measured
     from periods
     where period_start <= {{ as_of_date() }}
 

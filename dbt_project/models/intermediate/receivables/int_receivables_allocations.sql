@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         unique_key=['as_of_date', 'order_id'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
@@ -243,7 +243,7 @@ final as (
         fx_rate,
         cast(paid as decimal(38, 6)) as paid,
         cast(amount_due - paid as decimal(38, 6)) as outstanding_original,
-        greatest(date_diff('day', due_date, as_of_date), 0) as days_overdue,
+        greatest({{ date_diff('day', 'due_date', 'as_of_date') }}, 0) as days_overdue,
         {{ fact_load_stamp() }} as processed_load_id,
         {{ as_of_date() }} as processed_as_of_date,
         {{ spine_start('periods') }} as processed_spine_from

@@ -80,16 +80,13 @@ terms_instalments as (
     select
         booked_orders.order_id,
         booked_orders.order_id as receivable_id,
-        cast(null as varchar) as invoice_id,
+        cast(null as {{ type_text() }}) as invoice_id,
         cast(null as date) as issued_date,
-        cast(
-            booked_orders.ordered_date
-            + to_days(cast(
-                coalesce(booked_orders.payment_terms_days, {{ var('default_payment_terms_days') | int }})
-                as integer
-            ))
-            as date
-        ) as due_date,
+        cast({{ add_days(
+            'booked_orders.ordered_date',
+            'coalesce(booked_orders.payment_terms_days, '
+            ~ (var('default_payment_terms_days') | int) ~ ')'
+        ) }} as date) as due_date,
         booked_orders.total_amount as amount_due
     from booked_orders
     where not exists (

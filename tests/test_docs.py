@@ -89,6 +89,18 @@ def _emitted_rules() -> set[str]:
     return set().union(*_emitted_rules_by_stage().values())
 
 
+def test_the_dbt_rule_column_accepts_every_rule_the_dbt_checks_emit():
+    """int_dq_checks' accepted_values test on `rule` lists exactly the rules the dbt check
+    models emit: a rule missing there fails the data test, and with it the night, on the first
+    drop that has such a finding."""
+    models = PROJECT_ROOT / "dbt_project" / "models" / "intermediate" / "quality"
+    spec = yaml.safe_load((models / "_int_quality__models.yml").read_text(encoding="utf-8"))
+    (checks,) = (m for m in spec["models"] if m["name"] == "int_dq_checks")
+    (rule,) = (c for c in checks["columns"] if c["name"] == "rule")
+    (accepted,) = (t["accepted_values"] for t in rule["data_tests"] if "accepted_values" in t)
+    assert sorted(accepted["arguments"]["values"]) == sorted(_emitted_rules_by_stage()["dbt"])
+
+
 def test_every_rule_the_code_can_emit_is_documented():
     doc = (PROJECT_ROOT / "docs" / "data-quality.md").read_text(encoding="utf-8")
     missing = sorted(r for r in _emitted_rules() if f"`{r}`" not in doc)

@@ -24,10 +24,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.transform import engines
+from pipelines.transform import engines, spark_marts
 from pipelines.warehouse import lake
 from tests.conftest import SMALL_NIGHT
-from tests.ops.test_spark_night import require_spark
+from tests.ops.test_spark_night import DuckDBAsSpark, column_types, require_spark
 from tests.support.dbt_warehouse import PROJECT_DIR
 
 #: What dbt builds through the server: every staging model and one mart with its upstream.
@@ -198,12 +198,20 @@ def thrift_build(small_night, tmp_path_factory: pytest.TempPathFactory):
                     "--quiet",
                 ]
             )
-        built = [r.node.name for r in result.result or [] if r.status == "success"]
+        models = [
+            spark_marts.Model(r.node.unique_id, r.node.schema, r.node.alias or r.node.name)
+            for r in result.result or []
+            if r.status == "success" and r.node.resource_type == "model"
+        ]
+        built = [m.name for m in models]
         failed = [(r.node.name, r.message) for r in result.result or [] if r.status != "success"]
         yield {
             "success": result.success,
             "exception": result.exception,
             "built": built,
+            "models": models,
+            "spark_warehouse": str(root / "server" / "warehouse"),
+            "root": root,
             "failed": failed,
             "spark": ThriftAsSpark(port),
             "warehouse": warehouse,
@@ -239,3 +247,34 @@ def test_what_the_server_built_equals_duckdb(thrift_build) -> None:
     print(text)
     assert {d.relation.split(".")[1] for d in diffs} == built, text
     assert all(d.identical for d in diffs), text
+
+
+def test_brought_back_from_the_servers_files_with_duckdbs_types(thrift_build) -> None:
+    """What a spark_thrift night does with the tables the server built: read from the server's
+    warehouse folder (SALESOPS_SPARK_WAREHOUSE_DIR) into DuckDB, cast to DuckDB's types (here
+    the DuckDB night's own relations give them); equal to the DuckDB night, types included."""
+    copy = thrift_build["root"] / "brought_back.duckdb"
+    con = duckdb.connect(str(copy))
+    shape = duckdb.connect(str(thrift_build["warehouse"]), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        rows = spark_marts.bring_back(
+            con, shape, thrift_build["spark_warehouse"], thrift_build["models"]
+        )
+    finally:
+        shape.close()
+        con.close()
+    assert set(rows) == {m.relation for m in thrift_build["models"]}
+    diffs = engines.compare_engines(
+        thrift_build["warehouse"],
+        DuckDBAsSpark(copy),
+        ["staging", "intermediate", "marts"],
+        models=thrift_build["built"],
+    )
+    text = engines.report(diffs, "relations brought back")
+    assert len(diffs) == len(thrift_build["built"]), text
+    assert all(d.identical for d in diffs), text
+    for schema in ("staging", "intermediate", "marts"):
+        duck = column_types(thrift_build["warehouse"], schema)
+        back = column_types(copy, schema)
+        assert back == {name: duck[name] for name in back}, schema

@@ -142,9 +142,22 @@ class _BuildRun:
         return invocation
 
 
-def _spark_night(
-    run: _BuildRun, dbt: DbtCliResource, project: DbtProject, run_vars: Mapping[str, Any]
-) -> Iterator[Any]:
+def _plain_dbt(
+    run: _BuildRun, dbt: DbtCliResource, run_vars: Mapping[str, Any], *extra: str, what: str
+) -> None:
+    """``dbt run`` on DuckDB outside Dagster's events (nothing it builds is an asset output of
+    its own: the shape build's scratch file, views Spark already reported)."""
+    args = ["run", "--vars", json.dumps(dict(run_vars)), "--log-path", str(run.dbt_log_path)]
+    invocation = dbt.cli(
+        [*args, *extra, "--quiet"], target_path=run.target_path, raise_on_error=False
+    )
+    with run.log_path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        invocation.wait()
+    if not invocation.is_successful():
+        raise SalesOpsError(f"{what} failed", f"see {run.dbt_log_path} and {run.log_path}")
+
+
+def _spark_night(run: _BuildRun, dbt: DbtCliResource, run_vars: Mapping[str, Any]) -> Iterator[Any]:
     """The build of a Spark night (pipelines/transform/spark_marts.py): the run's load into the
     lake, every node but ``ON_DUCKDB`` on Spark, what Spark built brought back into the run's
     copy with DuckDB's types, then ``ON_DUCKDB`` on DuckDB from it."""
@@ -176,33 +189,44 @@ def _spark_night(
             # its own partial-parse cache: another adapter's parse is not DuckDB's
             target_path=run.target_path.with_name(f"target-{target}"),
         )
-    manifest = load_manifest(project.manifest_path)
-    built = spark_marts.built_models(manifest, invocation.get_artifact("run_results.json"))
+    built = spark_marts.built_models(
+        invocation.get_artifact("manifest.json"), invocation.get_artifact("run_results.json")
+    )
     duck_dbt = run_dbt_resource(dbt, home)
     shape = warehouse.run_dir / "shape.duckdb"
     started = time.monotonic()
     spark_marts.shape_warehouse(warehouse.work_path, shape)
-    shape_vars = {**run_vars, "warehouse_path": str(shape)}
-    shape_args = ["run", "--vars", json.dumps(shape_vars), "--log-path", str(run.dbt_log_path)]
-    shape_args += ["--exclude", " ".join(spark_marts.ON_DUCKDB), "--quiet"]
-    shaped = duck_dbt.cli(shape_args, target_path=run.target_path, raise_on_error=False)
-    with run.log_path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        shaped.wait()
-    if not shaped.is_successful():
-        raise SalesOpsError(
-            "the DuckDB build of the project's column types failed",
-            f"see {run.dbt_log_path} and {run.log_path}",
-        )
+    _plain_dbt(
+        run,
+        duck_dbt,
+        {**run_vars, "warehouse_path": str(shape)},
+        "--exclude",
+        " ".join(spark_marts.ON_DUCKDB),
+        what="the DuckDB build of the project's column types",
+    )
     with warehouse.connect() as con, duckdb.connect(str(shape), read_only=True) as types:
-        rows = spark_marts.bring_back(con, types, warehouse_dir, built)
+        rows = spark_marts.bring_back(
+            con, types, warehouse_dir, [m for m in built if not m.is_view]
+        )
     shape.unlink(missing_ok=True)
+    views = [m.name for m in built if m.is_view]
+    if views:  # views on Spark: the same views on DuckDB, over what was brought back
+        _plain_dbt(run, duck_dbt, run_vars, "--select", " ".join(views), what="the views")
     say(
         "dbt",
-        f"{len(rows)} relations brought back from Spark ({sum(rows.values()):,} rows, "
-        f"{time.monotonic() - started:.0f}s)",
+        f"{len(rows)} tables brought back from Spark ({sum(rows.values()):,} rows) and "
+        f"{len(views)} views made on DuckDB ({time.monotonic() - started:.0f}s)",
     )
-    run_log.emit("info", "dbt", "spark_brought_back", relations=len(rows), rows=sum(rows.values()))
-    on_spark = spark_marts.spark_node_names(manifest, spark_marts.on_duckdb_names(manifest))
+    run_log.emit(
+        "info",
+        "dbt",
+        "spark_brought_back",
+        relations=len(rows),
+        rows=sum(rows.values()),
+        views=len(views),
+    )
+    # the rest (ON_DUCKDB) on DuckDB, as Dagster events: every model built above excluded
+    on_spark = sorted(m.name for m in built)
     yield from run.stream(duck_dbt, run_vars, "--exclude", " ".join(on_spark))
 
 
@@ -237,7 +261,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         run = _BuildRun(context, warehouse, target_path, dbt_log_path, log_path, counts)
         engine = warehouse.settings.engine
         if spark_marts.is_spark(engine):
-            yield from _spark_night(run, dbt, project, run_vars)
+            yield from _spark_night(run, dbt, run_vars)
         else:
             yield from run.stream(run_dbt_resource(dbt, warehouse.home_path), run_vars)
         with warehouse.connect() as con:

@@ -10,10 +10,11 @@ On a Spark night (``SALESOPS_ENGINE`` spark or spark_thrift) the dbt assets
    built on DuckDB over *empty* copies of the run's raw and meta tables (:func:`shape_warehouse`,
    a scratch file; SQL types do not depend on the rows), so the types are DuckDB's own, never
    a mapping of Spark's (a DuckDB ``sum`` of integers is a HUGEINT, Spark's a BIGINT);
-3. replace each of those models in the run's copy by a table of Spark's rows, read from the
+3. replace each table Spark built in the run's copy by a table of Spark's rows, read from the
    table's Parquet files under the Spark warehouse folder and cast to DuckDB's types
    (:func:`bring_back`): DECIMAL money, DATE dates, TIMESTAMPTZ instants (Spark writes UTC),
-   JSON;
+   JSON; a model that is a view on Spark (no files) is created again on DuckDB, as a view over
+   what was brought back (its data tests ran on Spark);
 4. build :data:`ON_DUCKDB` on DuckDB, from the upstream brought back.
 
 Packs, alerts and publishing then read the run's copy as on a DuckDB night.
@@ -100,6 +101,11 @@ class Model:
     unique_id: str
     schema: str
     name: str  # the relation's name (alias)
+    materialized: str = "table"  # as built (on Spark: table, view ...)
+
+    @property
+    def is_view(self) -> bool:
+        return self.materialized in ("view", "ephemeral")
 
     @property
     def relation(self) -> str:
@@ -107,7 +113,8 @@ class Model:
 
 
 def built_models(manifest: Mapping[str, Any], run_results: Mapping[str, Any]) -> list[Model]:
-    """The models a dbt invocation built (its ``run_results.json``), in the manifest's terms."""
+    """The models a dbt invocation built (its ``run_results.json``), with the materialization
+    of that invocation's ``manifest`` (a Spark build's: staging models are tables there)."""
     models = []
     for result in run_results.get("results", []):
         node = manifest["nodes"].get(result["unique_id"])
@@ -115,19 +122,15 @@ def built_models(manifest: Mapping[str, Any], run_results: Mapping[str, Any]) ->
             continue
         if result.get("status") != "success":
             continue
-        models.append(Model(node["unique_id"], node["schema"], node.get("alias") or node["name"]))
+        models.append(
+            Model(
+                node["unique_id"],
+                node["schema"],
+                node.get("alias") or node["name"],
+                node.get("config", {}).get("materialized", "table"),
+            )
+        )
     return sorted(models, key=lambda m: m.relation)
-
-
-def spark_node_names(manifest: Mapping[str, Any], on_duckdb: Iterable[str]) -> list[str]:
-    """The models a Spark night builds on Spark: every model but ``on_duckdb`` (names of the
-    models, their descendants included)."""
-    duck = set(on_duckdb)
-    return sorted(
-        node["name"]
-        for node in manifest["nodes"].values()
-        if node.get("resource_type") == "model" and node["name"] not in duck
-    )
 
 
 def on_duckdb_names(manifest: Mapping[str, Any]) -> set[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import field_validator
@@ -78,6 +79,19 @@ class Settings(BaseSettings):
     #: meta rows are written as Parquet for other engines. Unset: no lake (it copies the raw
     #: data, so it costs disk and time each night).
     lake_dir: str | None = None
+    #: The engine the nightly dbt build runs on (docs/scale-out.md): duckdb (the run's DuckDB
+    #: copy, the default), spark (an in-process local Spark, dbt target ``spark``) or
+    #: spark_thrift (a running Spark Thrift server, dbt target ``spark_thrift``,
+    #: SALESOPS_SPARK_HOST / SALESOPS_SPARK_PORT). On Spark the run writes its load to the lake
+    #: (lake_dir, required) before dbt, and brings the marts back into its DuckDB copy.
+    engine: Literal["duckdb", "spark", "spark_thrift"] = "duckdb"
+    #: engine spark: the local Spark's metastore and table files; default HOME/spark.
+    spark_dir: str | None = None
+    #: engine spark / spark_thrift: the Spark warehouse folder (spark.sql.warehouse.dir) as this
+    #: machine reads it, a folder or an object-store URL: the run reads the tables Spark built
+    #: there (<dir>/<schema>.db/<table>, Parquet). Default for spark: SPARK_DIR/warehouse; for
+    #: spark_thrift it must be set.
+    spark_warehouse_dir: str | None = None
 
     # --- Limits on one export file (docs/operations.md, "Limits"): a file over one is
     # refused alone, with its reason; the other files of the night load.
@@ -178,9 +192,9 @@ class Settings(BaseSettings):
             raise ValueError(f"{v} is too small; use at least 1000 rows per batch")
         return v
 
-    @field_validator("lake_dir")
+    @field_validator("lake_dir", "spark_dir", "spark_warehouse_dir")
     @classmethod
-    def _lake(cls, v: str | None) -> str | None:
+    def _optional_location(cls, v: str | None) -> str | None:
         return v.strip() or None if v is not None else None
 
     @field_validator("report_time")

@@ -11,6 +11,7 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.alerts.defs import build_alerts_asset, build_run_failure_sensor
 from pipelines.core.partitions import business_date_partitions
+from pipelines.core.progress import say
 from pipelines.core.settings import Settings
 from pipelines.ingest.defs import build_ingest_assets
 from pipelines.ops.automation import build_automation
@@ -18,7 +19,8 @@ from pipelines.ops.freshness import build_freshness
 from pipelines.packs.defs import build_period_packs, build_report_asset
 from pipelines.transform.defs import build_dbt_assets
 from pipelines.transform.project import dbt_executable, ensure_manifest
-from pipelines.warehouse.resource import WarehouseResource
+from pipelines.warehouse import lake
+from pipelines.warehouse.resource import WarehouseResource, configure_connection
 
 NIGHTLY_JOB = "nightly_load"
 
@@ -38,6 +40,32 @@ def nightly_retry_policy(settings: Settings) -> dg.RetryPolicy | None:
         delay=settings.retry_delay_seconds,
         backoff=dg.Backoff.EXPONENTIAL,
         jitter=dg.Jitter.PLUS_MINUS,
+    )
+
+
+@dg.failure_hook(required_resource_keys={"warehouse"})
+def lake_repair(context: dg.HookContext) -> None:
+    """A failed step of a run that wrote its load to the lake ahead of publishing (a Spark
+    night, pipelines/transform/defs.py) puts the lake back as the published warehouse has it
+    (pipelines/warehouse/lake.py, ``repair``); the run still holds the writer lock."""
+    warehouse: WarehouseResource = context.resources.warehouse
+    settings = warehouse.settings
+    if not settings.lake_dir or not lake.is_ahead(warehouse.run_dir):
+        return
+    try:
+        done = lake.repair(
+            warehouse.live_path,
+            settings.lake_dir,
+            lambda con: configure_connection(con, settings),
+        )
+    except Exception as exc:  # noqa: BLE001 - the step's own failure is what the run reports
+        say("lake", f"the lake {settings.lake_dir} was not put back after the failure: {exc}")
+        return
+    (warehouse.run_dir / lake.AHEAD_MARKER).unlink(missing_ok=True)
+    say(
+        "lake",
+        f"the lake {settings.lake_dir} is back to the published loads "
+        f"({done.removed} partitions removed, {done.written} rewritten)",
     )
 
 
@@ -66,6 +94,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         "data-quality alerts; the warehouse changes only if every step succeeds.",
         executor_def=dg.in_process_executor,
         op_retry_policy=nightly_retry_policy(settings),
+        hooks={lake_repair},
     )
     schedule, sensor = build_automation(nightly, settings)
     failure_alert = build_run_failure_sensor(nightly, sensor.default_status, settings)

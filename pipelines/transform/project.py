@@ -96,15 +96,16 @@ class RunDbtCliResource(DbtCliResource):
         return None
 
 
-def run_dbt_resource(dbt: DbtCliResource, home: Path) -> DbtCliResource:
+def run_dbt_resource(dbt: DbtCliResource, home: Path, target: str | None = None) -> DbtCliResource:
     """``dbt`` as the runs of ``home`` invoke it: the same project and profile, started as a
     child that dies with the run (``child_dbt_executable``), with no adapter handle in the
-    run's process (``RunDbtCliResource``)."""
+    run's process (``RunDbtCliResource``); on ``target`` when given (a Spark night's
+    ``spark`` / ``spark_thrift``), else the resource's."""
     return RunDbtCliResource(
         project_dir=dbt.project_dir,
         profiles_dir=dbt.profiles_dir,
         profile=dbt.profile,
-        target=dbt.target,
+        target=target or dbt.target,
         global_config_flags=list(dbt.global_config_flags),
         dbt_executable=child_dbt_executable(Path(home) / DBT_HOME_FOLDER),
     )

@@ -22,6 +22,17 @@ any moment, never sees half of one; a killed sync's leftovers are removed by the
 
 The nightly run syncs after it published its warehouse, still holding the writer lock, so the
 lake only ever holds published loads; ``salesops lake sync`` does the same by hand.
+
+A Spark night (``SALESOPS_ENGINE`` spark / spark_thrift; docs/scale-out.md) must have its load
+in the lake before dbt reads it there: it syncs its working copy *ahead* of publishing
+(:func:`mark_ahead` first leaves a marker in the run's folder). Until it publishes, that load's
+``meta.loads`` row in the lake says ``status = 'running'``; a published load's says
+``complete``. When the run fails, :func:`repair` makes the lake equal to the published
+warehouse again (the job's failure hook, still under the run's lock): the run's load is
+removed, and the meta partitions of earlier loads it changed are rewritten as published. A run
+killed before the hook ran leaves the marker; the next sync of any kind (a night of either
+engine, ``salesops lake sync``) puts the lake back in line by difference, since a partition's
+digest covers the run and the rows that made it.
 """
 
 from __future__ import annotations
@@ -42,6 +53,7 @@ from pipelines.core import run_log
 from pipelines.core.contract import ENTITIES
 from pipelines.core.errors import SalesOpsError
 from pipelines.warehouse import lock
+from pipelines.warehouse.schema import ensure_schema
 
 #: The meta tables the dbt project reads (its ``meta`` sources), with their load column.
 META_TABLES: tuple[str, ...] = ("loads", "load_files", "quarantine", "row_findings")
@@ -282,6 +294,38 @@ def sync(
         seconds=result.seconds,
     )
     return result
+
+
+#: Marker a run leaves in its folder (HOME/runs/<run_id>/) once it wrote the lake ahead of
+#: publishing.
+AHEAD_MARKER = "lake-ahead"
+
+
+def mark_ahead(run_dir: Path) -> None:
+    """Note that this run writes its loads to the lake before it publishes."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / AHEAD_MARKER).touch()
+
+
+def is_ahead(run_dir: Path) -> bool:
+    return (run_dir / AHEAD_MARKER).exists()
+
+
+def repair(
+    live: Path, lake: str, prepare: Callable[[duckdb.DuckDBPyConnection], None]
+) -> SyncResult:
+    """Make the lake equal to the published warehouse ``live`` again (the caller holds the
+    writer lock), after a run that wrote the lake ahead of publishing failed; with no published
+    warehouse, the lake's tables are emptied. ``prepare`` sets up a connection (time zone ...)."""
+    published = live.exists()
+    con = duckdb.connect(str(live), read_only=True) if published else duckdb.connect(":memory:")
+    try:
+        prepare(con)
+        if not live.exists():
+            ensure_schema(con)  # no loads: every partition goes
+        return sync(con, lake)
+    finally:
+        con.close()
 
 
 @contextmanager

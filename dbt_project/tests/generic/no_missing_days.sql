@@ -15,7 +15,7 @@ bounds as (
 
 calendar as (
 
-    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as missing_day
+    select {{ date_series('first_day', 'last_day', 'interval 1 day') }} as missing_day
     from bounds
     where first_day is not null
 

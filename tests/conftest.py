@@ -114,6 +114,8 @@ def small_night(tmp_path_factory):
 #: test_backfill the small night; the other files that read them come later, as does
 #: test_incremental_period_marts after test_incremental_facts, whose loads it continues.
 LONGEST_FIRST = (
+    "test_spark_thrift.py",
+    "test_spark_night.py",
     "test_spark_parity.py",
     "test_end_to_end.py",
     "test_backfill.py",

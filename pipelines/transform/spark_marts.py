@@ -77,8 +77,30 @@ def spark_environment(settings: Any, home: Path, lake: str) -> dict[str, str]:
     """Environment of the dbt that builds on Spark (what dbt_project/profiles.yml reads)."""
     env = {"SALESOPS_LAKE_DIR": lake}
     if settings.engine == "spark":
-        env["SALESOPS_SPARK_DIR"] = str(spark_dir(settings, home))
+        folder = spark_dir(settings, home)
+        env["SALESOPS_SPARK_DIR"] = str(folder)
+        env["SALESOPS_SPARK_LOG4J"] = str(spark_log_config(folder))
     return env
+
+
+def spark_log_config(folder: Path) -> Path:
+    """A log4j2 configuration that writes the local Spark's log to ``folder/spark.log``. The
+    in-process Spark shares dbt's output, which dagster-dbt reads dbt's events from (its
+    standard error included): a Spark log line written into one of them loses that event, and
+    with it the asset it reports."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "log4j2.properties"
+    path.write_text(
+        "rootLogger.level = warn\n"
+        "rootLogger.appenderRef.file.ref = file\n"
+        "appender.file.type = File\n"
+        "appender.file.name = file\n"
+        f"appender.file.fileName = {folder / 'spark.log'}\n"
+        "appender.file.layout.type = PatternLayout\n"
+        "appender.file.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n\n",
+        encoding="utf-8",
+    )
+    return path
 
 
 @contextmanager

@@ -156,6 +156,21 @@ def _parsed(run_vars: Mapping[str, object], tmp: Path) -> object | None:
     return manifest
 
 
+def add_night(
+    path: Path, load_id: int, day: str, tables: Mapping[str, Iterable[dict]], month: int
+) -> None:
+    """One night of a sequence of loads: load `load_id` of business date `day`, complete, with
+    `tables` ({table: rows}) as its raw versions, loaded on day `load_id` of `month` 2026."""
+    build_warehouse(
+        path,
+        {table: [(load_id, row) for row in rows] for table, rows in tables.items()},
+        loads={load_id: day},
+        loaded_at=dt.datetime(2026, month, load_id, tzinfo=dt.UTC),
+        row_hash=hash_by_load_and_row,
+        status="complete",
+    )
+
+
 def run_dbt(
     args: Sequence[str],
     *,

@@ -54,7 +54,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support.dbt_warehouse import build_warehouse, hash_by_load_and_row, run_dbt, ts
+from tests.support.dbt_warehouse import add_night, run_dbt, ts
 
 AS_OF = "2026-07-04"
 FACTS = (
@@ -234,38 +234,14 @@ LAST_LOAD = max(LOADS)
 
 
 def _load(db: Path, load_id: int) -> None:
-    day, tables = LOADS[load_id]
-    build_warehouse(
-        db,
-        {table: [(load_id, row) for row in rows] for table, rows in tables.items()},
-        loads={load_id: day},
-        loaded_at=dt.datetime(2026, 7, load_id, tzinfo=dt.UTC),
-        row_hash=hash_by_load_and_row,
-        status="complete",
-    )
-
-
-_MANIFEST: list = []
+    add_night(db, load_id, *LOADS[load_id], month=7)
 
 
 def _dbt(args: list[str], db: Path, load_id: int, **extra_vars: str) -> None:
-    """Run dbt in-process. The project is parsed once (parsing dominates a run on this tiny
-    warehouse); vars and the warehouse path are applied at run time."""
-
-    def invoke(command: list[str], manifest: object | None = None):
-        return run_dbt(
-            command,
-            db=db,
-            tmp=db.parent,
-            as_of=AS_OF,
-            load_id=load_id,
-            vars=extra_vars,
-            manifest=manifest,
-        )
-
-    if not _MANIFEST:
-        _MANIFEST.append(invoke(["parse"]).result)
-    invoke(args, _MANIFEST[0])
+    """Run dbt in-process on the project parsed once per process (tests/support/dbt_warehouse.py:
+    parsing dominates a run on this tiny warehouse); vars and the warehouse path apply at run
+    time."""
+    run_dbt(args, db=db, tmp=db.parent, as_of=AS_OF, load_id=load_id, vars=extra_vars)
 
 
 def _incremental(db: Path, load_id: int) -> None:

@@ -42,7 +42,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support.dbt_warehouse import build_warehouse, hash_by_load_and_row, run_dbt, ts
+from tests.support.dbt_warehouse import add_night, run_dbt, ts
 from tests.transform.test_incremental_facts import LAST_LOAD as LAST_FACT_LOAD
 from tests.transform.test_incremental_facts import LOADS as FACT_LOADS
 from tests.transform.test_incremental_facts import _checkpoint, _copy, activity, order, payment, rep
@@ -169,29 +169,11 @@ AS_OF = {load_id: "2026-07-04" for load_id in FACT_LOADS} | {
 
 
 def _load(db: Path, load_id: int) -> None:
-    day, tables = LOADS[load_id]
-    build_warehouse(
-        db,
-        {table: [(load_id, row) for row in rows] for table, rows in tables.items()},
-        loads={load_id: day},
-        loaded_at=dt.datetime(2026, 7, load_id, tzinfo=dt.UTC),
-        row_hash=hash_by_load_and_row,
-        status="complete",
-    )
-
-
-_MANIFEST: list = []
+    add_night(db, load_id, *LOADS[load_id], month=7)
 
 
 def _dbt(args: list[str], db: Path, load_id: int) -> None:
-    def invoke(command: list[str], manifest: object | None = None):
-        return run_dbt(
-            command, db=db, tmp=db.parent, as_of=AS_OF[load_id], load_id=load_id, manifest=manifest
-        )
-
-    if not _MANIFEST:
-        _MANIFEST.append(invoke(["parse"]).result)
-    invoke(args, _MANIFEST[0])
+    run_dbt(args, db=db, tmp=db.parent, as_of=AS_OF[load_id], load_id=load_id)
 
 
 SELECT = ["--select", "+int_sales_performance", "fct_sales_performance"]

@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support.dbt_warehouse import build_warehouse, hash_by_load_and_row, run_dbt
+from tests.support.dbt_warehouse import add_night, run_dbt
 from tests.transform.test_incremental_facts import _checkpoint, _copy, order, payment, rate, rep
 
 BOOKKEEPING = ("processed_load_id", "processed_as_of_date", "processed_spine_from")
@@ -131,34 +131,11 @@ LOADS: dict[int, tuple[str, dict[str, list[dict]]]] = {
 
 
 def _load(db: Path, load_id: int) -> None:
-    day, tables = LOADS[load_id]
-    build_warehouse(
-        db,
-        {table: [(load_id, row) for row in rows] for table, rows in tables.items()},
-        loads={load_id: day},
-        loaded_at=dt.datetime(2026, 6, load_id, tzinfo=dt.UTC),
-        row_hash=hash_by_load_and_row,
-        status="complete",
-    )
-
-
-_MANIFEST: list = []
+    add_night(db, load_id, *LOADS[load_id], month=6)
 
 
 def _dbt(args: list[str], db: Path, load_id: int) -> None:
-    def invoke(command: list[str], manifest: object | None = None):
-        return run_dbt(
-            command,
-            db=db,
-            tmp=db.parent,
-            as_of=LOADS[load_id][0],
-            load_id=load_id,
-            manifest=manifest,
-        )
-
-    if not _MANIFEST:
-        _MANIFEST.append(invoke(["parse"]).result)
-    invoke(args, _MANIFEST[0])
+    run_dbt(args, db=db, tmp=db.parent, as_of=LOADS[load_id][0], load_id=load_id)
 
 
 def _rows(db: Path, relation: str) -> list[tuple]:

@@ -117,13 +117,15 @@ def test_the_spark_night_succeeds_and_built_on_spark(spark_night) -> None:
 
 
 def test_sparks_log_stays_out_of_dbts_events(spark_night) -> None:
-    """The local Spark's log goes to its own file, never into the output dagster-dbt reads
-    dbt's events from: a Spark log line written into an event's line lost that event (the
-    model's asset was not materialised, and the review pack waiting for it was skipped)."""
+    """The local Spark's log goes to its own file and its console progress bar is off: neither
+    may reach the output dagster-dbt reads dbt's events from, where a line written into an
+    event's line lost that event (the model's asset was not materialised, and the review pack
+    waiting for it was skipped)."""
     run_id = spark_night["summary"]["run_id"]
     dbt_log = (spark_night["home"] / "runs" / run_id / "dbt.log").read_text(encoding="utf-8")
     assert len(re.findall(r"\bOK created \S+ \S+ model ", dbt_log)) >= 100
     assert not re.search(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d (INFO|WARN|ERROR) ", dbt_log, re.M)
+    assert "[Stage " not in dbt_log  # Spark's console progress bar
     assert (spark_night["spark"] / "spark.log").is_file()
 
 

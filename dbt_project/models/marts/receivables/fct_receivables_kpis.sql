@@ -1,13 +1,17 @@
 {#-
   DSO, on-time collection and collections per period (month | quarter | year) and level
   (company | region | team | rep; the order's rep and that rep's team and region at the order
-  date, via int_order_scopes; a payment counts for its order's, the rule of
+  date, as int_orders_enriched resolves them and every receivables row carries them, scoped by
+  the rule of int_order_scopes; a payment counts for its order's, the rule of
   fct_sales_performance.collections). A period is measured up to measure_date =
   least(period_end, as_of_date): the current period is period to date. Amounts fall due per
   instalment (int_receivables_instalments), each at its own due date; paid on time = what the
   application rule of int_receivables_allocations put on the instalment by its due date. A
   (period, scope) has a row when it has revenue, receivables at measure_date, an amount falling
   due in the period or a collection, with zeros (not nulls) for the sums.
+  Memory stays bounded at any size: every source is summed per day and owner before it meets
+  the periods and the levels (never a row per order, balance or instalment per period and
+  level).
 -#}
 with
 
@@ -20,12 +24,6 @@ periods as (
 orders as (
 
     select * from {{ ref('int_booked_orders') }}
-
-),
-
-order_scopes as (
-
-    select * from {{ ref('int_order_scopes') }}
 
 ),
 
@@ -67,107 +65,150 @@ measured_periods as (
 
 ),
 
-revenue_events as (
+-- Each source summed per day and owner (rep, team, region: the order's, as int_order_scopes
+-- has them) first: a few rows per day, so the joins to the periods and the levels below stay
+-- small however many orders, instalments and balances there are. Sums of exact decimals: the
+-- same totals as summing row by row.
+revenue_days as (
 
     select
-        measured_periods.period_type,
-        measured_periods.period,
-        order_scopes.level,
-        order_scopes.scope_id,
-        orders.total_amount_reporting as revenue,
-        cast(null as decimal(38, 2)) as receivables_end,
-        cast(null as decimal(38, 2)) as due_in_period,
-        cast(null as decimal(38, 2)) as paid_on_time,
-        cast(null as decimal(38, 2)) as collections
+        ordered_date as event_date,
+        rep_id,
+        team,
+        region,
+        sum(total_amount_reporting) as revenue
     from orders
-    inner join measured_periods
-        on orders.ordered_date between measured_periods.period_start and measured_periods.measure_date
-    inner join order_scopes
-        on orders.order_id = order_scopes.order_id
+    group by ordered_date, rep_id, team, region
 
 ),
 
-receivable_events as (
+receivable_days as (
 
     select
-        measured_periods.period_type,
-        measured_periods.period,
-        order_scopes.level,
-        order_scopes.scope_id,
-        cast(null as decimal(38, 2)) as revenue,
-        balances.outstanding as receivables_end,
-        cast(null as decimal(38, 2)) as due_in_period,
-        cast(null as decimal(38, 2)) as paid_on_time,
-        cast(null as decimal(38, 2)) as collections
+        as_of_date as event_date,
+        rep_id,
+        team,
+        region,
+        sum(outstanding) as receivables_end
     from balances
-    inner join measured_periods
-        on balances.as_of_date = measured_periods.measure_date
-    inner join order_scopes
-        on balances.order_id = order_scopes.order_id
+    group by as_of_date, rep_id, team, region
 
 ),
 
-due_amounts as (
+due_days as (
 
     select
-        order_id,
-        due_date,
-        {{ to_reporting('amount_due', 'fx_rate') }} as due_amount,
-        {{ to_reporting('paid', 'fx_rate') }} as paid_on_time_amount
+        due_date as event_date,
+        rep_id,
+        team,
+        region,
+        sum({{ to_reporting('amount_due', 'fx_rate') }}) as due_in_period,
+        sum({{ to_reporting('paid', 'fx_rate') }}) as paid_on_time
     from allocations
     where as_of_date = due_date and ordered_date <= {{ as_of_date() }}
+    group by due_date, rep_id, team, region
 
 ),
 
-due_events as (
+collection_days as (
+
+    select
+        paid_date as event_date,
+        rep_id,
+        team,
+        region,
+        sum(amount_reporting) as collections
+    from payments
+    group by paid_date, rep_id, team, region
+
+),
+
+period_events as (
 
     select
         measured_periods.period_type,
         measured_periods.period,
-        order_scopes.level,
-        order_scopes.scope_id,
+        revenue_days.rep_id,
+        revenue_days.team,
+        revenue_days.region,
+        revenue_days.revenue,
+        cast(null as decimal(38, 2)) as receivables_end,
+        cast(null as decimal(38, 2)) as due_in_period,
+        cast(null as decimal(38, 2)) as paid_on_time,
+        cast(null as decimal(38, 2)) as collections
+    from revenue_days
+    inner join measured_periods
+        on revenue_days.event_date between measured_periods.period_start and measured_periods.measure_date
+
+    union all
+
+    select
+        measured_periods.period_type,
+        measured_periods.period,
+        receivable_days.rep_id,
+        receivable_days.team,
+        receivable_days.region,
+        cast(null as decimal(38, 2)) as revenue,
+        receivable_days.receivables_end,
+        cast(null as decimal(38, 2)) as due_in_period,
+        cast(null as decimal(38, 2)) as paid_on_time,
+        cast(null as decimal(38, 2)) as collections
+    from receivable_days
+    inner join measured_periods
+        on receivable_days.event_date = measured_periods.measure_date
+
+    union all
+
+    select
+        measured_periods.period_type,
+        measured_periods.period,
+        due_days.rep_id,
+        due_days.team,
+        due_days.region,
         cast(null as decimal(38, 2)) as revenue,
         cast(null as decimal(38, 2)) as receivables_end,
-        due_amounts.due_amount as due_in_period,
-        due_amounts.paid_on_time_amount as paid_on_time,
+        due_days.due_in_period,
+        due_days.paid_on_time,
         cast(null as decimal(38, 2)) as collections
-    from due_amounts
+    from due_days
     inner join measured_periods
-        on due_amounts.due_date between measured_periods.period_start and measured_periods.measure_date
-    inner join order_scopes
-        on due_amounts.order_id = order_scopes.order_id
+        on due_days.event_date between measured_periods.period_start and measured_periods.measure_date
 
-),
-
-collection_events as (
+    union all
 
     select
         measured_periods.period_type,
         measured_periods.period,
-        levels.level,
-        {{ scope_id_for('levels.level', 'payments.rep_id', 'payments.team', 'payments.region') }} as scope_id,
+        collection_days.rep_id,
+        collection_days.team,
+        collection_days.region,
         cast(null as decimal(38, 2)) as revenue,
         cast(null as decimal(38, 2)) as receivables_end,
         cast(null as decimal(38, 2)) as due_in_period,
         cast(null as decimal(38, 2)) as paid_on_time,
-        payments.amount_reporting as collections
-    from payments
+        collection_days.collections
+    from collection_days
     inner join measured_periods
-        on payments.paid_date between measured_periods.period_start and measured_periods.measure_date
-    cross join levels
+        on collection_days.event_date between measured_periods.period_start and measured_periods.measure_date
 
 ),
 
+-- the scopes of an owner: int_order_scopes' rule (scope_id_for over scope_levels)
 events as (
 
-    select * from revenue_events
-    union all
-    select * from receivable_events
-    union all
-    select * from due_events
-    union all
-    select * from collection_events
-    where scope_id is not null
+    select
+        period_events.period_type,
+        period_events.period,
+        levels.level,
+        {{ scope_id_for('levels.level', 'period_events.rep_id', 'period_events.team', 'period_events.region') }}
+            as scope_id,
+        period_events.revenue,
+        period_events.receivables_end,
+        period_events.due_in_period,
+        period_events.paid_on_time,
+        period_events.collections
+    from period_events
+    cross join levels
 
 ),
 
@@ -184,6 +225,7 @@ metrics as (
         cast(coalesce(sum(paid_on_time), 0) as decimal(38, 2)) as paid_on_time,
         cast(coalesce(sum(collections), 0) as decimal(38, 2)) as collections
     from events
+    where scope_id is not null
     group by period_type, period, level, scope_id
 
 ),

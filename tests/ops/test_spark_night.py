@@ -523,8 +523,35 @@ RUN_COLUMNS = {
 }
 
 
-def _compare(duckdb_warehouse: Path, spark, schema: str, skip=()) -> None:
-    diffs = engines.compare_engines(duckdb_warehouse, spark, [schema], ignore=RUN_COLUMNS)
+#: The incremental models' bookkeeping: the load (and as_of_date) of the run that computed the
+#: row. DuckDB's incremental path recomputes only what changed, so after a second night a row
+#: the night left alone still names the first load; a Spark night builds every incremental
+#: model in full (docs/scale-out.md, "Incremental models on Spark"), so every row names the
+#: last load. Every other column of those models must be equal.
+BOOKKEEPING_COLUMNS = ("processed_load_id", "processed_as_of_date")
+
+
+def _bookkeeping(warehouse: Path, schema: str) -> dict[str, tuple[str, ...]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "select table_name, list(column_name) from information_schema.columns "
+            "where table_schema = ? and table_catalog = current_database() "
+            f"and column_name in {BOOKKEEPING_COLUMNS} group by table_name",
+            [schema],
+        ).fetchall()
+    finally:
+        con.close()
+    return {f"{schema}.{table}": tuple(columns) for table, columns in rows}
+
+
+def _compare(
+    duckdb_warehouse: Path, spark, schema: str, skip=(), after_first_night: bool = False
+) -> None:
+    ignore = dict(RUN_COLUMNS)
+    if after_first_night:
+        ignore.update(_bookkeeping(duckdb_warehouse, schema))
+    diffs = engines.compare_engines(duckdb_warehouse, spark, [schema], ignore=ignore)
     diffs = [d for d in diffs if d.relation.split(".")[1] not in skip]
     text = engines.report(diffs, schema)
     print(text)
@@ -577,8 +604,15 @@ def test_spark_revenue_matches_the_files(spark_night, second_night) -> None:
 @pytest.mark.parametrize("schema", ["staging", "intermediate", "marts"])
 def test_on_the_second_night_what_spark_built_equals_duckdb(second_night, schema: str) -> None:
     """Every relation Spark built on the second night, read from its metastore, against the
-    DuckDB second night's; the models not built on Spark (NOT_ON_SPARK) are compared below."""
-    _compare(second_night["duckdb_warehouse"], second_night["spark"], schema, NOT_ON_SPARK)
+    DuckDB second night's, all but the incremental models' bookkeeping columns
+    (BOOKKEEPING_COLUMNS); the models not built on Spark (NOT_ON_SPARK) are compared below."""
+    _compare(
+        second_night["duckdb_warehouse"],
+        second_night["spark"],
+        schema,
+        NOT_ON_SPARK,
+        after_first_night=True,
+    )
 
 
 def test_on_the_second_night_every_mart_equals_the_duckdb_night(second_night) -> None:

@@ -215,7 +215,7 @@ def second_night_inbox(drop: oracle.Drop, inbox: Path, night: date) -> dict:
     def booked(row):
         return row["status"] != "cancelled" and Decimal(row["total_amount"] or 0) > 0
 
-    # orders: one deleted, one cancelled, one with another amount (none of them paid), one new
+    # orders: one deleted and one cancelled (both unpaid), one with another amount, one new
     deleted_order = _first(
         orders, clean("orders", "order_id"), booked, lambda o: o["order_id"] not in paid
     )

@@ -116,7 +116,6 @@ def small_night(tmp_path_factory):
 LONGEST_FIRST = (
     "test_spark_thrift.py",
     "test_spark_night.py",
-    "test_spark_parity.py",
     "test_end_to_end.py",
     "test_backfill.py",
     "test_incremental_facts.py",

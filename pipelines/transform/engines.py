@@ -4,7 +4,9 @@ DuckDB (the warehouse file) is the reference; Spark (dbt-spark, ``--target spark
 same models from the lake's Parquet (docs/scale-out.md). :func:`compare_engines` reads every
 relation of the given schemas from both and compares them as multisets of rows: decimals and
 integers exactly, doubles at 6 decimals, timestamps as UTC instants, dates as dates, JSON as
-its parsed value. A relation missing on one side counts as differing.
+its parsed value. A relation missing on one side counts as differing. Columns named in
+``ignore`` (e.g. a run's id and times, when the two engines' data come from two runs of the
+same drop) are left out on both sides.
 
 ``salesops engines compare`` prints ``N/N <schema> identical`` and every differing row.
 """
@@ -15,7 +17,7 @@ import datetime as dt
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -112,15 +114,26 @@ def duckdb_relations(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     ]
 
 
-def compare_relation(con: duckdb.DuckDBPyConnection, spark, relation: str) -> RelationDiff:
-    """Compare `relation` (schema.name) on DuckDB (`con`) and Spark (`spark`)."""
+def _select(con: duckdb.DuckDBPyConnection, relation: str, ignore: Collection[str]) -> str:
+    if not ignore:
+        return "*"
+    columns = con.execute(f"select * from {relation} limit 0").description  # noqa: S608
+    return ", ".join(name for name, *_ in columns if name not in ignore)  # plain identifiers
+
+
+def compare_relation(
+    con: duckdb.DuckDBPyConnection, spark, relation: str, ignore: Collection[str] = ()
+) -> RelationDiff:
+    """Compare `relation` (schema.name) on DuckDB (`con`) and Spark (`spark`), without the
+    columns named in `ignore`."""
     diff = RelationDiff(relation, None, None)
-    duck = con.execute(f"select * from {relation}")  # noqa: S608 - names from the catalogue
+    columns = _select(con, relation, ignore)
+    duck = con.execute(f"select {columns} from {relation}")  # noqa: S608 - from the catalogue
     diff.columns_duckdb = [d[0] for d in duck.description]
     duck_rows = _rows(duck.fetchall())
     diff.duckdb_rows = sum(duck_rows.values())
     try:
-        frame = spark.sql(f"select * from {relation}")  # noqa: S608
+        frame = spark.sql(f"select {columns} from {relation}")  # noqa: S608
         diff.columns_spark = list(frame.columns)
         spark_rows = _rows(tuple(row) for row in frame.collect())
     except Exception as exc:  # noqa: BLE001 - any Spark failure is a difference to report
@@ -133,10 +146,16 @@ def compare_relation(con: duckdb.DuckDBPyConnection, spark, relation: str) -> Re
 
 
 def compare_engines(
-    duckdb_path: Path, spark, schemas: Sequence[str], models: Sequence[str] = ()
+    duckdb_path: Path,
+    spark,
+    schemas: Sequence[str],
+    models: Sequence[str] = (),
+    ignore: Mapping[str, Collection[str]] | None = None,
 ) -> list[RelationDiff]:
     """Every relation of `schemas` in the DuckDB warehouse (only `models` when given),
-    compared with Spark's relation of the same name."""
+    compared with Spark's relation of the same name; `ignore` maps a relation (schema.name) to
+    columns left out of its comparison."""
+    ignore = ignore or {}
     con = duckdb.connect(str(duckdb_path), read_only=True)
     try:
         diffs = []
@@ -144,7 +163,8 @@ def compare_engines(
             for name in duckdb_relations(con, schema):
                 if models and name not in models:
                     continue
-                diffs.append(compare_relation(con, spark, f"{schema}.{name}"))
+                relation = f"{schema}.{name}"
+                diffs.append(compare_relation(con, spark, relation, ignore.get(relation, ())))
         return diffs
     finally:
         con.close()

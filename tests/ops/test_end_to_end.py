@@ -1,7 +1,9 @@
 """The real nightly job on a demo drop, checked against figures computed independently.
 
-One module-scoped run (Dagster in-process, real DuckDB file, real GE suites,
-real dbt build through dagster-dbt, real report) feeds every test here.
+The shared demo night (tests/conftest.py: Dagster in-process, real DuckDB file, real GE
+suites, real dbt build through dagster-dbt, real report) feeds the tests here; the shared next
+night of its home (`demo_next_night`) is what the killed runs must end as, and a drop loaded
+twice is the shared small drop's second run (`small_rerun`).
 """
 
 from __future__ import annotations

@@ -4,12 +4,12 @@ Nights (business dates): 09-28 a full small demo drop (that of the shared small 
 tests/conftest.py); 09-29 no drop; 09-30 one account renamed;
 10-01 an empty folder (the export job made the folder but wrote nothing: the run fails);
 10-02 a drop never reached because the backfill stopped. The same nights are also run one
-by one with `salesops run`'s function, with the failing night in between.
+by one with `salesops run`'s function, with the failing night in between (the shared
+`small_nights_one_by_one` of tests/conftest.py, which test_dbt_keeps_parse also reads).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from datetime import date, datetime, timedelta
@@ -21,13 +21,13 @@ from click.testing import CliRunner
 
 from pipelines.cli import main
 from pipelines.core.contract import ENTITIES
-from pipelines.ops.runner import run_nightly
-from tests.conftest import SMALL_NIGHT
+from tests.conftest import SMALL_FAILED_NIGHT, SMALL_NEXT_NIGHT, SMALL_NIGHT
 from tests.support import oracle
 
 pytestmark = pytest.mark.e2e
 
 D1, NO_DROP, D3, EMPTY, NEVER = (SMALL_NIGHT + timedelta(days=n) for n in range(5))
+assert (D3, EMPTY) == (SMALL_NEXT_NIGHT, SMALL_FAILED_NIGHT)  # the shared nights' dates
 
 
 @pytest.fixture(scope="module")
@@ -56,34 +56,11 @@ def backfilled(drops, tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="module")
-def one_by_one(drops, small_night, tmp_path_factory) -> dict:
-    """09-28, then the failing 10-01, then 09-30, each a run of its own. The 09-28 run is the
-    shared small night (tests/conftest.py) of the same drop into an empty home: its home is
-    copied."""
-    home = tmp_path_factory.mktemp("one-by-one") / "home"
-    shutil.copytree(small_night["home"], home)
-    first = small_night["summary"]
-    assert first["status"] == "success", first.get("error")
-    live = home / "warehouse.duckdb"
-    con = duckdb.connect(str(live), read_only=True)
-    findings_after_first = {
-        r[0] for r in con.sql("select finding_id from marts.dq_findings").fetchall()
-    }
-    con.close()
-    digest = hashlib.sha256(live.read_bytes()).hexdigest()
-    failed = run_nightly(drops / EMPTY.isoformat(), home=home, as_of=EMPTY, echo=False)
-    assert failed["status"] == "failed"
-    unchanged = hashlib.sha256(live.read_bytes()).hexdigest() == digest
-    pending = (home / "runs" / failed["run_id"] / "run_record.json").exists()
-    third = run_nightly(drops / D3.isoformat(), home=home, as_of=D3, echo=False)
-    assert third["status"] == "success", third.get("error")
-    return {
-        "home": home,
-        "runs": [first, failed, third],
-        "findings_after_first": findings_after_first,
-        "unchanged_after_failure": unchanged,
-        "pending_after_failure": pending,
-    }
+def one_by_one(small_nights_one_by_one) -> dict:
+    """09-28, then the failing 10-01, then 09-30, each a run of its own: the shared small
+    night (tests/conftest.py) of the same drop into an empty home, and the two nights of
+    `small_nights_one_by_one` on a copy of its home."""
+    return small_nights_one_by_one
 
 
 def marts(home: Path) -> dict[str, list]:

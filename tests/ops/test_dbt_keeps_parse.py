@@ -2,26 +2,22 @@
 night that parses it in full.
 
 Night 1 is the shared small night (tests/conftest.py, home H1). Night 2 (the same drop's first
-account renamed, next business date) runs twice: on a copy of H1 with its dbt folder (the
-parse night 1 saved; logs emptied, so they are night 2's) and on a copy without it (dbt
-parses in full). dbt's log, at debug level (DBT_LOG_LEVEL_FILE), says whether it parsed:
+account renamed, a later business date) runs twice: on a copy of H1 with its dbt folder (the
+parse night 1 saved; dbt's logs emptied, so they are the later nights'), after a night that
+failed before dbt (the shared `small_nights_one_by_one`, test_backfill's nights run one by
+one), and on a copy without it (dbt parses in full: the shared `small_next_night`, which
+test_dbt_process also reads). dbt's log, at debug level (DBT_LOG_LEVEL_FILE), says whether
+it parsed:
 "Unable to do partial parsing" (event UnableToPartialParse) or "no changes found, skipping
 parsing" (PartialParsingSkipParsing)."""
 
 from __future__ import annotations
 
 import json
-import shutil
-from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
-
-from pipelines.ops.runner import run_nightly
-from tests.conftest import SMALL_NIGHT
-
-NIGHT2 = SMALL_NIGHT + timedelta(days=1)
 
 
 def dbt_events(home: Path) -> list[str]:
@@ -48,33 +44,16 @@ def marts(warehouse: Path) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def nights(small_night, tmp_path_factory) -> dict:
-    root = tmp_path_factory.mktemp("dbt-keeps-parse")
-    inbox = root / "inbox"
-    inbox.mkdir()
-    header, row = (
-        (small_night["inbox"] / "accounts.csv").read_text(encoding="utf-8").splitlines()[:2]
-    )
-    (inbox / "accounts.csv").write_text(
-        f"{header}\n{row.replace(row.split(',')[1], 'Renamed Co.', 1)}\n", encoding="utf-8"
-    )
-    h1 = small_night["home"]
-    kept = root / "kept"
-    shutil.copytree(h1, kept, ignore=shutil.ignore_patterns("logs"))
-    parsed = root / "parsed"
-    shutil.copytree(h1, parsed, ignore=shutil.ignore_patterns("dbt"))
-    saved_parse = kept / "dbt" / "target" / "partial_parse.msgpack"
-    saved_mtime = saved_parse.stat().st_mtime_ns
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DBT_LOG_LEVEL_FILE", "debug")
-        for home in (kept, parsed):
-            summary = run_nightly(inbox, home=home, as_of=NIGHT2, echo=False)
-            assert summary["status"] == "success", summary.get("error")
+def nights(small_nights_one_by_one, small_next_night) -> dict:
+    kept, parsed = small_nights_one_by_one, small_next_night
+    for run in (kept["runs"][-1], parsed["summary"]):
+        assert run["status"] == "success", run.get("error")
+    assert kept["runs"][-1]["as_of_date"] == parsed["summary"]["as_of_date"]
     return {
-        "kept": kept,
-        "parsed": parsed,
-        "saved_mtime": saved_mtime,
-        "saved_parse": saved_parse,
+        "kept": kept["home"],
+        "parsed": parsed["home"],
+        "saved_mtime": kept["saved_mtime"],
+        "saved_parse": kept["saved_parse"],
     }
 
 

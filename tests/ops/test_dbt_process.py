@@ -2,9 +2,10 @@
 and its dbt child dies with it.
 
 Night 1 is the shared small night (tests/conftest.py, home H1). Night 2 runs on a copy of H1
-without its dbt folder (home H2), one after the other; another run of night 2, on another copy,
-is killed with SIGKILL while dbt builds (test_end_to_end kills whole process groups; this kills
-the run alone)."""
+without its dbt folder (home H2), one after the other (the shared `small_next_night`, which
+test_dbt_keeps_parse also reads); another run of night 2, on another copy, is killed with
+SIGKILL while dbt builds (test_end_to_end kills whole process groups; this kills the run
+alone)."""
 
 from __future__ import annotations
 
@@ -17,24 +18,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from pipelines.core.paths import DBT_PROJECT_DIR
-from pipelines.ops.runner import run_nightly
-from tests.conftest import SMALL_NIGHT
+from tests.conftest import SMALL_NEXT_NIGHT, SMALL_NIGHT
 
-NIGHT2 = SMALL_NIGHT + timedelta(days=1)
-
-
-def project_files() -> dict[str, tuple[int, int]]:
-    """Every file and folder of the dbt project with its mtime and size."""
-    return {
-        str(p.relative_to(DBT_PROJECT_DIR)): (p.stat().st_mtime_ns, p.stat().st_size)
-        for p in [DBT_PROJECT_DIR, *DBT_PROJECT_DIR.rglob("*")]
-    }
+NIGHT2 = SMALL_NEXT_NIGHT
 
 
 def copy_without_dbt(home: Path, to: Path) -> Path:
@@ -47,40 +37,16 @@ def run_results(home: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def drop2(small_night, tmp_path_factory) -> dict:
-    """Night 2's drop: the small night's first account renamed."""
+def drop2(small_night, small_next_night, tmp_path_factory) -> dict:
+    """Night 2's drop (the small night's first account renamed) and H1."""
     root = tmp_path_factory.mktemp("dbt-process")
-    inbox = root / "inbox"
-    inbox.mkdir()
-    header, row = (
-        (small_night["inbox"] / "accounts.csv").read_text(encoding="utf-8").splitlines()[:2]
-    )
-    (inbox / "accounts.csv").write_text(
-        f"{header}\n{row.replace(row.split(',')[1], 'Renamed Co.', 1)}\n", encoding="utf-8"
-    )
-    return {"root": root, "inbox": inbox, "h1": small_night["home"]}
+    return {"root": root, "inbox": small_next_night["inbox"], "h1": small_night["home"]}
 
 
 @pytest.fixture(scope="module")
-def night2(drop2) -> dict:
+def night2(small_night, small_next_night) -> dict:
     """Night 2 on H2 (a copy of H1 without its dbt folder), the project folder watched."""
-    root, inbox = drop2["root"], drop2["inbox"]
-    h1 = drop2["h1"]
-    h1_results = (h1 / "dbt" / "target" / "run_results.json").read_bytes()
-    home = copy_without_dbt(h1, root / "home2")
-    before = project_files()
-    summary = run_nightly(inbox, home=home, as_of=NIGHT2, echo=False)
-    after = project_files()
-    return {
-        "root": root,
-        "inbox": inbox,
-        "h1": h1,
-        "h1_results": h1_results,
-        "home": home,
-        "summary": summary,
-        "project_before": before,
-        "project_after": after,
-    }
+    return {**small_next_night, "h1": small_night["home"]}
 
 
 def test_a_run_writes_nothing_into_the_dbt_project(night2) -> None:

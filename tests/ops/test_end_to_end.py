@@ -1,7 +1,9 @@
 """The real nightly job on a demo drop, checked against figures computed independently.
 
-One module-scoped run (Dagster in-process, real DuckDB file, real GE suites,
-real dbt build through dagster-dbt, real report) feeds every test here.
+The shared demo night (tests/conftest.py: Dagster in-process, real DuckDB file, real GE
+suites, real dbt build through dagster-dbt, real report) feeds the tests here; the shared next
+night of its home (`demo_next_night`) is what the killed runs must end as, and a drop loaded
+twice is the shared small drop's second run (`small_rerun`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import hashlib
 import json
 import shutil
 import time
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import duckdb
 import pytest
 
 from pipelines.ops.runner import run_nightly
-from tests.conftest import DEMO_AS_OF
+from tests.conftest import DEMO_AS_OF, DEMO_NEXT_NIGHT
 from tests.support import oracle
 
 pytestmark = pytest.mark.e2e
@@ -247,42 +248,32 @@ def test_review_pack_is_published_and_self_contained(demo):
     assert "http://" not in html and "https://" not in html
 
 
-def test_second_run_of_the_same_drop_changes_nothing(demo, tmp_path):
-    home = tmp_path / "home"
-    shutil.copytree(demo["home"], home)
-    before = mart_snapshot(home)
-    con = connect(home)
-    raw_before = con.execute("select count(*) from raw.accounts").fetchall()
-    q_before = con.execute("select count(*) from meta.quarantine").fetchall()
-    con.close()
-    again = run_nightly(inbox=demo["inbox"], home=home, as_of=AS_OF, echo=False)
+def test_second_run_of_the_same_drop_changes_nothing(small_night, small_rerun):
+    """The shared small night's drop run again on a copy of its home (`small_rerun`,
+    tests/conftest.py): every file is skipped as seen, and marts, raw rows and quarantine are
+    as the first run left them."""
+    again, home = small_rerun["summary"], small_rerun["home"]
     assert again["status"] == "success", again.get("error")
     assert {f["status"] for f in again["files"]} == {"skipped_seen"}
-    assert mart_snapshot(home) == before
-    con = connect(home)
-    assert con.execute("select count(*) from raw.accounts").fetchall() == raw_before
-    assert con.execute("select count(*) from meta.quarantine").fetchall() == q_before
+    assert mart_snapshot(home) == mart_snapshot(small_night["home"])
+    counts = "select (select count(*) from raw.accounts), (select count(*) from meta.quarantine)"
+    with connect(small_night["home"]) as first, connect(home) as second:
+        before = first.execute(counts).fetchall()
+        assert min(before[0]) > 0, before  # the drop has accounts and quarantined rows
+        assert second.execute(counts).fetchall() == before
 
 
-NEXT_NIGHT = date(2026, 10, 1)
+NEXT_NIGHT = DEMO_NEXT_NIGHT
 
 
 @pytest.fixture(scope="module")
-def next_night(demo, tmp_path_factory):
-    """A second night that renames one account, and the marts after it runs uninterrupted."""
-    root = tmp_path_factory.mktemp("next-night")
-    inbox = root / "inbox"
-    inbox.mkdir()
-    header, first = (demo["inbox"] / "accounts.csv").read_text(encoding="utf-8").splitlines()[:2]
-    account_id, old_name = first.split(",")[:2]
-    (inbox / "accounts.csv").write_text(
-        f"{header}\n{first.replace(old_name, 'Renamed Co.', 1)}\n", encoding="utf-8"
+def next_night(demo_next_night):
+    """The next night (tests/conftest.py: one account renamed, among changes that reach back
+    into Q3), and the marts after it runs uninterrupted."""
+    assert demo_next_night["summary"]["status"] == "success", demo_next_night["summary"].get(
+        "error"
     )
-    home = root / "home"
-    shutil.copytree(demo["home"], home)
-    result = run_nightly(inbox=inbox, home=home, as_of=NEXT_NIGHT, echo=False)
-    assert result["status"] == "success", result.get("error")
-    return {"inbox": inbox, "account_id": account_id, "marts": mart_snapshot(home)}
+    return {**demo_next_night, "marts": mart_snapshot(demo_next_night["home"])}
 
 
 #: Where the three killed runs are killed: after the first line that holds the marker, and

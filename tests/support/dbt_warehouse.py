@@ -116,6 +116,31 @@ def build_warehouse(
         con.close()
 
 
+#: The bookkeeping columns of the incremental models, which differ between an incremental run
+#: and a full rebuild of the same state (`relation_rows` leaves them out).
+BOOKKEEPING = ("processed_load_id", "processed_as_of_date", "processed_spine_from")
+
+
+def relation_rows(db: Path, relation: str) -> list[tuple]:
+    """The rows of `relation` ("schema.name") in the warehouse `db`, sorted, without the
+    BOOKKEEPING columns: what an incremental run and a full rebuild must agree on."""
+    con = duckdb.connect(str(db))  # default config: dbt-duckdb may hold the file open in-process
+    try:
+        columns = [
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema || '.' || table_name = ? order by ordinal_position",
+                [relation],
+            ).fetchall()
+            if c not in BOOKKEEPING
+        ]
+        rows = con.execute(f"select {', '.join(columns)} from {relation}").fetchall()
+    finally:
+        con.close()
+    return sorted(rows, key=repr)
+
+
 #: The project parsed once per test process, per set of parse-relevant vars (`_parsed`): the
 #: manifest and the database its relations point at now; the latest _KEPT_PARSES sets.
 _PARSES: dict[str, list] = {}

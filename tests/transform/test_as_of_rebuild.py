@@ -1,16 +1,17 @@
 """A past quarter rebuilt from the load history gives the numbers reported then.
 
 Night 1 (2026-09-30, the end of 2026Q3) is the shared demo night: the marts of that night
-are what was reported for Q3. Three more nights bring changes that reach back into Q3: a Q3
-order corrected to ten times its amount, a back-dated fx rate, a payment for a Q3 order, a
-rep moved to another team, a new October order. The live marts change; the marts rebuilt
-as of 2026-09-30 equal night 1's, table by table and row by row.
+are what was reported for Q3. The next night (2026-10-01, the shared `demo_next_night` of
+tests/conftest.py, which test_end_to_end's killed runs also run) brings changes that reach
+back into Q3: a Q3 order corrected to ten times its amount, a back-dated fx rate, a payment
+for a Q3 order, a rep moved to another team, a new October order. The live marts change; the
+marts rebuilt as of 2026-09-30 equal night 1's, table by table and row by row. One later
+load carries all the changes: the rebuild leaves out every load after the date, whether one
+or several (it keeps the loads on or before it, pipelines/transform/as_of.py).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import shutil
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,14 +24,12 @@ from click.testing import CliRunner
 
 from pipelines.cli import main
 from pipelines.core.errors import SalesOpsError
-from pipelines.ops.runner import run_nightly
 from pipelines.transform.as_of import rebuild_as_of
 from tests.conftest import DEMO_AS_OF
 
 pytestmark = pytest.mark.e2e
 
 QUARTER_END = DEMO_AS_OF
-LATER_NIGHTS = (date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 3))
 #: The findings carry load ids and first/last-seen loads: a rebuild is not a past night.
 NOT_COMPARED = {"fct_dq_findings", "dq_findings"}
 
@@ -49,20 +48,6 @@ def marts(path: Path) -> dict[str, list[str]]:
             for t in tables
             if t not in NOT_COMPARED
         }
-
-
-def rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def write(path: Path, header: list[str], records: list[dict[str, str]]) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(records)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(buf.getvalue(), encoding="utf-8")
 
 
 def cents(x: Decimal) -> Decimal:
@@ -84,65 +69,21 @@ def q3_revenue(path: Path) -> Decimal:
 
 
 @pytest.fixture(scope="module")
-def history(demo, tmp_path_factory):
-    root = tmp_path_factory.mktemp("as-of")
-    first = demo["inbox"]
-    home = root / "home"
-    shutil.copytree(demo["home"], home)
-    reported = marts(home / "warehouse.duckdb")
-    reported_q3 = q3_revenue(home / "warehouse.duckdb")
-
-    orders = rows(first / "orders.csv")
-    order_header = list(orders[0])
-    q3 = [
-        o
-        for o in orders
-        if o["ordered_at"][:7] in ("2026-07", "2026-08", "2026-09")
-        and o["status"] != "cancelled"
-        and o["currency"] == "CNY"
-    ]
-    corrected = {**q3[0], "total_amount": str(Decimal(q3[0]["total_amount"]) * 10)}
-    october = {**q3[1], "order_id": "ORD-AS-OF-NEW", "ordered_at": "2026-10-02 10:00:00"}
-    reps = rows(first / "sales_reps.csv")
-    teams = sorted({r["team"] for r in reps})
-    mover = next(r for r in reps if r["team"] == teams[0])
-    moved = {**mover, "team": teams[1]}
-    fx = rows(first / "fx_rates.csv")
-    usd = [r for r in fx if r["currency"] == "USD"]
-    backdated = {**usd[-1], "rate_date": "2026-09-15", "rate_to_reporting": "9.5"}
-    payments = rows(first / "payments.csv")
-    payment = {
-        **payments[0],
-        "payment_id": "PAY-AS-OF-NEW",
-        "order_id": q3[2]["order_id"],
-        "invoice_id": "",
-        "paid_at": "2026-10-03 09:00:00",
-        "amount": "1.00",
-        "currency": q3[2]["currency"],
-    }
-    changes = {
-        LATER_NIGHTS[0]: {
-            "orders.csv": (order_header, [corrected]),
-            "fx_rates.csv": (list(fx[0]), [backdated]),
-        },
-        LATER_NIGHTS[1]: {
-            "sales_reps.csv": (list(reps[0]), [moved]),
-            "orders.csv": (order_header, [october]),
-        },
-        LATER_NIGHTS[2]: {"payments.csv": (list(payments[0]), [payment])},
-    }
-    for night, files in changes.items():
-        drop = root / "drops" / night.isoformat()
-        for name, (header, records) in files.items():
-            write(drop / name, header, records)
-        result = run_nightly(inbox=drop, home=home, as_of=night, echo=False)
-        assert result["status"] == "success", result.get("error")
+def history(demo, demo_next_night, tmp_path_factory):
+    """A copy of the next night's home (the rebuild writes beside the live warehouse), what
+    was reported on night 1, and the corrected order."""
+    assert demo_next_night["summary"]["status"] == "success", demo_next_night["summary"].get(
+        "error"
+    )
+    home = tmp_path_factory.mktemp("as-of") / "home"
+    shutil.copytree(demo_next_night["home"], home)
+    reported = demo["home"] / "warehouse.duckdb"
     return {
         "home": home,
-        "reported": reported,
-        "reported_q3": reported_q3,
-        "corrected": corrected,
-        "original": q3[0],
+        "reported": marts(reported),
+        "reported_q3": q3_revenue(reported),
+        "corrected": demo_next_night["corrected"],
+        "original": demo_next_night["original"],
     }
 
 

@@ -42,14 +42,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support.dbt_warehouse import add_night, run_dbt, ts
+from tests.support.dbt_warehouse import add_night, relation_rows, run_dbt, ts
 from tests.transform.test_incremental_facts import LAST_LOAD as LAST_FACT_LOAD
 from tests.transform.test_incremental_facts import LOADS as FACT_LOADS
 from tests.transform.test_incremental_facts import _checkpoint, _copy, activity, order, payment, rep
 
 MART = "intermediate.int_sales_performance"
 EVENT_SCOPES = "intermediate.int_sales_event_scopes"
-BOOKKEEPING = ("processed_load_id", "processed_as_of_date", "processed_spine_from")
 
 LEAD_L1 = dict(
     lead_id="L1",
@@ -179,21 +178,6 @@ def _dbt(args: list[str], db: Path, load_id: int) -> None:
 SELECT = ["--select", "+int_sales_performance", "fct_sales_performance"]
 
 
-def _rows(db: Path, relation: str = MART) -> list[tuple]:
-    con = duckdb.connect(str(db))
-    columns = [
-        c
-        for (c,) in con.execute(
-            f"select column_name from information_schema.columns "
-            f"where table_schema || '.' || table_name = '{relation}' order by ordinal_position"
-        ).fetchall()
-        if c not in BOOKKEEPING
-    ]
-    rows = con.execute(f"select {', '.join(columns)} from {relation}").fetchall()
-    con.close()
-    return sorted(rows, key=repr)
-
-
 @pytest.fixture(scope="module")
 def nights(
     fact_loads: dict[int, Path], tmp_path_factory: pytest.TempPathFactory
@@ -213,11 +197,10 @@ def nights(
         _dbt(["run", "--full-refresh", *SELECT], full, load_id)
         _checkpoint(db)
         _checkpoint(full)
-        assert _rows(db) == _rows(full), f"load {load_id}"
-        assert _rows(db, EVENT_SCOPES) == _rows(full, EVENT_SCOPES), f"load {load_id}"
-        assert _rows(db, "marts.fct_sales_performance") == _rows(
-            full, "marts.fct_sales_performance"
-        ), f"load {load_id}"
+        for relation in (MART, EVENT_SCOPES, "marts.fct_sales_performance"):
+            assert relation_rows(db, relation) == relation_rows(full, relation), (
+                f"load {load_id}: {relation}"
+            )
         kept[load_id] = _copy(db, root / f"after{load_id}")
     return kept
 

@@ -1,27 +1,21 @@
 """The nightly run keeps the lake (SALESOPS_LAKE_DIR) up to date after it publishes.
 
 A copy of the small night's home, whose first night ran without a lake, runs the drop again
-with the lake set: once published, the lake holds every load of the warehouse (the first
-night's caught up by difference) with the warehouse's rows and types, and the run's log
-records the sync.
+with the lake set (the shared `small_rerun` of tests/conftest.py): once published, the lake
+holds every load of the warehouse (the first night's caught up by difference) with the
+warehouse's rows and types, and the run's log records the sync.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 
-from pipelines.ops.runner import run_nightly
-from tests.conftest import SMALL_NIGHT
 from tests.warehouse.test_lake import assert_lake_equals_warehouse
 
 
-def test_the_night_writes_its_published_loads_to_the_lake(small_night, tmp_path, monkeypatch):
-    home, root = tmp_path / "home", tmp_path / "lake"
-    shutil.copytree(small_night["home"], home)
-    assert not root.exists()
-    monkeypatch.setenv("SALESOPS_LAKE_DIR", str(root))
-    summary = run_nightly(small_night["inbox"], home=home, as_of=SMALL_NIGHT, echo=False)
+def test_the_night_writes_its_published_loads_to_the_lake(small_rerun):
+    home, root, summary = small_rerun["home"], small_rerun["lake"], small_rerun["summary"]
+    assert not small_rerun["lake_existed"]
     assert summary["status"] == "success", summary.get("error")
     assert_lake_equals_warehouse(root, home / "warehouse.duckdb")
     assert list((root / "raw" / "opportunities").glob("load_id=*/*.parquet"))

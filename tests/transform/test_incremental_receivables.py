@@ -38,9 +38,9 @@ import duckdb
 import pytest
 
 from tests.support.dbt_warehouse import add_night, run_dbt
+from tests.support.dbt_warehouse import relation_rows as _rows
 from tests.transform.test_incremental_facts import _checkpoint, _copy, order, payment, rate, rep
 
-BOOKKEEPING = ("processed_load_id", "processed_as_of_date", "processed_spine_from")
 RELATIONS = (
     "intermediate.int_receivables_allocations",
     "intermediate.int_receivables_balances",
@@ -136,22 +136,6 @@ def _load(db: Path, load_id: int) -> None:
 
 def _dbt(args: list[str], db: Path, load_id: int) -> None:
     run_dbt(args, db=db, tmp=db.parent, as_of=LOADS[load_id][0], load_id=load_id)
-
-
-def _rows(db: Path, relation: str) -> list[tuple]:
-    con = duckdb.connect(str(db))
-    columns = [
-        c
-        for (c,) in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema || '.' || table_name = ? order by ordinal_position",
-            [relation],
-        ).fetchall()
-        if c not in BOOKKEEPING
-    ]
-    rows = con.execute(f"select {', '.join(columns)} from {relation}").fetchall()
-    con.close()
-    return sorted(rows, key=repr)
 
 
 @pytest.fixture(scope="module")

@@ -157,11 +157,15 @@ def _start_plain_dbt(
     return dbt.cli([*args, *extra, "--quiet"], target_path=run.target_path, raise_on_error=False)
 
 
-def _finish_plain_dbt(run: _BuildRun, invocation: DbtCliInvocation, what: str) -> None:
+def _finish_plain_dbt(
+    run: _BuildRun, invocation: DbtCliInvocation, what: str, log_path: Path | None = None
+) -> None:
     with run.log_path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
         invocation.wait()
     if not invocation.is_successful():
-        raise SalesOpsError(f"{what} failed", f"see {run.dbt_log_path} and {run.log_path}")
+        raise SalesOpsError(
+            f"{what} failed", f"see {log_path or run.dbt_log_path} and {run.log_path}"
+        )
 
 
 def _plain_dbt(
@@ -208,7 +212,7 @@ def _spark_night(run: _BuildRun, dbt: DbtCliResource, run_vars: Mapping[str, Any
     # The shape build (DuckDB's column types, from empty copies of the run's raw and meta
     # tables) depends on nothing Spark builds: it runs while Spark builds, in a dbt process of
     # its own (its own log folder), and is waited for after.
-    shape = warehouse.run_dir / "shape.duckdb"
+    shape, shape_log = warehouse.run_dir / "shape.duckdb", run.dbt_log_path / "shape"
     spark_marts.shape_warehouse(warehouse.work_path, shape)
     shaping = _start_plain_dbt(
         run,
@@ -216,7 +220,7 @@ def _spark_night(run: _BuildRun, dbt: DbtCliResource, run_vars: Mapping[str, Any
         {**run_vars, "warehouse_path": str(shape)},
         "--exclude",
         exclude,
-        log_path=run.dbt_log_path / "shape",
+        log_path=shape_log,
     )
     say("dbt", f"building on Spark (target {target}); on DuckDB: {exclude}")
     try:
@@ -239,7 +243,9 @@ def _spark_night(run: _BuildRun, dbt: DbtCliResource, run_vars: Mapping[str, Any
         invocation.get_artifact("manifest.json"), invocation.get_artifact("run_results.json")
     )
     started = time.monotonic()
-    _finish_plain_dbt(run, shaping, what="the DuckDB build of the project's column types")
+    _finish_plain_dbt(
+        run, shaping, "the DuckDB build of the project's column types", log_path=shape_log
+    )
     with warehouse.connect() as con, duckdb.connect(str(shape), read_only=True) as types:
         rows = spark_marts.bring_back(
             con, types, warehouse_dir, [m for m in built if not m.is_view]

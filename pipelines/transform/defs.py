@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.core import run_log
 from pipelines.core.errors import SalesOpsError, retry_only_transient
@@ -142,19 +143,46 @@ class _BuildRun:
         return invocation
 
 
-def _plain_dbt(
-    run: _BuildRun, dbt: DbtCliResource, run_vars: Mapping[str, Any], *extra: str, what: str
-) -> None:
+def _start_plain_dbt(
+    run: _BuildRun,
+    dbt: DbtCliResource,
+    run_vars: Mapping[str, Any],
+    *extra: str,
+    log_path: Path | None = None,
+) -> DbtCliInvocation:
     """``dbt run`` on DuckDB outside Dagster's events (nothing it builds is an asset output of
-    its own: the shape build's scratch file, views Spark already reported)."""
-    args = ["run", "--vars", json.dumps(dict(run_vars)), "--log-path", str(run.dbt_log_path)]
-    invocation = dbt.cli(
-        [*args, *extra, "--quiet"], target_path=run.target_path, raise_on_error=False
-    )
+    its own: the shape build's scratch file, views Spark already reported), started."""
+    log_path = log_path or run.dbt_log_path
+    args = ["run", "--vars", json.dumps(dict(run_vars)), "--log-path", str(log_path)]
+    return dbt.cli([*args, *extra, "--quiet"], target_path=run.target_path, raise_on_error=False)
+
+
+def _finish_plain_dbt(
+    run: _BuildRun, invocation: DbtCliInvocation, what: str, log_path: Path | None = None
+) -> None:
     with run.log_path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
         invocation.wait()
     if not invocation.is_successful():
-        raise SalesOpsError(f"{what} failed", f"see {run.dbt_log_path} and {run.log_path}")
+        raise SalesOpsError(
+            f"{what} failed", f"see {log_path or run.dbt_log_path} and {run.log_path}"
+        )
+
+
+def _plain_dbt(
+    run: _BuildRun, dbt: DbtCliResource, run_vars: Mapping[str, Any], *extra: str, what: str
+) -> None:
+    _finish_plain_dbt(run, _start_plain_dbt(run, dbt, run_vars, *extra), what)
+
+
+def _stop(invocation: DbtCliInvocation) -> None:
+    """End a dbt process started alongside a build that failed."""
+    if invocation.process.poll() is None:
+        invocation.process.terminate()
+        try:
+            invocation.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            invocation.process.kill()
+            invocation.process.wait()
 
 
 def _spark_night(run: _BuildRun, dbt: DbtCliResource, run_vars: Mapping[str, Any]) -> Iterator[Any]:
@@ -179,30 +207,44 @@ def _spark_night(run: _BuildRun, dbt: DbtCliResource, run_vars: Mapping[str, Any
     target = spark_marts.SPARK_TARGETS[settings.engine]
     spark_vars = {k: v for k, v in run_vars.items() if k != "warehouse_path"}
     spark_vars["lake_dir"] = settings.lake_dir
-    say("dbt", f"building on Spark (target {target}); on DuckDB: {' '.join(spark_marts.ON_DUCKDB)}")
-    with spark_marts.environment(spark_marts.spark_environment(settings, home, settings.lake_dir)):
-        invocation = yield from run.stream(
-            run_dbt_resource(dbt, home, target=target),
-            spark_vars,
-            "--exclude",
-            " ".join(spark_marts.ON_DUCKDB),  # one value: dagster-dbt reads one per option
-            # its own partial-parse cache: another adapter's parse is not DuckDB's
-            target_path=run.target_path.with_name(f"target-{target}"),
-        )
-    built = spark_marts.built_models(
-        invocation.get_artifact("manifest.json"), invocation.get_artifact("run_results.json")
-    )
+    exclude = " ".join(spark_marts.ON_DUCKDB)  # one value: dagster-dbt reads one per option
     duck_dbt = run_dbt_resource(dbt, home)
-    shape = warehouse.run_dir / "shape.duckdb"
-    started = time.monotonic()
+    # The shape build (DuckDB's column types, from empty copies of the run's raw and meta
+    # tables) depends on nothing Spark builds: it runs while Spark builds, in a dbt process of
+    # its own (its own log folder), and is waited for after.
+    shape, shape_log = warehouse.run_dir / "shape.duckdb", run.dbt_log_path / "shape"
     spark_marts.shape_warehouse(warehouse.work_path, shape)
-    _plain_dbt(
+    shaping = _start_plain_dbt(
         run,
         duck_dbt,
         {**run_vars, "warehouse_path": str(shape)},
         "--exclude",
-        " ".join(spark_marts.ON_DUCKDB),
-        what="the DuckDB build of the project's column types",
+        exclude,
+        log_path=shape_log,
+    )
+    say("dbt", f"building on Spark (target {target}); on DuckDB: {exclude}")
+    try:
+        with spark_marts.environment(
+            spark_marts.spark_environment(settings, home, settings.lake_dir)
+        ):
+            invocation = yield from run.stream(
+                run_dbt_resource(dbt, home, target=target),
+                spark_vars,
+                "--exclude",
+                exclude,
+                # its own partial-parse cache: another adapter's parse is not DuckDB's
+                target_path=run.target_path.with_name(f"target-{target}"),
+            )
+    except BaseException:
+        _stop(shaping)
+        shape.unlink(missing_ok=True)
+        raise
+    built = spark_marts.built_models(
+        invocation.get_artifact("manifest.json"), invocation.get_artifact("run_results.json")
+    )
+    started = time.monotonic()
+    _finish_plain_dbt(
+        run, shaping, "the DuckDB build of the project's column types", log_path=shape_log
     )
     with warehouse.connect() as con, duckdb.connect(str(shape), read_only=True) as types:
         rows = spark_marts.bring_back(

@@ -1,0 +1,203 @@
+{#-
+  Records that leave with a deleted parent (docs/DECISIONS.md, "Deletions are versions, with a
+  guard"): the one place that lists which records belong to which parent, and the SQL every
+  layer uses for it.
+
+  A record is gone when its latest version is a deletion marker (a full export no longer
+  carried it), or when the parent it belongs to is gone: an order deleted by a full orders
+  export takes its lines and invoices with it, an account its orders (and their lines), its
+  opportunities (and their stage history), activities and surveys. A gone record is in no
+  current staging model (current_versions with `entity`), no incremental fact
+  (current_versions_of with `entity`, triggered by keys_with_parent_changes) and no figure; each
+  one the parent takes with it is a finding parent_deleted (parent_deleted_findings) naming
+  the record, the parent and the load that deleted it. It comes back when the parent is
+  exported again. Payments are money received: they stay, without their order when it is gone
+  (int_payments_enriched.has_order false: unapplied in receivables).
+-#}
+
+{#- Child entity -> its references to the parent it belongs to: column, parent entity. -#}
+{% macro parent_references() -%}
+    {{- return({
+        'orders': [{'column': 'account_id', 'parent': 'accounts'}],
+        'order_lines': [{'column': 'order_id', 'parent': 'orders'}],
+        'invoices': [{'column': 'order_id', 'parent': 'orders'}],
+        'opportunities': [{'column': 'account_id', 'parent': 'accounts'}],
+        'opportunity_stage_history': [{'column': 'opportunity_id', 'parent': 'opportunities'}],
+        'activities': [
+            {'column': 'opportunity_id', 'parent': 'opportunities'},
+            {'column': 'account_id', 'parent': 'accounts'},
+        ],
+        'satisfaction_surveys': [{'column': 'account_id', 'parent': 'accounts'}],
+    }) -}}
+{%- endmacro %}
+
+{#- The entities of parent_references: source, contract key, the column naming the record's
+    owner rep (none: the parent's owner is the record's), and the record's name in messages. -#}
+{% macro parent_entities() -%}
+    {{- return({
+        'accounts': {'source': 'crm', 'key': ['account_id'], 'owner': 'owner_rep_id', 'label': 'account'},
+        'opportunities': {'source': 'crm', 'key': ['opportunity_id'], 'owner': 'owner_rep_id', 'label': 'opportunity'},
+        'opportunity_stage_history': {'source': 'crm', 'key': ['opportunity_id', 'stage', 'entered_at'], 'owner': none, 'label': 'stage history row'},
+        'activities': {'source': 'crm', 'key': ['activity_id'], 'owner': 'rep_id', 'label': 'activity'},
+        'satisfaction_surveys': {'source': 'crm', 'key': ['account_id', 'surveyed_at'], 'owner': none, 'label': 'survey'},
+        'orders': {'source': 'erp', 'key': ['order_id'], 'owner': 'rep_id', 'label': 'order'},
+        'order_lines': {'source': 'erp', 'key': ['order_id', 'line_no'], 'owner': none, 'label': 'order line'},
+        'invoices': {'source': 'erp', 'key': ['invoice_id'], 'owner': none, 'label': 'invoice'},
+    }) -}}
+{%- endmacro %}
+
+{#- The gone records of `entity`: its key columns and deleted_load_id, the load that deleted
+    it or the parent it left with (transitively). A record gone with two parents is listed
+    twice. -#}
+{% macro gone_records(entity) -%}
+    {%- set spec = parent_entities()[entity] -%}
+    {%- set relation = source(spec['source'], entity) -%}
+    select
+        {{ spec['key'] | join(', ') }},
+        _load_id as deleted_load_id
+    from ({{ latest_versions(relation, spec['key']) }}) as latest
+    where coalesce(_deleted, false)
+    {%- for reference in parent_references().get(entity, []) %}
+    union all
+    {{ left_with_parent(entity, reference) }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The live current records of `entity` whose `reference` parent is gone: key columns,
+    deleted_load_id, parent_id. -#}
+{% macro left_with_parent(entity, reference, extra_columns=[]) -%}
+    {%- set spec = parent_entities()[entity] -%}
+    {%- set parent_key = parent_entities()[reference['parent']]['key'][0] -%}
+    select
+        {%- for column in spec['key'] %}
+        child.{{ column }},
+        {%- endfor %}
+        {%- for column in extra_columns %}
+        child.{{ column }},
+        {%- endfor %}
+        gone_parent.deleted_load_id
+    from (
+        select * from ({{ latest_versions(source(spec['source'], entity), spec['key']) }}) as latest
+        where not coalesce(_deleted, false)
+    ) as child
+    inner join (
+        select
+            {{ parent_key }} as parent_id,
+            min(deleted_load_id) as deleted_load_id
+        from ({{ gone_records(reference['parent']) }}) as gone
+        group by {{ parent_key }}
+    ) as gone_parent
+        on child.{{ reference['column'] }} = gone_parent.parent_id
+{%- endmacro %}
+
+{#- Condition (starting with `and`) that the parents of the record in scope (columns of
+    `entity` unqualified) are not gone. -#}
+{% macro parents_live_condition(entity) -%}
+    {%- for reference in parent_references().get(entity, []) %}
+    {%- set parent_key = parent_entities()[reference['parent']]['key'][0] %}
+        and (
+            {{ reference['column'] }} is null
+            or {{ reference['column'] }} not in (
+                select gone_parent.{{ parent_key }}
+                from ({{ gone_records(reference['parent']) }}) as gone_parent
+            )
+        )
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Incremental path: the `fact_key` values (a column of raw `entity`) of the records of
+    `entity` whose parent (or a parent of it, transitively) has a raw version newer than the
+    CTE `watermark`: a parent deleted, or exported again, since the fact's last run. -#}
+{% macro keys_with_parent_changes(entity, fact_key) -%}
+    {%- set spec = parent_entities()[entity] -%}
+    select child.{{ fact_key }} from {{ source(spec['source'], entity) }} as child
+    where
+        child.{{ fact_key }} is not null
+        and (
+            false
+            {%- for reference in parent_references().get(entity, []) %}
+            {%- set parent = parent_entities()[reference['parent']] %}
+            or child.{{ reference['column'] }} in (
+                select changed_parent.{{ parent['key'][0] }}
+                from {{ source(parent['source'], reference['parent']) }} as changed_parent
+                where changed_parent._load_id > (select load_id from watermark)
+                {%- if parent_references().get(reference['parent']) %}
+                union
+                {{ keys_with_parent_changes(reference['parent'], parent['key'][0]) }}
+                {%- endif %}
+            )
+            {%- endfor %}
+        )
+{%- endmacro %}
+
+{#- Findings parent_deleted (rule catalogue expectations/rules.yml), in the shape of
+    int_dq_checks: one per current record of a child entity whose parent is gone, naming the
+    record, the reference column, the parent and the load that deleted it (or the parent the
+    parent left with). Owner: the record's owner rep, else its parent's. -#}
+{% macro parent_deleted_findings() -%}
+    {%- set entities = parent_entities() -%}
+    {%- set ns = namespace(first=true) -%}
+    {%- for entity, references in parent_references().items() %}
+    {%- set spec = entities[entity] %}
+    {%- for reference in references %}
+    {%- set parent = entities[reference['parent']] %}
+    {%- if not ns.first %}
+    union all
+    {%- endif %}
+    {%- set ns.first = false %}
+    select
+        'parent_deleted' as rule,
+        '{{ entity }}' as entity,
+        {{ record_id(key_columns_as_text(spec['key'], 'orphan')) }} as record_id,
+        {%- if spec['owner'] %}
+        orphan.{{ spec['owner'] }} as owner_rep_id,
+        {%- else %}
+        parent_version.{{ parent['owner'] }} as owner_rep_id,
+        {%- endif %}
+        '{{ reference['column'] }}' as column_name,
+        orphan.{{ reference['column'] }} as value_seen,
+        'the {{ parent['label'] }} ' || orphan.{{ reference['column'] }}
+        || ' this {{ spec['label'] }} belongs to was deleted by a full export (load '
+        || cast(orphan.deleted_load_id as {{ type_text() }})
+        || '): the {{ spec['label'] }} left the current figures with it' as message
+    from (
+        {{ left_with_parent(entity, reference, extra_columns=([spec['owner']] if spec['owner'] else []) + ([reference['column']] if reference['column'] not in spec['key'] else [])) }}
+    ) as orphan
+    {%- if not spec['owner'] %}
+    left join ({{ latest_versions(source(parent['source'], reference['parent']), parent['key']) }}) as parent_version
+        on orphan.{{ reference['column'] }} = parent_version.{{ parent['key'][0] }}
+    {%- endif %}
+    {%- endfor %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The key columns of a record as record_id renders them: timestamps as local text. -#}
+{% macro key_columns_as_text(columns, alias) -%}
+    {%- set rendered = [] -%}
+    {%- for column in columns -%}
+        {%- if column in ('entered_at',) -%}
+            {%- do rendered.append(key_timestamp_text(alias ~ '.' ~ column)) -%}
+        {%- else -%}
+            {%- do rendered.append(alias ~ '.' ~ column) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(rendered) -}}
+{%- endmacro %}
+
+{#- Renders nothing: names with source() the raw table of `entity` and those of its parents,
+    transitively (every raw table of parent_entities without `entity`), so that dbt records
+    them as dependencies of a model whose incremental path reads them (keys_with_parent_changes,
+    current_versions_of with `entity`). A unit test of such a model gives them (rows: []). -#}
+{% macro depends_on_parent_sources(entity=none) -%}
+    {%- set entities = parent_entities() -%}
+    {%- if entity is none -%}
+        {%- for name, spec in entities.items() -%}
+            {%- do source(spec['source'], name) -%}
+        {%- endfor -%}
+    {%- else -%}
+        {%- do source(entities[entity]['source'], entity) -%}
+        {%- for reference in parent_references().get(entity, []) -%}
+            {%- do depends_on_parent_sources(reference['parent']) -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}

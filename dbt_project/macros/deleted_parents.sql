@@ -131,7 +131,7 @@
 {%- endmacro %}
 
 {#- Findings parent_deleted (rule catalogue expectations/rules.yml), in the shape of
-    int_dq_checks: one per current record of a child entity whose parent is gone, naming the
+    int_dq_checks without the rule column (int_dq_checks_references adds it): one per current record of a child entity whose parent is gone, naming the
     record, the reference column, the parent and the load that deleted it (or the parent the
     parent left with). Owner: the record's owner rep, else its parent's. -#}
 {% macro parent_deleted_findings() -%}
@@ -146,7 +146,6 @@
     {%- endif %}
     {%- set ns.first = false %}
     select
-        'parent_deleted' as rule,
         '{{ entity }}' as entity,
         {{ record_id(key_columns_as_text(spec['key'], 'orphan')) }} as record_id,
         {%- if spec['owner'] %}

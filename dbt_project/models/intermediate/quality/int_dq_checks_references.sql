@@ -102,7 +102,12 @@ payment_for_cancelled_order as (
 
 parent_deleted as (
 
-    {{ parent_deleted_findings() }}
+    select
+        'parent_deleted' as rule,
+        findings.*
+    from (
+        {{ parent_deleted_findings() }}
+    ) as findings
 
 ),
 

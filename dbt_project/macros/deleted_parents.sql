@@ -46,33 +46,41 @@
     }) -}}
 {%- endmacro %}
 
+{#- {'references': parent_references(), 'entities': parent_entities()}: the macros below take
+    it as `registry` (a model passes it in: SQLFluff's templater cannot return values from
+    macros called by macros) and fetch it when it is none. -#}
+{% macro parent_registry(registry=none) -%}
+    {%- if registry is none -%}
+        {{- return({'references': parent_references(), 'entities': parent_entities()}) -}}
+    {%- endif -%}
+    {{- return(registry) -}}
+{%- endmacro %}
+
 {#- The gone records of `entity`: its key columns and deleted_load_id, the load that deleted
     it or the parent it left with (transitively). A record gone with two parents is listed
     twice. -#}
-{% macro gone_records(entity) -%}
-    {%- set spec = parent_entities()[entity] -%}
-    {%- set relation = source(spec['source'], entity) -%}
+{% macro gone_records(entity, registry=none) -%}
+    {%- set registry = registry or parent_registry() -%}
+    {%- set spec = registry['entities'][entity] -%}
     select
         {{ spec['key'] | join(', ') }},
         _load_id as deleted_load_id
-    from ({{ latest_versions(relation, spec['key']) }}) as latest
+    from ({{ latest_versions(source(spec['source'], entity), spec['key']) }}) as latest
     where coalesce(_deleted, false)
-    {%- for reference in parent_references().get(entity, []) %}
+    {%- for reference in registry['references'].get(entity, []) %}
     union all
-    {{ left_with_parent(entity, reference) }}
+    {{ left_with_parent(entity, reference, registry=registry) }}
     {%- endfor %}
 {%- endmacro %}
 
 {#- The live current records of `entity` whose `reference` parent is gone: key columns,
-    deleted_load_id, parent_id. -#}
-{% macro left_with_parent(entity, reference, extra_columns=[]) -%}
-    {%- set spec = parent_entities()[entity] -%}
-    {%- set parent_key = parent_entities()[reference['parent']]['key'][0] -%}
+    `extra_columns`, deleted_load_id. -#}
+{% macro left_with_parent(entity, reference, extra_columns=[], registry=none) -%}
+    {%- set registry = registry or parent_registry() -%}
+    {%- set spec = registry['entities'][entity] -%}
+    {%- set parent_key = registry['entities'][reference['parent']]['key'][0] -%}
     select
-        {%- for column in spec['key'] %}
-        child.{{ column }},
-        {%- endfor %}
-        {%- for column in extra_columns %}
+        {%- for column in spec['key'] + extra_columns %}
         child.{{ column }},
         {%- endfor %}
         gone_parent.deleted_load_id
@@ -82,24 +90,25 @@
     ) as child
     inner join (
         select
-            {{ parent_key }} as parent_id,
-            min(deleted_load_id) as deleted_load_id
-        from ({{ gone_records(reference['parent']) }}) as gone
-        group by {{ parent_key }}
+            gone.{{ parent_key }} as parent_id,
+            min(gone.deleted_load_id) as deleted_load_id
+        from ({{ gone_records(reference['parent'], registry) }}) as gone
+        group by gone.{{ parent_key }}
     ) as gone_parent
         on child.{{ reference['column'] }} = gone_parent.parent_id
 {%- endmacro %}
 
 {#- Condition (starting with `and`) that the parents of the record in scope (columns of
     `entity` unqualified) are not gone. -#}
-{% macro parents_live_condition(entity) -%}
-    {%- for reference in parent_references().get(entity, []) %}
-    {%- set parent_key = parent_entities()[reference['parent']]['key'][0] %}
+{% macro parents_live_condition(entity, registry=none) -%}
+    {%- set registry = registry or parent_registry() -%}
+    {%- for reference in registry['references'].get(entity, []) %}
+    {%- set parent_key = registry['entities'][reference['parent']]['key'][0] %}
         and (
             {{ reference['column'] }} is null
             or {{ reference['column'] }} not in (
                 select gone_parent.{{ parent_key }}
-                from ({{ gone_records(reference['parent']) }}) as gone_parent
+                from ({{ gone_records(reference['parent'], registry) }}) as gone_parent
             )
         )
     {%- endfor %}
@@ -108,22 +117,23 @@
 {#- Incremental path: the `fact_key` values (a column of raw `entity`) of the records of
     `entity` whose parent (or a parent of it, transitively) has a raw version newer than the
     CTE `watermark`: a parent deleted, or exported again, since the fact's last run. -#}
-{% macro keys_with_parent_changes(entity, fact_key) -%}
-    {%- set spec = parent_entities()[entity] -%}
+{% macro keys_with_parent_changes(entity, fact_key, registry=none) -%}
+    {%- set registry = registry or parent_registry() -%}
+    {%- set spec = registry['entities'][entity] -%}
     select child.{{ fact_key }} from {{ source(spec['source'], entity) }} as child
     where
         child.{{ fact_key }} is not null
         and (
             false
-            {%- for reference in parent_references().get(entity, []) %}
-            {%- set parent = parent_entities()[reference['parent']] %}
+            {%- for reference in registry['references'].get(entity, []) %}
+            {%- set parent = registry['entities'][reference['parent']] %}
             or child.{{ reference['column'] }} in (
                 select changed_parent.{{ parent['key'][0] }}
                 from {{ source(parent['source'], reference['parent']) }} as changed_parent
                 where changed_parent._load_id > (select load_id from watermark)
-                {%- if parent_references().get(reference['parent']) %}
+                {%- if registry['references'].get(reference['parent']) %}
                 union
-                {{ keys_with_parent_changes(reference['parent'], parent['key'][0]) }}
+                {{ keys_with_parent_changes(reference['parent'], parent['key'][0], registry) }}
                 {%- endif %}
             )
             {%- endfor %}
@@ -131,23 +141,31 @@
 {%- endmacro %}
 
 {#- Findings parent_deleted (rule catalogue expectations/rules.yml), in the shape of
-    int_dq_checks without the rule column (int_dq_checks_references adds it): one per current record of a child entity whose parent is gone, naming the
-    record, the reference column, the parent and the load that deleted it (or the parent the
-    parent left with). Owner: the record's owner rep, else its parent's. -#}
-{% macro parent_deleted_findings() -%}
-    {%- set entities = parent_entities() -%}
+    int_dq_checks without the rule column (int_dq_checks_references adds it): one per current
+    record of a child entity whose parent is gone, per reference, naming the record, the
+    reference column, the parent and the load that deleted it (or the parent the parent left
+    with). Owner: the record's owner rep, else its parent's. -#}
+{% macro parent_deleted_findings(registry=none) -%}
+    {%- set registry = registry or parent_registry() -%}
+    {%- set entities = registry['entities'] -%}
     {%- set ns = namespace(first=true) -%}
-    {%- for entity, references in parent_references().items() %}
+    {%- for entity, references in registry['references'].items() %}
     {%- set spec = entities[entity] %}
+    {%- set key_text = [] %}
+    {%- for column in spec['key'] %}
+    {%- do key_text.append(key_timestamp_text('orphan.' ~ column) if column == 'entered_at' else 'orphan.' ~ column) %}
+    {%- endfor %}
     {%- for reference in references %}
     {%- set parent = entities[reference['parent']] %}
+    {%- set extra = ([spec['owner']] if spec['owner'] else [])
+        + ([reference['column']] if reference['column'] not in spec['key'] else []) %}
     {%- if not ns.first %}
     union all
     {%- endif %}
     {%- set ns.first = false %}
     select
         '{{ entity }}' as entity,
-        {{ record_id(key_columns_as_text(spec['key'], 'orphan')) }} as record_id,
+        {{ record_id(key_text) }} as record_id,
         {%- if spec['owner'] %}
         orphan.{{ spec['owner'] }} as owner_rep_id,
         {%- else %}
@@ -160,7 +178,7 @@
         || cast(orphan.deleted_load_id as {{ type_text() }})
         || '): the {{ spec['label'] }} left the current figures with it' as message
     from (
-        {{ left_with_parent(entity, reference, extra_columns=([spec['owner']] if spec['owner'] else []) + ([reference['column']] if reference['column'] not in spec['key'] else [])) }}
+        {{ left_with_parent(entity, reference, extra_columns=extra, registry=registry) }}
     ) as orphan
     {%- if not spec['owner'] %}
     left join ({{ latest_versions(source(parent['source'], reference['parent']), parent['key']) }}) as parent_version
@@ -170,33 +188,21 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- The key columns of a record as record_id renders them: timestamps as local text. -#}
-{% macro key_columns_as_text(columns, alias) -%}
-    {%- set rendered = [] -%}
-    {%- for column in columns -%}
-        {%- if column in ('entered_at',) -%}
-            {%- do rendered.append(key_timestamp_text(alias ~ '.' ~ column)) -%}
-        {%- else -%}
-            {%- do rendered.append(alias ~ '.' ~ column) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{- return(rendered) -}}
-{%- endmacro %}
-
 {#- Renders nothing: names with source() the raw table of `entity` and those of its parents,
     transitively (every raw table of parent_entities without `entity`), so that dbt records
     them as dependencies of a model whose incremental path reads them (keys_with_parent_changes,
     current_versions_of with `entity`). A unit test of such a model gives them (rows: []). -#}
-{% macro depends_on_parent_sources(entity=none) -%}
-    {%- set entities = parent_entities() -%}
+{% macro depends_on_parent_sources(entity=none, registry=none) -%}
+    {%- set registry = registry or parent_registry() -%}
+    {%- set entities = registry['entities'] -%}
     {%- if entity is none -%}
         {%- for name, spec in entities.items() -%}
             {%- do source(spec['source'], name) -%}
         {%- endfor -%}
     {%- else -%}
         {%- do source(entities[entity]['source'], entity) -%}
-        {%- for reference in parent_references().get(entity, []) -%}
-            {%- do depends_on_parent_sources(reference['parent']) -%}
+        {%- for reference in registry['references'].get(entity, []) -%}
+            {%- do depends_on_parent_sources(reference['parent'], registry) -%}
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}

@@ -6,6 +6,7 @@
   left the current figures with it: macros/deleted_parents.sql). Rows in the shape of
   int_dq_checks, which unions the families.
 -#}
+{%- set registry = {'references': parent_references(), 'entities': parent_entities()} -%}
 with
 
 opportunities as (
@@ -106,7 +107,7 @@ parent_deleted as (
         'parent_deleted' as rule,
         findings.*
     from (
-        {{ parent_deleted_findings() }}
+        {{ parent_deleted_findings(registry) }}
     ) as findings
 
 ),

@@ -15,7 +15,8 @@
 {#- The raw-versions models the incremental path reads (macros/incremental.sql), named here
     unconditionally so that dbt records the dependency; the raw tables of records and their
     parents (macros/deleted_parents.sql) likewise. -#}
-{{- depends_on_parent_sources('activities') -}}
+{%- set registry = {'references': parent_references(), 'entities': parent_entities()} -%}
+{%- do depends_on_parent_sources('activities', registry) -%}
 {%- set activity_versions = ref('stg_crm__activity_raw_versions') -%}
 with
 

@@ -25,7 +25,8 @@
 {#- The raw-versions models the incremental path reads (macros/incremental.sql), named here
     unconditionally so that dbt records the dependency; the raw tables of records and their
     parents (macros/deleted_parents.sql) likewise. -#}
-{{- depends_on_parent_sources('order_lines') -}}
+{%- set registry = {'references': parent_references(), 'entities': parent_entities()} -%}
+{%- do depends_on_parent_sources('order_lines', registry) -%}
 {%- set order_line_versions = ref('stg_erp__order_line_raw_versions') -%}
 {%- set product_versions = ref('stg_erp__product_raw_versions') -%}
 with

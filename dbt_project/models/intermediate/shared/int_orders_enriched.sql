@@ -22,7 +22,8 @@
 {#- The raw-versions models the incremental path reads (macros/incremental.sql), named here
     unconditionally so that dbt records the dependency; the raw tables of records and their
     parents (macros/deleted_parents.sql) likewise. -#}
-{{- depends_on_parent_sources('orders') -}}
+{%- set registry = {'references': parent_references(), 'entities': parent_entities()} -%}
+{%- do depends_on_parent_sources('orders', registry) -%}
 {%- set raw_versions = {
     'orders': ref('stg_erp__order_raw_versions'),
     'order_lines': ref('stg_erp__order_line_raw_versions'),

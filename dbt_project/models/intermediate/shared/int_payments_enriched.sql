@@ -14,7 +14,8 @@
 {#- The raw-versions models the incremental path reads (macros/incremental.sql), named here
     unconditionally so that dbt records the dependency; the raw tables of records and their
     parents (macros/deleted_parents.sql) likewise. -#}
-{{- depends_on_parent_sources('invoices') -}}
+{%- set registry = {'references': parent_references(), 'entities': parent_entities()} -%}
+{%- do depends_on_parent_sources('invoices', registry) -%}
 {%- set raw_versions = {
     'payments': ref('stg_finance__payment_raw_versions'),
     'invoices': ref('stg_erp__invoice_raw_versions'),

@@ -59,42 +59,70 @@
 {#- The gone records of `entity`: its key columns and deleted_load_id, the load that deleted
     it or the parent it left with (transitively). A record gone with two parents is listed
     twice. -#}
-{% macro gone_records(entity, registry=none) -%}
+{% macro gone_records(entity, registry=none, gone_relations={}) -%}
     {%- set registry = registry or parent_registry() -%}
     {%- set spec = registry['entities'][entity] -%}
+    {%- set relation = source(spec['source'], entity) %}
+    {#- only records with a deletion marker among their versions can be deleted: ranked alone -#}
+    {%- set marked -%}
+        (
+            select * from {{ relation }}
+            where {{ spec['key'][0] }} in (
+                select {{ spec['key'][0] }} from {{ relation }} where _deleted
+            )
+        ) as marked
+    {%- endset %}
     select
         {{ spec['key'] | join(', ') }},
         _load_id as deleted_load_id
-    from ({{ latest_versions(source(spec['source'], entity), spec['key']) }}) as latest
+    from ({{ latest_versions(marked, spec['key']) }}) as latest
     where coalesce(_deleted, false)
     {%- for reference in registry['references'].get(entity, []) %}
     union all
-    {{ left_with_parent(entity, reference, registry=registry) }}
+    {{ left_with_parent(entity, reference, registry=registry, gone_relations=gone_relations) }}
     {%- endfor %}
 {%- endmacro %}
 
 {#- The live current records of `entity` whose `reference` parent is gone: key columns,
-    `extra_columns`, deleted_load_id. -#}
-{% macro left_with_parent(entity, reference, extra_columns=[], registry=none) -%}
+    `extra_columns`, deleted_load_id. `gone_relations`: {parent entity: a relation (CTE) of its
+    gone_records} to read instead of computing them. -#}
+{% macro left_with_parent(entity, reference, extra_columns=[], registry=none, gone_relations={}) -%}
     {%- set registry = registry or parent_registry() -%}
     {%- set spec = registry['entities'][entity] -%}
     {%- set parent_key = registry['entities'][reference['parent']]['key'][0] -%}
+    {%- set relation = source(spec['source'], entity) %}
+    {%- set gone_parents -%}
+        select
+            gone.{{ parent_key }} as parent_id,
+            min(gone.deleted_load_id) as deleted_load_id
+        {%- if reference['parent'] in gone_relations %}
+        from {{ gone_relations[reference['parent']] }} as gone
+        {%- else %}
+        from ({{ gone_records(reference['parent'], registry, gone_relations) }}) as gone
+        {%- endif %}
+        group by gone.{{ parent_key }}
+    {%- endset %}
+    {#- only records with a version naming a gone parent can have one now: every version of
+        those records (the latest may name another parent) is ranked, no other -#}
+    {%- set named -%}
+        (
+            select * from {{ relation }}
+            where {{ spec['key'][0] }} in (
+                select {{ spec['key'][0] }} from {{ relation }}
+                where {{ reference['column'] }} in (select parent_id from ({{ gone_parents }}) as gone_ids)
+            )
+        ) as named
+    {%- endset %}
     select
         {%- for column in spec['key'] + extra_columns %}
         child.{{ column }},
         {%- endfor %}
         gone_parent.deleted_load_id
     from (
-        select * from ({{ latest_versions(source(spec['source'], entity), spec['key']) }}) as latest
+        select * from ({{ latest_versions(named, spec['key']) }}) as latest
         where not coalesce(_deleted, false)
     ) as child
-    inner join (
-        select
-            gone.{{ parent_key }} as parent_id,
-            min(gone.deleted_load_id) as deleted_load_id
-        from ({{ gone_records(reference['parent'], registry) }}) as gone
-        group by gone.{{ parent_key }}
-    ) as gone_parent
+    inner join ({{ gone_parents }}) as gone_parent
         on child.{{ reference['column'] }} = gone_parent.parent_id
 {%- endmacro %}
 
@@ -148,6 +176,33 @@
 {% macro parent_deleted_findings(registry=none) -%}
     {%- set registry = registry or parent_registry() -%}
     {%- set entities = registry['entities'] -%}
+    {#- the gone records of each parent entity once, as CTEs, parents before their children -#}
+    {%- set parents = [] -%}
+    {%- for child, references in registry['references'].items() -%}
+        {%- for reference in references if reference['parent'] not in parents -%}
+            {%- do parents.append(reference['parent']) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- set gone_relations = {} -%}
+    {%- set ordered = [] -%}
+    {%- for _ in parents -%}
+        {%- for parent in parents if parent not in ordered -%}
+            {%- set ns_ready = namespace(ready=true) -%}
+            {%- for reference in registry['references'].get(parent, []) -%}
+                {%- if reference['parent'] not in ordered -%}{%- set ns_ready.ready = false -%}{%- endif -%}
+            {%- endfor -%}
+            {%- if ns_ready.ready -%}{%- do ordered.append(parent) -%}{%- endif -%}
+        {%- endfor -%}
+    {%- endfor %}
+    with
+    {%- for parent in ordered %}
+    gone_{{ parent }} as (
+        {{ gone_records(parent, registry, gone_relations) }}
+    ),
+    {%- do gone_relations.update({parent: 'gone_' ~ parent}) %}
+    {%- endfor %}
+
+    findings as (
     {%- set ns = namespace(first=true) -%}
     {%- for entity, references in registry['references'].items() %}
     {%- set spec = entities[entity] %}
@@ -178,7 +233,7 @@
         || cast(orphan.deleted_load_id as {{ type_text() }})
         || '): the {{ spec['label'] }} left the current figures with it' as message
     from (
-        {{ left_with_parent(entity, reference, extra_columns=extra, registry=registry) }}
+        {{ left_with_parent(entity, reference, extra_columns=extra, registry=registry, gone_relations=gone_relations) }}
     ) as orphan
     {%- if not spec['owner'] %}
     left join ({{ latest_versions(source(parent['source'], reference['parent']), parent['key']) }}) as parent_version
@@ -186,6 +241,9 @@
     {%- endif %}
     {%- endfor %}
     {%- endfor %}
+    )
+
+    select * from findings
 {%- endmacro %}
 
 {#- Renders nothing: names with source() the raw table of `entity` and those of its parents,

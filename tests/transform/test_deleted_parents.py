@@ -462,6 +462,8 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
         full = _copy(full, root / f"full{load_id}-read")
         assert _current(kept[load_id]) == _current(full), f"load {load_id}"
         assert _findings(kept[load_id]) == _findings(full), f"load {load_id}"
+        payments = "select * exclude (processed_load_id) from intermediate.int_payments_enriched"
+        assert set(_rows(kept[load_id], payments)) == set(_rows(full, payments)), load_id
     return kept
 
 
@@ -493,25 +495,29 @@ def test_every_record_that_left_is_a_finding(nights: dict[int, Path], load_id: i
         assert len(_findings(nights[load_id])) == 11  # the story of the module docstring
 
 
-def test_payments_of_a_deleted_order_stay_unapplied(nights: dict[int, Path]) -> None:
+@pytest.mark.parametrize("load_id", [2, 3])
+def test_payments_of_a_deleted_order_stay_unapplied(nights: dict[int, Path], load_id: int) -> None:
     """Every payment of the file stays, its amount unchanged: the total equals the payments
-    file; a payment whose order is gone has no order (has_order false: unapplied, the
-    receivables apply only payments with an order), and no instalment is left of a gone
-    order."""
-    db = nights[2]
+    file. A payment whose order is gone (directly, or through an invoice that left with it)
+    has no order (has_order false: unapplied, the receivables apply only payments with an
+    order), and gets it back with the order; no instalment is left of a gone order."""
+    db = nights[load_id]
     paid = {p["payment_id"]: p for p in LOAD_1["payments"]}
+    current, _ = _expected(load_id)
+    current_orders = {k[0] for k in current["orders"]}
+    invoice_orders = {
+        i["invoice_id"]: i["order_id"]
+        for i in LOAD_1["invoices"]
+        if (i["invoice_id"],) in current["invoices"]
+    }
     rows = _rows(
-        db,
-        "select payment_id, amount, has_order from intermediate.int_payments_enriched",
+        db, "select payment_id, amount, order_id, has_order from intermediate.int_payments_enriched"
     )
     assert sum(r[1] for r in rows) == sum(p["amount"] for p in paid.values())
-    current_orders = {k[0] for k in _expected(2)[0]["orders"]}
-    invoice_orders = {i["invoice_id"]: i["order_id"] for i in LOAD_1["invoices"]}
-    expected_has_order = {
-        pid: (p["order_id"] or invoice_orders[p["invoice_id"]]) in current_orders
-        for pid, p in paid.items()
+    linked = {pid: p["order_id"] or invoice_orders.get(p["invoice_id"]) for pid, p in paid.items()}
+    assert {r[0]: (r[2], r[3]) for r in rows} == {
+        pid: (order_id, order_id in current_orders) for pid, order_id in linked.items()
     }
-    assert {r[0]: r[2] for r in rows} == expected_has_order
     instalment_orders = {
         r[0] for r in _rows(db, "select order_id from intermediate.int_receivables_instalments")
     }

@@ -7,7 +7,7 @@
   carried it), or when the parent it belongs to is gone: an order deleted by a full orders
   export takes its lines and invoices with it, an account its orders (and their lines), its
   opportunities (and their stage history), activities and surveys. A gone record is in no
-  current staging model (current_versions with `entity`), no incremental fact
+  current staging model (current_versions, by the raw table's name), no incremental fact
   (current_versions_of with `entity`, triggered by keys_with_parent_changes) and no figure; each
   one the parent takes with it is a finding parent_deleted (parent_deleted_findings) naming
   the record, the parent and the load that deleted it. It comes back when the parent is

@@ -8,8 +8,9 @@
   export takes its lines and invoices with it, an account its orders (and their lines), its
   opportunities (and their stage history), activities and surveys. A gone record is in no
   current staging model (current_versions, by the raw table's name), no incremental fact
-  (current_versions_of with `entity`, triggered by keys_with_parent_changes) and no figure; each
-  one the parent takes with it is a finding parent_deleted (parent_deleted_findings) naming
+  (current_versions_of with `entity`, by stg_meta__gone_parents; recomputed by
+  keys_with_parent_changes) and no figure; each one the parent takes with it is a finding
+  parent_deleted (stg_meta__records_left_with_parent, int_dq_checks_references) naming
   the record, the parent and the load that deleted it. It comes back when the parent is
   exported again. Payments are money received: they stay, without their order when it is gone
   (int_payments_enriched.has_order false: unapplied in receivables).
@@ -32,17 +33,18 @@
 {%- endmacro %}
 
 {#- The entities of parent_references: source, contract key, the column naming the record's
-    owner rep (none: the parent's owner is the record's), and the record's name in messages. -#}
+    owner rep (none: the parent's owner is the record's), the record's name in messages, and
+    its raw-versions staging model when an incremental fact reads it. -#}
 {% macro parent_entities() -%}
     {{- return({
         'accounts': {'source': 'crm', 'key': ['account_id'], 'owner': 'owner_rep_id', 'label': 'account'},
         'opportunities': {'source': 'crm', 'key': ['opportunity_id'], 'owner': 'owner_rep_id', 'label': 'opportunity'},
         'opportunity_stage_history': {'source': 'crm', 'key': ['opportunity_id', 'stage', 'entered_at'], 'owner': none, 'label': 'stage history row'},
-        'activities': {'source': 'crm', 'key': ['activity_id'], 'owner': 'rep_id', 'label': 'activity'},
+        'activities': {'source': 'crm', 'key': ['activity_id'], 'owner': 'rep_id', 'label': 'activity', 'raw_versions': 'stg_crm__activity_raw_versions'},
         'satisfaction_surveys': {'source': 'crm', 'key': ['account_id', 'surveyed_at'], 'owner': none, 'label': 'survey'},
-        'orders': {'source': 'erp', 'key': ['order_id'], 'owner': 'rep_id', 'label': 'order'},
-        'order_lines': {'source': 'erp', 'key': ['order_id', 'line_no'], 'owner': none, 'label': 'order line'},
-        'invoices': {'source': 'erp', 'key': ['invoice_id'], 'owner': none, 'label': 'invoice'},
+        'orders': {'source': 'erp', 'key': ['order_id'], 'owner': 'rep_id', 'label': 'order', 'raw_versions': 'stg_erp__order_raw_versions'},
+        'order_lines': {'source': 'erp', 'key': ['order_id', 'line_no'], 'owner': none, 'label': 'order line', 'raw_versions': 'stg_erp__order_line_raw_versions'},
+        'invoices': {'source': 'erp', 'key': ['invoice_id'], 'owner': none, 'label': 'invoice', 'raw_versions': 'stg_erp__invoice_raw_versions'},
     }) -}}
 {%- endmacro %}
 
@@ -142,48 +144,64 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- Incremental path: the `fact_key` values (a column of raw `entity`) of the records of
-    `entity` whose parent (or a parent of it, transitively) has a raw version newer than the
-    CTE `watermark`: a parent deleted, or exported again, since the fact's last run. -#}
+{#- Incremental path: the `fact_key` values (a column of `entity`, read from its raw-versions
+    model) of the records of `entity` whose parent (or a parent of it, transitively) has a raw
+    version newer than the CTE `watermark` (stg_meta__parent_versions): a parent deleted, or
+    exported again, since the fact's last run. -#}
 {% macro keys_with_parent_changes(entity, fact_key, registry=none) -%}
     {%- set registry = registry or parent_registry() -%}
     {%- set spec = registry['entities'][entity] -%}
-    select child.{{ fact_key }} from {{ source(spec['source'], entity) }} as child
+    select child.{{ fact_key }} from {{ ref(spec['raw_versions']) }} as child
     where
         child.{{ fact_key }} is not null
         and (
             false
             {%- for reference in registry['references'].get(entity, []) %}
-            {%- set parent = registry['entities'][reference['parent']] %}
             or child.{{ reference['column'] }} in (
-                select changed_parent.{{ parent['key'][0] }}
-                from {{ source(parent['source'], reference['parent']) }} as changed_parent
-                where changed_parent._load_id > (select load_id from watermark)
-                {%- if registry['references'].get(reference['parent']) %}
-                union
-                {{ keys_with_parent_changes(reference['parent'], parent['key'][0], registry) }}
-                {%- endif %}
+                {{ changed_parent_ids(reference['parent'], registry) }}
             )
             {%- endfor %}
         )
 {%- endmacro %}
 
-{#- Findings parent_deleted (rule catalogue expectations/rules.yml), in the shape of
-    int_dq_checks without the rule column (int_dq_checks_references adds it): one per current
-    record of a child entity whose parent is gone, per reference, naming the record, the
-    reference column, the parent and the load that deleted it (or the parent the parent left
-    with). Owner: the record's owner rep, else its parent's. -#}
-{% macro parent_deleted_findings(registry=none) -%}
+{#- The ids of the `parent` records with a version newer than the CTE `watermark`, or whose
+    own parent has one (transitively), from stg_meta__parent_versions (its belongs_to_id is the
+    parent's own reference; a parent entity has at most one). -#}
+{% macro changed_parent_ids(parent, registry) -%}
+    select changed.parent_id from {{ ref('stg_meta__parent_versions') }} as changed
+    where
+        changed.entity = '{{ parent }}'
+        and (
+            changed.load_id > (select load_id from watermark)
+            {%- for reference in registry['references'].get(parent, []) %}
+            or changed.belongs_to_id in ({{ changed_parent_ids(reference['parent'], registry) }})
+            {%- endfor %}
+        )
+{%- endmacro %}
+
+{#- Incremental path: condition (starting with `and`) that the parents of the record in scope
+    (columns of `entity` unqualified) are not gone, by stg_meta__gone_parents. -#}
+{% macro parents_not_gone(entity, registry=none) -%}
     {%- set registry = registry or parent_registry() -%}
-    {%- set entities = registry['entities'] -%}
-    {#- the gone records of each parent entity once, as CTEs, parents before their children -#}
+    {%- for reference in registry['references'].get(entity, []) %}
+        and (
+            {{ reference['column'] }} is null
+            or {{ reference['column'] }} not in (
+                select gone_parent.parent_id from {{ ref('stg_meta__gone_parents') }} as gone_parent
+                where gone_parent.entity = '{{ reference['parent'] }}'
+            )
+        )
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The parent entities of the registry, each after its own parents. -#}
+{% macro parent_entities_in_order(registry) -%}
     {%- set parents = [] -%}
     {%- for child, references in registry['references'].items() -%}
         {%- for reference in references if reference['parent'] not in parents -%}
             {%- do parents.append(reference['parent']) -%}
         {%- endfor -%}
     {%- endfor -%}
-    {%- set gone_relations = {} -%}
     {%- set ordered = [] -%}
     {%- for _ in parents -%}
         {%- for parent in parents if parent not in ordered -%}
@@ -193,9 +211,23 @@
             {%- endfor -%}
             {%- if ns_ready.ready -%}{%- do ordered.append(parent) -%}{%- endif -%}
         {%- endfor -%}
-    {%- endfor %}
+    {%- endfor -%}
+    {{- return(ordered) -}}
+{%- endmacro %}
+
+{#- Findings parent_deleted (rule catalogue expectations/rules.yml), in the shape of
+    int_dq_checks without the rule column (int_dq_checks_references adds it): one per current
+    record of a child entity whose parent is gone, per reference, naming the record, the
+    reference column, the parent and the load that deleted it (or the parent the parent left
+    with). Owner: the record's owner rep, else its parent's. `parents`:
+    parent_entities_in_order(registry), when the caller has it. -#}
+{% macro parent_deleted_findings(registry=none, parents=none) -%}
+    {%- set registry = registry or parent_registry() -%}
+    {%- set entities = registry['entities'] -%}
+    {#- the gone records of each parent entity once, as CTEs, parents before their children -#}
+    {%- set gone_relations = {} %}
     with
-    {%- for parent in ordered %}
+    {%- for parent in parents or parent_entities_in_order(registry) %}
     gone_{{ parent }} as (
         {{ gone_records(parent, registry, gone_relations) }}
     ),
@@ -246,21 +278,19 @@
     select * from findings
 {%- endmacro %}
 
-{#- Renders nothing: names with source() the raw table of `entity` and those of its parents,
-    transitively (every raw table of parent_entities without `entity`), so that dbt records
-    them as dependencies of a model whose incremental path reads them (keys_with_parent_changes,
-    current_versions_of with `entity`). A unit test of such a model gives them (rows: []). -#}
-{% macro depends_on_parent_sources(entity=none, registry=none) -%}
+{#- Renders nothing: names with ref() what the incremental path of a fact over `entity`
+    reads (keys_with_parent_changes, current_versions_of with `entity`): stg_meta__gone_parents,
+    stg_meta__parent_versions and the raw-versions models of `entity` and its parents,
+    transitively, so that dbt records them as dependencies. A unit test of such a model gives
+    them (rows: []). -#}
+{% macro depends_on_parent_models(entity, registry=none) -%}
     {%- set registry = registry or parent_registry() -%}
-    {%- set entities = registry['entities'] -%}
-    {%- if entity is none -%}
-        {%- for name, spec in entities.items() -%}
-            {%- do source(spec['source'], name) -%}
-        {%- endfor -%}
-    {%- else -%}
-        {%- do source(entities[entity]['source'], entity) -%}
-        {%- for reference in registry['references'].get(entity, []) -%}
-            {%- do depends_on_parent_sources(reference['parent'], registry) -%}
-        {%- endfor -%}
+    {%- do ref('stg_meta__gone_parents') -%}
+    {%- do ref('stg_meta__parent_versions') -%}
+    {%- if registry['entities'][entity].get('raw_versions') -%}
+        {%- do ref(registry['entities'][entity]['raw_versions']) -%}
     {%- endif -%}
+    {%- for reference in registry['references'].get(entity, []) -%}
+        {%- do depends_on_parent_models(reference['parent'], registry) -%}
+    {%- endfor -%}
 {%- endmacro %}

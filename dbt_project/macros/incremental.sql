@@ -86,7 +86,7 @@
     {%- if entity in parent_references() %}
     select
         * exclude (_version_rank, is_deleted),
-        is_deleted or not (true {{ parents_live_condition(entity) }}) as is_deleted
+        is_deleted or not (true {{ parents_not_gone(entity) }}) as is_deleted
     {%- else %}
     select * exclude (_version_rank)
     {%- endif %}

@@ -6,7 +6,6 @@
   left the current figures with it: macros/deleted_parents.sql). Rows in the shape of
   int_dq_checks, which unions the families.
 -#}
-{%- set registry = {'references': parent_references(), 'entities': parent_entities()} -%}
 with
 
 opportunities as (
@@ -105,10 +104,13 @@ parent_deleted as (
 
     select
         'parent_deleted' as rule,
-        findings.*
-    from (
-        {{ parent_deleted_findings(registry) }}
-    ) as findings
+        findings.entity,
+        findings.record_id,
+        findings.owner_rep_id,
+        findings.column_name,
+        findings.value_seen,
+        findings.message
+    from {{ ref('stg_meta__records_left_with_parent') }} as findings
 
 ),
 

@@ -23,10 +23,10 @@
     lines has a new version (product_line). -#}
 
 {#- The raw-versions models the incremental path reads (macros/incremental.sql), named here
-    unconditionally so that dbt records the dependency; the raw tables of records and their
-    parents (macros/deleted_parents.sql) likewise. -#}
+    unconditionally so that dbt records the dependency; those of records and their parents
+    (macros/deleted_parents.sql) likewise. -#}
 {%- set registry = {'references': parent_references(), 'entities': parent_entities()} -%}
-{%- do depends_on_parent_sources('order_lines', registry) -%}
+{%- do depends_on_parent_models('order_lines', registry) -%}
 {%- set order_line_versions = ref('stg_erp__order_line_raw_versions') -%}
 {%- set product_versions = ref('stg_erp__product_raw_versions') -%}
 with

@@ -19,11 +19,11 @@ final as (
     select
         '{{ parent }}' as entity,
         {{ spec['key'][0] }} as parent_id,
-        {% if references -%}
-            {{ references[0]['column'] }}
-        {%- else -%}
-            cast(null as {{ type_text() }})
-        {%- endif %} as belongs_to_id,
+        {%- if references %}
+        {{ references[0]['column'] }} as belongs_to_id,
+        {%- else %}
+        cast(null as {{ type_text() }}) as belongs_to_id,
+        {%- endif %}
         _load_id as load_id
     from {{ source(spec['source'], parent) }}
     {% if not loop.last %}union all

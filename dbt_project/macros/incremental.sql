@@ -78,11 +78,18 @@
     raw-versions model) whose `keys_column` (default: the record key, when it is one column) is
     in the CTE `keys`, deletion markers included (is_deleted): the key filter runs before the
     window, so only the versions of those records are ranked. `key_columns`: the record key, a
-    column or a list of columns. -#}
-{% macro current_versions_of(relation, key_columns, keys, keys_column=none) -%}
+    column or a list of columns. With `entity` (a child entity of macros/deleted_parents.sql),
+    a record whose parent is gone counts as deleted (is_deleted), as in current_versions. -#}
+{% macro current_versions_of(relation, key_columns, keys, keys_column=none, entity=none) -%}
     {%- set key_columns = [key_columns] if key_columns is string else key_columns -%}
     {%- set keys_column = keys_column or key_columns[0] -%}
+    {%- if entity in parent_references() %}
+    select
+        * exclude (_version_rank, is_deleted),
+        is_deleted or not (true {{ parents_not_gone(entity) }}) as is_deleted
+    {%- else %}
     select * exclude (_version_rank)
+    {%- endif %}
     from (
         select
             *,
@@ -150,7 +157,8 @@
     included (it can
     change the rep's team / region on any date of int_sales_rep_history, so every order of the
     rep is recomputed); a changed fx quote covering its currency and order date
-    (fx_changed_ranges). Accounts whose first order can move are handled
+    (fx_changed_ranges); a new version of its account (deleted or exported again:
+    macros/deleted_parents.sql). Accounts whose first order can move are handled
     by incremental_first_orders. `raw_versions`: {'orders', 'order_lines', 'sales_reps',
     'rep_assignments', 'fx_rates'} -> the raw-versions models. -#}
 {% macro incremental_orders_ctes(raw_versions, fx_rates) -%}
@@ -181,10 +189,12 @@ changed_order_keys as (
     union
     select fact.order_id from {{ this }} as fact
     where {{ in_fx_changed_range('fx_changed', 'fact.currency', 'fact.ordered_date') }}
+    union
+    {{ keys_with_parent_changes('orders', 'order_id') }}
 ),
 
 order_versions as (
-    {{ current_versions_of(raw_versions['orders'], 'order_id', 'changed_order_keys') }}
+    {{ current_versions_of(raw_versions['orders'], 'order_id', 'changed_order_keys', entity='orders') }}
 ),
 {%- endmacro %}
 
@@ -271,7 +281,8 @@ order_versions as (
     own. Triggers: a new version of the payment; a new version of the invoice it names (the
     invoice's order links it); its linked order rewritten in int_orders_enriched since the
     watermark (processed_load_id above it) or with a new raw version (deleted orders); a changed
-    fx quote covering the payment currency or the order currency on the payment date.
+    fx quote covering the payment currency or the order currency on the payment date; its
+    invoice's order gone or back with its parent (macros/deleted_parents.sql).
     `raw_versions`: {'payments', 'invoices', 'orders', 'fx_rates'} -> the raw-versions models. -#}
 {% macro incremental_payments_ctes(raw_versions, orders, fx_rates) -%}
 watermark as (
@@ -287,6 +298,8 @@ changed_order_ids as (
     where processed_load_id > (select load_id from watermark)
     union
     {{ keys_with_new_versions(raw_versions['orders'], 'order_id') }}
+    union
+    {{ keys_with_parent_changes('orders', 'order_id') }}
 ),
 
 changed_payment_keys as (
@@ -298,6 +311,7 @@ changed_payment_keys as (
             {{ keys_with_new_versions(raw_versions['invoices'], 'invoice_id') }}
         )
         or fact.order_id in (select order_id from changed_order_ids)
+        or fact.invoice_id in ({{ keys_with_parent_changes('invoices', 'invoice_id') }})
         or {{ in_fx_changed_range('fx_changed', 'fact.currency', 'fact.paid_date') }}
         or {{ in_fx_changed_range('fx_changed', 'fact.order_currency', 'fact.paid_date') }}
 ),
@@ -312,7 +326,7 @@ changed_invoice_keys as (
 ),
 
 invoice_versions as (
-    {{ current_versions_of(raw_versions['invoices'], 'invoice_id', 'changed_invoice_keys') }}
+    {{ current_versions_of(raw_versions['invoices'], 'invoice_id', 'changed_invoice_keys', entity='invoices') }}
 ),
 {%- endmacro %}
 
@@ -332,8 +346,10 @@ invoice_versions as (
     the current versions of every record under those keys (`record_key`: the raw table's key,
     a column or a list), deletion markers included; live_versions, those that are not deletion
     markers, in the staging shape (the columns of the staging model). The fact rewrites every row of a changed key (delete+insert on `fact_key`) and
-    emits incremental_key_tombstones, so a key whose records are all deleted loses its rows. -#}
-{% macro incremental_record_ctes(relation, fact_key, record_key, also_changed=none) -%}
+    emits incremental_key_tombstones, so a key whose records are all deleted loses its rows.
+    `entity`: the raw entity, when it has parents (macros/deleted_parents.sql): a record whose
+    parent is gone counts as deleted, and a new version of a parent recomputes its records. -#}
+{% macro incremental_record_ctes(relation, fact_key, record_key, also_changed=none, entity=none) -%}
 watermark as (
     {{ incremental_watermark() }}
 ),
@@ -344,10 +360,14 @@ changed_keys as (
     union
     {{ also_changed }}
     {%- endif %}
+    {%- if entity in parent_references() %}
+    union
+    {{ keys_with_parent_changes(entity, fact_key) }}
+    {%- endif %}
 ),
 
 record_versions as (
-    {{ current_versions_of(relation, record_key, 'changed_keys', fact_key) }}
+    {{ current_versions_of(relation, record_key, 'changed_keys', fact_key, entity=entity) }}
 ),
 
 live_versions as (

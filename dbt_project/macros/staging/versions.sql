@@ -3,11 +3,29 @@
   (highest _load_id, then _source_row), dropped when that latest version is a deletion marker
   (a full export no longer carried the record).
 
+  A record of an entity with parents (macros/deleted_parents.sql, parent_references; the
+  entity is the raw table's name) whose parent is gone (deleted by a full export, or gone with
+  its own parent) is dropped too: it leaves the current records with its parent (finding
+  parent_deleted).
+
   With var history_as_of_date ('YYYY-MM-DD'), only loads whose business date is on or before it
   count: the marts rebuild as the warehouse stood on that date.
 -#}
 {% macro current_versions(relation, key_columns) -%}
+    {%- set entity = relation.identifier if relation.identifier is defined else none -%}
     select {{ star_except('_version_rank') }}
+    from ({{ latest_versions(relation, key_columns) }}) as versions
+    where
+        not coalesce(_deleted, false)
+        {%- if entity in parent_references() %}
+        {{ parents_live_condition(entity) }}
+        {%- endif %}
+{%- endmacro %}
+
+{#- The latest version of every record in a raw table, deletion markers included (column
+    _version_rank, always 1), as of var history_as_of_date when set. -#}
+{% macro latest_versions(relation, key_columns) -%}
+    select *
     from (
         select
             *,
@@ -22,8 +40,8 @@
                 where as_of_date <= {{ history_as_of_date() }}
             )
         {%- endif %}
-    ) as versions
-    where _version_rank = 1 and not coalesce(_deleted, false)
+    ) as ranked
+    where _version_rank = 1
 {%- endmacro %}
 
 {#- var history_as_of_date as a SQL date literal. -#}

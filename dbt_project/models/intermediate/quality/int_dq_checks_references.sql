@@ -2,7 +2,9 @@
   Data-quality rules of family references (expectations/rules.yml) computed in dbt as of
   as_of_date: won_without_order (won more than won_without_order_days ago, no booked order
   references it), payment_for_cancelled_order (a payment, directly or through its invoice,
-  for a cancelled order). Rows in the shape of int_dq_checks, which unions the families.
+  for a cancelled order), parent_deleted (a current record whose parent a full export deleted
+  left the current figures with it: macros/deleted_parents.sql). Rows in the shape of
+  int_dq_checks, which unions the families.
 -#}
 with
 
@@ -98,11 +100,27 @@ payment_for_cancelled_order as (
 
 ),
 
+parent_deleted as (
+
+    select
+        'parent_deleted' as rule,
+        findings.entity,
+        findings.record_id,
+        findings.owner_rep_id,
+        findings.column_name,
+        findings.value_seen,
+        findings.message
+    from {{ ref('stg_meta__records_left_with_parent') }} as findings
+
+),
+
 final as (
 
     select * from won_without_order
     union all
     select * from payment_for_cancelled_order
+    union all
+    select * from parent_deleted
 
 )
 

@@ -13,12 +13,15 @@
 {#- Incremental (macros/incremental.sql, incremental_record_ctes): an activity is recomputed
     when it has a new raw version; a deletion marker deletes its row. -#}
 {#- The raw-versions models the incremental path reads (macros/incremental.sql), named here
-    unconditionally so that dbt records the dependency. -#}
+    unconditionally so that dbt records the dependency; those of records and their parents
+    (macros/deleted_parents.sql) likewise. -#}
+{%- set registry = {'references': parent_references(), 'entities': parent_entities()} -%}
+{%- do depends_on_parent_models('activities', registry) -%}
 {%- set activity_versions = ref('stg_crm__activity_raw_versions') -%}
 with
 
 {% if incremental_fact_active() -%}
-{{ incremental_record_ctes(activity_versions, 'activity_id', 'activity_id') }}
+{{ incremental_record_ctes(activity_versions, 'activity_id', 'activity_id', entity='activities') }}
 {%- endif %}
 
 activities as (

@@ -23,7 +23,10 @@
     lines has a new version (product_line). -#}
 
 {#- The raw-versions models the incremental path reads (macros/incremental.sql), named here
-    unconditionally so that dbt records the dependency. -#}
+    unconditionally so that dbt records the dependency; those of records and their parents
+    (macros/deleted_parents.sql) likewise. -#}
+{%- set registry = {'references': parent_references(), 'entities': parent_entities()} -%}
+{%- do depends_on_parent_models('order_lines', registry) -%}
 {%- set order_line_versions = ref('stg_erp__order_line_raw_versions') -%}
 {%- set product_versions = ref('stg_erp__product_raw_versions') -%}
 with
@@ -33,7 +36,8 @@ with
     order_line_versions, 'order_id', ['order_id', 'line_no'],
     also_changed=fact_keys_looking_up_changed(
         'order_id', 'product_id', product_versions, 'product_id'
-    )
+    ),
+    entity='order_lines'
 ) }}
 {%- endif %}
 

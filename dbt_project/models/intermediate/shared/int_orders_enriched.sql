@@ -20,7 +20,10 @@
   (incremental_orders_ctes lists what recomputes an order).
 -#}
 {#- The raw-versions models the incremental path reads (macros/incremental.sql), named here
-    unconditionally so that dbt records the dependency. -#}
+    unconditionally so that dbt records the dependency; those of records and their parents
+    (macros/deleted_parents.sql) likewise. -#}
+{%- set registry = {'references': parent_references(), 'entities': parent_entities()} -%}
+{%- do depends_on_parent_models('orders', registry) -%}
 {%- set raw_versions = {
     'orders': ref('stg_erp__order_raw_versions'),
     'order_lines': ref('stg_erp__order_line_raw_versions'),

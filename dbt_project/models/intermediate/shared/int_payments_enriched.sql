@@ -12,7 +12,10 @@
 
 {#- Incremental: macros/incremental.sql (incremental_payments_ctes lists what recomputes a payment). -#}
 {#- The raw-versions models the incremental path reads (macros/incremental.sql), named here
-    unconditionally so that dbt records the dependency. -#}
+    unconditionally so that dbt records the dependency; those of records and their parents
+    (macros/deleted_parents.sql) likewise. -#}
+{%- set registry = {'references': parent_references(), 'entities': parent_entities()} -%}
+{%- do depends_on_parent_models('invoices', registry) -%}
 {%- set raw_versions = {
     'payments': ref('stg_finance__payment_raw_versions'),
     'invoices': ref('stg_erp__invoice_raw_versions'),

@@ -39,7 +39,8 @@ Order lines (order, line: product, quantity) and activities (id: type, local dat
   1: products PRD1 software, PRD2 hardware; O1/1 PRD1 1, O1/2 PRD2 2, O2/1 PRD1 1, O3/1 PRD2 4;
      AC1 call 06-10, AC2 visit 06-15
   2: O2/1 changed to quantity 5; O2/2 PRD2 1 new; AC1 changed to a meeting; AC3 email 06-21 new
-  3: O3/1 deleted (O3 has no line left); PRD2 becomes services (O1/2 and O2/2 follow)
+  3: O3/1 deleted (O3 has no line left); O1's lines leave with O1 (deleted by this load:
+     macros/deleted_parents.sql); PRD2 becomes services (O2/2 follows)
   4: O2/2 deleted (O2 keeps O2/1); O4/1 PRD1 3 arrives late for an old order; AC4 demo 05-03
      arrives late; AC2 deleted
 """
@@ -434,8 +435,6 @@ _LINES_2 = {
     ("O2", 2): ("PRD2", D("1"), "hardware"),
 }
 _LINES_3 = {
-    ("O1", 1): ("PRD1", D("1"), "software"),
-    ("O1", 2): ("PRD2", D("2"), "services"),
     ("O2", 1): ("PRD1", D("5"), "software"),
     ("O2", 2): ("PRD2", D("1"), "services"),
 }
@@ -548,8 +547,7 @@ def test_lines_are_recomputed_per_order_and_activities_per_activity(
     loaded: dict[int, Path],
 ) -> None:
     """Load 4 deleted O2/2 (O2's other line is rewritten with it) and added O4/1; O1's lines
-    (rewritten by load 3's product change) stay. It added AC4 and deleted AC2; AC1 and AC3
-    (load 2) stay."""
+    left with O1 in load 3. It added AC4 and deleted AC2; AC1 and AC3 (load 2) stay."""
     con = duckdb.connect(str(loaded[4]), read_only=True)
     lines = dict(
         con.execute(
@@ -563,7 +561,7 @@ def test_lines_are_recomputed_per_order_and_activities_per_activity(
         ).fetchall()
     )
     con.close()
-    assert lines == {"O1/1": 3, "O1/2": 3, "O2/1": 4, "O4/1": 4}
+    assert lines == {"O2/1": 4, "O4/1": 4}
     assert activities == {"AC1": 2, "AC3": 2, "AC4": 4}
 
 
